@@ -1,0 +1,217 @@
+/**
+ * Errors thrown by Zokio.
+ *
+ * Every error is a {@link ZokioError} with a stable `code`. Each instance also carries a
+ * `Symbol.for('zokio.error')` brand, so `instanceof` keeps working for errors that were
+ * rebuilt on the other side of a worker boundary (the same trick undici uses): the check
+ * looks at the brand and the code, not at the prototype chain.
+ *
+ * @module
+ */
+
+const BRAND: unique symbol = Symbol.for('zokio.error') as never;
+
+/** Every stable error code Zokio uses. */
+export type ZokioErrorCode =
+  | 'ZOKIO_ERR_CONFIG'
+  | 'ZOKIO_ERR_NESTED_RUNTIME'
+  | 'ZOKIO_ERR_CHANNEL_CLOSED'
+  | 'ZOKIO_ERR_CHANNEL_FULL'
+  | 'ZOKIO_ERR_WORKER_CRASHED'
+  | 'ZOKIO_ERR_TASK_ABORTED'
+  | 'ZOKIO_ERR_TASK_ARGUMENT'
+  | 'ZOKIO_ERR_TASK_NOT_FOUND'
+  | 'ZOKIO_ERR_TIMEOUT'
+  | 'ZOKIO_ERR_RUNTIME_CLOSED'
+  | 'ZOKIO_ERR_CLOSED'
+  | 'ZOKIO_ERR_POOL'
+  | 'ZOKIO_ERR_NOT_IMPLEMENTED'
+  | 'ZOKIO_ERR_INVALID_ARGUMENT';
+
+/**
+ * Base class of every error Zokio throws.
+ *
+ * Use `err instanceof ZokioError` or `err.code === 'ZOKIO_ERR_...'` to branch on it; both
+ * hold for errors that crossed a worker boundary.
+ *
+ * @example
+ * ```ts
+ * import { ZokioError } from 'zokio';
+ * try {
+ *   throw new ZokioError('ZOKIO_ERR_TIMEOUT', 'too slow');
+ * } catch (err) {
+ *   if (err instanceof ZokioError) console.log(err.code);
+ * }
+ * ```
+ */
+export class ZokioError extends Error {
+  /** The stable code of this error, e.g. `ZOKIO_ERR_CONFIG`. */
+  readonly code: ZokioErrorCode;
+  declare readonly [BRAND]: true;
+
+  constructor(code: ZokioErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    Object.defineProperty(this, BRAND, { value: true, enumerable: false });
+    Object.defineProperty(this, 'name', { value: new.target.name, enumerable: false, configurable: true, writable: true });
+  }
+
+  /** The code every instance of this class carries; `undefined` on the base class. */
+  static readonly code: ZokioErrorCode | undefined = undefined;
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (typeof value !== 'object' || value === null) return false;
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if ((value as { [BRAND]?: unknown })[BRAND] !== true) return false;
+    const code = (this as unknown as { code?: ZokioErrorCode }).code;
+    return code === undefined || (value as { code?: unknown }).code === code;
+  }
+}
+
+/**
+ * A runtime configuration broke a rule. The message names the field and the rule, in the
+ * same words the compiler uses for literal values.
+ */
+export class ConfigError extends ZokioError {
+  static override readonly code = 'ZOKIO_ERR_CONFIG' as const;
+  /** The config field that broke its rule, e.g. `workers` or `timer.resolutionMs`. */
+  readonly field: string;
+  constructor(field: string, rule: string, received: unknown) {
+    super('ZOKIO_ERR_CONFIG', `invalid config: ${rule} (received ${describeValue(received)})`);
+    this.field = field;
+  }
+}
+
+/** A synchronous wait on the runtime was attempted from inside the runtime. */
+export class NestedRuntimeError extends ZokioError {
+  static override readonly code = 'ZOKIO_ERR_NESTED_RUNTIME' as const;
+  constructor(message: string) {
+    super('ZOKIO_ERR_NESTED_RUNTIME', message);
+  }
+}
+
+/** The other side of a channel is gone, or the channel was closed. */
+export class ChannelClosedError extends ZokioError {
+  static override readonly code = 'ZOKIO_ERR_CHANNEL_CLOSED' as const;
+  constructor(message = 'channel closed') {
+    super('ZOKIO_ERR_CHANNEL_CLOSED', message);
+  }
+}
+
+/** A worker thread died while running a task. */
+export class WorkerCrashedError extends ZokioError {
+  static override readonly code = 'ZOKIO_ERR_WORKER_CRASHED' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ZOKIO_ERR_WORKER_CRASHED', message, options);
+  }
+}
+
+/** The task was aborted before it finished; `cause` holds the abort reason. */
+export class TaskAbortedError extends ZokioError {
+  static override readonly code = 'ZOKIO_ERR_TASK_ABORTED' as const;
+  constructor(message = 'task aborted', options?: { cause?: unknown }) {
+    super('ZOKIO_ERR_TASK_ABORTED', message, options);
+  }
+}
+
+/** A worker task was given an argument that cannot be sent to another thread. */
+export class TaskArgumentError extends ZokioError {
+  static override readonly code = 'ZOKIO_ERR_TASK_ARGUMENT' as const;
+  constructor(message: string) {
+    super('ZOKIO_ERR_TASK_ARGUMENT', message);
+  }
+}
+
+/** A worker task module or task name could not be found. */
+export class TaskNotFoundError extends ZokioError {
+  static override readonly code = 'ZOKIO_ERR_TASK_NOT_FOUND' as const;
+  constructor(message: string) {
+    super('ZOKIO_ERR_TASK_NOT_FOUND', message);
+  }
+}
+
+/** A deadline passed before the work finished. */
+export class TimeoutError extends ZokioError {
+  static override readonly code = 'ZOKIO_ERR_TIMEOUT' as const;
+  constructor(message = 'timed out') {
+    super('ZOKIO_ERR_TIMEOUT', message);
+  }
+}
+
+/** The runtime is shutting down or shut down and takes no new work. */
+export class RuntimeClosedError extends ZokioError {
+  static override readonly code = 'ZOKIO_ERR_RUNTIME_CLOSED' as const;
+  constructor(message = 'runtime is shut down') {
+    super('ZOKIO_ERR_RUNTIME_CLOSED', message);
+  }
+}
+
+/** A primitive (semaphore, pool, stream) was closed while the caller waited on it. */
+export class ClosedError extends ZokioError {
+  static override readonly code = 'ZOKIO_ERR_CLOSED' as const;
+  constructor(message = 'closed') {
+    super('ZOKIO_ERR_CLOSED', message);
+  }
+}
+
+/** Misuse of an object pool: double release, or an object the pool never gave out. */
+export class PoolError extends ZokioError {
+  static override readonly code = 'ZOKIO_ERR_POOL' as const;
+  constructor(message: string) {
+    super('ZOKIO_ERR_POOL', message);
+  }
+}
+
+/** A feature that is part of the API but not built yet. */
+export class NotImplementedError extends ZokioError {
+  static override readonly code = 'ZOKIO_ERR_NOT_IMPLEMENTED' as const;
+  constructor(feature: string) {
+    super('ZOKIO_ERR_NOT_IMPLEMENTED', `${feature} is not implemented yet`);
+  }
+}
+
+/** The plain-data form of an error, for sending across a worker boundary. */
+export interface WireError {
+  readonly name: string;
+  readonly message: string;
+  readonly stack?: string;
+  readonly code?: string;
+  readonly zokio: boolean;
+}
+
+/** Turns any thrown value into plain data that structured clone keeps whole. */
+export function errorToWire(err: unknown): WireError {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return {
+      name: err.name,
+      message: err.message,
+      stack: err.stack,
+      code: typeof code === 'string' ? code : undefined,
+      zokio: (err as { [BRAND]?: unknown })[BRAND] === true,
+    };
+  }
+  return { name: 'Error', message: String(err), zokio: false };
+}
+
+/** Rebuilds an error from {@link errorToWire} output, keeping name, message, stack and code. */
+export function errorFromWire(wire: WireError): Error {
+  const err: Error = wire.zokio && wire.code
+    ? new ZokioError(wire.code as ZokioErrorCode, wire.message)
+    : new Error(wire.message);
+  Object.defineProperty(err, 'name', { value: wire.name, enumerable: false, configurable: true, writable: true });
+  if (wire.stack !== undefined) err.stack = wire.stack;
+  if (wire.code !== undefined && !wire.zokio) (err as { code?: string }).code = wire.code;
+  return err;
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  try {
+    return JSON.stringify(value) ?? typeof value;
+  } catch {
+    return typeof value;
+  }
+}

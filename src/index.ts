@@ -1,0 +1,56 @@
+/**
+ * Zokio: an async runtime for Node.js.
+ *
+ * @module zokio
+ */
+export { Runtime } from './runtime/entry.js';
+export {
+  createRuntime,
+  type RuntimeBase,
+  type ParallelMembers,
+  type RunContext,
+  type ShutdownOptions,
+  type MapOptions,
+  type BlockOnOptions,
+  type RuntimeMetrics,
+  type HasWorkers,
+  type FlavorOf,
+} from './runtime/runtime.js';
+export { RuntimeBuilder } from './runtime/builder.js';
+export {
+  RULES,
+  DEFAULTS,
+  type RuntimeConfig,
+  type ResolvedConfig,
+  type Strategy,
+  type IoBackendName,
+  type MemoryStrategy,
+  type TracingExporterName,
+  type TimerConfig,
+  type MemoryConfig,
+  type TracingConfig,
+} from './runtime/config.js';
+export { type RuntimeReport } from './runtime/report.js';
+export { type PlatformCapabilities } from './runtime/platform.js';
+export {
+  ZokioError,
+  ConfigError,
+  NestedRuntimeError,
+  ChannelClosedError,
+  WorkerCrashedError,
+  TaskAbortedError,
+  TaskArgumentError,
+  TaskNotFoundError,
+  TimeoutError,
+  RuntimeClosedError,
+  ClosedError,
+  PoolError,
+  NotImplementedError,
+  type ZokioErrorCode,
+} from './errors.js';
+export { isTask, type Task, type TaskHandle, type TaskContext, type TaskState, type SpawnOptions, type TaskBody } from './scheduler/task.js';
+export { type Scope, type ScopeOptions } from './scheduler/scope.js';
+export { type LocalTaskMetrics } from './scheduler/local-executor.js';
+export { spawn, yieldNow, joinAll, allSettled, race, currentRuntime } from './scheduler/combinators.js';
+export { sleep, type SleepOptions } from './scheduler/time.js';
+export { type TaskRef, type TaskArgs, type TaskResult } from './scheduler/task-ref.js';

@@ -1,0 +1,275 @@
+/**
+ * Runtime configuration in three pieces (STYLE.md §4): the readonly input type where every
+ * field is optional ({@link RuntimeConfig}), the resolved type where every field is set
+ * ({@link ResolvedConfig}), and one frozen defaults object ({@link DEFAULTS}).
+ *
+ * Each rule is written once, in {@link RULES}. The type-level checks use the rule text as
+ * the parameter type of an invalid literal, so the compiler's message quotes it; the
+ * run-time checks throw `ConfigError` with the same text. That is how the compile-time
+ * and run-time checks state the same rule in the same words.
+ *
+ * @module
+ */
+import { availableParallelism } from 'node:os';
+import { ConfigError } from '../errors.js';
+
+/** The rules every config field must follow, worded once for the compiler and for `build()`. */
+export const RULES = {
+  workers: "workers must be an integer from 1 to 1024 or 'auto'",
+  queueCapacity: 'queueCapacity must be a power of two from 16 to 65536',
+  strategy: "strategy must be 'local_first', 'global_first' or 'round_robin'",
+  workStealing: 'workStealing must be true or false',
+  blockingThreads: 'blockingThreads must be an integer from 1 to 1024',
+  timerResolution: 'timer.resolutionMs must be an integer >= 1',
+  io: "io must be 'auto', 'node' or 'memory'",
+  memoryStrategy: "memory.strategy must be 'pooled' or 'heap'",
+  tracingExporter: "tracing.exporter must be 'none', 'console', 'jsonl', 'chrome' or 'otlp'",
+  sampleRatio: 'tracing.sampleRatio must be a number from 0 to 1',
+  tracingPath: 'tracing.path must be a non-empty string',
+} as const;
+
+/** How a new task picks its queue on the work-stealing pool. */
+export type Strategy = 'local_first' | 'global_first' | 'round_robin';
+/** Which I/O backend serves `zokio/fs` and `zokio/net`. */
+export type IoBackendName = 'auto' | 'node' | 'memory';
+/** Whether task records and buffers come from pools or from the heap. */
+export type MemoryStrategy = 'pooled' | 'heap';
+/** Where finished spans go. */
+export type TracingExporterName = 'none' | 'console' | 'jsonl' | 'chrome' | 'otlp';
+
+/** Timer options. */
+export interface TimerConfig {
+  /**
+   * Granularity of the timer wheel in milliseconds; deadlines are rounded up to it.
+   * @default 1
+   */
+  readonly resolutionMs?: number;
+}
+
+/** Memory options. */
+export interface MemoryConfig {
+  /**
+   * `pooled` keeps worker task records in a shared slab; `heap` allocates them plainly.
+   * @default 'pooled'
+   */
+  readonly strategy?: MemoryStrategy;
+}
+
+/** Tracing options. */
+export interface TracingConfig {
+  /**
+   * Where finished spans go; `none` turns tracing off.
+   * @default 'none'
+   */
+  readonly exporter?: TracingExporterName;
+  /** File path for the `jsonl` and `chrome` exporters, or the collector URL for `otlp`. */
+  readonly path?: string;
+  /**
+   * Fraction of root traces recorded, 0..1.
+   * @default 1
+   */
+  readonly sampleRatio?: number;
+}
+
+/** Everything a runtime can be configured with; every field is optional. */
+export interface RuntimeConfig {
+  /** Worker threads of the work-stealing pool, or `'auto'` for one per core. Absent: current-thread runtime. */
+  readonly workers?: number | 'auto';
+  /**
+   * Capacity of each worker's deque (power of two).
+   * @default 256
+   */
+  readonly queueCapacity?: number;
+  /**
+   * Where new pool tasks are queued.
+   * @default 'local_first'
+   */
+  readonly strategy?: Strategy;
+  /**
+   * Whether idle workers steal from busy ones.
+   * @default true
+   */
+  readonly workStealing?: boolean;
+  /**
+   * Threads of the blocking pool used by `spawnBlocking` and `blockOn`.
+   * @default 1
+   */
+  readonly blockingThreads?: number;
+  /** Timer wheel options. */
+  readonly timer?: TimerConfig;
+  /**
+   * I/O backend.
+   * @default 'auto'
+   */
+  readonly io?: IoBackendName;
+  /** Memory options. */
+  readonly memory?: MemoryConfig;
+  /** Tracing options. */
+  readonly tracing?: TracingConfig;
+}
+
+/** A config with every field resolved to a concrete value. */
+export interface ResolvedConfig {
+  readonly flavor: 'current_thread' | 'multi_thread';
+  readonly workers: number;
+  readonly queueCapacity: number;
+  readonly strategy: Strategy;
+  readonly workStealing: boolean;
+  readonly blockingThreads: number;
+  readonly timer: { readonly resolutionMs: number };
+  readonly io: IoBackendName;
+  readonly memory: { readonly strategy: MemoryStrategy };
+  readonly tracing: { readonly exporter: TracingExporterName; readonly path: string | undefined; readonly sampleRatio: number };
+}
+
+/** The defaults every unset field takes. */
+export const DEFAULTS = Object.freeze({
+  queueCapacity: 256,
+  strategy: 'local_first' as Strategy,
+  workStealing: true,
+  blockingThreads: 1,
+  timer: Object.freeze({ resolutionMs: 1 }),
+  io: 'auto' as IoBackendName,
+  memory: Object.freeze({ strategy: 'pooled' as MemoryStrategy }),
+  tracing: Object.freeze({ exporter: 'none' as TracingExporterName, path: undefined, sampleRatio: 1 }),
+});
+
+// ---------------------------------------------------------------------------------------
+// Type-level rules. An invalid literal turns the parameter type into the rule's text, so
+// the compiler says: Argument of type '0' is not assignable to parameter of type
+// '"workers must be an integer from 1 to 1024 or 'auto'"'. Wide types (`number`, `string`)
+// pass and are checked by build().
+// ---------------------------------------------------------------------------------------
+
+type Digit = '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9';
+type NonZeroDigit = Exclude<Digit, '0'>;
+/** Decimal spellings of the integers 1..1024. */
+type IntIn1To1024 =
+  | NonZeroDigit
+  | `${NonZeroDigit}${Digit}`
+  | `${NonZeroDigit}${Digit}${Digit}`
+  | `10${'0' | '1'}${Digit}`
+  | `102${'0' | '1' | '2' | '3' | '4'}`;
+type PowerOfTwo16To65536 = 16 | 32 | 64 | 128 | 256 | 512 | 1024 | 2048 | 4096 | 8192 | 16384 | 32768 | 65536;
+
+/** True when `T` is a wide type (number, string, boolean) rather than a literal. */
+type IsWide<T> = number extends T ? true : string extends T ? true : boolean extends T ? true : false;
+
+/** `T` when the rule holds (or `T` is only known at run time), the rule's text otherwise. */
+type Rule<T, Ok extends boolean, Text extends string> = IsWide<T> extends true ? T : Ok extends true ? T : Text;
+
+/** Checks a `workers` value against {@link RULES.workers}. */
+export type CheckWorkers<N> = Rule<N, N extends 'auto' ? true : N extends number ? (`${N}` extends IntIn1To1024 ? true : false) : false, typeof RULES.workers>;
+/** Checks a `queueCapacity` value against {@link RULES.queueCapacity}. */
+export type CheckQueueCapacity<N> = Rule<N, N extends PowerOfTwo16To65536 ? true : false, typeof RULES.queueCapacity>;
+/** Checks a `strategy` value against {@link RULES.strategy}. */
+export type CheckStrategy<S> = Rule<S, S extends Strategy ? true : false, typeof RULES.strategy>;
+/** Checks a `blockingThreads` value against {@link RULES.blockingThreads}. */
+export type CheckBlockingThreads<N> = Rule<N, N extends number ? (`${N}` extends IntIn1To1024 ? true : false) : false, typeof RULES.blockingThreads>;
+/** Checks `timer.resolutionMs` against {@link RULES.timerResolution}. */
+export type CheckResolution<N> = Rule<N, N extends number ? (`${N}` extends `${NonZeroDigit}${string}` ? (`${N}` extends `${string}${'.' | 'e' | '-'}${string}` ? false : true) : false) : false, typeof RULES.timerResolution>;
+/** Checks an `io` value against {@link RULES.io}. */
+export type CheckIo<S> = Rule<S, S extends IoBackendName ? true : false, typeof RULES.io>;
+/** Checks `memory.strategy` against {@link RULES.memoryStrategy}. */
+export type CheckMemoryStrategy<S> = Rule<S, S extends MemoryStrategy ? true : false, typeof RULES.memoryStrategy>;
+/** Checks `tracing.exporter` against {@link RULES.tracingExporter}. */
+export type CheckExporter<S> = Rule<S, S extends TracingExporterName ? true : false, typeof RULES.tracingExporter>;
+/** Checks `tracing.sampleRatio` against {@link RULES.sampleRatio}. */
+export type CheckSampleRatio<N> = Rule<N, N extends number ? (`${N}` extends '0' | '1' | `0.${Digit}${string}` ? true : false) : false, typeof RULES.sampleRatio>;
+
+/** Checks a timer config object field by field. */
+export type CheckTimer<T> = { [K in keyof T]: K extends 'resolutionMs' ? CheckResolution<T[K]> : T[K] };
+/** Checks a memory config object field by field. */
+export type CheckMemory<T> = { [K in keyof T]: K extends 'strategy' ? CheckMemoryStrategy<T[K]> : T[K] };
+/** Checks a tracing config object field by field. */
+export type CheckTracing<T> = {
+  [K in keyof T]: K extends 'exporter' ? CheckExporter<T[K]> : K extends 'sampleRatio' ? CheckSampleRatio<T[K]> : T[K];
+};
+
+/** Maps every field of a config object to itself when valid, or to its rule's text. */
+export type CheckConfig<C> = {
+  [K in keyof C]: K extends 'workers' ? CheckWorkers<C[K]>
+    : K extends 'queueCapacity' ? CheckQueueCapacity<C[K]>
+    : K extends 'strategy' ? CheckStrategy<C[K]>
+    : K extends 'blockingThreads' ? CheckBlockingThreads<C[K]>
+    : K extends 'timer' ? CheckTimer<C[K]>
+    : K extends 'io' ? CheckIo<C[K]>
+    : K extends 'memory' ? CheckMemory<C[K]>
+    : K extends 'tracing' ? CheckTracing<C[K]>
+    : K extends keyof RuntimeConfig ? C[K]
+    : never;
+};
+
+// ---------------------------------------------------------------------------------------
+// Run-time rules: the same rules, for values the compiler could not see.
+// ---------------------------------------------------------------------------------------
+
+function isIntIn(value: unknown, min: number, max: number): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+}
+
+function isPowerOfTwoIn(value: unknown, min: number, max: number): value is number {
+  return isIntIn(value, min, max) && (value & (value - 1)) === 0;
+}
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[]): value is T {
+  return typeof value === 'string' && (allowed as readonly string[]).includes(value);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const KNOWN_FIELDS = new Set(['workers', 'queueCapacity', 'strategy', 'workStealing', 'blockingThreads', 'timer', 'io', 'memory', 'tracing']);
+
+/**
+ * Checks a config against {@link RULES} and fills in {@link DEFAULTS}.
+ * @throws ConfigError naming the first field that breaks its rule.
+ */
+export function resolveConfig(config: RuntimeConfig): ResolvedConfig {
+  if (!isPlainObject(config)) throw new ConfigError('config', 'config must be an object', config);
+  for (const key of Object.keys(config)) {
+    if (!KNOWN_FIELDS.has(key)) throw new ConfigError(key, `unknown config field '${key}'`, (config as Record<string, unknown>)[key]);
+  }
+  const { workers, queueCapacity = DEFAULTS.queueCapacity, strategy = DEFAULTS.strategy } = config;
+  const { workStealing = DEFAULTS.workStealing, blockingThreads = DEFAULTS.blockingThreads, io = DEFAULTS.io } = config;
+  if (workers !== undefined && workers !== 'auto' && !isIntIn(workers, 1, 1024)) throw new ConfigError('workers', RULES.workers, workers);
+  if (!isPowerOfTwoIn(queueCapacity, 16, 65536)) throw new ConfigError('queueCapacity', RULES.queueCapacity, queueCapacity);
+  if (!oneOf(strategy, ['local_first', 'global_first', 'round_robin'])) throw new ConfigError('strategy', RULES.strategy, strategy);
+  if (typeof workStealing !== 'boolean') throw new ConfigError('workStealing', RULES.workStealing, workStealing);
+  if (!isIntIn(blockingThreads, 1, 1024)) throw new ConfigError('blockingThreads', RULES.blockingThreads, blockingThreads);
+
+  const timer = config.timer ?? {};
+  if (!isPlainObject(timer)) throw new ConfigError('timer', RULES.timerResolution, timer);
+  const resolutionMs = timer.resolutionMs ?? DEFAULTS.timer.resolutionMs;
+  if (!isIntIn(resolutionMs, 1, Number.MAX_SAFE_INTEGER)) throw new ConfigError('timer.resolutionMs', RULES.timerResolution, resolutionMs);
+
+  if (!oneOf(io, ['auto', 'node', 'memory'])) throw new ConfigError('io', RULES.io, io);
+
+  const memory = config.memory ?? {};
+  if (!isPlainObject(memory)) throw new ConfigError('memory', RULES.memoryStrategy, memory);
+  const memoryStrategy = memory.strategy ?? DEFAULTS.memory.strategy;
+  if (!oneOf(memoryStrategy, ['pooled', 'heap'])) throw new ConfigError('memory.strategy', RULES.memoryStrategy, memoryStrategy);
+
+  const tracing = config.tracing ?? {};
+  if (!isPlainObject(tracing)) throw new ConfigError('tracing', RULES.tracingExporter, tracing);
+  const exporter = tracing.exporter ?? DEFAULTS.tracing.exporter;
+  if (!oneOf(exporter, ['none', 'console', 'jsonl', 'chrome', 'otlp'])) throw new ConfigError('tracing.exporter', RULES.tracingExporter, exporter);
+  const sampleRatio = tracing.sampleRatio ?? DEFAULTS.tracing.sampleRatio;
+  if (typeof sampleRatio !== 'number' || !(sampleRatio >= 0 && sampleRatio <= 1)) throw new ConfigError('tracing.sampleRatio', RULES.sampleRatio, sampleRatio);
+  if (tracing.path !== undefined && (typeof tracing.path !== 'string' || tracing.path.length === 0)) throw new ConfigError('tracing.path', RULES.tracingPath, tracing.path);
+
+  const flavor = workers === undefined ? 'current_thread' : 'multi_thread';
+  return Object.freeze({
+    flavor,
+    workers: workers === undefined ? 0 : workers === 'auto' ? Math.min(1024, availableParallelism()) : workers,
+    queueCapacity,
+    strategy,
+    workStealing,
+    blockingThreads,
+    timer: Object.freeze({ resolutionMs }),
+    io,
+    memory: Object.freeze({ strategy: memoryStrategy }),
+    tracing: Object.freeze({ exporter, path: tracing.path, sampleRatio }),
+  });
+}

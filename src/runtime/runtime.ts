@@ -1,0 +1,354 @@
+/**
+ * `Runtime<C>`: composes the parts a config chose and holds them in private fields.
+ *
+ * The public type follows the config: `Runtime<C>` has `exec`, `map`, `spawnBlocking` and
+ * `blockOn` only when `C` sets `workers`. One implementation class serves every flavor;
+ * the builder and `createRuntime` return it under the type the config earns.
+ */
+import { NotImplementedError, RuntimeClosedError } from '../errors.js';
+import { LocalExecutor, type LocalTaskMetrics } from '../scheduler/local-executor.js';
+import { ScopeImpl, type Scope, type ScopeOptions } from '../scheduler/scope.js';
+import type { SpawnOptions, Task, TaskBody } from '../scheduler/task.js';
+import type { TaskRef } from '../scheduler/task-ref.js';
+import {
+  resolveConfig,
+  type CheckBlockingThreads,
+  type CheckExporter,
+  type CheckIo,
+  type CheckMemoryStrategy,
+  type CheckQueueCapacity,
+  type CheckResolution,
+  type CheckSampleRatio,
+  type CheckStrategy,
+  type CheckWorkers,
+  type ResolvedConfig,
+  type RuntimeConfig,
+} from './config.js';
+import { clearDefaultRuntime, contextStorage, setDefaultRuntimeFactory, type ContextStore } from './context.js';
+import { detectPlatform } from './platform.js';
+import { buildReport, describeReport, type RuntimeReport } from './report.js';
+
+/** True when a config turns the work-stealing pool on. */
+export type HasWorkers<C> = C extends { readonly workers: number | 'auto' } ? true : false;
+/** The flavor a config produces. */
+export type FlavorOf<C> = HasWorkers<C> extends true ? 'multi_thread' : 'current_thread';
+
+/** What `main` receives in `rt.run(main)`. */
+export interface RunContext extends ContextStore {
+  /** The runtime being run. */
+  readonly runtime: object;
+  /** Aborted when the runtime shuts down. */
+  readonly signal: AbortSignal;
+}
+
+/** Options for `rt.shutdown`. */
+export interface ShutdownOptions {
+  /**
+   * How long to wait for live tasks before aborting them, in ms.
+   * @default 5000
+   */
+  readonly timeoutMs?: number;
+}
+
+/** Options for `rt.map`. */
+export interface MapOptions<R> {
+  /** Inputs per batch submitted to the pool. @default chosen from the input count and worker count */
+  readonly chunkSize?: number;
+  /** Called after each finished batch with the number of inputs done so far. */
+  readonly onProgress?: (done: number, total: number) => void;
+  /** Aborts the map: queued batches are dropped and the promise rejects with the reason. */
+  readonly signal?: AbortSignal;
+  /** @internal Keeps `R` in the signature for callers that annotate it. */
+  readonly __result?: R;
+}
+
+/** Options for `rt.blockOn`. */
+export interface BlockOnOptions {
+  /** Throw `TimeoutError` instead of waiting longer than this, in ms. */
+  readonly timeoutMs?: number;
+}
+
+/** Counters gathered from every part of the runtime. */
+export interface RuntimeMetrics {
+  /** Local tasks on this thread. */
+  readonly tasks: LocalTaskMetrics;
+  /** Other parts (pool, timers, memory, tracing) add their own sections here. */
+  readonly [part: string]: unknown;
+}
+
+/** The members every runtime has. */
+export interface RuntimeBase<C extends object = RuntimeConfig> {
+  /** The resolved configuration. */
+  readonly config: ResolvedConfig;
+  /** A typed description of the parts this runtime is made of. */
+  readonly report: RuntimeReport<FlavorOf<C>>;
+  /** The report as aligned text. */
+  describe(): string;
+  /**
+   * Enters the runtime: `main` and everything it starts see this runtime as current.
+   *
+   * *Cancellation*: `cx.signal` aborts when the runtime shuts down.
+   */
+  run<T>(main: (cx: RunContext) => T | PromiseLike<T>): Promise<Awaited<T>>;
+  /**
+   * Starts a task on this thread and returns its handle.
+   *
+   * *Cancellation*: `options.signal` aborts the task; so does `task.abort()` and shutdown.
+   */
+  spawn<T>(body: TaskBody<T>, options?: SpawnOptions): Task<Awaited<T>>;
+  /**
+   * Structured concurrency: runs `body`, waits for every child it spawned on the scope; the
+   * first failure aborts the other children and is rethrown.
+   *
+   * *Cancellation*: aborting `options.signal` or the enclosing task aborts every child.
+   */
+  scope<T>(body: (scope: Scope) => T | PromiseLike<T>, options?: ScopeOptions): Promise<Awaited<T>>;
+  /** Counters of every part. */
+  metrics(): RuntimeMetrics;
+  /**
+   * Stops taking work, waits up to `timeoutMs` for live tasks, aborts the rest, stops
+   * every part, and leaves no handle that keeps the process alive.
+   */
+  shutdown(options?: ShutdownOptions): Promise<void>;
+  /** `await using rt = ...` shuts the runtime down at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** The members a runtime built with `.workers(...)` adds. */
+export interface ParallelMembers {
+  /** Runs a registered task on the work-stealing pool. */
+  exec<const A extends readonly unknown[], R>(ref: TaskRef<A, R>, ...args: A): Promise<Awaited<R>>;
+  /** Runs a registered one-argument task over many inputs; results come in input order. */
+  map<I, R>(ref: TaskRef<readonly [I], R> | TaskRef<[I], R>, inputs: Iterable<I>, options?: MapOptions<Awaited<R>>): Promise<Awaited<R>[]>;
+  /** Runs a registered task on the blocking pool, never on a stealing worker. */
+  spawnBlocking<const A extends readonly unknown[], R>(ref: TaskRef<A, R>, ...args: A): Promise<Awaited<R>>;
+  /**
+   * Runs a registered task on the blocking pool and waits for it synchronously.
+   * Throws `NestedRuntimeError` when called from inside the runtime.
+   */
+  blockOn<const A extends readonly unknown[], R>(ref: TaskRef<A, R>, ...args: A): Awaited<R>;
+}
+
+/**
+ * A Zokio runtime. Its members follow its config: `exec`, `map`, `spawnBlocking` and
+ * `blockOn` exist only on runtimes built with `.workers(...)`.
+ */
+export type Runtime<C extends object = RuntimeConfig> = HasWorkers<C> extends true ? RuntimeBase<C> & ParallelMembers : RuntimeBase<C>;
+
+/** @internal The engine behind the parallel members; the work-stealing pool provides it. */
+export interface ParallelEngine {
+  exec(ref: TaskRef, args: readonly unknown[]): Promise<unknown>;
+  map(ref: TaskRef, inputs: Iterable<unknown>, options: MapOptions<unknown> | undefined): Promise<unknown[]>;
+  spawnBlocking(ref: TaskRef, args: readonly unknown[]): Promise<unknown>;
+  blockOn(ref: TaskRef, args: readonly unknown[], options: BlockOnOptions | undefined): unknown;
+  metrics(): Record<string, unknown>;
+  shutdown(timeoutMs: number): Promise<void>;
+}
+
+/** @internal A function that builds the parallel engine for a runtime (set by the pool module). */
+export type ParallelEngineFactory = (config: ResolvedConfig, runtime: ZokioRuntime) => ParallelEngine;
+
+let parallelFactory: ParallelEngineFactory | undefined;
+
+/** @internal Registers the work-stealing pool implementation. */
+export function setParallelEngineFactory(factory: ParallelEngineFactory): void {
+  parallelFactory = factory;
+}
+
+/** @internal A part of the runtime that reports metrics and stops at shutdown. */
+export interface RuntimePart {
+  readonly name: string;
+  metrics?(): unknown;
+  shutdown?(): void | Promise<void>;
+}
+
+let partFactories: Array<(runtime: ZokioRuntime) => RuntimePart | undefined> = [];
+
+/** @internal Registers a part every new runtime gets (timers, tracing, I/O, ...). */
+export function registerRuntimePart(factory: (runtime: ZokioRuntime) => RuntimePart | undefined): void {
+  partFactories = [...partFactories, factory];
+}
+
+/** @internal The one implementation behind every `Runtime<C>` type. */
+export class ZokioRuntime implements RuntimeBase, ParallelMembers {
+  readonly config: ResolvedConfig;
+  readonly report: RuntimeReport<never>;
+  readonly #executor: LocalExecutor;
+  readonly #controller = new AbortController();
+  readonly #runContext: RunContext;
+  readonly #parts = new Map<string, RuntimePart>();
+  #parallel: ParallelEngine | undefined;
+  #shutdown: Promise<void> | undefined;
+
+  constructor(config: ResolvedConfig) {
+    this.config = config;
+    this.report = buildReport(config, detectPlatform()) as RuntimeReport<never>;
+    this.#executor = new LocalExecutor();
+    this.#runContext = { runtime: this, task: undefined, span: undefined, signal: this.#controller.signal };
+    for (const factory of partFactories) {
+      const part = factory(this);
+      if (part !== undefined) this.#parts.set(part.name, part);
+    }
+  }
+
+  /** @internal A part by name (`timers`, `tracing`, `io`, ...). */
+  part<P extends RuntimePart>(name: string): P | undefined {
+    return this.#parts.get(name) as P | undefined;
+  }
+
+  /** @internal Adds a part after construction (lazily created parts). */
+  addPart(part: RuntimePart): void {
+    this.#parts.set(part.name, part);
+  }
+
+  /** @internal Aborted when the runtime shuts down. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** True once `shutdown()` has been called. */
+  get closed(): boolean {
+    return this.#shutdown !== undefined;
+  }
+
+  describe(): string {
+    return describeReport(this.report);
+  }
+
+  run<T>(main: (cx: RunContext) => T | PromiseLike<T>): Promise<Awaited<T>> {
+    if (this.#shutdown !== undefined) return Promise.reject(new RuntimeClosedError('runtime is shut down: cannot run'));
+    return contextStorage.run(this.#runContext, async (): Promise<Awaited<T>> => await main(this.#runContext));
+  }
+
+  spawn<T>(body: TaskBody<T>, options?: SpawnOptions): Task<Awaited<T>> {
+    const store = contextStorage.getStore();
+    // Outside any store of this runtime, the task runs in the runtime's own store.
+    return this.#executor.spawn(body as TaskBody<Awaited<T>>, options, this.#executor, store?.runtime === this ? store : this.#runContext);
+  }
+
+  async scope<T>(body: (scope: Scope) => T | PromiseLike<T>, options?: ScopeOptions): Promise<Awaited<T>> {
+    if (this.#shutdown !== undefined) throw new RuntimeClosedError('runtime is shut down: cannot open a scope');
+    const store = contextStorage.getStore() as (ContextStore & { signal?: AbortSignal }) | undefined;
+    const scope = new ScopeImpl(this.#executor, this, store?.span);
+    // The parent is the enclosing scope (or run) of this runtime, plus the caller's signal.
+    const parents: AbortSignal[] = [store?.runtime === this && store.signal !== undefined ? store.signal : this.#controller.signal];
+    if (options?.signal !== undefined) parents.push(options.signal);
+    const parent = parents.length === 1 ? parents[0] : AbortSignal.any(parents);
+    return (await contextStorage.run(scope.store, () => scope.run(body, parent))) as Awaited<T>;
+  }
+
+  #engine(): ParallelEngine {
+    if (this.#shutdown !== undefined) throw new RuntimeClosedError('runtime is shut down: cannot run worker tasks');
+    if (this.config.flavor !== 'multi_thread') throw new NotImplementedError('worker tasks on a current-thread runtime');
+    if (this.#parallel === undefined) {
+      if (parallelFactory === undefined) throw new NotImplementedError('the work-stealing pool');
+      this.#parallel = parallelFactory(this.config, this);
+    }
+    return this.#parallel;
+  }
+
+  exec<const A extends readonly unknown[], R>(ref: TaskRef<A, R>, ...args: A): Promise<Awaited<R>> {
+    try {
+      return this.#engine().exec(ref as TaskRef, args) as Promise<Awaited<R>>;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  map<I, R>(ref: TaskRef<readonly [I], R> | TaskRef<[I], R>, inputs: Iterable<I>, options?: MapOptions<Awaited<R>>): Promise<Awaited<R>[]> {
+    try {
+      return this.#engine().map(ref as TaskRef, inputs, options as MapOptions<unknown>) as Promise<Awaited<R>[]>;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  spawnBlocking<const A extends readonly unknown[], R>(ref: TaskRef<A, R>, ...args: A): Promise<Awaited<R>> {
+    try {
+      return this.#engine().spawnBlocking(ref as TaskRef, args) as Promise<Awaited<R>>;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  blockOn<const A extends readonly unknown[], R>(ref: TaskRef<A, R>, ...args: A): Awaited<R> {
+    return this.#engine().blockOn(ref as TaskRef, args, undefined) as Awaited<R>;
+  }
+
+  metrics(): RuntimeMetrics {
+    const out: Record<string, unknown> = { tasks: this.#executor.metrics() };
+    if (this.#parallel !== undefined) Object.assign(out, this.#parallel.metrics());
+    for (const part of this.#parts.values()) {
+      if (part.metrics !== undefined) out[part.name] = part.metrics();
+    }
+    return out as RuntimeMetrics;
+  }
+
+  shutdown(options?: ShutdownOptions): Promise<void> {
+    this.#shutdown ??= this.#doShutdown(options?.timeoutMs ?? 5000);
+    return this.#shutdown;
+  }
+
+  async #doShutdown(timeoutMs: number): Promise<void> {
+    const executor = this.#executor;
+    executor.close();
+    if (executor.alive > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, timeoutMs))));
+      await Promise.race([executor.whenIdle(), expired]);
+      clearTimeout(timer);
+      if (executor.alive > 0) {
+        executor.abortAll(new RuntimeClosedError(`runtime shut down before the task finished (waited ${timeoutMs} ms)`));
+      }
+    }
+    this.#controller.abort(new RuntimeClosedError('runtime shut down'));
+    if (this.#parallel !== undefined) await this.#parallel.shutdown(timeoutMs);
+    for (const part of this.#parts.values()) await part.shutdown?.();
+    clearDefaultRuntime(this);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
+  }
+}
+
+/**
+ * Builds a runtime from a config object, with the same rules as {@link RuntimeBuilder}.
+ *
+ * Literal values that break a rule do not compile; values known only at run time are
+ * checked here.
+ *
+ * @example
+ * ```ts
+ * import { createRuntime } from 'zokio';
+ * const rt = createRuntime({ workers: 2, queueCapacity: 256 });
+ * console.log(rt.report.flavor); // 'multi_thread'
+ * await rt.shutdown();
+ * ```
+ * @throws ConfigError (code `ZOKIO_ERR_CONFIG`) naming the field and its rule.
+ */
+export function createRuntime<
+  const W extends number | 'auto' | undefined = undefined,
+  const Q extends number = 256,
+  const S extends string = 'local_first',
+  const B extends number = 1,
+  const R extends number = 1,
+  const I extends string = 'auto',
+  const M extends string = 'pooled',
+  const E extends string = 'none',
+  const P extends number = 1,
+>(config?: {
+  readonly workers?: CheckWorkers<W>;
+  readonly queueCapacity?: CheckQueueCapacity<Q>;
+  readonly strategy?: CheckStrategy<S>;
+  readonly workStealing?: boolean;
+  readonly blockingThreads?: CheckBlockingThreads<B>;
+  readonly timer?: { readonly resolutionMs?: CheckResolution<R> };
+  readonly io?: CheckIo<I>;
+  readonly memory?: { readonly strategy?: CheckMemoryStrategy<M> };
+  readonly tracing?: { readonly exporter?: CheckExporter<E>; readonly path?: string; readonly sampleRatio?: CheckSampleRatio<P> };
+}): Runtime<undefined extends W ? {} : { readonly workers: W }> {
+  return new ZokioRuntime(resolveConfig((config ?? {}) as RuntimeConfig)) as never;
+}
+
+setDefaultRuntimeFactory(() => new ZokioRuntime(resolveConfig({})));
