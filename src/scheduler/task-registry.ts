@@ -1,0 +1,152 @@
+/**
+ * Worker task modules: `defineTasks` registers functions under their module URL, and
+ * returns typed references to them. Worker threads import the module by URL and look the
+ * function up here by name; nothing else can run on a worker (no code strings, no eval).
+ *
+ * The `Cloneable` check is the TypeScript counterpart of a compile-time Send check: a
+ * task whose parameters or result are not structured-cloneable does not compile, and the
+ * message names the task and the argument.
+ */
+import { TaskNotFoundError } from '../errors.js';
+import type { TaskRef } from './task-ref.js';
+
+type Primitive = string | number | boolean | null | undefined | bigint;
+type CloneableLeaf = Primitive | Date | RegExp | ArrayBuffer | SharedArrayBuffer | ArrayBufferView | Error;
+
+/** True when `T` survives `structuredClone` with its meaning (no functions, symbols, methods). */
+export type IsCloneable<T, Depth extends unknown[] = []> = Depth['length'] extends 8
+  ? true
+  : [T] extends [never]
+    ? true
+    : T extends CloneableLeaf
+      ? true
+      : T extends symbol | ((...args: never[]) => unknown)
+        ? false
+        : T extends Map<infer K, infer V>
+          ? IsCloneable<K, [...Depth, 1]> extends true ? IsCloneable<V, [...Depth, 1]> : false
+          : T extends Set<infer V>
+            ? IsCloneable<V, [...Depth, 1]>
+            : T extends readonly unknown[]
+              ? false extends { [I in keyof T]: IsCloneable<T[I], [...Depth, 1]> }[number] ? false : true
+              : T extends object
+                ? false extends { [K in keyof T]-?: IsCloneable<T[K], [...Depth, 1]> }[keyof T] ? false : true
+                : false;
+
+/** A structured-cloneable value: what can travel to a worker task and back. */
+export type Cloneable =
+  | CloneableLeaf
+  | readonly Cloneable[]
+  | ReadonlyMap<Cloneable, Cloneable>
+  | ReadonlySet<Cloneable>
+  | { readonly [key: string]: Cloneable };
+
+/** Any function that can be registered as a task. */
+export type TaskFunction = (...args: never[]) => unknown;
+
+type FirstBadArgument<A extends readonly unknown[], I extends unknown[] = []> = A extends readonly [infer H, ...infer Rest]
+  ? IsCloneable<H> extends true ? FirstBadArgument<Rest, [...I, 1]> : [...I, 1]['length']
+  : 0;
+
+/** The function itself when its arguments and result are cloneable; otherwise a message naming the problem. */
+export type CheckTask<Name extends string, F> = F extends (...args: infer A) => infer R
+  ? FirstBadArgument<A> extends 0
+    ? IsCloneable<Awaited<R>> extends true
+      ? F
+      : `task '${Name}': its result is not structured-cloneable (no functions, symbols or class instances with methods)`
+    : `task '${Name}': argument ${FirstBadArgument<A> & number} is not structured-cloneable (no functions, symbols or class instances with methods)`
+  : `task '${Name}' must be a function`;
+
+/** Typed references to every task of a module. */
+export type TaskRefs<M> = { readonly [K in keyof M]: M[K] extends (...args: infer A) => infer R ? TaskRef<A, R> : never };
+
+const registry = new Map<string, Map<string, TaskFunction>>();
+
+/**
+ * Registers the functions of a task module and returns a typed reference to each.
+ *
+ * Call it at the top level of a module that every worker can import, passing
+ * `import.meta.url`. Only functions registered this way can run on workers.
+ *
+ * @example
+ * ```ts
+ * import { defineTasks } from 'zokio';
+ * export const tasks = defineTasks(import.meta.url, {
+ *   add(a: number, b: number): number {
+ *     return a + b;
+ *   },
+ * });
+ * // await rt.exec(tasks.add, 1, 2) → 3
+ * ```
+ */
+export function defineTasks<const M extends Record<string, TaskFunction>>(
+  moduleUrl: string,
+  functions: M & { readonly [K in keyof M]: CheckTask<K & string, M[K]> },
+): TaskRefs<M> {
+  let table = registry.get(moduleUrl);
+  if (table === undefined) {
+    table = new Map();
+    registry.set(moduleUrl, table);
+  }
+  const refs: Record<string, TaskRef> = {};
+  for (const [name, fn] of Object.entries(functions)) {
+    if (typeof fn !== 'function') throw new TypeError(`defineTasks: '${name}' in ${moduleUrl} is not a function`);
+    table.set(name, fn as TaskFunction);
+    refs[name] = Object.freeze({ module: moduleUrl, name });
+  }
+  return Object.freeze(refs) as TaskRefs<M>;
+}
+
+/** @internal The registered function, or undefined. */
+export function lookupTask(moduleUrl: string, name: string): TaskFunction | undefined {
+  return registry.get(moduleUrl)?.get(name);
+}
+
+const loading = new Map<string, Promise<void>>();
+
+/**
+ * @internal Imports a task module (once) and returns the named function.
+ * @throws TaskNotFoundError naming the module and the task.
+ */
+export async function loadTask(moduleUrl: string, name: string): Promise<TaskFunction> {
+  let fn = lookupTask(moduleUrl, name);
+  if (fn !== undefined) return fn;
+  let pending = loading.get(moduleUrl);
+  if (pending === undefined) {
+    pending = import(moduleUrl).then(
+      () => undefined,
+      (err: unknown) => {
+        loading.delete(moduleUrl);
+        throw new TaskNotFoundError(`cannot load task module ${moduleUrl} (looking for task '${name}'): ${err instanceof Error ? err.message : String(err)}`);
+      },
+    );
+    loading.set(moduleUrl, pending);
+  }
+  await pending;
+  fn = lookupTask(moduleUrl, name);
+  if (fn === undefined) {
+    const known = [...(registry.get(moduleUrl)?.keys() ?? [])];
+    throw new TaskNotFoundError(`task '${name}' is not registered by module ${moduleUrl} (it registers: ${known.length > 0 ? known.join(', ') : 'nothing'})`);
+  }
+  return fn;
+}
+
+/** @internal Synchronous lookup for code that cannot await (join inside a worker); throws the same errors. */
+export function requireTask(moduleUrl: string, name: string): TaskFunction {
+  const fn = lookupTask(moduleUrl, name);
+  if (fn === undefined) {
+    const table = registry.get(moduleUrl);
+    if (table === undefined) throw new TaskNotFoundError(`task module ${moduleUrl} is not loaded in this thread (looking for task '${name}')`);
+    throw new TaskNotFoundError(`task '${name}' is not registered by module ${moduleUrl} (it registers: ${[...table.keys()].join(', ') || 'nothing'})`);
+  }
+  return fn;
+}
+
+/**
+ * @internal `execArgv` for worker threads: when this process runs TypeScript through tsx,
+ * workers need the same loader to import `.ts` task modules.
+ */
+export function workerExecArgv(): string[] {
+  const args = process.execArgv;
+  const usesTsx = args.some((a) => a.includes('tsx')) || import.meta.url.endsWith('.ts');
+  return usesTsx && !args.some((a) => a.includes('tsx')) ? [...args, '--import', 'tsx'] : [...args];
+}
