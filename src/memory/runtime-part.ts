@@ -1,0 +1,121 @@
+/**
+ * The runtime's `memory` part: the registry where pools and slabs report their usage, shown
+ * by `rt.metrics().memory`, and the switch that `.memory({ strategy })` sets.
+ *
+ * Implementation note: importing this module registers the part with
+ * `registerRuntimePart`, so every runtime built afterwards has it (`zokio/memory` imports
+ * it; so does any part that creates pools, such as the work-stealing pool). With strategy
+ * `'pooled'`, {@link MemoryPart.createSlab} creates a registered `SharedSlab`; with `'heap'`
+ * it returns `undefined` and the caller keeps its records on the heap.
+ *
+ * @module
+ */
+import type { MemoryStrategy } from '../runtime/config.js';
+import { registerRuntimePart, type RuntimePart } from '../runtime/runtime.js';
+import { SharedSlab, type SharedSlabOptions } from './shared-slab.js';
+
+/** Anything with a `stats()` snapshot: `ObjectPool`, `BufferPool`, `SharedSlab`, or your own. */
+export interface MemoryStatsSource {
+  stats(): unknown;
+}
+
+/** What `rt.metrics().memory` holds. */
+export interface MemoryMetrics {
+  /** The runtime's memory strategy. */
+  readonly strategy: MemoryStrategy;
+  /** `stats()` of every registered pool and slab, by name. */
+  readonly pools: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The `memory` part of a runtime: a registry of pools whose `stats()` appear in
+ * `rt.metrics().memory.pools`. Get it with {@link memoryOf}.
+ *
+ * When to use it: register a pool that lives as long as the runtime, so its usage shows up
+ * with the runtime's other counters.
+ *
+ * @example
+ * ```ts
+ * import { createRuntime } from 'zokio';
+ * import { BufferPool, memoryOf } from 'zokio/memory';
+ * const rt = createRuntime({ memory: { strategy: 'pooled' } });
+ * const frames = new BufferPool();
+ * const unregister = memoryOf(rt)!.register('frames', frames);
+ * console.log(rt.metrics().memory); // { strategy: 'pooled', pools: { frames: { classes: [...], ... } } }
+ * unregister();
+ * await rt.shutdown();
+ * ```
+ */
+export class MemoryPart implements RuntimePart {
+  /** The part's name and its key in `rt.metrics()`. */
+  readonly name = 'memory';
+  /** `'pooled'`: task records live in a `SharedSlab`; `'heap'`: plain heap objects. */
+  readonly strategy: MemoryStrategy;
+  readonly #sources = new Map<string, MemoryStatsSource>();
+
+  constructor(strategy: MemoryStrategy) {
+    this.strategy = strategy;
+  }
+
+  /** True when the runtime asked for pooled memory (`strategy: 'pooled'`). */
+  get pooled(): boolean {
+    return this.strategy === 'pooled';
+  }
+
+  /**
+   * Adds `source` to `rt.metrics().memory.pools` under `name` (suffixed `#2`, `#3`, ... when
+   * taken). Returns a function that removes it.
+   */
+  register(name: string, source: MemoryStatsSource): () => void {
+    let key = name;
+    for (let n = 2; this.#sources.has(key); n++) key = `${name}#${n}`;
+    this.#sources.set(key, source);
+    return () => {
+      if (this.#sources.get(key) === source) this.#sources.delete(key);
+    };
+  }
+
+  /**
+   * For parts that keep records in shared memory: with strategy `'pooled'`, creates a
+   * `SharedSlab`, registers it under `name` and returns it; with `'heap'`, returns
+   * `undefined` (keep the records on the heap).
+   */
+  createSlab(name: string, options: SharedSlabOptions): SharedSlab | undefined {
+    if (!this.pooled) return undefined;
+    const slab = new SharedSlab(options);
+    this.register(name, slab);
+    return slab;
+  }
+
+  /** The strategy and the `stats()` of every registered pool. */
+  metrics(): MemoryMetrics {
+    const pools: Record<string, unknown> = {};
+    for (const [name, source] of this.#sources) pools[name] = source.stats();
+    return { strategy: this.strategy, pools };
+  }
+
+  /** Forgets every registered pool. */
+  shutdown(): void {
+    this.#sources.clear();
+  }
+}
+
+/**
+ * The `memory` part of `runtime`, or `undefined` for a runtime built before this module
+ * was imported.
+ *
+ * @example
+ * ```ts
+ * import { createRuntime } from 'zokio';
+ * import { ObjectPool, memoryOf } from 'zokio/memory';
+ * const rt = createRuntime();
+ * memoryOf(rt)?.register('points', new ObjectPool(() => ({ x: 0, y: 0 }), { capacity: 256 }));
+ * await rt.shutdown();
+ * ```
+ */
+export function memoryOf(runtime: object): MemoryPart | undefined {
+  const part = (runtime as { part?: (name: string) => unknown }).part?.('memory');
+  return part instanceof MemoryPart ? part : undefined;
+}
+
+registerRuntimePart((runtime) => new MemoryPart(runtime.config.memory.strategy));
