@@ -1,0 +1,106 @@
+/**
+ * A FIFO concurrency limiter for I/O operations (internal).
+ *
+ * Implementation note. `active` counts running operations; callers beyond `limit` wait in
+ * a FIFO array. A finishing operation hands its slot straight to the oldest waiter (it
+ * does not decrement `active`), so a newcomer cannot overtake a waiter and the limit is
+ * never exceeded by one. The fast path (a free slot) allocates nothing but the caller's
+ * own promise.
+ */
+import { abortReason } from '../scheduler/time.js';
+
+interface Waiter {
+  resolve(): void;
+  reject(reason: unknown): void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+/** @internal Counters of a limiter. */
+export interface LimiterMetrics {
+  readonly limit: number;
+  readonly active: number;
+  readonly queued: number;
+  /** Highest `active` seen. */
+  readonly peak: number;
+}
+
+/** @internal */
+export class Limiter {
+  #limit: number;
+  #active = 0;
+  #peak = 0;
+  #waiters: Waiter[] = [];
+
+  constructor(limit: number) {
+    this.#limit = checkLimit(limit);
+  }
+
+  get limit(): number {
+    return this.#limit;
+  }
+
+  set limit(value: number) {
+    this.#limit = checkLimit(value);
+    while (this.#active < this.#limit && this.#waiters.length > 0) {
+      this.#active++;
+      this.#wake(this.#waiters.shift()!);
+    }
+  }
+
+  /** Runs `op` once a slot is free. */
+  async run<T>(op: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    await this.acquire(signal);
+    try {
+      return await op();
+    } finally {
+      this.release();
+    }
+  }
+
+  /** Waits for a slot; the caller must `release()` it. */
+  acquire(signal?: AbortSignal): Promise<void> | void {
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    if (this.#active < this.#limit) {
+      this.#active++;
+      if (this.#active > this.#peak) this.#peak = this.#active;
+      return;
+    }
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
+      if (signal !== undefined) {
+        waiter.onAbort = () => {
+          const i = this.#waiters.indexOf(waiter);
+          if (i >= 0) this.#waiters.splice(i, 1);
+          reject(abortReason(signal));
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /** Gives a slot back (to the oldest waiter, if any). */
+  release(): void {
+    const next = this.#waiters.shift();
+    if (next !== undefined && this.#active <= this.#limit) this.#wake(next);
+    else {
+      if (next !== undefined) this.#waiters.unshift(next);
+      this.#active--;
+    }
+  }
+
+  #wake(waiter: Waiter): void {
+    if (waiter.onAbort !== undefined) waiter.signal!.removeEventListener('abort', waiter.onAbort);
+    waiter.resolve();
+  }
+
+  metrics(): LimiterMetrics {
+    return { limit: this.#limit, active: this.#active, queued: this.#waiters.length, peak: this.#peak };
+  }
+}
+
+function checkLimit(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`concurrency limit must be an integer >= 1 (received ${String(limit)})`);
+  return limit;
+}

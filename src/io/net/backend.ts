@@ -1,0 +1,31 @@
+/**
+ * The network backend interface (internal).
+ *
+ * Implementation note. A backend turns `listen`/`connect` into `Duplex` streams: libuv
+ * sockets for `node`, linked in-memory stream pairs for `memory`. `TcpStream` and
+ * `TcpListener` are written once over `Duplex`, so backpressure (`write` waits for
+ * `drain`, reads pull from a paused stream) behaves the same on both.
+ */
+import type { Duplex } from 'node:stream';
+
+/** An address a listener is bound to or a stream is connected to. */
+export interface SocketAddress {
+  /** IP address (or `memory` host name), e.g. `127.0.0.1`. */
+  readonly host: string;
+  /** Port number. */
+  readonly port: number;
+}
+
+/** @internal A bound listener of a backend. */
+export interface BackendListener {
+  readonly address: SocketAddress;
+  /** Stops accepting; existing connections stay open. */
+  close(): Promise<void>;
+}
+
+/** @internal The primitives a network backend provides. */
+export interface NetBackend {
+  readonly name: 'node' | 'memory';
+  listen(host: string, port: number, backlog: number, onConnection: (socket: Duplex) => void): Promise<BackendListener>;
+  connect(host: string, port: number, signal: AbortSignal | undefined): Promise<Duplex>;
+}

@@ -1,0 +1,159 @@
+/**
+ * The `memory` network backend: an in-memory loopback for tests.
+ *
+ * Implementation note. A connection is a pair of linked `Duplex` streams. Writing to one
+ * side pushes the chunk into the other side's readable buffer; when that buffer is over
+ * its high-water mark (`push` returns false), the writer's callback is held until the
+ * reader pulls (`_read`), so the writer's `write()` returns false and `drain` comes only
+ * after the reader has consumed data: the same backpressure chain as a kernel socket,
+ * without the kernel's own buffers. Listeners live in a per-runtime port table.
+ *
+ * ```
+ *   A.write(x) ─► A._write ─► B.push(x) ─► B's readable buffer ─► B.read()
+ *                    │ push() false: hold cb            │ B._read(): release A's cb
+ * ```
+ */
+import { Duplex } from 'node:stream';
+import { systemError } from '../system-error.js';
+import { abortReason } from '../../scheduler/time.js';
+import type { BackendListener, NetBackend } from './backend.js';
+
+/** High-water mark of each direction of an in-memory connection, in bytes. */
+const MEMORY_HWM = 16 * 1024;
+
+/** @internal One side of an in-memory connection. */
+export class MemorySocket extends Duplex {
+  peer: MemorySocket | undefined;
+  #pendingWrite: (() => void) | undefined;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+
+  constructor(local: { host: string; port: number }, remote: { host: string; port: number }) {
+    super({ highWaterMark: MEMORY_HWM, allowHalfOpen: true });
+    this.localAddress = local.host;
+    this.localPort = local.port;
+    this.remoteAddress = remote.host;
+    this.remotePort = remote.port;
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    const peer = this.peer;
+    if (peer === undefined || peer.destroyed) {
+      callback(systemError('EPIPE', 'write'));
+      return;
+    }
+    if (peer.push(chunk)) callback();
+    else peer.#pendingWrite = () => callback();
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.peer?.push(null);
+    callback();
+  }
+
+  override _read(): void {
+    const peer = this.peer;
+    if (peer === undefined) return;
+    const release = peer.#pendingWrite;
+    if (release !== undefined) {
+      peer.#pendingWrite = undefined;
+      release();
+    }
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    const peer = this.peer;
+    this.peer = undefined;
+    if (peer !== undefined && !peer.destroyed) {
+      peer.peer = undefined;
+      // The other side sees end-of-stream, as after a TCP FIN/RST.
+      if (!peer.readableEnded) peer.push(null);
+    }
+    callback(error);
+  }
+
+  /** No-op: there is no Nagle algorithm in memory. */
+  setNoDelay(_noDelay?: boolean): this {
+    return this;
+  }
+
+  /** No-op: in-memory connections do not time out. */
+  setKeepAlive(_enable?: boolean, _initialDelay?: number): this {
+    return this;
+  }
+}
+
+interface MemoryListenerEntry {
+  readonly host: string;
+  readonly backlog: number;
+  readonly onConnection: (socket: MemorySocket) => void;
+}
+
+/**
+ * The network of the `memory` I/O backend: listeners and connections that exist only in
+ * this process, with the same backpressure as TCP. Every runtime built with
+ * `.io('memory')` has its own; ports are allocated from 49152 upward for port 0.
+ *
+ * @example
+ * ```ts
+ * import { Runtime } from 'zokio';
+ * import { TcpListener, TcpStream } from 'zokio/net';
+ * const rt = Runtime.builder().io('memory').build();
+ * await rt.run(async () => {
+ *   const listener = await TcpListener.bind({ host: '127.0.0.1', port: 0 });
+ *   const client = await TcpStream.connect(listener.address);
+ *   const server = await listener.accept();
+ *   await client.write('ping');
+ *   console.log(String(await server.read()));
+ *   await Promise.all([client.close(), server.close(), listener.close()]);
+ * });
+ * await rt.shutdown();
+ * ```
+ */
+export class MemoryNetwork implements NetBackend {
+  readonly name = 'memory' as const;
+  readonly #listeners = new Map<number, MemoryListenerEntry>();
+  #nextPort = 49152;
+  #nextClientPort = 32768;
+
+  /** Ports with a listener. */
+  ports(): number[] {
+    return [...this.#listeners.keys()].sort((a, b) => a - b);
+  }
+
+  async listen(host: string, port: number, backlog: number, onConnection: (socket: Duplex) => void): Promise<BackendListener> {
+    await undefined;
+    if (port === 0) {
+      while (this.#listeners.has(this.#nextPort)) this.#nextPort++;
+      port = this.#nextPort++;
+    } else if (this.#listeners.has(port)) {
+      throw Object.assign(systemError('EADDRINUSE', 'listen'), { address: host, port });
+    }
+    const entry: MemoryListenerEntry = { host, backlog, onConnection };
+    this.#listeners.set(port, entry);
+    return {
+      address: { host, port },
+      close: async () => {
+        await undefined;
+        if (this.#listeners.get(port) === entry) this.#listeners.delete(port);
+      },
+    };
+  }
+
+  async connect(host: string, port: number, signal: AbortSignal | undefined): Promise<Duplex> {
+    await undefined;
+    if (signal?.aborted) throw abortReason(signal);
+    const entry = this.#listeners.get(port);
+    if (entry === undefined) throw Object.assign(systemError('ECONNREFUSED', 'connect'), { address: host, port, message: `connect ECONNREFUSED ${host}:${port}` });
+    const clientAddr = { host: '127.0.0.1', port: this.#nextClientPort++ };
+    const serverAddr = { host: entry.host, port };
+    const client = new MemorySocket(clientAddr, serverAddr);
+    const server = new MemorySocket(serverAddr, clientAddr);
+    client.peer = server;
+    server.peer = client;
+    entry.onConnection(server);
+    return client;
+  }
+}
