@@ -1,0 +1,252 @@
+/**
+ * Layout of the one `SharedArrayBuffer` the work-stealing pool lives in.
+ *
+ * Implementation note. Every region starts on a 64-byte boundary so that words written
+ * by different threads (a deque's `top` and `bottom`, the injector's two cursors, each
+ * worker's control block) do not share a cache line. Every shared word is an `Int32`
+ * read and written with `Atomics`; the scalar argument and result slots of a record are
+ * `Float64` cells read through a second view over the same bytes and published by the
+ * atomic `state` word written after them (so a plain read after an `Atomics.load` of
+ * `state` is ordered).
+ *
+ * ```
+ *  word 0 ┌─────────────────────────────────────────────────────────────────────┐
+ *         │ HEADER (64 words)                                                   │
+ *         │  MAGIC  SHUTDOWN  SLEEPERS  MAIN_WAITING  MAIN_WAKE  NEXT_NAME_ID    │
+ *         │  NAME_TOP  NEXT_SAB_ID  ROBIN  WORKERS  ...                          │
+ *         ├─────────────────────────────────────────────────────────────────────┤
+ *         │ WORKER CONTROL × W (32 words each: own cache lines)                 │
+ *         │  WAKE (futex)  PARKED  ALIVE  INCARNATION  executed stolen parked    │
+ *         │  joins inlinePops stolenSides helpIterations ...                     │
+ *         ├─────────────────────────────────────────────────────────────────────┤
+ *         │ DEQUE × W   TOP │pad│ BOTTOM │pad│ slots[queueCapacity]  (Chase-Lev) │
+ *         ├─────────────────────────────────────────────────────────────────────┤
+ *         │ INBOX × W   ENQ │pad│ DEQ │pad│ cells[queueCapacity]×{seq,value}    │
+ *         ├─────────────────────────────────────────────────────────────────────┤
+ *         │ INJECTOR    ENQ │pad│ DEQ │pad│ cells[injectorCapacity]×{seq,value} │
+ *         ├─────────────────────────────────────────────────────────────────────┤
+ *         │ COMPLETIONS ENQ │pad│ DEQ │pad│ cells[mainRecords]×{seq,value}      │
+ *         ├─────────────────────────────────────────────────────────────────────┤
+ *         │ NAME TABLE  offsets[MAX_NAMES] │ UTF-8 "moduleUrl#taskName" bytes   │
+ *         ├─────────────────────────────────────────────────────────────────────┤
+ *         │ RECORDS (64 words = 256 B each)                                     │
+ *         │  main partition [mainRecords] │ worker 0 [workerRecords] │ ...       │
+ *         └─────────────────────────────────────────────────────────────────────┘
+ * ```
+ *
+ * A record (see the `R_*` word offsets):
+ * ```
+ *  0 STATE  1 OWNER  2 RUNNER  3 NAME_ID  4 ARGC  5 TAGS  6 FLAGS  7 ABORT
+ *  8 PAYLOAD_KIND  9 PAYLOAD_LEN  10 PAYLOAD_SAB  11 GEN  12 OWNER_INCARNATION
+ *  13 TRACE_FLAGS  14..17 TRACE_ID (16 B)  18..19 SPAN_ID (8 B)
+ *  20..35 scalar slots: 8 × Float64 (args in, result out in slot 0)
+ *  36..63 inline payload bytes (112 B): serialized args / result / error
+ * ```
+ * Records are owned by the thread that allocates them (the main thread or one worker);
+ * only the owner frees a record, so allocation is a thread-local free list with no
+ * shared allocator on the hot path.
+ *
+ * @module
+ */
+
+/** Words in the header. */
+export const HEADER_WORDS = 64;
+export const H_MAGIC = 0;
+export const H_SHUTDOWN = 1;
+/** Workers currently parked (or about to park); wakers skip `Atomics.notify` when 0. */
+export const H_SLEEPERS = 2;
+/** 1 while the main thread's completion loop is (about to be) waiting. */
+export const H_MAIN_WAITING = 3;
+/** Futex word the main thread's `Atomics.waitAsync` waits on. */
+export const H_MAIN_WAKE = 4;
+export const H_NEXT_NAME_ID = 5;
+export const H_NAME_TOP = 6;
+export const H_NEXT_SAB_ID = 7;
+export const H_ROBIN = 8;
+export const H_WORKERS = 9;
+export const MAGIC = 0x5a4b5750; // 'ZKWP'
+
+/** Words of one worker's control block. */
+export const WORKER_WORDS = 32;
+/** Futex word the worker parks on. */
+export const W_WAKE = 0;
+/** 1 while parked (or about to park), 2 while being woken, 0 while running. */
+export const W_PARKED = 1;
+/** 1 while the worker thread is alive. */
+export const W_ALIVE = 2;
+/** Bumped each time a replacement worker takes the slot. */
+export const W_INCARNATION = 3;
+export const W_EXECUTED = 16;
+export const W_STOLEN = 17;
+export const W_PARKS = 18;
+export const W_JOINS = 19;
+export const W_INLINE_POPS = 20;
+export const W_STOLEN_SIDES = 21;
+export const W_HELP_ITERATIONS = 22;
+export const W_READY = 23;
+
+/** Words of one task record. */
+export const RECORD_WORDS = 64;
+export const R_STATE = 0;
+export const R_OWNER = 1;
+export const R_RUNNER = 2;
+export const R_NAME_ID = 3;
+export const R_ARGC = 4;
+export const R_TAGS = 5;
+export const R_FLAGS = 6;
+export const R_ABORT = 7;
+export const R_PAYLOAD_KIND = 8;
+export const R_PAYLOAD_LEN = 9;
+export const R_PAYLOAD_SAB = 10;
+export const R_GEN = 11;
+export const R_OWNER_INCARNATION = 12;
+/** Trace context slot for the tracing part: flags word, 16-byte trace id, 8-byte span id. */
+export const R_TRACE_FLAGS = 13;
+export const R_TRACE_ID = 14;
+export const R_SPAN_ID = 18;
+/** First word of the 8 Float64 scalar slots. */
+export const R_SCALARS = 20;
+export const SCALAR_SLOTS = 8;
+/** First word of the inline payload bytes. */
+export const R_INLINE = 36;
+export const INLINE_BYTES = (RECORD_WORDS - R_INLINE) * 4;
+
+/** Record states. */
+export const S_FREE = 0;
+export const S_QUEUED = 1;
+export const S_RUNNING = 2;
+export const S_DONE_OK = 3;
+export const S_DONE_ERR = 4;
+export const S_CANCELLED = 5;
+
+/** Record flags. */
+export const F_MAP = 1;
+export const F_TRACE = 2;
+
+/** Payload kinds. */
+export const P_NONE = 0;
+export const P_INLINE = 1;
+export const P_SAB = 2;
+
+/** Owner id of the main thread; worker `w` is `w + 1`. */
+export const MAIN_OWNER = 0;
+
+/** Maximum distinct task names the name table holds. */
+export const MAX_NAMES = 4096;
+/** Bytes of the name table's string area. */
+export const NAME_BYTES = 512 * 1024;
+
+/** Where each region starts (Int32 word offsets), computed once from the config. */
+export interface PoolLayout {
+  readonly workers: number;
+  readonly queueCapacity: number;
+  readonly injectorCapacity: number;
+  readonly mainRecords: number;
+  readonly workerRecords: number;
+  readonly workerBase: number;
+  readonly dequeBase: number;
+  readonly dequeWords: number;
+  readonly inboxBase: number;
+  readonly inboxWords: number;
+  readonly injectorBase: number;
+  readonly completionBase: number;
+  readonly nameOffsets: number;
+  readonly nameBytesByte: number;
+  readonly recordBase: number;
+  readonly totalRecords: number;
+  readonly byteLength: number;
+}
+
+/** Words a Vyukov ring of `capacity` cells takes: two cursor lines and two words per cell. */
+export function ringWords(capacity: number): number {
+  return 32 + capacity * 2;
+}
+
+/** Words a Chase-Lev deque of `capacity` slots takes. */
+export function dequeWords(capacity: number): number {
+  return 32 + capacity;
+}
+
+function align16(words: number): number {
+  return (words + 15) & ~15;
+}
+
+/** Computes the layout for `workers` workers with per-worker deques of `queueCapacity`. */
+export function computeLayout(workers: number, queueCapacity: number, mainRecords = 32768, workerRecords = 1024): PoolLayout {
+  const injectorCapacity = mainRecords;
+  let at = HEADER_WORDS;
+  const workerBase = at;
+  at += workers * WORKER_WORDS;
+  const dequeBase = at;
+  const dw = align16(dequeWords(queueCapacity));
+  at += workers * dw;
+  const inboxBase = at;
+  const iw = align16(ringWords(queueCapacity));
+  at += workers * iw;
+  const injectorBase = at;
+  at += align16(ringWords(injectorCapacity));
+  const completionBase = at;
+  at += align16(ringWords(mainRecords));
+  const nameOffsets = at;
+  at += MAX_NAMES;
+  const nameBytesByte = at * 4;
+  at += NAME_BYTES / 4;
+  at = align16(at);
+  const recordBase = at;
+  const totalRecords = mainRecords + workers * workerRecords;
+  at += totalRecords * RECORD_WORDS;
+  return {
+    workers,
+    queueCapacity,
+    injectorCapacity,
+    mainRecords,
+    workerRecords,
+    workerBase,
+    dequeBase,
+    dequeWords: dw,
+    inboxBase,
+    inboxWords: iw,
+    injectorBase,
+    completionBase,
+    nameOffsets,
+    nameBytesByte,
+    recordBase,
+    totalRecords,
+    byteLength: at * 4,
+  };
+}
+
+/** Word offset of worker `w`'s control block. */
+export function workerControl(layout: PoolLayout, w: number): number {
+  return layout.workerBase + w * WORKER_WORDS;
+}
+
+/** Word offset of worker `w`'s deque. */
+export function dequeAt(layout: PoolLayout, w: number): number {
+  return layout.dequeBase + w * layout.dequeWords;
+}
+
+/** Word offset of worker `w`'s inbox ring. */
+export function inboxAt(layout: PoolLayout, w: number): number {
+  return layout.inboxBase + w * layout.inboxWords;
+}
+
+/** Word offset of record `index`. */
+export function recordAt(layout: PoolLayout, index: number): number {
+  return layout.recordBase + index * RECORD_WORDS;
+}
+
+/** First record index of the partition owned by `owner` (0 = main, w + 1 = worker w). */
+export function partitionStart(layout: PoolLayout, owner: number): number {
+  return owner === MAIN_OWNER ? 0 : layout.mainRecords + (owner - 1) * layout.workerRecords;
+}
+
+/** Number of records in the partition owned by `owner`. */
+export function partitionSize(layout: PoolLayout, owner: number): number {
+  return owner === MAIN_OWNER ? layout.mainRecords : layout.workerRecords;
+}
+
+/** The owner of record `index`. */
+export function ownerOf(layout: PoolLayout, index: number): number {
+  return index < layout.mainRecords ? MAIN_OWNER : 1 + Math.floor((index - layout.mainRecords) / layout.workerRecords);
+}
