@@ -1,0 +1,131 @@
+/**
+ * The waiter-queue engine every local primitive (channel, Semaphore, Mutex, RwLock,
+ * Notify, Barrier, broadcast, watch, oneshot) parks its callers in.
+ *
+ * Implementation note. A waiter is one small object holding the resolve/reject pair of the
+ * caller's promise plus what it waits for (`n` permits, a message `value` to hand over).
+ * The queue is a {@link Ring} of waiters in arrival order (FIFO service). A waiter that
+ * is cancelled (its signal aborted, or a `select` branch that lost) is not spliced out:
+ * its `pending` flag drops to false and `live` drops by one, and the waker skips it when it
+ * reaches the head. When dead waiters outnumber live ones the ring is compacted, so a loop
+ * of aborted waits cannot grow memory without bound.
+ *
+ * Waking is synchronous: the waker takes the head waiter, marks it settled and resolves it
+ * in the same turn, so by the time any other code runs the waiter owns what it was given
+ * (a permit, a message); an abort that fires later finds `pending === false` and does
+ * nothing. This is what makes every wait cancel-safe.
+ */
+import { abortReason } from '../../scheduler/time.js';
+import { Ring } from './ring.js';
+
+/** @internal One parked caller. */
+export class Waiter<T = unknown> {
+  resolve: (value: T) => void = noop;
+  reject: (reason: unknown) => void = noop;
+  /** False once woken, rejected or cancelled. */
+  pending = true;
+  /** Permits wanted (semaphore), or a mode flag chosen by the primitive. */
+  n: number;
+  /** The message a waiting sender hands over, or the receiver a broadcast waiter reads for. */
+  value: unknown;
+  signal: AbortSignal | undefined = undefined;
+  onAbort: (() => void) | undefined = undefined;
+
+  constructor(n: number, value: unknown) {
+    this.n = n;
+    this.value = value;
+  }
+}
+
+function noop(): void {}
+
+/** @internal A waiter of any payload type, as the queue stores it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyWaiter = Waiter<any>;
+
+/** @internal A FIFO of waiters with lazy removal of cancelled ones. */
+export class WaiterQueue {
+  readonly ring = new Ring<AnyWaiter>(8);
+  /** Number of waiters still pending. */
+  live = 0;
+
+  /** The oldest pending waiter, dropping dead ones at the head; undefined when none. */
+  peek(): AnyWaiter | undefined {
+    const ring = this.ring;
+    while (ring.length > 0) {
+      const w = ring.peek();
+      if (w.pending) return w;
+      ring.shift();
+    }
+    return undefined;
+  }
+
+  /**
+   * Removes the oldest pending waiter and marks it settled (listener removed); the caller
+   * then resolves or rejects it. Undefined when none.
+   */
+  take(): AnyWaiter | undefined {
+    const ring = this.ring;
+    while (ring.length > 0) {
+      const w = ring.shift();
+      if (w.pending) {
+        w.pending = false;
+        this.live--;
+        if (w.onAbort !== undefined) w.signal!.removeEventListener('abort', w.onAbort);
+        return w;
+      }
+    }
+    return undefined;
+  }
+
+  /** Cancels `w` if still pending (select loser, abort); returns whether it was pending. */
+  cancel(w: AnyWaiter): boolean {
+    if (!w.pending) return false;
+    w.pending = false;
+    this.live--;
+    if (w.onAbort !== undefined) w.signal!.removeEventListener('abort', w.onAbort);
+    const ring = this.ring;
+    if (ring.length > 32 && ring.length > 2 * this.live) this.compact();
+    return true;
+  }
+
+  /** Rejects every pending waiter with `reason` (close). */
+  rejectAll(reason: unknown): void {
+    for (let w = this.take(); w !== undefined; w = this.take()) w.reject(reason);
+  }
+
+  /**
+   * Creates the promise for `w`, wires `signal` (abort → cancel, `onCancel`, reject with
+   * the signal's reason) and appends `w`. The signal must not be aborted already.
+   */
+  wait<T>(w: Waiter<T>, signal: AbortSignal | undefined, onCancel?: () => void): Promise<T> {
+    const promise = new Promise<T>((resolve, reject) => {
+      w.resolve = resolve;
+      w.reject = reject;
+    });
+    if (signal !== undefined) {
+      w.signal = signal;
+      w.onAbort = () => {
+        if (this.cancel(w)) {
+          if (onCancel !== undefined) onCancel();
+          w.reject(abortReason(signal));
+        }
+      };
+      signal.addEventListener('abort', w.onAbort, { once: true });
+    }
+    this.ring.push(w);
+    this.live++;
+    return promise;
+  }
+
+  /** Appends an already wired waiter (select registers its own). */
+  push(w: AnyWaiter): void {
+    this.ring.push(w);
+    this.live++;
+  }
+
+  private compact(): void {
+    const items = this.ring.drain();
+    for (const w of items) if (w.pending) this.ring.push(w);
+  }
+}

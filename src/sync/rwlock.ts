@@ -1,0 +1,200 @@
+/**
+ * `RwLock<T>`: many readers or one writer (tokio's `sync::RwLock`).
+ *
+ * Implementation note. Built the way tokio builds it: a FIFO {@link Semaphore} with
+ * `MAX_READERS` permits. A reader takes one permit, a writer takes all of them. Because
+ * the semaphore serves strictly in order, a waiting writer blocks every reader that arrives
+ * after it: writers are never starved by a stream of readers.
+ */
+import { ClosedError } from '../errors.js';
+import { Semaphore, type Permit } from './semaphore.js';
+
+/** Options for {@link RwLock.read} and {@link RwLock.write}. */
+export interface RwLockOptions {
+  /** Stops waiting when this signal aborts. */
+  readonly signal?: AbortSignal;
+}
+
+const MAX_READERS = 2 ** 29;
+
+/**
+ * Shared read access to an {@link RwLock}'s value; `release()` or `using` gives it back.
+ *
+ * @example
+ * ```ts
+ * import { RwLock } from 'zokio/sync';
+ * const config = new RwLock({ port: 80 });
+ * {
+ *   using r = await config.read();
+ *   console.log(r.value.port);
+ * }
+ * ```
+ */
+export class RwLockReadGuard<T> implements Disposable {
+  #lock: RwLock<T> | undefined;
+  #permit: Permit;
+
+  /** @internal */
+  constructor(lock: RwLock<T>, permit: Permit) {
+    this.#lock = lock;
+    this.#permit = permit;
+  }
+
+  /** The protected value (read-only by convention). Throws once released. */
+  get value(): T {
+    if (this.#lock === undefined) throw new ClosedError('read guard used after release');
+    return this.#lock.unsafeValue;
+  }
+
+  /** Gives up read access. Calling it again does nothing. */
+  release(): void {
+    if (this.#lock === undefined) return;
+    this.#lock = undefined;
+    this.#permit.release();
+  }
+
+  /** Same as {@link RwLockReadGuard.release}, for `using`. */
+  [Symbol.dispose](): void {
+    this.release();
+  }
+}
+
+/**
+ * Exclusive write access to an {@link RwLock}'s value; `release()` or `using` gives it back.
+ *
+ * @example
+ * ```ts
+ * import { RwLock } from 'zokio/sync';
+ * const config = new RwLock({ port: 80 });
+ * {
+ *   using w = await config.write();
+ *   w.value = { port: 8080 };
+ * }
+ * ```
+ */
+export class RwLockWriteGuard<T> implements Disposable {
+  #lock: RwLock<T> | undefined;
+  #permit: Permit;
+
+  /** @internal */
+  constructor(lock: RwLock<T>, permit: Permit) {
+    this.#lock = lock;
+    this.#permit = permit;
+  }
+
+  /** The protected value. Throws once released. */
+  get value(): T {
+    if (this.#lock === undefined) throw new ClosedError('write guard used after release');
+    return this.#lock.unsafeValue;
+  }
+
+  set value(next: T) {
+    if (this.#lock === undefined) throw new ClosedError('write guard used after release');
+    this.#lock.unsafeValue = next;
+  }
+
+  /** Gives up write access. Calling it again does nothing. */
+  release(): void {
+    if (this.#lock === undefined) return;
+    this.#lock = undefined;
+    this.#permit.release();
+  }
+
+  /** Same as {@link RwLockWriteGuard.release}, for `using`. */
+  [Symbol.dispose](): void {
+    this.release();
+  }
+}
+
+/**
+ * A reader-writer lock around a value: any number of readers at once, or one writer.
+ *
+ * Use it for data read often and replaced rarely across `await`s (a config, a routing
+ * table). If most accesses write, a {@link Mutex} is cheaper.
+ *
+ * @example
+ * ```ts
+ * import { RwLock } from 'zokio/sync';
+ * const table = new RwLock(new Map<string, number>());
+ * await table.withWrite((m) => m.set('a', 1));
+ * const a = await table.withRead((m) => m.get('a'));
+ * ```
+ *
+ * *Ordering*: FIFO with writer preference over later readers: requests are served in
+ * arrival order, consecutive readers together; once a writer waits, readers that arrive
+ * after it wait until that writer has had its turn.
+ *
+ * *Cancellation*: `read`/`write` with `{ signal }` stop waiting when the signal aborts:
+ * the caller leaves the queue holding nothing (an aborted writer no longer blocks the
+ * readers behind it), and rejects with the signal's reason.
+ */
+export class RwLock<T> {
+  /** @internal The value, for guards; use a guard instead. */
+  unsafeValue: T;
+  readonly #sem = new Semaphore(MAX_READERS);
+
+  constructor(value: T) {
+    this.unsafeValue = value;
+  }
+
+  /** Number of read guards held right now (0 while a writer holds the lock). */
+  get readers(): number {
+    const free = this.#sem.available;
+    return free === 0 ? 0 : MAX_READERS - free;
+  }
+
+  /** Whether a writer holds the lock right now. */
+  get isWriteLocked(): boolean {
+    return this.#sem.available === 0;
+  }
+
+  /**
+   * Waits for shared read access.
+   *
+   * *Cancellation*: see the class comment.
+   */
+  async read(options?: RwLockOptions): Promise<RwLockReadGuard<T>> {
+    return new RwLockReadGuard(this, await this.#sem.acquire(1, options));
+  }
+
+  /**
+   * Waits for exclusive write access.
+   *
+   * *Cancellation*: see the class comment.
+   */
+  async write(options?: RwLockOptions): Promise<RwLockWriteGuard<T>> {
+    return new RwLockWriteGuard(this, await this.#sem.acquire(MAX_READERS, options));
+  }
+
+  /** Read access if available now (no writer holds or waits); otherwise `undefined`. */
+  tryRead(): RwLockReadGuard<T> | undefined {
+    const permit = this.#sem.tryAcquire(1);
+    return permit === undefined ? undefined : new RwLockReadGuard(this, permit);
+  }
+
+  /** Write access if nobody holds the lock or waits; otherwise `undefined`. */
+  tryWrite(): RwLockWriteGuard<T> | undefined {
+    const permit = this.#sem.tryAcquire(MAX_READERS);
+    return permit === undefined ? undefined : new RwLockWriteGuard(this, permit);
+  }
+
+  /** Runs `fn` with read access and releases it when `fn` settles. */
+  async withRead<R>(fn: (value: T) => R | PromiseLike<R>, options?: RwLockOptions): Promise<Awaited<R>> {
+    const guard = await this.read(options);
+    try {
+      return await fn(this.unsafeValue);
+    } finally {
+      guard.release();
+    }
+  }
+
+  /** Runs `fn` with write access and releases it when `fn` settles. */
+  async withWrite<R>(fn: (value: T) => R | PromiseLike<R>, options?: RwLockOptions): Promise<Awaited<R>> {
+    const guard = await this.write(options);
+    try {
+      return await fn(this.unsafeValue);
+    } finally {
+      guard.release();
+    }
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * `Semaphore`: a FIFO-fair counting semaphore (tokio's `sync::Semaphore`).
+ *
+ * Implementation note. The count of available permits is a plain number; callers that
+ * cannot be served at once park in a {@link WaiterQueue}. A release adds permits and then
+ * serves waiters from the head while the head's request fits, handing permits straight to
+ * the waiter (they never pass through the free count, so no newcomer can barge in). The
+ * uncontended path allocates only the permit and its resolved promise.
+ */
+import { ClosedError } from '../errors.js';
+import { abortReason } from '../scheduler/time.js';
+import { checkCount, MAX_COUNT } from './internal/check.js';
+import { Waiter, WaiterQueue } from './internal/waiter-queue.js';
+
+/** Options for {@link Semaphore.acquire}. */
+export interface AcquireOptions {
+  /** Stops waiting when this signal aborts. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Permits held from a {@link Semaphore}. Give them back with `release()`, or let `using`
+ * do it through `[Symbol.dispose]`.
+ *
+ * @example
+ * ```ts
+ * import { Semaphore } from 'zokio/sync';
+ * const sem = new Semaphore(2);
+ * {
+ *   using permit = await sem.acquire();
+ *   console.log(permit.permits); // 1
+ * } // released here
+ * ```
+ */
+export class Permit implements Disposable {
+  #sem: Semaphore | undefined;
+  /** How many permits this object holds (0 once released or forgotten). */
+  permits: number;
+
+  /** @internal Permits are made by {@link Semaphore}, never by users. */
+  constructor(sem: Semaphore, permits: number) {
+    this.#sem = sem;
+    this.permits = permits;
+  }
+
+  /** Gives the permits back to the semaphore. Calling it again does nothing. */
+  release(): void {
+    const sem = this.#sem;
+    if (sem === undefined) return;
+    this.#sem = undefined;
+    const n = this.permits;
+    this.permits = 0;
+    sem.addPermits(n);
+  }
+
+  /** Drops the permits without giving them back: the semaphore shrinks by that many. */
+  forget(): void {
+    this.#sem = undefined;
+    this.permits = 0;
+  }
+
+  /** Same as {@link Permit.release}, for `using`. */
+  [Symbol.dispose](): void {
+    this.release();
+  }
+}
+
+/**
+ * A counting semaphore: limits how many callers hold permits at once.
+ *
+ * Use it to bound concurrency (connections, parallel downloads, memory budgets). For one
+ * holder at a time around a value, {@link Mutex} is simpler; across worker threads use
+ * `SharedSemaphore`.
+ *
+ * @example
+ * ```ts
+ * import { Semaphore } from 'zokio/sync';
+ * const sem = new Semaphore(4);
+ * const permit = await sem.acquire();
+ * try {
+ *   // at most 4 callers run here at once
+ * } finally {
+ *   permit.release();
+ * }
+ * const body = await sem.withPermit(async () => 'done');
+ * ```
+ *
+ * *Ordering*: FIFO-fair. Waiters are served strictly in arrival order; a waiter at the head
+ * that asks for more permits than are free blocks smaller requests behind it (no
+ * starvation of large requests), and a caller arriving while others wait queues behind them
+ * even if enough permits are free.
+ *
+ * *Cancellation*: `acquire(n, { signal })` stops waiting when the signal aborts: the caller
+ * is removed from the queue, rejected with the signal's reason, and holds no permit. If it
+ * was at the head, the waiters behind it are served at once if the free permits now fit
+ * them. Permits handed to a waiter before the abort fired stay with it (the promise has
+ * already resolved), so no permit is leaked or counted twice.
+ */
+export class Semaphore {
+  /** Largest number of permits a semaphore can hold: 2^30. */
+  static readonly MAX_PERMITS = MAX_COUNT;
+
+  #permits: number;
+  #closed = false;
+  readonly #queue = new WaiterQueue();
+
+  /** @param permits initial number of free permits: an integer from 0 to 2^30. */
+  constructor(permits: number) {
+    this.#permits = checkCount(permits, 'permits', 0);
+  }
+
+  /** Number of permits free right now. */
+  get available(): number {
+    return this.#permits;
+  }
+
+  /** Number of callers waiting in `acquire`. */
+  get waiting(): number {
+    return this.#queue.live;
+  }
+
+  /** Whether {@link Semaphore.close} was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Waits for `n` permits and returns them as a {@link Permit}.
+   *
+   * Rejects with `ClosedError` (`ZOKIO_ERR_CLOSED`) if the semaphore is or gets closed, and
+   * throws `ZOKIO_ERR_INVALID_ARGUMENT` if `n` is not an integer from 1 to 2^30.
+   *
+   * *Cancellation*: see the class comment; an aborted wait holds no permit.
+   *
+   * @param n permits to take. @default 1
+   */
+  acquire(n = 1, options?: AcquireOptions): Promise<Permit> {
+    if (n !== 1) checkCount(n, 'n', 1);
+    if (this.#closed) return Promise.reject(new ClosedError('semaphore closed'));
+    const signal = options?.signal;
+    if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
+    if (this.#queue.live === 0 && this.#permits >= n) {
+      this.#permits -= n;
+      return Promise.resolve(new Permit(this, n));
+    }
+    return this.#queue.wait(new Waiter<Permit>(n, undefined), signal, this.#onCancel);
+  }
+
+  /**
+   * Takes `n` permits if they are free now and nobody waits ahead; otherwise returns
+   * `undefined`. Never waits.
+   *
+   * @param n permits to take. @default 1
+   */
+  tryAcquire(n = 1): Permit | undefined {
+    if (n !== 1) checkCount(n, 'n', 1);
+    if (this.#closed || this.#queue.live > 0 || this.#permits < n) return undefined;
+    this.#permits -= n;
+    return new Permit(this, n);
+  }
+
+  /**
+   * Runs `fn` while holding `n` permits and releases them when it settles.
+   *
+   * *Cancellation*: the signal only cancels the wait for permits; once `fn` runs it is up to
+   * `fn` to stop. Permits are released whether `fn` resolves or throws.
+   */
+  async withPermit<R>(fn: () => R | PromiseLike<R>, options?: AcquireOptions & { readonly permits?: number }): Promise<Awaited<R>> {
+    const permit = await this.acquire(options?.permits ?? 1, options);
+    try {
+      return await fn();
+    } finally {
+      permit.release();
+    }
+  }
+
+  /**
+   * Adds `n` permits (also what a {@link Permit.release} does) and serves waiters that now
+   * fit, in FIFO order. Adding to a closed semaphore only raises the count.
+   */
+  addPermits(n: number): void {
+    checkCount(n, 'n', 0);
+    const total = this.#permits + n;
+    if (total > MAX_COUNT) checkCount(total, 'available permits after addPermits', 0);
+    this.#permits = total;
+    if (this.#queue.live > 0) this.#serve();
+  }
+
+  /**
+   * Closes the semaphore: every waiter rejects with `ClosedError` (`ZOKIO_ERR_CLOSED`) and
+   * later `acquire` calls reject at once; `tryAcquire` returns `undefined`. Permits already
+   * held stay valid and can still be released.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue.rejectAll(new ClosedError('semaphore closed'));
+  }
+
+  /** Hands free permits to the head waiters while the head's request fits. */
+  #serve(): void {
+    const queue = this.#queue;
+    for (;;) {
+      const w = queue.peek();
+      if (w === undefined || w.n > this.#permits) return;
+      queue.take();
+      this.#permits -= w.n;
+      w.resolve(new Permit(this, w.n));
+    }
+  }
+
+  readonly #onCancel = (): void => {
+    if (this.#queue.live > 0) this.#serve();
+  };
+}
