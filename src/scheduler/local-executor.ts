@@ -1,18 +1,15 @@
 /**
- * The local executor: runs tasks on the calling thread.
+ * The local executor: owns the tasks of one runtime on the calling thread.
  *
- * Implementation note. Spawned tasks go into a run queue (a plain array used as a FIFO
- * with a moving head); the first spawn of a batch schedules one microtask that starts
- * every queued task, including tasks those tasks spawn, so N spawns in a row cost one
- * `queueMicrotask`. A task starts in the AsyncLocalStorage store it was spawned in; the
- * drain enters a store only when it differs from the one already current, because
- * entering one per task would cost as much as the rest of a spawn. Live tasks are kept in
- * an intrusive doubly linked list (`prev`/`next` of each record) for O(1) insert and
- * removal without a Set, walked only at shutdown.
+ * Implementation note. Spawning creates a `TaskRecord` and calls `runTask(record)` in the
+ * store the task must run in (entering AsyncLocalStorage only when that store is not the
+ * current one); the first await inside `runTask` defers the body to a microtask. Live
+ * tasks are kept in an intrusive doubly linked list (`prev`/`next` of each record) for
+ * O(1) insert and removal without a Set, walked only at shutdown.
  */
 import { RuntimeClosedError } from '../errors.js';
 import { contextStorage, type ContextStore } from '../runtime/context.js';
-import { DONE, FAILED, TaskRecord, type SpawnOptions, type Task, type TaskBody, type TaskOwner } from './task.js';
+import { DONE, FAILED, PENDING, TaskRecord, runTask, type SpawnOptions, type Task, type TaskBody, type TaskOwner } from './task.js';
 
 /** Counters of the local executor. */
 export interface LocalTaskMetrics {
@@ -30,15 +27,8 @@ export interface LocalTaskMetrics {
   readonly queued: number;
 }
 
-function startRecord(record: TaskRecord): void {
-  record.start();
-}
-
 /** @internal */
 export class LocalExecutor implements TaskOwner {
-  #queue: TaskRecord[] = [];
-  #head = 0;
-  #scheduled = false;
   #first: TaskRecord | undefined = undefined;
   #closed = false;
   #idleWaiters: Array<() => void> = [];
@@ -65,29 +55,11 @@ export class LocalExecutor implements TaskOwner {
       first.prev = record;
     }
     this.#first = record;
-    this.#queue.push(record);
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      queueMicrotask(this.#drain);
-    }
+    const promise = store === undefined || contextStorage.getStore() === store ? runTask(record) : contextStorage.run(store, runTask, record);
+    record.attachHandle(promise);
     if (options?.signal !== undefined) record.attachSignal();
     return record.handle as Task<T>;
   }
-
-  /** Starts every queued task, including ones queued while draining. */
-  #drain = (): void => {
-    const queue = this.#queue;
-    const ambient = contextStorage.getStore();
-    while (this.#head < queue.length) {
-      const record = queue[this.#head]!;
-      queue[this.#head++] = undefined as never;
-      if (record.store === ambient) record.start();
-      else contextStorage.run(record.store as ContextStore, startRecord, record);
-    }
-    this.#queue = [];
-    this.#head = 0;
-    this.#scheduled = false;
-  };
 
   /** @internal Unlinks a settled task and counts it. */
   _taskSettled(record: TaskRecord): void {
@@ -131,6 +103,12 @@ export class LocalExecutor implements TaskOwner {
     }
   }
 
+  #countPending(): number {
+    let count = 0;
+    for (let record = this.#first; record !== undefined; record = record.next) if (record.state === PENDING) count++;
+    return count;
+  }
+
   metrics(): LocalTaskMetrics {
     return {
       spawned: this.spawned,
@@ -138,7 +116,7 @@ export class LocalExecutor implements TaskOwner {
       done: this.done,
       failed: this.failed,
       aborted: this.aborted,
-      queued: this.#queue.length - this.#head,
+      queued: this.#countPending(),
     };
   }
 }

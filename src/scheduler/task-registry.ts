@@ -56,6 +56,12 @@ export type CheckTask<Name extends string, F> = F extends (...args: infer A) => 
     : `task '${Name}': argument ${FirstBadArgument<A> & number} is not structured-cloneable (no functions, symbols or class instances with methods)`
   : `task '${Name}' must be a function`;
 
+/**
+ * Maps each task to `unknown` (no constraint) when sendable, or to a message naming the
+ * problem, so that `M & CheckTasks<M>` rejects exactly the bad tasks and quotes why.
+ */
+export type CheckTasks<M> = { readonly [K in keyof M]: CheckTask<K & string, M[K]> extends M[K] ? unknown : CheckTask<K & string, M[K]> };
+
 /** Typed references to every task of a module. */
 export type TaskRefs<M> = { readonly [K in keyof M]: M[K] extends (...args: infer A) => infer R ? TaskRef<A, R> : never };
 
@@ -78,17 +84,17 @@ const registry = new Map<string, Map<string, TaskFunction>>();
  * // await rt.exec(tasks.add, 1, 2) → 3
  * ```
  */
-export function defineTasks<const M extends Record<string, TaskFunction>>(
-  moduleUrl: string,
-  functions: M & { readonly [K in keyof M]: CheckTask<K & string, M[K]> },
-): TaskRefs<M> {
+// `M` has no constraint on purpose: object-literal methods are context-sensitive (their
+// `this` is contextual), and a constrained `M` then falls back to its constraint instead
+// of the literal's type. The check rides along under NoInfer.
+export function defineTasks<const M>(moduleUrl: string, functions: M & NoInfer<CheckTasks<M>>): TaskRefs<M> {
   let table = registry.get(moduleUrl);
   if (table === undefined) {
     table = new Map();
     registry.set(moduleUrl, table);
   }
   const refs: Record<string, TaskRef> = {};
-  for (const [name, fn] of Object.entries(functions)) {
+  for (const [name, fn] of Object.entries(functions as Record<string, unknown>)) {
     if (typeof fn !== 'function') throw new TypeError(`defineTasks: '${name}' in ${moduleUrl} is not a function`);
     table.set(name, fn as TaskFunction);
     refs[name] = Object.freeze({ module: moduleUrl, name });

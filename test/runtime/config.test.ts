@@ -1,0 +1,112 @@
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, RULES, Runtime, ZokioError, createRuntime } from '../../src/index.js';
+
+/** Builds with a value the compiler cannot see, so that only the run-time check applies. */
+function runtimeValue<T>(value: T): never {
+  return value as never;
+}
+
+const cases: Array<{ field: string; rule: string; build: () => unknown }> = [
+  { field: 'workers', rule: RULES.workers, build: () => Runtime.builder().workers(runtimeValue(0)).build() },
+  { field: 'workers', rule: RULES.workers, build: () => Runtime.builder().workers(runtimeValue(2000)).build() },
+  { field: 'workers', rule: RULES.workers, build: () => Runtime.builder().workers(runtimeValue(1.5)).build() },
+  { field: 'workers', rule: RULES.workers, build: () => createRuntime({ workers: runtimeValue(-1) }) },
+  { field: 'workers', rule: RULES.workers, build: () => createRuntime({ workers: runtimeValue('many') }) },
+  { field: 'queueCapacity', rule: RULES.queueCapacity, build: () => Runtime.builder().queueCapacity(runtimeValue(1000)).build() },
+  { field: 'queueCapacity', rule: RULES.queueCapacity, build: () => createRuntime({ queueCapacity: runtimeValue(8) }) },
+  { field: 'queueCapacity', rule: RULES.queueCapacity, build: () => createRuntime({ queueCapacity: runtimeValue(131072) }) },
+  { field: 'strategy', rule: RULES.strategy, build: () => Runtime.builder().strategy(runtimeValue('fastest')).build() },
+  { field: 'workStealing', rule: RULES.workStealing, build: () => Runtime.builder().workStealing(runtimeValue('yes')).build() },
+  { field: 'blockingThreads', rule: RULES.blockingThreads, build: () => Runtime.builder().blockingThreads(runtimeValue(0)).build() },
+  { field: 'timer.resolutionMs', rule: RULES.timerResolution, build: () => Runtime.builder().timer({ resolutionMs: runtimeValue(0) }).build() },
+  { field: 'timer.resolutionMs', rule: RULES.timerResolution, build: () => createRuntime({ timer: { resolutionMs: runtimeValue(2.5) } }) },
+  { field: 'io', rule: RULES.io, build: () => Runtime.builder().io(runtimeValue('disk')).build() },
+  { field: 'memory.strategy', rule: RULES.memoryStrategy, build: () => Runtime.builder().memory({ strategy: runtimeValue('gc') }).build() },
+  { field: 'tracing.exporter', rule: RULES.tracingExporter, build: () => Runtime.builder().tracing({ exporter: runtimeValue('zipkin') }).build() },
+  { field: 'tracing.sampleRatio', rule: RULES.sampleRatio, build: () => Runtime.builder().tracing({ sampleRatio: runtimeValue(1.5) }).build() },
+  { field: 'tracing.sampleRatio', rule: RULES.sampleRatio, build: () => Runtime.builder().tracing({ sampleRatio: runtimeValue(Number.NaN) }).build() },
+  { field: 'tracing.path', rule: RULES.tracingPath, build: () => Runtime.builder().tracing({ path: runtimeValue('') }).build() },
+];
+
+describe('ConfigError at build()', () => {
+  for (const c of cases) {
+    it(`${c.field}: ${c.rule}`, () => {
+      let caught: unknown;
+      try {
+        c.build();
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(ConfigError);
+      expect(caught).toBeInstanceOf(ZokioError);
+      const err = caught as ConfigError;
+      expect(err.code).toBe('ZOKIO_ERR_CONFIG');
+      expect(err.field).toBe(c.field);
+      expect(err.message).toContain(c.rule);
+    });
+  }
+
+  it('rejects unknown fields by name', () => {
+    expect(() => createRuntime(runtimeValue({ wrokers: 2 }))).toThrow(/unknown config field 'wrokers'/);
+  });
+
+  it('accepts valid run-time values and resolves defaults', () => {
+    const rt = Runtime.builder().workers(runtimeValue(3)).queueCapacity(runtimeValue(64)).build();
+    expect(rt.config.workers).toBe(3);
+    expect(rt.config.queueCapacity).toBe(64);
+    expect(rt.config.strategy).toBe('local_first');
+    expect(rt.config.timer.resolutionMs).toBe(1);
+    void rt.shutdown();
+  });
+});
+
+describe('compile-time messages name the rule in the same words', () => {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const snippets: Array<{ code: string; rule: string }> = [
+    { code: 'Runtime.builder().workers(0)', rule: RULES.workers },
+    { code: 'Runtime.builder().workers(2000)', rule: RULES.workers },
+    { code: 'Runtime.builder().workers(1.5)', rule: RULES.workers },
+    { code: 'Runtime.builder().queueCapacity(1000)', rule: RULES.queueCapacity },
+    { code: "Runtime.builder().strategy('fastest')", rule: RULES.strategy },
+    { code: 'Runtime.builder().blockingThreads(0)', rule: RULES.blockingThreads },
+    { code: 'Runtime.builder().timer({ resolutionMs: 0 })', rule: RULES.timerResolution },
+    { code: "Runtime.builder().io('disk')", rule: RULES.io },
+    { code: "Runtime.builder().memory({ strategy: 'gc' })", rule: RULES.memoryStrategy },
+    { code: "Runtime.builder().tracing({ exporter: 'zipkin' })", rule: RULES.tracingExporter },
+    { code: 'Runtime.builder().tracing({ sampleRatio: 2 })', rule: RULES.sampleRatio },
+    { code: 'createRuntime({ workers: -1 })', rule: RULES.workers },
+    { code: 'createRuntime({ queueCapacity: 1000 })', rule: RULES.queueCapacity },
+    { code: "createRuntime({ strategy: 'fastest' })", rule: RULES.strategy },
+  ];
+
+  it('every invalid literal fails with its rule', () => {
+    const files = new Map<string, string>();
+    snippets.forEach((s, i) => {
+      files.set(`${root}test/__snippet_${i}.ts`, `import { Runtime, createRuntime } from '../src/index.js';\nvoid Runtime; void createRuntime;\n${s.code};\n`);
+    });
+    const options: ts.CompilerOptions = {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+      types: ['node'],
+      lib: ['lib.es2023.d.ts', 'lib.esnext.disposable.d.ts'],
+    };
+    const host = ts.createCompilerHost(options);
+    const readFile = host.readFile.bind(host);
+    const fileExists = host.fileExists.bind(host);
+    host.readFile = (name) => files.get(name) ?? readFile(name);
+    host.fileExists = (name) => files.has(name) || fileExists(name);
+    const program = ts.createProgram([...files.keys()], options, host);
+    snippets.forEach((s, i) => {
+      const file = program.getSourceFile(`${root}test/__snippet_${i}.ts`)!;
+      const messages = ts.getPreEmitDiagnostics(program, file).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      expect(messages.length, `${s.code} should not compile`).toBeGreaterThan(0);
+      expect(messages.join('\n'), s.code).toContain(s.rule);
+    });
+  }, 60_000);
+});
