@@ -87,7 +87,7 @@ describe('SharedSlab', () => {
     const revived = reviveShared(structuredClone(slab));
     const fromBuffer = SharedSlab.from(slab.buffer);
     expect(revived).toBeInstanceOf(SharedSlab);
-    expect((structuredClone(slab) as Record<string, unknown>)[SHARED_KIND_FIELD]).toBe('SharedSlab');
+    expect((structuredClone(slab) as unknown as Record<string, unknown>)[SHARED_KIND_FIELD]).toBe('SharedSlab');
     const a = fromHandle.alloc();
     const b = (revived as SharedSlab).alloc();
     const c = fromBuffer.alloc();
