@@ -24,7 +24,8 @@ const MEMORY_HWM = 16 * 1024;
 /** @internal One side of an in-memory connection. */
 export class MemorySocket extends Duplex {
   peer: MemorySocket | undefined;
-  #pendingWrite: (() => void) | undefined;
+  /** The peer's write callback, held while our readable buffer is over its high-water mark. */
+  #pendingWrite: ((error?: Error) => void) | undefined;
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localAddress: string;
@@ -45,7 +46,7 @@ export class MemorySocket extends Duplex {
       return;
     }
     if (peer.push(chunk)) callback();
-    else peer.#pendingWrite = () => callback();
+    else peer.#pendingWrite = callback;
   }
 
   override _final(callback: (error?: Error | null) => void): void {
@@ -54,16 +55,18 @@ export class MemorySocket extends Duplex {
   }
 
   override _read(): void {
-    const peer = this.peer;
-    if (peer === undefined) return;
-    const release = peer.#pendingWrite;
+    // The peer's write that pushed past our high-water mark completes now that we read.
+    const release = this.#pendingWrite;
     if (release !== undefined) {
-      peer.#pendingWrite = undefined;
+      this.#pendingWrite = undefined;
       release();
     }
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    const held = this.#pendingWrite;
+    this.#pendingWrite = undefined;
+    held?.(systemError('EPIPE', 'write'));
     const peer = this.peer;
     this.peer = undefined;
     if (peer !== undefined && !peer.destroyed) {

@@ -1,0 +1,280 @@
+/**
+ * `TcpStream`: a connected byte stream with pull-based reads and writes that wait for
+ * `drain`.
+ *
+ * Implementation note. The underlying `Duplex` (a libuv socket or an in-memory pair) is
+ * kept paused; `read()` pulls one chunk with `stream.read()` and waits for `readable` when
+ * the buffer is empty, so an unread stream stops the kernel (or the in-memory peer) from
+ * sending more. `write()` resolves at once while the writable buffer is under its
+ * high-water mark and otherwise waits for `drain`: a writer that awaits every write never
+ * has more than one high-water mark plus one chunk buffered.
+ */
+import type { Duplex } from 'node:stream';
+import { ClosedError } from '../../errors.js';
+import { abortReason } from '../../scheduler/time.js';
+import { ioDriver } from '../driver.js';
+import type { SocketAddress } from './backend.js';
+
+/** Options of {@link TcpStream.connect}. */
+export interface ConnectOptions {
+  /** Host to connect to. @default '127.0.0.1' */
+  readonly host?: string;
+  /** Port to connect to. */
+  readonly port: number;
+  /** Disable Nagle's algorithm (send small writes at once). @default false */
+  readonly noDelay?: boolean;
+  /** Enable TCP keep-alive probes (`true`, or the initial delay in ms). @default false */
+  readonly keepAlive?: boolean | number;
+  /** Aborts the connection attempt. */
+  readonly signal?: AbortSignal;
+}
+
+/** Options of a read or write. */
+export interface IoOptions {
+  /** Aborts the wait (the stream stays usable). */
+  readonly signal?: AbortSignal;
+}
+
+interface SocketLike extends Duplex {
+  setNoDelay?(noDelay?: boolean): unknown;
+  setKeepAlive?(enable?: boolean, initialDelay?: number): unknown;
+  remoteAddress?: string;
+  remotePort?: number;
+  localAddress?: string;
+  localPort?: number;
+}
+
+/**
+ * A TCP connection (or an in-memory one on the `memory` backend) with `read`/`write` that
+ * honour backpressure.
+ *
+ * Use it for protocols you implement yourself; for HTTP use `serve` from `zokio/http`.
+ *
+ * @example
+ * ```ts
+ * import { TcpStream } from 'zokio/net';
+ * await using conn = await TcpStream.connect({ host: '127.0.0.1', port: 7000, noDelay: true });
+ * await conn.write('PING\r\n');
+ * const reply = await conn.read(); // Uint8Array, or null at end of stream
+ * ```
+ */
+export class TcpStream implements AsyncIterable<Uint8Array> {
+  readonly #socket: SocketLike;
+  #error: Error | undefined;
+  #ended = false;
+  #closed = false;
+
+  /** @internal Wraps a connected socket; use {@link TcpStream.connect} or `listener.accept()`. */
+  constructor(socket: Duplex) {
+    this.#socket = socket as SocketLike;
+    socket.pause();
+    socket.on('error', (err: Error) => (this.#error ??= err));
+    socket.on('end', () => (this.#ended = true));
+    socket.on('close', () => (this.#closed = true));
+  }
+
+  /**
+   * Connects to `host:port` on the current runtime's backend.
+   *
+   * *Cancellation*: aborting `signal` destroys the half-open socket and rejects with the
+   * signal's reason.
+   * @throws the backend's error, e.g. `ECONNREFUSED` with Node's `code`.
+   */
+  static async connect(options: ConnectOptions): Promise<TcpStream> {
+    const driver = ioDriver();
+    const socket = await driver.net.connect(options.host ?? '127.0.0.1', options.port, options.signal);
+    const stream = new TcpStream(socket);
+    if (options.noDelay !== undefined) stream.setNoDelay(options.noDelay);
+    if (options.keepAlive !== undefined && options.keepAlive !== false) stream.setKeepAlive(true, options.keepAlive === true ? 0 : options.keepAlive);
+    return stream;
+  }
+
+  /** The peer's address. */
+  get remoteAddress(): SocketAddress {
+    return { host: this.#socket.remoteAddress ?? '', port: this.#socket.remotePort ?? 0 };
+  }
+
+  /** This side's address. */
+  get localAddress(): SocketAddress {
+    return { host: this.#socket.localAddress ?? '', port: this.#socket.localPort ?? 0 };
+  }
+
+  /** Bytes accepted by `write` and not yet handed to the OS (or the in-memory peer). */
+  get bufferedBytes(): number {
+    return this.#socket.writableLength;
+  }
+
+  /** The write buffer's high-water mark: `write` waits for `drain` above it. */
+  get highWaterMark(): number {
+    return this.#socket.writableHighWaterMark;
+  }
+
+  /** True once the stream is closed. */
+  get closed(): boolean {
+    return this.#closed || this.#socket.destroyed;
+  }
+
+  /** Disables (true) or enables Nagle's algorithm. A no-op in memory. */
+  setNoDelay(noDelay = true): this {
+    this.#socket.setNoDelay?.(noDelay);
+    return this;
+  }
+
+  /** Enables TCP keep-alive probes after `initialDelayMs` of idleness. A no-op in memory. */
+  setKeepAlive(enable = true, initialDelayMs = 0): this {
+    this.#socket.setKeepAlive?.(enable, initialDelayMs);
+    return this;
+  }
+
+  /**
+   * Reads the next chunk of bytes; `null` at end of stream (the peer ended its side).
+   *
+   * *Cancellation*: aborting `signal` rejects with its reason; no data is lost, the next
+   * read returns it.
+   * @throws the socket's error (e.g. `ECONNRESET`), or `ClosedError` after `close()`.
+   */
+  read(options?: IoOptions): Promise<Uint8Array | null> {
+    const socket = this.#socket;
+    const chunk = socket.read() as Buffer | null;
+    if (chunk !== null) return Promise.resolve(chunk);
+    if (this.#error !== undefined) return Promise.reject(this.#error);
+    if (this.#ended || socket.readableEnded) return Promise.resolve(null);
+    if (this.#closed || socket.destroyed) return Promise.reject(new ClosedError('TcpStream is closed'));
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    return new Promise<Uint8Array | null>((resolve, reject) => {
+      const cleanup = (): void => {
+        socket.off('readable', onReadable);
+        socket.off('end', onEnd);
+        socket.off('error', onError);
+        socket.off('close', onClose);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onReadable = (): void => {
+        const next = socket.read() as Buffer | null;
+        if (next === null) return;
+        cleanup();
+        resolve(next);
+      };
+      const onEnd = (): void => {
+        cleanup();
+        resolve(null);
+      };
+      const onError = (err: Error): void => {
+        cleanup();
+        reject(err);
+      };
+      const onClose = (): void => {
+        cleanup();
+        if (this.#error !== undefined) reject(this.#error);
+        else if (this.#ended) resolve(null);
+        else reject(new ClosedError('TcpStream is closed'));
+      };
+      const onAbort = (): void => {
+        cleanup();
+        reject(abortReason(signal!));
+      };
+      socket.on('readable', onReadable);
+      socket.on('end', onEnd);
+      socket.on('error', onError);
+      socket.on('close', onClose);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /**
+   * Writes `data`; resolves once it is buffered under the high-water mark, waiting for
+   * `drain` when the peer reads slowly (backpressure).
+   *
+   * *Cancellation*: aborting `signal` stops the wait for `drain`; the bytes stay queued
+   * and will still be sent.
+   * @throws the socket's error, or `ClosedError` after `close()`.
+   */
+  write(data: Uint8Array | string, options?: IoOptions): Promise<void> {
+    const socket = this.#socket;
+    if (this.#error !== undefined) return Promise.reject(this.#error);
+    if (socket.destroyed || socket.writableEnded) return Promise.reject(new ClosedError('TcpStream is closed for writing'));
+    if (socket.write(data)) return Promise.resolve();
+    const signal = options?.signal;
+    return new Promise<void>((resolve, reject) => {
+      const cleanup = (): void => {
+        socket.off('drain', onDrain);
+        socket.off('error', onError);
+        socket.off('close', onClose);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onDrain = (): void => {
+        cleanup();
+        resolve();
+      };
+      const onError = (err: Error): void => {
+        cleanup();
+        reject(err);
+      };
+      const onClose = (): void => {
+        cleanup();
+        reject(this.#error ?? new ClosedError('TcpStream closed while writing'));
+      };
+      const onAbort = (): void => {
+        cleanup();
+        reject(abortReason(signal!));
+      };
+      socket.on('drain', onDrain);
+      socket.on('error', onError);
+      socket.on('close', onClose);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /**
+   * Ends this side of the connection after the buffered bytes are sent (TCP half-close);
+   * the peer's `read()` returns `null`. Reading stays possible.
+   *
+   * *Cancellation*: not cancellable; resolves once the end has been flushed.
+   */
+  end(): Promise<void> {
+    const socket = this.#socket;
+    if (socket.writableFinished || socket.destroyed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      socket.once('finish', resolve);
+      socket.once('close', resolve);
+      socket.end();
+    });
+  }
+
+  /**
+   * Closes the connection: flushes what was written, then releases the socket. Pending
+   * reads reject with `ClosedError`. Calling it again does nothing.
+   *
+   * *Cancellation*: not cancellable; resolves once the socket is closed.
+   */
+  close(): Promise<void> {
+    const socket = this.#socket;
+    if (socket.destroyed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      socket.once('close', () => resolve());
+      if (socket.writableEnded) socket.destroy();
+      else socket.end(() => socket.destroy());
+      // A peer that never reads would keep the flush pending forever.
+      if (socket.writableLength > 0) socket.destroy();
+    });
+  }
+
+  /** `await using conn = ...` closes the connection at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /**
+   * Iterates the chunks until end of stream.
+   *
+   * *Cancellation*: breaking out of the loop does not close the stream.
+   */
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    for (;;) {
+      const chunk = await this.read();
+      if (chunk === null) return;
+      yield chunk;
+    }
+  }
+}

@@ -1,0 +1,105 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createRuntime } from '../../src/runtime/runtime.js';
+import { ClosedError } from '../../src/errors.js';
+import { TcpListener, TcpStream } from '../../src/io/net/index.js';
+
+describe.each(['node', 'memory'] as const)('zokio/net on the %s backend', (backend) => {
+  let rt: ReturnType<typeof createRuntime>;
+  beforeEach(() => {
+    rt = createRuntime({ io: backend });
+  });
+  afterEach(async () => {
+    await rt.shutdown();
+  });
+
+  it('echoes through accept() and async iteration', async () => {
+    await rt.run(async () => {
+      const listener = await TcpListener.bind({ host: '127.0.0.1', port: 0, noDelay: true });
+      expect(listener.address.port).toBeGreaterThan(0);
+      const server = rt.spawn(async () => {
+        for await (const conn of listener) {
+          rt.spawn(async () => {
+            for await (const chunk of conn) await conn.write(chunk);
+            await conn.close();
+          });
+        }
+      });
+      for (let c = 0; c < 3; c++) {
+        await using client = await TcpStream.connect({ host: '127.0.0.1', port: listener.address.port, noDelay: true, keepAlive: true });
+        await client.write(`hello ${c}`);
+        await client.end();
+        const received: Buffer[] = [];
+        for await (const chunk of client) received.push(Buffer.from(chunk));
+        expect(Buffer.concat(received).toString()).toBe(`hello ${c}`);
+      }
+      await listener.close();
+      await server;
+      await expect(listener.accept()).rejects.toBeInstanceOf(ClosedError);
+    });
+  });
+
+  it('refuses connections with the Node error code', async () => {
+    await rt.run(async () => {
+      const listener = await TcpListener.bind({ port: 0 });
+      const port = listener.address.port;
+      await listener.close();
+      await expect(TcpStream.connect({ port })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    });
+  });
+
+  it("a slow reader keeps the writer's buffered bytes bounded", async () => {
+    await rt.run(async () => {
+      const listener = await TcpListener.bind({ port: 0 });
+      const client = await TcpStream.connect({ port: listener.address.port });
+      const server = await listener.accept();
+      const chunk = new Uint8Array(64 * 1024).fill(7);
+      const total = 16 * 1024 * 1024;
+      let maxBuffered = 0;
+      let written = 0;
+      const writer = (async () => {
+        while (written < total) {
+          await client.write(chunk);
+          written += chunk.length;
+          maxBuffered = Math.max(maxBuffered, client.bufferedBytes);
+        }
+        await client.end();
+      })();
+      // The reader takes one chunk, then yields to the event loop a few times: far slower than the writer.
+      let read = 0;
+      for (;;) {
+        const got = await server.read();
+        if (got === null) break;
+        read += got.length;
+        for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+      }
+      await writer;
+      expect(read).toBe(total);
+      // Without backpressure the writer would have buffered up to the whole 16 MiB.
+      expect(maxBuffered).toBeLessThanOrEqual(client.highWaterMark + chunk.length);
+      await Promise.all([client.close(), server.close(), listener.close()]);
+    });
+  });
+
+  it('read() honours an abort signal without losing data', async () => {
+    await rt.run(async () => {
+      const listener = await TcpListener.bind({ port: 0 });
+      const client = await TcpStream.connect({ port: listener.address.port });
+      const server = await listener.accept();
+      const controller = new AbortController();
+      const pending = server.read({ signal: controller.signal });
+      controller.abort(new Error('gave up'));
+      await expect(pending).rejects.toThrow('gave up');
+      await client.write('late');
+      expect(Buffer.from((await server.read())!).toString()).toBe('late');
+      await Promise.all([client.close(), server.close(), listener.close()]);
+    });
+  });
+
+  it('shutdown closes listeners the runtime still holds', async () => {
+    const local = createRuntime({ io: backend });
+    const listener = await local.run(() => TcpListener.bind({ port: 0 }));
+    const accepting = local.run(() => listener.accept()).catch((e: unknown) => e);
+    await local.shutdown();
+    expect(await accepting).toBeInstanceOf(ClosedError);
+  });
+});
