@@ -9,6 +9,7 @@
  */
 import { RuntimeClosedError } from '../errors.js';
 import { contextStorage, type ContextStore } from '../runtime/context.js';
+import { taskEndChannel, taskSpawnChannel } from '../trace/channels.js';
 import { DONE, FAILED, PENDING, TaskRecord, runTask, type SpawnOptions, type Task, type TaskBody, type TaskOwner } from './task.js';
 
 /** Counters of the local executor. */
@@ -58,6 +59,7 @@ export class LocalExecutor implements TaskOwner {
     const promise = store === undefined || contextStorage.getStore() === store ? runTask(record) : contextStorage.run(store, runTask, record);
     record.attachHandle(promise);
     if (options?.signal !== undefined) record.attachSignal();
+    if (taskSpawnChannel.hasSubscribers) taskSpawnChannel.publish({ id: record.id, name: record.name });
     return record.handle as Task<T>;
   }
 
@@ -75,6 +77,7 @@ export class LocalExecutor implements TaskOwner {
     if (state === DONE) this.done++;
     else if (state === FAILED) this.failed++;
     else this.aborted++;
+    if (taskEndChannel.hasSubscribers) taskEndChannel.publish({ id: record.id, name: record.name, state: state === DONE ? 'done' : state === FAILED ? 'failed' : 'aborted' });
     if (this.alive === 0 && this.#idleWaiters.length > 0) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];

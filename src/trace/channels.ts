@@ -1,0 +1,77 @@
+/**
+ * Every `node:diagnostics_channel` channel Zokio publishes on, declared in one place so
+ * that tools (APMs, loggers, tests) can subscribe by name without importing internals.
+ *
+ * Implementation note. Publishers check `channel.hasSubscribers` before building a
+ * message, so a channel nobody listens to costs one property read. Channels are per
+ * thread: a subscriber on the main thread sees what the main thread publishes (local
+ * tasks, spans, pool events the main side sees), not what a worker thread publishes.
+ *
+ * @example
+ * ```ts
+ * import { subscribe } from 'node:diagnostics_channel';
+ * import { CHANNELS, type TaskSpawnMessage } from 'zokio/trace';
+ * subscribe(CHANNELS.taskSpawn, (message) => {
+ *   const { id, name } = message as TaskSpawnMessage;
+ *   console.log('spawned', id, name);
+ * });
+ * ```
+ */
+import diagnosticsChannel from 'node:diagnostics_channel';
+
+/** The channel names, one per runtime event. */
+export const CHANNELS = Object.freeze({
+  /** A local task was spawned. Message: {@link TaskSpawnMessage}. */
+  taskSpawn: 'zokio:task:spawn',
+  /** A local task settled (done, failed or aborted). Message: {@link TaskEndMessage}. */
+  taskEnd: 'zokio:task:end',
+  /** A pool worker stole a task from another worker's deque. Message: {@link WorkerStealMessage}. */
+  workerSteal: 'zokio:worker:steal',
+  /** A pool worker found no work and parked. Message: {@link WorkerParkMessage}. */
+  workerPark: 'zokio:worker:park',
+  /** A parked pool worker was woken. Message: {@link WorkerParkMessage}. */
+  workerUnpark: 'zokio:worker:unpark',
+  /** A recorded span ended. Message: the span (`SpanData`). */
+  spanEnd: 'zokio:span:end',
+} as const);
+
+/** Message of `zokio:task:spawn`. */
+export interface TaskSpawnMessage {
+  readonly id: number;
+  readonly name: string | undefined;
+}
+
+/** Message of `zokio:task:end`. */
+export interface TaskEndMessage {
+  readonly id: number;
+  readonly name: string | undefined;
+  readonly state: 'done' | 'failed' | 'aborted';
+}
+
+/** Message of `zokio:worker:steal`. */
+export interface WorkerStealMessage {
+  /** The worker that stole. */
+  readonly worker: number;
+  /** The worker it stole from (-1: the global injector). */
+  readonly from: number;
+  /** Tasks taken. */
+  readonly count: number;
+}
+
+/** Message of `zokio:worker:park` and `zokio:worker:unpark`. */
+export interface WorkerParkMessage {
+  readonly worker: number;
+}
+
+/** `zokio:task:spawn` — publish only when `hasSubscribers`. */
+export const taskSpawnChannel = diagnosticsChannel.channel(CHANNELS.taskSpawn);
+/** `zokio:task:end` — publish only when `hasSubscribers`. */
+export const taskEndChannel = diagnosticsChannel.channel(CHANNELS.taskEnd);
+/** `zokio:worker:steal` — publish only when `hasSubscribers`. */
+export const workerStealChannel = diagnosticsChannel.channel(CHANNELS.workerSteal);
+/** `zokio:worker:park` — publish only when `hasSubscribers`. */
+export const workerParkChannel = diagnosticsChannel.channel(CHANNELS.workerPark);
+/** `zokio:worker:unpark` — publish only when `hasSubscribers`. */
+export const workerUnparkChannel = diagnosticsChannel.channel(CHANNELS.workerUnpark);
+/** `zokio:span:end` — publish only when `hasSubscribers`. */
+export const spanEndChannel = diagnosticsChannel.channel(CHANNELS.spanEnd);

@@ -1,0 +1,224 @@
+/**
+ * The `otlp` exporter: OTLP/HTTP JSON (`ExportTraceServiceRequest`) for OpenTelemetry
+ * collectors, Jaeger, Tempo, Honeycomb and the like.
+ *
+ * Implementation note. The body follows the OTLP JSON encoding: ids as lowercase hex,
+ * 64-bit integers (`*UnixNano`, `intValue`) as decimal strings, enums (`kind`,
+ * `status.code`) as numbers. Epoch milliseconds with a fraction become nanoseconds through
+ * BigInt so that no digit is lost above 2^53. The POST uses `node:http` without keep-alive
+ * (`agent: false`): an exporter never holds a socket that keeps the process alive.
+ */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { AttributeValue, Attributes, SpanData, SpanKind, SpanStatusCode } from '../span.js';
+import type { SpanExporter } from './exporter.js';
+
+/** An OTLP `AnyValue`. */
+export type OtlpAnyValue =
+  | { readonly stringValue: string }
+  | { readonly boolValue: boolean }
+  | { readonly intValue: string }
+  | { readonly doubleValue: number }
+  | { readonly arrayValue: { readonly values: readonly OtlpAnyValue[] } };
+
+/** An OTLP `KeyValue`. */
+export interface OtlpKeyValue {
+  readonly key: string;
+  readonly value: OtlpAnyValue;
+}
+
+/** An OTLP span in the JSON encoding. */
+export interface OtlpSpan {
+  readonly traceId: string;
+  readonly spanId: string;
+  /** Empty for a root span. */
+  readonly parentSpanId: string;
+  readonly name: string;
+  /** 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
+  readonly kind: number;
+  readonly startTimeUnixNano: string;
+  readonly endTimeUnixNano: string;
+  readonly attributes: readonly OtlpKeyValue[];
+  readonly events: readonly { readonly timeUnixNano: string; readonly name: string; readonly attributes: readonly OtlpKeyValue[] }[];
+  /** code: 0 unset, 1 ok, 2 error. */
+  readonly status: { readonly code: number; readonly message?: string };
+}
+
+/** An OTLP `ExportTraceServiceRequest` in the JSON encoding. */
+export interface OtlpTraceBody {
+  readonly resourceSpans: readonly {
+    readonly resource: { readonly attributes: readonly OtlpKeyValue[] };
+    readonly scopeSpans: readonly {
+      readonly scope: { readonly name: string; readonly version?: string };
+      readonly spans: readonly OtlpSpan[];
+    }[];
+  }[];
+}
+
+/** Options of {@link toOtlpBody} and {@link OtlpExporter}. */
+export interface OtlpOptions {
+  /**
+   * `service.name` of the resource.
+   * @default 'zokio'
+   */
+  readonly serviceName?: string;
+  /** More resource attributes (`deployment.environment`, `service.version`, ...). */
+  readonly resource?: Attributes;
+}
+
+const KINDS: Record<SpanKind, number> = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 };
+const STATUS: Record<SpanStatusCode, number> = { unset: 0, ok: 1, error: 2 };
+
+function anyValue(value: AttributeValue): OtlpAnyValue {
+  if (typeof value === 'string') return { stringValue: value };
+  if (typeof value === 'boolean') return { boolValue: value };
+  if (typeof value === 'number') return Number.isInteger(value) ? { intValue: String(value) } : { doubleValue: value };
+  return { arrayValue: { values: (value as readonly (string | number | boolean)[]).map(anyValue) } };
+}
+
+function keyValues(attributes: Attributes | undefined): OtlpKeyValue[] {
+  if (attributes === undefined) return [];
+  return Object.keys(attributes).map((key) => ({ key, value: anyValue(attributes[key]!) }));
+}
+
+/**
+ * Epoch milliseconds (with a fraction) as a decimal string of nanoseconds.
+ *
+ * @example
+ * ```ts
+ * import { msToUnixNano } from 'zokio/trace';
+ * msToUnixNano(1700000000000.5); // '1700000000000500000'
+ * ```
+ */
+export function msToUnixNano(ms: number): string {
+  const whole = Math.floor(ms);
+  return (BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1e6))).toString();
+}
+
+/** One span in the OTLP JSON encoding. */
+export function spanToOtlp(span: SpanData): OtlpSpan {
+  const status = span.status.message !== undefined ? { code: STATUS[span.status.code], message: span.status.message } : { code: STATUS[span.status.code] };
+  return {
+    traceId: span.traceId,
+    spanId: span.spanId,
+    parentSpanId: span.parentSpanId ?? '',
+    name: span.name,
+    kind: KINDS[span.kind],
+    startTimeUnixNano: msToUnixNano(span.startTime),
+    endTimeUnixNano: msToUnixNano(span.endTime),
+    attributes: keyValues({ ...span.attributes, 'thread.id': span.threadId, 'thread.name': span.threadName }),
+    events: span.events.map((e) => ({ timeUnixNano: msToUnixNano(e.time), name: e.name, attributes: keyValues(e.attributes) })),
+    status,
+  };
+}
+
+/**
+ * The OTLP/HTTP JSON body for a batch of spans: resourceSpans → scopeSpans → spans.
+ *
+ * Use it to send spans with your own HTTP client, or to inspect what the exporter sends.
+ *
+ * @example
+ * ```ts
+ * import { toOtlpBody } from 'zokio/trace';
+ * const body = toOtlpBody([], { serviceName: 'checkout' });
+ * console.log(body.resourceSpans[0]!.scopeSpans[0]!.scope.name); // 'zokio'
+ * ```
+ */
+export function toOtlpBody(spans: readonly SpanData[], options: OtlpOptions = {}): OtlpTraceBody {
+  return {
+    resourceSpans: [
+      {
+        resource: { attributes: keyValues({ 'service.name': options.serviceName ?? 'zokio', 'process.pid': process.pid, ...options.resource }) },
+        scopeSpans: [{ scope: { name: 'zokio', version: '0.1.0' }, spans: spans.map(spanToOtlp) }],
+      },
+    ],
+  };
+}
+
+/** Options of {@link OtlpExporter}. */
+export interface OtlpExporterOptions extends OtlpOptions {
+  /**
+   * Collector endpoint, e.g. `http://127.0.0.1:4318/v1/traces`. Absent: bodies go to
+   * `onBody` only.
+   */
+  readonly url?: string;
+  /** Extra request headers (authentication). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Gives up on a POST after this many ms.
+   * @default 10000
+   */
+  readonly timeoutMs?: number;
+  /** Called with every body before it is sent. */
+  readonly onBody?: (body: OtlpTraceBody) => void;
+}
+
+/** Thrown (and counted in `exportErrors`) when the collector answers outside 2xx. */
+export class OtlpExportError extends Error {
+  /** HTTP status of the collector's answer, or 0 when there was none. */
+  readonly status: number;
+  constructor(message: string, status: number, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'OtlpExportError';
+    this.status = status;
+  }
+}
+
+/**
+ * Sends each batch as an OTLP/HTTP JSON POST; what `.tracing({ exporter: 'otlp', path: url })`
+ * installs.
+ *
+ * @example
+ * ```ts
+ * import { OtlpExporter } from 'zokio/trace';
+ * const exporter = new OtlpExporter({ url: 'http://127.0.0.1:4318/v1/traces', serviceName: 'checkout' });
+ * ```
+ *
+ * *Cancellation*: a POST that takes longer than `timeoutMs` is destroyed and the batch
+ * counts as an export error.
+ */
+export class OtlpExporter implements SpanExporter {
+  readonly #options: OtlpExporterOptions;
+
+  constructor(options: OtlpExporterOptions = {}) {
+    if (options.url !== undefined) {
+      const protocol = new URL(options.url).protocol;
+      if (protocol !== 'http:' && protocol !== 'https:') throw new TypeError(`otlp url must be http or https, got ${protocol}`);
+    }
+    this.#options = options;
+  }
+
+  async export(spans: readonly SpanData[]): Promise<void> {
+    const body = toOtlpBody(spans, this.#options);
+    this.#options.onBody?.(body);
+    if (this.#options.url !== undefined) await this.#post(this.#options.url, JSON.stringify(body));
+  }
+
+  #post(url: string, payload: string): Promise<void> {
+    const target = new URL(url);
+    const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise<void>((resolve, reject) => {
+      const req = request(
+        target,
+        {
+          method: 'POST',
+          agent: false,
+          timeout: this.#options.timeoutMs ?? 10_000,
+          headers: { ...this.#options.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            if (status >= 200 && status < 300) resolve();
+            else reject(new OtlpExportError(`otlp collector answered ${status}`, status));
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new OtlpExportError('otlp collector did not answer in time', 0)));
+      req.on('error', (err) => reject(err instanceof OtlpExportError ? err : new OtlpExportError(`otlp POST failed: ${err.message}`, 0, { cause: err })));
+      req.end(payload);
+    });
+  }
+}
