@@ -1,0 +1,50 @@
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+import { MEMORY_RULES, ObjectPool } from '../../src/memory/index.js';
+import { ConfigError } from '../../src/errors.js';
+
+/** A value the compiler cannot see, so that only the run-time check applies. */
+function runtimeValue<T>(value: T): never {
+  return value as never;
+}
+
+describe('ObjectPool capacity: the compiler and the constructor state the same rule', () => {
+  it('the run-time check throws ConfigError with the rule text', () => {
+    for (const bad of [1000, 0, 3, 1.5]) {
+      expect(() => new ObjectPool(() => ({}), { capacity: runtimeValue(bad) })).toThrow(ConfigError);
+      expect(() => new ObjectPool(() => ({}), { capacity: runtimeValue(bad) })).toThrow(MEMORY_RULES.capacity);
+    }
+  });
+
+  it('the compile error for a literal quotes the rule', () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const snippets = ['{ capacity: 1000 }', '{ capacity: 0 }', '{ capacity: 3, reset: (o) => void o }', '{ capacity: 33554432 }'];
+    const files = new Map<string, string>();
+    snippets.forEach((code, i) => {
+      files.set(`${root}test/__memory_snippet_${i}.ts`, `import { ObjectPool } from '../src/memory/index.js';\nnew ObjectPool(() => ({ n: 0 }), ${code});\n`);
+    });
+    const options: ts.CompilerOptions = {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+      types: ['node'],
+      lib: ['lib.es2023.d.ts', 'lib.esnext.disposable.d.ts'],
+    };
+    const host = ts.createCompilerHost(options);
+    const readFile = host.readFile.bind(host);
+    const fileExists = host.fileExists.bind(host);
+    host.readFile = (name) => files.get(name) ?? readFile(name);
+    host.fileExists = (name) => files.has(name) || fileExists(name);
+    const program = ts.createProgram([...files.keys()], options, host);
+    snippets.forEach((code, i) => {
+      const file = program.getSourceFile(`${root}test/__memory_snippet_${i}.ts`)!;
+      const messages = ts.getPreEmitDiagnostics(program, file).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      expect(messages.length, `${code} should not compile`).toBeGreaterThan(0);
+      expect(messages.join('\n'), code).toContain(MEMORY_RULES.capacity);
+    });
+  }, 60_000);
+});
