@@ -52,5 +52,20 @@ export { isTask, type Task, type TaskHandle, type TaskContext, type TaskState, t
 export { type Scope, type ScopeOptions } from './scheduler/scope.js';
 export { type LocalTaskMetrics } from './scheduler/local-executor.js';
 export { spawn, yieldNow, joinAll, allSettled, race, currentRuntime } from './scheduler/combinators.js';
-export { sleep, type SleepOptions } from './scheduler/time.js';
+export {
+  sleep,
+  timeout,
+  deadline,
+  interval,
+  now,
+  type SleepOptions,
+  type TimeoutOptions,
+  type TimeoutContext,
+  type TimedWork,
+  type IntervalOptions,
+  type MissedTickBehavior,
+  type TimerMetrics,
+} from './scheduler/time.js';
+export { TimerWheel, type TimerWheelOptions, type TimerCallback } from './scheduler/timer-wheel.js';
+export { SystemClock, type Clock, type Alarm } from './scheduler/clock.js';
 export { type TaskRef, type TaskArgs, type TaskResult } from './scheduler/task-ref.js';

@@ -1,61 +1,567 @@
 /**
- * Time functions on the current runtime: `sleep`.
+ * Time functions on the current runtime: `sleep`, `timeout`, `deadline`, `interval`, `now`.
  *
- * Implementation note. This first version sleeps on one host `setTimeout` per call; the
- * timer-wheel work replaces the engine behind the same signatures.
+ * Implementation note. Each runtime has one `timers` part, a {@link TimerDriver}: a
+ * {@link TimerWheel} plus a {@link Clock} and one alarm from that clock (for the system
+ * clock, one host `setTimeout`). The alarm is set to the earliest deadline and moved only
+ * when a new timer is due sooner, so scheduling a timer is a wheel insert and a compare.
+ * When it wakes, the driver advances the wheel to the clock's time, which fires every due
+ * timer, and sets the alarm to the wheel's next deadline. The alarm keeps the process
+ * alive while at least one timer scheduled without `unref` is armed.
+ *
+ * `sleep` without options costs one promise and one wheel slot: the promise's own resolve
+ * function is the timer callback (captured by a shared executor, no closure per call).
  */
-import { TaskAbortedError } from '../errors.js';
+import { RuntimeClosedError, TaskAbortedError, TimeoutError } from '../errors.js';
+import { currentRuntimeObject } from '../runtime/context.js';
+import { registerRuntimePart, type RuntimePart, type ZokioRuntime } from '../runtime/runtime.js';
+import { systemClock, type Alarm, type Clock } from './clock.js';
+import { isTask } from './task.js';
+import { TimerWheel, type TimerCallback } from './timer-wheel.js';
+
+/** Counters of a runtime's timers, under `rt.metrics().timers`. */
+export interface TimerMetrics {
+  /** Timers armed now. */
+  readonly armed: number;
+  /** Armed timers that keep the process alive (scheduled without `unref`). */
+  readonly keepingAlive: number;
+  /** Timers fired since the runtime started. */
+  readonly fired: number;
+  /** Timers cancelled since the runtime started. */
+  readonly cancelled: number;
+  /** Times the clock woke the wheel. */
+  readonly wakeups: number;
+  /** Tick length of the wheel, in ms. */
+  readonly resolutionMs: number;
+}
+
+/**
+ * @internal The `timers` part of a runtime: one wheel, one clock, one alarm set to the
+ * wheel's next deadline.
+ */
+export class TimerDriver implements RuntimePart {
+  readonly name = 'timers';
+  readonly wheel: TimerWheel;
+  readonly clock: Clock;
+  readonly #alarm: Alarm;
+  /** Time the alarm is set to (Infinity: not set). */
+  #armedAt = Infinity;
+  #armedKeepAlive = false;
+  #closed = false;
+  #wakeups = 0;
+
+  constructor(clock: Clock, resolutionMs: number) {
+    this.clock = clock;
+    this.wheel = new TimerWheel({ resolutionMs, startMs: Math.max(0, clock.now()) });
+    this.#alarm = clock.alarm(this.#wake);
+  }
+
+  /** True once the runtime has shut its timers down. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Schedules `callback` at clock time `atMs`; returns the wheel id. */
+  add(atMs: number, callback: TimerCallback, unref: boolean): number {
+    const wheel = this.wheel;
+    if (wheel.size === 0) wheel.advance(this.clock.now()); // an empty wheel catches up for free
+    const id = wheel.scheduleAt(atMs, callback, unref);
+    const resolution = wheel.resolutionMs;
+    const at = Math.ceil(atMs / resolution) * resolution;
+    if (at < this.#armedAt) this.#arm(at);
+    else if (!unref && !this.#armedKeepAlive) this.#arm(this.#armedAt);
+    return id;
+  }
+
+  /** Cancels a timer; false when it already fired or was cancelled. */
+  cancel(id: number): boolean {
+    const wheel = this.wheel;
+    if (!wheel.cancel(id)) return false;
+    if (wheel.size === 0) this.#disarm();
+    else if (this.#armedKeepAlive && wheel.refCount === 0) this.#arm(this.#armedAt);
+    return true;
+  }
+
+  metrics(): TimerMetrics {
+    const wheel = this.wheel;
+    return {
+      armed: wheel.size,
+      keepingAlive: wheel.refCount,
+      fired: wheel.firedCount,
+      cancelled: wheel.cancelledCount,
+      wakeups: this.#wakeups,
+      resolutionMs: wheel.resolutionMs,
+    };
+  }
+
+  shutdown(): void {
+    this.#closed = true;
+    this.wheel.clear();
+    this.#disarm();
+    if (cachedDriver === this) {
+      cachedRuntime = undefined;
+      cachedDriver = undefined;
+    }
+  }
+
+  readonly #wake = (now: number): void => {
+    this.#armedAt = Infinity;
+    this.#wakeups++;
+    try {
+      this.wheel.advance(now);
+    } finally {
+      const next = this.wheel.nextDeadline();
+      if (next === undefined) this.#disarm();
+      else this.#arm(next);
+    }
+  };
+
+  #arm(at: number): void {
+    this.#armedAt = at;
+    this.#armedKeepAlive = this.wheel.refCount > 0;
+    this.#alarm.set(at, this.#armedKeepAlive);
+  }
+
+  #disarm(): void {
+    this.#armedAt = Infinity;
+    this.#armedKeepAlive = false;
+    this.#alarm.clear();
+  }
+}
+
+registerRuntimePart((runtime) => new TimerDriver(systemClock, runtime.config.timer.resolutionMs));
+
+let cachedRuntime: object | undefined;
+let cachedDriver: TimerDriver | undefined;
+
+/** @internal The timers part of `runtime` (created on first use if the runtime has none). */
+export function timerDriverOf(runtime: object): TimerDriver {
+  if (runtime === cachedRuntime) return cachedDriver!;
+  const rt = runtime as ZokioRuntime;
+  let driver = rt.part<TimerDriver>('timers');
+  if (driver === undefined) {
+    driver = new TimerDriver(systemClock, rt.config.timer.resolutionMs);
+    rt.addPart(driver);
+  }
+  cachedRuntime = runtime;
+  cachedDriver = driver;
+  return driver;
+}
+
+/**
+ * @internal Puts `runtime`'s timers on `clock` (a `VirtualClock` in tests). Must happen
+ * before the runtime arms a timer.
+ */
+export function useClock(runtime: object, clock: Clock): void {
+  const rt = runtime as ZokioRuntime;
+  if (rt.closed) throw new RuntimeClosedError('runtime is shut down: cannot change its clock');
+  const old = rt.part<TimerDriver>('timers');
+  if (old !== undefined && old.wheel.size > 0) {
+    throw new Error(`zokio: install the clock before the runtime arms a timer (${old.wheel.size} armed)`);
+  }
+  old?.shutdown();
+  if (cachedRuntime === runtime) {
+    cachedRuntime = undefined;
+    cachedDriver = undefined;
+  }
+  rt.addPart(new TimerDriver(clock, rt.config.timer.resolutionMs));
+}
+
+/** The driver of the current runtime, or a rejected promise's reason when it is closed. */
+function currentDriver(): TimerDriver {
+  return timerDriverOf(currentRuntimeObject());
+}
+
+const CLOSED_MESSAGE = 'runtime is shut down: cannot start a timer';
+
+/** @internal Throws a RangeError naming `name` unless `ms` is a finite number >= 0. */
+export function checkDelay(ms: unknown, name: string): number {
+  if (typeof ms !== 'number' || !(ms >= 0) || ms === Infinity) {
+    throw new RangeError(`${name} must be a finite number of milliseconds >= 0 (received ${String(ms)})`);
+  }
+  return ms;
+}
+
+/** @internal Throws a RangeError naming `name` unless `ms` is a finite number. */
+function checkTime(ms: unknown, name: string): number {
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) {
+    throw new RangeError(`${name} must be a finite number of milliseconds (received ${String(ms)})`);
+  }
+  return ms;
+}
+
+/** @internal The error a wait rejects with when its signal aborts. */
+export function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new TaskAbortedError('aborted');
+}
+
+/**
+ * The current time on the current runtime's clock, in ms: `performance.now()` on the
+ * system clock, the virtual time under a `VirtualClock`. {@link deadline} takes times on
+ * this line.
+ *
+ * @example
+ * ```ts
+ * import { now, deadline, sleep } from 'zokio';
+ * await deadline(now() + 100, sleep(10));
+ * ```
+ */
+export function now(): number {
+  return currentDriver().clock.now();
+}
 
 /** Options for {@link sleep}. */
 export interface SleepOptions {
   /** Rejects the sleep with the signal's reason when it aborts. */
   readonly signal?: AbortSignal;
   /**
-   * Do not keep the process alive while this sleep is pending.
+   * Do not keep the process alive while this sleep is pending (like `timeout.unref()`).
    * @default false
    */
   readonly unref?: boolean;
 }
 
-/** @internal Throws a RangeError naming `name` unless `ms` is a finite number >= 0. */
-export function checkDelay(ms: unknown, name: string): number {
-  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
-    throw new RangeError(`${name} must be a finite number of milliseconds >= 0 (received ${String(ms)})`);
-  }
-  return ms;
+let capturedResolve: (() => void) | undefined;
+// One shared executor: `new Promise(captureResolve)` allocates no closure per call.
+function captureResolve(resolve: () => void): void {
+  capturedResolve = resolve;
 }
 
 /**
- * Resolves after `ms` milliseconds.
+ * Resolves after `ms` milliseconds on the current runtime's clock.
+ *
+ * Use it to wait inside tasks; it costs one promise and one timer-wheel slot, so a million
+ * concurrent sleeps are cheap. A pending sleep keeps the process alive the way
+ * `setTimeout` does, unless `unref` is set.
  *
  * @example
  * ```ts
  * import { sleep } from 'zokio';
  * await sleep(10);
+ * await sleep(60_000, { unref: true, signal: AbortSignal.timeout(5) }).catch(() => 'stopped');
  * ```
  *
  * *Cancellation*: when `signal` aborts, the timer is cancelled and the promise rejects with
- * the signal's reason (a `TaskAbortedError` if it has none).
+ * the signal's reason (a `TaskAbortedError` if it has none); an already aborted signal
+ * rejects at once. When the runtime shuts down, pending sleeps are dropped and never
+ * settle (the tasks awaiting them are aborted by the shutdown).
+ *
+ * @throws RangeError naming `ms` when it is negative, NaN or infinite.
  */
 export function sleep(ms: number, options?: SleepOptions): Promise<void> {
   checkDelay(ms, 'ms');
-  const signal = options?.signal;
-  if (signal?.aborted) return Promise.reject(abortReason(signal));
+  const driver = currentDriver();
+  if (driver.closed) return Promise.reject(new RuntimeClosedError(CLOSED_MESSAGE));
+  const at = driver.clock.now() + ms;
+  if (options === undefined) {
+    const promise = new Promise<void>(captureResolve);
+    driver.add(at, capturedResolve!, false);
+    capturedResolve = undefined;
+    return promise;
+  }
+  return sleepUntil(driver, at, options);
+}
+
+function sleepUntil(driver: TimerDriver, at: number, options: SleepOptions): Promise<void> {
+  const signal = options.signal;
+  const unref = options.unref === true;
+  if (signal === undefined) {
+    const promise = new Promise<void>(captureResolve);
+    driver.add(at, capturedResolve!, unref);
+    capturedResolve = undefined;
+    return promise;
+  }
+  if (signal.aborted) return Promise.reject(abortReason(signal));
   return new Promise<void>((resolve, reject) => {
     const onAbort = (): void => {
-      clearTimeout(handle);
-      reject(abortReason(signal!));
+      driver.cancel(id);
+      reject(abortReason(signal));
     };
-    const handle = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    if (options?.unref) handle.unref();
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const id = driver.add(
+      at,
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      unref,
+    );
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 
-/** @internal The error a wait rejects with when its signal aborts. */
-export function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new TaskAbortedError('aborted');
+/** What a function run under {@link timeout} or {@link deadline} receives. */
+export interface TimeoutContext {
+  /** Aborted (with the `TimeoutError`) when the time is up, or with the caller's reason. */
+  readonly signal: AbortSignal;
+}
+
+/** The work {@link timeout} and {@link deadline} bound: a promise, a task, or a function. */
+export type TimedWork<T> = PromiseLike<T> | ((cx: TimeoutContext) => T | PromiseLike<T>);
+
+/** Options for {@link timeout} and {@link deadline}. */
+export interface TimeoutOptions {
+  /** Gives up early: rejects with the signal's reason and aborts the inner signal with it. */
+  readonly signal?: AbortSignal;
+  /**
+   * Do not keep the process alive while only this timer is pending.
+   * @default false
+   */
+  readonly unref?: boolean;
+}
+
+/**
+ * Bounds `work` by `ms` milliseconds: resolves with its result if it settles in time,
+ * otherwise rejects with `TimeoutError` (code `ZOKIO_ERR_TIMEOUT`).
+ *
+ * Pass a function to let the work stop itself: it receives `{ signal }`, which aborts with
+ * the `TimeoutError` when time is up. A `Task` passed as `work` is aborted too.
+ *
+ * @example
+ * ```ts
+ * import { timeout, TimeoutError } from 'zokio';
+ * const body = await timeout(2_000, ({ signal }) => fetch('https://example.com', { signal }).then((r) => r.text()))
+ *   .catch((err) => (err instanceof TimeoutError ? 'too slow' : Promise.reject(err)));
+ * ```
+ *
+ * *Cancellation*: when the time is up, or when `options.signal` aborts, the promise rejects
+ * at once (with the `TimeoutError`, or the signal's reason) and the inner signal aborts
+ * with the same value; a promise passed directly cannot be stopped and keeps running, its
+ * result ignored. When the work settles first, the timer is cancelled.
+ *
+ * @throws RangeError naming `ms` when it is negative, NaN or infinite.
+ */
+export function timeout<T>(ms: number, work: TimedWork<T>, options?: TimeoutOptions): Promise<Awaited<T>> {
+  checkDelay(ms, 'ms');
+  const driver = currentDriver();
+  return raceTimer(driver, driver.clock.now() + ms, work, options, () => new TimeoutError(`timed out after ${ms} ms`));
+}
+
+/**
+ * Like {@link timeout}, with an absolute time on the runtime's clock (see {@link now}):
+ * rejects with `TimeoutError` if `work` has not settled by `atMs`. A time in the past
+ * still lets work that has already settled win.
+ *
+ * @example
+ * ```ts
+ * import { deadline, now, sleep } from 'zokio';
+ * const end = now() + 1_000;
+ * await deadline(end, sleep(10));            // fine
+ * await deadline(end, async ({ signal }) => sleep(20, { signal })); // same deadline, next step
+ * ```
+ *
+ * *Cancellation*: as for {@link timeout}: at `atMs`, or when `options.signal` aborts, the
+ * promise rejects and the inner signal aborts with the same value.
+ *
+ * @throws RangeError naming `atMs` when it is NaN or infinite.
+ */
+export function deadline<T>(atMs: number, work: TimedWork<T>, options?: TimeoutOptions): Promise<Awaited<T>> {
+  checkTime(atMs, 'atMs');
+  return raceTimer(currentDriver(), atMs, work, options, () => new TimeoutError(`deadline of ${atMs} ms passed`));
+}
+
+function raceTimer<T>(driver: TimerDriver, at: number, work: TimedWork<T>, options: TimeoutOptions | undefined, expired: () => TimeoutError): Promise<Awaited<T>> {
+  if (driver.closed) return Promise.reject(new RuntimeClosedError(CLOSED_MESSAGE));
+  const signal = options?.signal;
+  if (signal?.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<Awaited<T>>((resolve, reject) => {
+    let settled = false;
+    let controller: AbortController | undefined;
+    const stopWork = (reason: unknown): void => {
+      controller?.abort(reason);
+      if (isTask(work)) work.abort(reason);
+    };
+    const onAbort = (): void => {
+      if (settled) return;
+      settled = true;
+      driver.cancel(id);
+      const reason = abortReason(signal!);
+      stopWork(reason);
+      reject(reason);
+    };
+    const onTimer = (): void => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      const err = expired();
+      stopWork(err);
+      reject(err);
+    };
+    const finish = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      driver.cancel(id);
+      signal?.removeEventListener('abort', onAbort);
+      return true;
+    };
+    const id = driver.add(at, onTimer, options?.unref === true);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let promise: PromiseLike<T>;
+    if (typeof work === 'function') {
+      controller = new AbortController();
+      try {
+        promise = Promise.resolve(work({ signal: controller.signal }));
+      } catch (err) {
+        if (finish()) reject(err);
+        return;
+      }
+    } else promise = work;
+    promise.then(
+      (value) => {
+        if (finish()) resolve(value as Awaited<T>);
+      },
+      (err: unknown) => {
+        if (finish()) reject(err);
+      },
+    );
+  });
+}
+
+/** What {@link interval} does when the loop falls behind by a whole period or more. */
+export type MissedTickBehavior = 'burst' | 'delay' | 'skip';
+
+/** Options for {@link interval}. */
+export interface IntervalOptions {
+  /**
+   * What to do after a missed tick (the loop asked for a tick after the time of the next
+   * one had passed too). `'burst'`: yield the missed ticks back to back until caught up;
+   * `'delay'`: yield the late tick now and count the next period from now; `'skip'`: yield
+   * the late tick now and drop the missed ones, staying on the original schedule.
+   * @default 'burst'
+   */
+  readonly missedTick?: MissedTickBehavior;
+  /** Ends the iteration: the pending `next()` rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+  /**
+   * Do not keep the process alive while waiting for the next tick.
+   * @default false
+   */
+  readonly unref?: boolean;
+}
+
+const MISSED_TICK: readonly MissedTickBehavior[] = ['burst', 'delay', 'skip'];
+
+/**
+ * Ticks every `ms` milliseconds on the current runtime's clock, as an async iterable. Each
+ * tick yields its scheduled time (on the clock of {@link now}). The first tick comes `ms`
+ * after the call (like Node's `timers/promises` `setInterval`); then one per period, on
+ * a fixed schedule. If the loop body takes longer than a period, `missedTick` decides.
+ *
+ * @example
+ * ```ts
+ * import { interval } from 'zokio';
+ * let n = 0;
+ * for await (const at of interval(100, { missedTick: 'skip' })) {
+ *   console.log('tick at', at);
+ *   if (++n === 3) break; // ends the interval and cancels its timer
+ * }
+ * ```
+ *
+ * *Cancellation*: `break`/`return()` cancels the pending timer and ends the iteration;
+ * when `options.signal` aborts, the pending `next()` rejects with the signal's reason and
+ * the iteration is over.
+ *
+ * @throws RangeError naming `ms` unless it is a finite number > 0, or naming `missedTick`.
+ */
+export function interval(ms: number, options?: IntervalOptions): AsyncIterableIterator<number> {
+  checkDelay(ms, 'ms');
+  if (ms === 0) throw new RangeError('ms must be a finite number of milliseconds > 0 (received 0)');
+  const missed = options?.missedTick ?? 'burst';
+  if (!MISSED_TICK.includes(missed)) throw new RangeError(`missedTick must be 'burst', 'delay' or 'skip' (received ${String(missed)})`);
+  return new IntervalIterator(currentDriver(), ms, missed, options?.signal, options?.unref === true);
+}
+
+class IntervalIterator implements AsyncIterableIterator<number> {
+  readonly #driver: TimerDriver;
+  readonly #period: number;
+  readonly #missed: MissedTickBehavior;
+  readonly #signal: AbortSignal | undefined;
+  readonly #unref: boolean;
+  /** Scheduled time of the next tick. */
+  #next: number;
+  #done = false;
+  #timer = -1;
+  #resolve: ((result: IteratorResult<number>) => void) | undefined;
+  #reject: ((reason: unknown) => void) | undefined;
+  /** Calls to next() run one after the other. */
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(driver: TimerDriver, period: number, missed: MissedTickBehavior, signal: AbortSignal | undefined, unref: boolean) {
+    this.#driver = driver;
+    this.#period = period;
+    this.#missed = missed;
+    this.#signal = signal;
+    this.#unref = unref;
+    this.#next = driver.clock.now() + period;
+    signal?.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<number>> {
+    const result = this.#tail.then(() => this.#step());
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
+
+  return(): Promise<IteratorResult<number>> {
+    this.#finish();
+    const resolve = this.#resolve;
+    this.#resolve = this.#reject = undefined;
+    resolve?.({ value: undefined, done: true });
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  #step(): Promise<IteratorResult<number>> | IteratorResult<number> {
+    if (this.#signal?.aborted) {
+      this.#finish();
+      return Promise.reject(abortReason(this.#signal));
+    }
+    if (this.#done) return { value: undefined, done: true };
+    const driver = this.#driver;
+    if (driver.closed) {
+      this.#finish();
+      return Promise.reject(new RuntimeClosedError(CLOSED_MESSAGE));
+    }
+    const now = driver.clock.now();
+    if (now >= this.#next) return { value: this.#take(now), done: false };
+    return new Promise<IteratorResult<number>>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+      this.#timer = driver.add(this.#next, this.#onTimer, this.#unref);
+    });
+  }
+
+  /** Yields the tick due at `#next` and moves `#next` along by the missed-tick policy. */
+  #take(now: number): number {
+    const tick = this.#next;
+    const period = this.#period;
+    if (now < tick + period) this.#next = tick + period;
+    else if (this.#missed === 'burst') this.#next = tick + period;
+    else if (this.#missed === 'delay') this.#next = now + period;
+    else this.#next = tick + period * (Math.floor((now - tick) / period) + 1);
+    return tick;
+  }
+
+  readonly #onTimer = (): void => {
+    this.#timer = -1;
+    const resolve = this.#resolve;
+    this.#resolve = this.#reject = undefined;
+    resolve?.({ value: this.#take(this.#driver.clock.now()), done: false });
+  };
+
+  readonly #onAbort = (): void => {
+    const reject = this.#reject;
+    this.#resolve = this.#reject = undefined;
+    this.#finish();
+    reject?.(abortReason(this.#signal!));
+  };
+
+  #finish(): void {
+    this.#done = true;
+    if (this.#timer !== -1) this.#driver.cancel(this.#timer);
+    this.#timer = -1;
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+  }
 }

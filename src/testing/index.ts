@@ -1,8 +1,7 @@
 /**
- * `zokio/testing`: tools that keep tests off wall-clock time and real I/O.
+ * Test helpers: a virtual clock (and, with the I/O work, the in-memory backend) so that
+ * tests never wait on wall-clock time.
  *
  * @module zokio/testing
  */
-export { memoryBackend, type MemoryBackend } from '../io/memory.js';
-export { MemoryFileSystem, type MemoryFileSystemOptions } from '../io/fs/memory-fs.js';
-export { MemoryNetwork } from '../io/net/memory-net.js';
+export { VirtualClock, type VirtualClockOptions } from './virtual-clock.js';
