@@ -6,6 +6,7 @@
  * the builder and `createRuntime` return it under the type the config earns.
  */
 import { NotImplementedError, RuntimeClosedError } from '../errors.js';
+import { blockOnWith, spawnBlockingOn } from '../scheduler/blocking/index.js';
 import { LocalExecutor, type LocalTaskMetrics } from '../scheduler/local-executor.js';
 import { ScopeImpl, type Scope, type ScopeOptions } from '../scheduler/scope.js';
 import type { SpawnOptions, Task, TaskBody } from '../scheduler/task.js';
@@ -62,9 +63,13 @@ export interface MapOptions<R> {
   readonly __result?: R;
 }
 
-/** Options for `rt.blockOn`. */
+/** Options for `rt.blockOn(options, ref, ...args)`. */
 export interface BlockOnOptions {
-  /** Throw `TimeoutError` instead of waiting longer than this, in ms. */
+  /**
+   * Throw `TimeoutError` instead of waiting longer than this, in ms. A task that had not
+   * started by then never runs; one that had keeps running and its result is dropped.
+   * @default Infinity
+   */
   readonly timeoutMs?: number;
 }
 
@@ -120,13 +125,49 @@ export interface ParallelMembers {
   exec<const A extends readonly unknown[], R>(ref: TaskRef<A, R>, ...args: A): Promise<Awaited<R>>;
   /** Runs a registered one-argument task over many inputs; results come in input order. */
   map<I, R>(ref: TaskRef<readonly [I], R> | TaskRef<[I], R>, inputs: Iterable<I>, options?: MapOptions<Awaited<R>>): Promise<Awaited<R>[]>;
-  /** Runs a registered task on the blocking pool, never on a stealing worker. */
+  /**
+   * Runs a registered task on the blocking pool (`.blockingThreads(n)` threads, started on
+   * first use), never on a stealing worker, so long blocking calls cannot starve `exec`/`map`.
+   *
+   * Use it for synchronous or long work: sync fs, native calls, compression. Each blocking
+   * thread runs one task at a time; more tasks wait in FIFO order.
+   *
+   * @example
+   * ```ts
+   * const text = await rt.spawnBlocking(tasks.readConfigSync, '/etc/app.json');
+   * ```
+   *
+   * *Cancellation*: none once started (synchronous code on another thread cannot be
+   * interrupted); `rt.shutdown()` rejects pending calls with `RuntimeClosedError` and
+   * terminates the threads.
+   */
   spawnBlocking<const A extends readonly unknown[], R>(ref: TaskRef<A, R>, ...args: A): Promise<Awaited<R>>;
   /**
-   * Runs a registered task on the blocking pool and waits for it synchronously.
-   * Throws `NestedRuntimeError` when called from inside the runtime.
+   * Runs a registered task on the blocking pool and waits for it **synchronously**
+   * (`Atomics.wait`): the bridge from synchronous code to Zokio work. Errors are rethrown
+   * with their `code`.
+   *
+   * Use it only from plain synchronous code outside the runtime (a CLI's sync entry point,
+   * a sync callback of a library). Inside `rt.run`, a spawned task, or any Zokio worker
+   * thread it throws `NestedRuntimeError` (code `ZOKIO_ERR_NESTED_RUNTIME`): there, use
+   * `await rt.spawnBlocking(ref, ...args)`. It does not need this thread's event loop, so it
+   * cannot deadlock on it; when every blocking thread is busy it waits for one (see the
+   * `rt.blockOn({ timeoutMs }, ...)` form to bound that).
+   *
+   * @example
+   * ```ts
+   * const config = rt.blockOn(tasks.loadConfig, 'app.json'); // outside rt.run
+   * ```
    */
   blockOn<const A extends readonly unknown[], R>(ref: TaskRef<A, R>, ...args: A): Awaited<R>;
+  /**
+   * `blockOn` with options first: `rt.blockOn({ timeoutMs: 500 }, tasks.loadConfig, 'app.json')`.
+   *
+   * *Cancellation*: after `timeoutMs` it throws `TimeoutError` (code `ZOKIO_ERR_TIMEOUT`);
+   * a task that had not started never runs, one that had keeps its blocking thread until
+   * it returns and its result is dropped.
+   */
+  blockOn<const A extends readonly unknown[], R>(options: BlockOnOptions, ref: TaskRef<A, R>, ...args: A): Awaited<R>;
 }
 
 /**
@@ -264,15 +305,13 @@ export class ZokioRuntime implements RuntimeBase, ParallelMembers {
   }
 
   spawnBlocking<const A extends readonly unknown[], R>(ref: TaskRef<A, R>, ...args: A): Promise<Awaited<R>> {
-    try {
-      return this.#engine().spawnBlocking(ref as TaskRef, args) as Promise<Awaited<R>>;
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return spawnBlockingOn(this, ref as TaskRef, args) as Promise<Awaited<R>>;
   }
 
-  blockOn<const A extends readonly unknown[], R>(ref: TaskRef<A, R>, ...args: A): Awaited<R> {
-    return this.#engine().blockOn(ref as TaskRef, args, undefined) as Awaited<R>;
+  blockOn<const A extends readonly unknown[], R>(ref: TaskRef<A, R>, ...args: A): Awaited<R>;
+  blockOn<const A extends readonly unknown[], R>(options: BlockOnOptions, ref: TaskRef<A, R>, ...args: A): Awaited<R>;
+  blockOn(first: TaskRef | BlockOnOptions, ...rest: unknown[]): unknown {
+    return blockOnWith(this, first, rest);
   }
 
   metrics(): RuntimeMetrics {
