@@ -69,3 +69,4 @@ export {
 export { TimerWheel, type TimerWheelOptions, type TimerCallback } from './scheduler/timer-wheel.js';
 export { SystemClock, type Clock, type Alarm } from './scheduler/clock.js';
 export { type TaskRef, type TaskArgs, type TaskResult } from './scheduler/task-ref.js';
+export { span, currentSpan, type Span, type SpanOptions } from './trace/index.js';
