@@ -109,8 +109,8 @@ export class BroadcastSender<T> implements Disposable {
     s.tail++;
     const queue = s.recvQ;
     for (let w = queue.take(); w !== undefined; w = queue.take()) {
-      const r = w.value as BroadcastReceiver<T>;
-      w.value = undefined;
+      const r = w.payload as BroadcastReceiver<T>;
+      w.payload = undefined;
       w.resolve(r.takeNext());
     }
     return s.receivers.size;
@@ -272,7 +272,7 @@ export class BroadcastReceiver<T> implements AsyncIterable<BroadcastResult<T>>, 
     const ring = s.recvQ.ring;
     for (let i = 0; i < ring.length; i++) {
       const w = ring.buf[(ring.head + i) & ring.mask]!;
-      if (w.pending && w.value === this) mine.push(w);
+      if (w.pending && w.payload === this) mine.push(w);
     }
     for (const w of mine) if (s.recvQ.cancel(w)) w.reject(new ChannelClosedError('broadcast receiver closed'));
     s.checkDrain();

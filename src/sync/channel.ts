@@ -115,8 +115,8 @@ export class Chan<T> implements SelectSource<T> {
     const value = this.ring.shift();
     if (this.sendQ.live > 0) {
       const w = this.sendQ.take()!;
-      this.ring.push(w.value as T);
-      w.value = undefined;
+      this.ring.push(w.payload as T);
+      w.payload = undefined;
       w.resolve(undefined);
     }
     return value;

@@ -17,8 +17,8 @@ export {
 export { oneshot, OneshotSender, OneshotReceiver, type OneshotRecvOptions } from './oneshot.js';
 export { broadcast, BroadcastSender, BroadcastReceiver, type BroadcastResult, type BroadcastWaitOptions } from './broadcast.js';
 export { watch, WatchSender, WatchReceiver, type WatchWaitOptions } from './watch.js';
-export { Semaphore, Permit, type AcquireOptions } from './semaphore.js';
-export { Mutex, MutexGuard, type LockOptions } from './mutex.js';
+export { Semaphore, type Permit, type AcquireOptions } from './semaphore.js';
+export { Mutex, type MutexGuard, type LockOptions } from './mutex.js';
 export { RwLock, RwLockReadGuard, RwLockWriteGuard, type RwLockOptions } from './rwlock.js';
 export { Notify, type NotifiedOptions } from './notify.js';
 export { Barrier, type BarrierWaitResult, type BarrierWaitOptions } from './barrier.js';

@@ -30,39 +30,47 @@ export interface LockOptions {
  * }
  * ```
  */
-export class MutexGuard<T> implements Disposable {
-  #mutex: Mutex<T> | undefined;
+export interface MutexGuard<T> extends Disposable {
+  /** The protected value. Reading or writing it throws `ClosedError` once the guard is released. */
+  value: T;
+  /** Whether this guard still holds the lock. */
+  readonly held: boolean;
+  /** Unlocks. Calling it again does nothing. */
+  release(): void;
+  /** Same as `release()`, for `using`. */
+  [Symbol.dispose](): void;
+}
 
-  /** @internal Guards are made by {@link Mutex}. */
+/** @internal The guard is also the waiter record while its `lock` waits. */
+class Guard<T> extends Waiter<Guard<T>> implements MutexGuard<T> {
+  mutex: Mutex<T> | undefined;
+
   constructor(mutex: Mutex<T>) {
-    this.#mutex = mutex;
+    super(1, undefined);
+    this.mutex = mutex;
   }
 
-  /** The protected value. Throws `ClosedError` once the guard is released. */
   get value(): T {
-    if (this.#mutex === undefined) throw new ClosedError('mutex guard used after release');
-    return this.#mutex.unsafeValue;
+    if (this.mutex === undefined) throw new ClosedError('mutex guard used after release');
+    return this.mutex.unsafeValue;
   }
 
   set value(next: T) {
-    if (this.#mutex === undefined) throw new ClosedError('mutex guard used after release');
-    this.#mutex.unsafeValue = next;
+    if (this.mutex === undefined) throw new ClosedError('mutex guard used after release');
+    this.mutex.unsafeValue = next;
   }
 
-  /** Whether this guard still holds the lock. */
   get held(): boolean {
-    return this.#mutex !== undefined;
+    return this.mutex !== undefined;
   }
 
-  /** Unlocks. Calling it again does nothing. */
   release(): void {
-    const mutex = this.#mutex;
+    const mutex = this.mutex;
     if (mutex === undefined) return;
-    this.#mutex = undefined;
+    this.mutex = undefined;
     mutex.unsafeUnlock();
   }
 
-  /** Same as {@link MutexGuard.release}, for `using`. */
   [Symbol.dispose](): void {
     this.release();
   }
@@ -127,16 +135,16 @@ export class Mutex<T = void> {
     if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
     if (!this.#locked) {
       this.#locked = true;
-      return Promise.resolve(new MutexGuard(this));
+      return Promise.resolve(new Guard(this));
     }
-    return this.#queue.wait(new Waiter<MutexGuard<T>>(1, undefined), signal);
+    return this.#queue.wait(new Guard(this), signal);
   }
 
   /** Takes the lock if it is free now; otherwise returns `undefined`. Never waits. */
   tryLock(): MutexGuard<T> | undefined {
     if (this.#locked) return undefined;
     this.#locked = true;
-    return new MutexGuard(this);
+    return new Guard(this);
   }
 
   /**
@@ -156,8 +164,8 @@ export class Mutex<T = void> {
 
   /** @internal Called by a guard: hands the lock to the next waiter or frees it. */
   unsafeUnlock(): void {
-    const w = this.#queue.take();
+    const w = this.#queue.take() as Guard<T> | undefined;
     if (w === undefined) this.#locked = false;
-    else w.resolve(new MutexGuard(this));
+    else w.resolve(w);
   }
 }

@@ -32,34 +32,44 @@ export interface AcquireOptions {
  * } // released here
  * ```
  */
-export class Permit implements Disposable {
-  #sem: Semaphore | undefined;
+export interface Permit extends Disposable {
   /** How many permits this object holds (0 once released or forgotten). */
-  permits: number;
-
-  /** @internal Permits are made by {@link Semaphore}, never by users. */
-  constructor(sem: Semaphore, permits: number) {
-    this.#sem = sem;
-    this.permits = permits;
-  }
-
+  readonly permits: number;
   /** Gives the permits back to the semaphore. Calling it again does nothing. */
-  release(): void {
-    const sem = this.#sem;
-    if (sem === undefined) return;
-    this.#sem = undefined;
-    const n = this.permits;
-    this.permits = 0;
-    sem.addPermits(n);
-  }
-
+  release(): void;
   /** Drops the permits without giving them back: the semaphore shrinks by that many. */
-  forget(): void {
-    this.#sem = undefined;
-    this.permits = 0;
+  forget(): void;
+  /** Same as `release()`, for `using`. */
+  [Symbol.dispose](): void;
+}
+
+/**
+ * @internal The permit is also the waiter record while its acquire waits (see
+ * {@link Waiter}): one allocation per contended acquire besides the promise.
+ */
+class SemaphorePermit extends Waiter<SemaphorePermit> implements Permit {
+  sem: Semaphore | undefined;
+
+  constructor(sem: Semaphore, n: number) {
+    super(n, undefined);
+    this.sem = sem;
   }
 
-  /** Same as {@link Permit.release}, for `using`. */
+  get permits(): number {
+    return this.sem === undefined ? 0 : this.n;
+  }
+
+  release(): void {
+    const sem = this.sem;
+    if (sem === undefined) return;
+    this.sem = undefined;
+    sem.unsafeRelease(this.n);
+  }
+
+  forget(): void {
+    this.sem = undefined;
+  }
+
   [Symbol.dispose](): void {
     this.release();
   }
@@ -141,9 +151,9 @@ export class Semaphore {
     if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
     if (this.#queue.live === 0 && this.#permits >= n) {
       this.#permits -= n;
-      return Promise.resolve(new Permit(this, n));
+      return Promise.resolve(new SemaphorePermit(this, n));
     }
-    return this.#queue.wait(new Waiter<Permit>(n, undefined), signal, this.#onCancel);
+    return this.#queue.wait(new SemaphorePermit(this, n), signal, this.#onCancel);
   }
 
   /**
@@ -156,7 +166,7 @@ export class Semaphore {
     if (n !== 1) checkCount(n, 'n', 1);
     if (this.#closed || this.#queue.live > 0 || this.#permits < n) return undefined;
     this.#permits -= n;
-    return new Permit(this, n);
+    return new SemaphorePermit(this, n);
   }
 
   /**
@@ -186,6 +196,12 @@ export class Semaphore {
     if (this.#queue.live > 0) this.#serve();
   }
 
+  /** @internal A permit's release: adds `n` (already checked) and serves waiters. */
+  unsafeRelease(n: number): void {
+    this.#permits += n;
+    if (this.#queue.live > 0) this.#serve();
+  }
+
   /**
    * Closes the semaphore: every waiter rejects with `ClosedError` (`ZOKIO_ERR_CLOSED`) and
    * later `acquire` calls reject at once; `tryAcquire` returns `undefined`. Permits already
@@ -201,11 +217,11 @@ export class Semaphore {
   #serve(): void {
     const queue = this.#queue;
     for (;;) {
-      const w = queue.peek();
+      const w = queue.peek() as SemaphorePermit | undefined;
       if (w === undefined || w.n > this.#permits) return;
-      queue.take();
+      queue.takeHead();
       this.#permits -= w.n;
-      w.resolve(new Permit(this, w.n));
+      w.resolve(w);
     }
   }
 

@@ -3,7 +3,7 @@
  * Notify, Barrier, broadcast, watch, oneshot) parks its callers in.
  *
  * Implementation note. A waiter is one small object holding the resolve/reject pair of the
- * caller's promise plus what it waits for (`n` permits, a message `value` to hand over).
+ * caller's promise plus what it waits for (`n` permits, a message `payload` to hand over).
  * The queue is a {@link Ring} of waiters in arrival order (FIFO service). A waiter that
  * is cancelled (its signal aborted, or a `select` branch that lost) is not spliced out:
  * its `pending` flag drops to false and `live` drops by one, and the waker skips it when it
@@ -18,7 +18,11 @@
 import { abortReason } from '../../scheduler/time.js';
 import { Ring } from './ring.js';
 
-/** @internal One parked caller. */
+/**
+ * @internal One parked caller. Primitives whose result is a per-caller object (a semaphore
+ * permit, a mutex guard) subclass it, so that the waiter *is* the result and a contended
+ * wait allocates one object besides its promise.
+ */
 export class Waiter<T = unknown> {
   resolve: (value: T) => void = noop;
   reject: (reason: unknown) => void = noop;
@@ -27,13 +31,13 @@ export class Waiter<T = unknown> {
   /** Permits wanted (semaphore), or a mode flag chosen by the primitive. */
   n: number;
   /** The message a waiting sender hands over, or the receiver a broadcast waiter reads for. */
-  value: unknown;
+  payload: unknown;
   signal: AbortSignal | undefined = undefined;
   onAbort: (() => void) | undefined = undefined;
 
-  constructor(n: number, value: unknown) {
+  constructor(n: number, payload: unknown) {
     this.n = n;
-    this.value = value;
+    this.payload = payload;
   }
 }
 
@@ -58,6 +62,14 @@ export class WaiterQueue {
       ring.shift();
     }
     return undefined;
+  }
+
+  /** Removes the waiter {@link WaiterQueue.peek} just returned and marks it settled. */
+  takeHead(): void {
+    const w = this.ring.shift();
+    w.pending = false;
+    this.live--;
+    if (w.onAbort !== undefined) w.signal!.removeEventListener('abort', w.onAbort);
   }
 
   /**

@@ -1,0 +1,157 @@
+/**
+ * Sync primitives against the peers a user would pick instead:
+ * - channel(64), one producer / one consumer, vs Effect `Queue.bounded(64)`;
+ * - Semaphore(4) acquire/release with 16 contenders vs async-sema (and async-mutex's Semaphore);
+ * - Mutex lock/unlock with 16 contenders vs async-mutex;
+ * - a concurrency limit of 4 over many small tasks: `Semaphore.withPermit` vs p-limit.
+ *
+ * Each case does the same work per call in every subject; the runner takes medians.
+ */
+import { Effect, Fiber, Queue } from 'effect';
+import { Sema } from 'async-sema';
+import { Mutex as AsyncMutex, Semaphore as AsyncMutexSemaphore } from 'async-mutex';
+import pLimit from 'p-limit';
+import { defineSuite, throughput, type BenchCase } from './harness.js';
+import { channel, Mutex, Semaphore } from '../src/sync/index.js';
+
+const MESSAGES = 20_000;
+const CONTENDERS = 16;
+const ROUNDS = 1_000; // per contender
+const TASKS = 10_000;
+
+async function zokioChannel(): Promise<void> {
+  const [tx, rx] = channel<number>(64);
+  const producer = (async () => {
+    for (let i = 0; i < MESSAGES; i++) await tx.send(i);
+    tx.close();
+  })();
+  let sum = 0;
+  for await (const n of rx) sum += n;
+  await producer;
+  if (sum !== (MESSAGES * (MESSAGES - 1)) / 2) throw new Error('zokio channel lost messages');
+}
+
+const effectChannelProgram = Effect.gen(function* () {
+  const queue = yield* Queue.bounded<number>(64);
+  const producer = yield* Effect.forkChild(
+    Effect.gen(function* () {
+      for (let i = 0; i < MESSAGES; i++) yield* Queue.offer(queue, i);
+    }),
+  );
+  let sum = 0;
+  for (let i = 0; i < MESSAGES; i++) sum += yield* Queue.take(queue);
+  yield* Fiber.join(producer);
+  return sum;
+});
+
+async function effectChannel(): Promise<void> {
+  const sum = await Effect.runPromise(effectChannelProgram);
+  if (sum !== (MESSAGES * (MESSAGES - 1)) / 2) throw new Error('effect queue lost messages');
+}
+
+async function contend(body: () => Promise<void>): Promise<void> {
+  const all: Promise<void>[] = [];
+  for (let c = 0; c < CONTENDERS; c++) all.push(body());
+  await Promise.all(all);
+}
+
+async function zokioSemaphore(): Promise<void> {
+  const sem = new Semaphore(4);
+  await contend(async () => {
+    for (let i = 0; i < ROUNDS; i++) {
+      const permit = await sem.acquire();
+      permit.release();
+    }
+  });
+}
+
+async function asyncSema(): Promise<void> {
+  const sem = new Sema(4);
+  await contend(async () => {
+    for (let i = 0; i < ROUNDS; i++) {
+      await sem.acquire();
+      sem.release();
+    }
+  });
+}
+
+async function asyncMutexSemaphore(): Promise<void> {
+  const sem = new AsyncMutexSemaphore(4);
+  await contend(async () => {
+    for (let i = 0; i < ROUNDS; i++) {
+      const [, release] = await sem.acquire();
+      release();
+    }
+  });
+}
+
+async function zokioMutex(): Promise<void> {
+  const mutex = new Mutex({ n: 0 });
+  await contend(async () => {
+    for (let i = 0; i < ROUNDS; i++) {
+      const guard = await mutex.lock();
+      guard.value.n++;
+      guard.release();
+    }
+  });
+  if (mutex.unsafeValue.n !== CONTENDERS * ROUNDS) throw new Error('zokio mutex lost updates');
+}
+
+async function asyncMutex(): Promise<void> {
+  const mutex = new AsyncMutex();
+  const state = { n: 0 };
+  await contend(async () => {
+    for (let i = 0; i < ROUNDS; i++) {
+      const release = await mutex.acquire();
+      state.n++;
+      release();
+    }
+  });
+  if (state.n !== CONTENDERS * ROUNDS) throw new Error('async-mutex lost updates');
+}
+
+const noop = async (): Promise<void> => {};
+
+async function zokioLimit(): Promise<void> {
+  const sem = new Semaphore(4);
+  const all: Promise<void>[] = [];
+  for (let i = 0; i < TASKS; i++) all.push(sem.withPermit(noop));
+  await Promise.all(all);
+}
+
+async function pLimitLimit(): Promise<void> {
+  const limit = pLimit(4);
+  const all: Promise<void>[] = [];
+  for (let i = 0; i < TASKS; i++) all.push(limit(noop));
+  await Promise.all(all);
+}
+
+function throughputCase(group: string, subject: string, unit: string, ops: number, fn: () => Promise<void>): BenchCase {
+  return { group, subject, unit, better: 'higher', measure: (options) => throughput(fn, ops, options) };
+}
+
+const CHANNEL = 'channel(64) 1 producer / 1 consumer';
+const SEMAPHORE = 'Semaphore(4) acquire+release, 16 contenders';
+const MUTEX = 'Mutex lock+unlock, 16 contenders';
+const LIMIT = 'concurrency limit 4 over 10k tasks';
+
+export default defineSuite({
+  name: 'sync',
+  title: 'channels, semaphore, mutex vs Effect, async-sema, async-mutex, p-limit',
+  cases: [
+    throughputCase(CHANNEL, 'zokio', 'msgs/s', MESSAGES, zokioChannel),
+    throughputCase(CHANNEL, 'effect', 'msgs/s', MESSAGES, effectChannel),
+    throughputCase(SEMAPHORE, 'zokio', 'ops/s', CONTENDERS * ROUNDS, zokioSemaphore),
+    throughputCase(SEMAPHORE, 'async-sema', 'ops/s', CONTENDERS * ROUNDS, asyncSema),
+    throughputCase(SEMAPHORE, 'async-mutex', 'ops/s', CONTENDERS * ROUNDS, asyncMutexSemaphore),
+    throughputCase(MUTEX, 'zokio', 'ops/s', CONTENDERS * ROUNDS, zokioMutex),
+    throughputCase(MUTEX, 'async-mutex', 'ops/s', CONTENDERS * ROUNDS, asyncMutex),
+    throughputCase(LIMIT, 'zokio', 'tasks/s', TASKS, zokioLimit),
+    throughputCase(LIMIT, 'p-limit', 'tasks/s', TASKS, pLimitLimit),
+  ],
+  targets: [
+    { group: CHANNEL, text: ">= 5× Effect's Queue.bounded(64)", check: (z, peers) => z >= 5 * (peers['effect'] ?? Infinity) },
+    { group: SEMAPHORE, text: '>= 1.5× async-sema', check: (z, peers) => z >= 1.5 * (peers['async-sema'] ?? Infinity) },
+    { group: MUTEX, text: '>= 5× async-mutex', check: (z, peers) => z >= 5 * (peers['async-mutex'] ?? Infinity) },
+  ],
+});
