@@ -26,7 +26,8 @@ export type ZokioErrorCode =
   | 'ZOKIO_ERR_CLOSED'
   | 'ZOKIO_ERR_POOL'
   | 'ZOKIO_ERR_NOT_IMPLEMENTED'
-  | 'ZOKIO_ERR_INVALID_ARGUMENT';
+  | 'ZOKIO_ERR_INVALID_ARGUMENT'
+  | 'ZOKIO_ERR_HTTP';
 
 /**
  * Base class of every error Zokio throws.

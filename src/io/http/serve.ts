@@ -1,0 +1,408 @@
+/**
+ * `serve()`: an HTTP/1.1 server whose handlers run as runtime tasks.
+ *
+ * Implementation note. Built on `node:http` (its parser and its limits: `maxHeaderSize`,
+ * `requestTimeout`, `headersTimeout`, `keepAliveTimeout`). Per request the hot path is:
+ * a Content-Length check against the body limit, one `ServerRequest` wrapper (no copies),
+ * one `rt.spawn` (so the handler sees the runtime context and shutdown can abort it), the
+ * handler call (through the tracing hook when one is registered), and `writeHead` +
+ * `end` for a plain body. Parse errors are answered from the `clientError` event: 400 for
+ * a malformed request, 431 for oversized headers, 408 when the headers or the request did
+ * not arrive within `requestTimeoutMs`; each such connection is then closed.
+ *
+ * Graceful shutdown (`server.close()`, the `signal` option, `rt.shutdown()`, or a signal
+ * handler in shutdown mode): stop accepting, abort SSE streams, let in-flight requests
+ * finish (their responses carry `connection: close`), close idle keep-alive sockets, and
+ * resolve when the last connection is gone; after `shutdownTimeoutMs` the remaining
+ * connections are destroyed.
+ */
+import { createServer, STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { currentRuntimeObject } from '../../runtime/context.js';
+import type { ZokioRuntime } from '../../runtime/runtime.js';
+import type { TaskContext } from '../../scheduler/task.js';
+import { ioDriver, type IoDriver } from '../driver.js';
+import { HttpError } from './http-error.js';
+import { currentRequestTracer } from './request-tracer.js';
+import { ServerRequest, type HttpRequest } from './request.js';
+import { SseBody, streamSse } from './sse.js';
+
+/** Limits that protect the server from bad or slow clients. */
+export interface ServeLimits {
+  /**
+   * Largest request head (request line + headers) in bytes; more is answered with 431.
+   * @default 16384
+   */
+  readonly headerBytes?: number;
+  /**
+   * Largest request body in bytes; more is answered with 413 (at once when
+   * Content-Length says so, else when the handler reads the body).
+   * @default 1048576
+   */
+  readonly bodyBytes?: number;
+  /**
+   * Time a client has to send the whole request head and body, in ms; a slower client
+   * gets 408 and its connection is closed. 0 disables it.
+   * @default 30000
+   */
+  readonly requestTimeoutMs?: number;
+  /**
+   * Time an idle keep-alive connection stays open, in ms.
+   * @default 5000
+   */
+  readonly keepAliveTimeoutMs?: number;
+}
+
+/** Options of {@link serve}. */
+export interface ServeOptions {
+  /** Port; 0 picks a free one (read it from `server.port`). @default 0 */
+  readonly port?: number;
+  /** Address to listen on. @default '127.0.0.1' */
+  readonly host?: string;
+  /** Aborting it shuts the server down gracefully. */
+  readonly signal?: AbortSignal;
+  /** Request limits. */
+  readonly limits?: ServeLimits;
+  /**
+   * How long graceful shutdown waits for in-flight requests before destroying the
+   * remaining connections, in ms.
+   * @default 10000
+   */
+  readonly shutdownTimeoutMs?: number;
+}
+
+/** A response body: text, bytes, a stream of chunks, or server-sent events. */
+export type ResponseBody = string | Uint8Array | AsyncIterable<Uint8Array | string> | SseBody | null | undefined;
+
+/** A plain response: status (default 200), headers and body. */
+export interface HttpResponseInit {
+  /** Status code. @default 200 */
+  readonly status?: number;
+  /** Response headers. A string body without headers is sent as `text/plain; charset=utf-8`. */
+  readonly headers?: Readonly<Record<string, string | number | readonly string[]>>;
+  /** The body. */
+  readonly body?: ResponseBody;
+}
+
+/** What a handler may return. */
+export type HandlerResult = HttpResponseInit | Response | SseBody;
+
+/** A request handler: runs as a runtime task per request. */
+export type Handler = (request: HttpRequest) => HandlerResult | PromiseLike<HandlerResult>;
+
+const DEFAULT_LIMITS = Object.freeze({ headerBytes: 16 * 1024, bodyBytes: 1024 * 1024, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 });
+const TEXT_HEADERS = Object.freeze({ 'content-type': 'text/plain; charset=utf-8' });
+
+/**
+ * Builds a JSON response.
+ *
+ * @example
+ * ```ts
+ * import { serve, json } from 'zokio/http';
+ * await serve(() => json({ ok: true }), { port: 0 });
+ * ```
+ */
+export function json(value: unknown, init?: { readonly status?: number; readonly headers?: Readonly<Record<string, string>> }): HttpResponseInit {
+  return {
+    status: init?.status ?? 200,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...init?.headers },
+    body: JSON.stringify(value),
+  };
+}
+
+/**
+ * A running server returned by {@link serve}.
+ *
+ * @example
+ * ```ts
+ * import { serve } from 'zokio/http';
+ * await using server = await serve(() => ({ body: 'ok' }), { port: 0 });
+ * console.log(server.url); // http://127.0.0.1:PORT
+ * ```
+ */
+export class HttpServer {
+  readonly #server: Server;
+  readonly #driver: IoDriver;
+  readonly #closing = new AbortController();
+  readonly #shutdownTimeoutMs: number;
+  readonly #closed: Promise<void>;
+  #resolveClosed!: () => void;
+  #closeStarted = false;
+  /** @internal Requests whose response has not finished. */
+  inFlight = 0;
+  /** Requests handled since start. */
+  requests = 0;
+  /** The bound host. */
+  readonly host: string;
+  /** The bound port. */
+  readonly port: number;
+
+  /** @internal Use {@link serve}. */
+  constructor(server: Server, driver: IoDriver, host: string, port: number, shutdownTimeoutMs: number) {
+    this.#server = server;
+    this.#driver = driver;
+    this.host = host;
+    this.port = port;
+    this.#shutdownTimeoutMs = shutdownTimeoutMs;
+    this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    server.once('close', () => {
+      this.#driver.closeables.delete(this);
+      this.#resolveClosed();
+    });
+  }
+
+  /** `http://host:port`. */
+  get url(): string {
+    return `http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
+  }
+
+  /** @internal Aborted when graceful shutdown begins. */
+  get closingSignal(): AbortSignal {
+    return this.#closing.signal;
+  }
+
+  /** True once shutdown has begun. */
+  get closing(): boolean {
+    return this.#closeStarted;
+  }
+
+  /** Resolves when the server has shut down and every connection is closed. */
+  get closed(): Promise<void> {
+    return this.#closed;
+  }
+
+  /** @internal A response finished: during shutdown, close the connections that became idle. */
+  requestDone(): void {
+    this.inFlight--;
+    if (this.#closeStarted) setImmediate(() => this.#server.closeIdleConnections());
+  }
+
+  /**
+   * Shuts down gracefully: stops accepting, ends SSE streams, lets in-flight requests
+   * finish, closes idle keep-alive connections, and resolves when all are closed (or
+   * destroys what remains after `shutdownTimeoutMs`).
+   *
+   * *Cancellation*: not cancellable; calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    if (this.#closeStarted) return this.#closed;
+    this.#closeStarted = true;
+    this.#closing.abort();
+    this.#server.close();
+    this.#server.closeIdleConnections();
+    const force = setTimeout(() => this.#server.closeAllConnections(), this.#shutdownTimeoutMs);
+    force.unref();
+    void this.#closed.then(() => clearTimeout(force));
+    return this.#closed;
+  }
+
+  /** `await using server = await serve(...)` closes it at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function clientErrorResponse(status: number): string {
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`;
+}
+
+function onClientError(err: Error & { code?: string }, socket: Duplex): void {
+  const code = err.code;
+  if (code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  socket.end(clientErrorResponse(status));
+  (socket as Socket).destroySoon?.();
+}
+
+/**
+ * Starts an HTTP server; each request runs `handler` as a task of the current runtime.
+ *
+ * Use it for services and health endpoints. The handler receives a light request
+ * (`method`, `url`, `path`, `headers`, `text()`, `json()`, `bytes()`, `signal`) and returns
+ * `{ status, headers, body }`, a WHATWG `Response`, or `sse(...)`. Throw `HttpError` to
+ * answer with a status; any other error is a 500.
+ *
+ * @example
+ * ```ts
+ * import { serve, json } from 'zokio/http';
+ * const controller = new AbortController();
+ * const server = await serve(async (req) => {
+ *   if (req.path === '/health') return { status: 200, body: 'ok' };
+ *   if (req.path === '/echo') return json(await req.json());
+ *   return new Response('not found', { status: 404 });
+ * }, { host: '127.0.0.1', port: 8080, signal: controller.signal, limits: { bodyBytes: 64 * 1024 } });
+ * controller.abort(); // graceful shutdown
+ * await server.closed;
+ * ```
+ *
+ * *Cancellation*: aborting `signal` shuts the server down gracefully (see
+ * {@link HttpServer.close}); runtime shutdown does the same. Each request's
+ * `signal` aborts when its client disconnects.
+ * @throws the listen error (e.g. `EADDRINUSE`) with Node's `code`.
+ */
+export async function serve(handler: Handler, options: ServeOptions = {}): Promise<HttpServer> {
+  const rt = currentRuntimeObject() as ZokioRuntime;
+  const driver = ioDriver(rt);
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const bodyLimit = limits.bodyBytes;
+  const requestTimeout = limits.requestTimeoutMs;
+  const server = createServer({
+    maxHeaderSize: limits.headerBytes,
+    requestTimeout,
+    headersTimeout: requestTimeout,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Timeouts are checked on this period; keep it well under the request timeout.
+    connectionsCheckingInterval: requestTimeout > 0 ? Math.max(10, Math.min(30_000, Math.floor(requestTimeout / 4))) : 30_000,
+    noDelay: true,
+  });
+  server.on('clientError', onClientError);
+
+  const signal = options.signal;
+  let state: HttpServer | undefined;
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const http = state!;
+    http.requests++;
+    http.inFlight++;
+    res.once('close', () => http.requestDone());
+    if (http.closing) res.shouldKeepAlive = false;
+    const length = req.headers['content-length'];
+    if (length !== undefined && Number(length) > bodyLimit) {
+      reject(res, 413, `request body is over the limit of ${bodyLimit} bytes`);
+      return;
+    }
+    const request = new ServerRequest(req, res, bodyLimit);
+    rt.spawn((cx) => handle(http, handler, request, cx));
+  };
+  server.on('request', onRequest);
+
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port: options.port ?? 0 }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port ?? 0;
+  state = new HttpServer(server, driver, host, port, options.shutdownTimeoutMs ?? 10_000);
+  driver.closeables.add(state);
+  if (signal !== undefined) {
+    if (signal.aborted) void state.close();
+    else signal.addEventListener('abort', () => void state!.close(), { once: true });
+  }
+  return state;
+}
+
+/** Answers with `status` and closes the connection (the body may not have been read). */
+function reject(res: ServerResponse, status: number, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.shouldKeepAlive = false;
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(message), connection: 'close' });
+  res.end(message);
+}
+
+/** The body of each request task. Never throws: every failure becomes a response. */
+async function handle(server: HttpServer, handler: Handler, request: ServerRequest, cx: TaskContext): Promise<void> {
+  const res = request.res;
+  try {
+    const tracer = currentRequestTracer();
+    const result = tracer === undefined ? await handler(request) : ((await tracer(request, async () => await handler(request))) as HandlerResult);
+    if (result instanceof SseBody) {
+      await streamSse(result, res, [server.closingSignal, cx.signal]);
+      return;
+    }
+    if (result instanceof Response) {
+      await sendResponse(res, result);
+      return;
+    }
+    const body = result.body;
+    const status = result.status ?? 200;
+    const headers = result.headers as OutgoingHttpHeaders | undefined;
+    if (body instanceof SseBody) {
+      await streamSse(body, res, [server.closingSignal, cx.signal]);
+      return;
+    }
+    if (typeof body === 'string' || body instanceof Uint8Array) {
+      res.writeHead(status, headers ?? (typeof body === 'string' ? TEXT_HEADERS : undefined));
+      res.end(body);
+    } else if (body === undefined || body === null) {
+      if (headers === undefined) res.writeHead(status);
+      else res.writeHead(status, headers);
+      res.end();
+    } else {
+      if (headers === undefined) res.writeHead(status);
+      else res.writeHead(status, headers);
+      await pipeChunks(res, body);
+    }
+  } catch (err) {
+    if (err instanceof HttpError) {
+      const message = err.message;
+      // A body over the limit was not read to the end: the connection cannot be reused.
+      if (err.status === 413) reject(res, 413, message);
+      else if (!res.headersSent) {
+        res.writeHead(err.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(message) });
+        res.end(message);
+      } else res.destroy();
+    } else reject(res, 500, 'Internal Server Error');
+  }
+}
+
+/** Writes chunks, waiting for `drain` when the client reads slowly. */
+async function pipeChunks(res: ServerResponse, chunks: AsyncIterable<Uint8Array | string>): Promise<void> {
+  for await (const chunk of chunks) {
+    if (res.destroyed) return;
+    if (!res.write(chunk)) await waitDrain(res);
+  }
+  res.end();
+}
+
+function waitDrain(res: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+async function sendResponse(res: ServerResponse, response: Response): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, key) => {
+    if (key === 'set-cookie') return;
+    headers[key] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers['set-cookie'] = cookies;
+  res.writeHead(response.status, response.statusText || undefined, headers);
+  if (response.body === null) {
+    res.end();
+    return;
+  }
+  const reader = response.body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (res.destroyed) {
+        await reader.cancel();
+        return;
+      }
+      if (!res.write(value)) await waitDrain(res);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  res.end();
+}

@@ -1,0 +1,175 @@
+import { connect } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createRuntime } from '../../src/runtime/runtime.js';
+import { currentRuntime } from '../../src/scheduler/combinators.js';
+import { HttpError, json, serve, type HttpServer } from '../../src/io/http/index.js';
+import { setRequestTracer } from '../../src/io/http/request-tracer.js';
+import { raw, request, until } from './http-helpers.js';
+
+describe('zokio/http serve()', () => {
+  let rt: ReturnType<typeof createRuntime>;
+  let server: HttpServer | undefined;
+  beforeEach(() => {
+    rt = createRuntime({ io: 'node' });
+  });
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+    await rt.shutdown();
+  });
+
+  const start = (limits?: Parameters<typeof serve>[1]): Promise<HttpServer> =>
+    rt.run(async () => {
+      server = await serve(async (req) => {
+        switch (req.path) {
+          case '/health':
+            return { status: 200, body: 'ok' };
+          case '/runtime':
+            return { body: currentRuntime() === rt ? 'same runtime' : 'other runtime' };
+          case '/echo':
+            return json({ method: req.method, got: await req.json() });
+          case '/text':
+            return { body: await req.text() };
+          case '/response':
+            return new Response('from Response', { status: 201, headers: { 'x-kind': 'whatwg' } });
+          case '/teapot':
+            throw new HttpError(418, 'short and stout');
+          case '/boom':
+            throw new Error('bug');
+          case '/stream':
+            return { headers: { 'content-type': 'text/plain' }, body: (async function* () { yield 'a'; yield new Uint8Array([98]); yield 'c'; })() };
+          default:
+            return { status: 404 };
+        }
+      }, { host: '127.0.0.1', port: 0, ...limits });
+      return server;
+    });
+
+  it('answers plain objects, JSON, WHATWG Responses, streams and errors; handlers run as runtime tasks', async () => {
+    const s = await start();
+    expect(s.port).toBeGreaterThan(0);
+    const spawnedBefore = rt.metrics().tasks.spawned;
+    const health = await request(s.port, '/health');
+    expect(health.status).toBe(200);
+    expect(health.body).toBe('ok');
+    expect(health.headers['content-type']).toMatch(/text\/plain/);
+    expect(rt.metrics().tasks.spawned).toBe(spawnedBefore + 1);
+    expect((await request(s.port, '/runtime')).body).toBe('same runtime');
+    const echo = await request(s.port, '/echo', { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } });
+    expect(JSON.parse(echo.body)).toEqual({ method: 'POST', got: { a: 1 } });
+    expect((await request(s.port, '/echo', { method: 'POST', body: 'not json' })).status).toBe(400);
+    const resp = await request(s.port, '/response');
+    expect([resp.status, resp.body, resp.headers['x-kind']]).toEqual([201, 'from Response', 'whatwg']);
+    const teapot = await request(s.port, '/teapot');
+    expect([teapot.status, teapot.body]).toEqual([418, 'short and stout']);
+    expect((await request(s.port, '/boom')).status).toBe(500);
+    expect((await request(s.port, '/stream')).body).toBe('abc');
+    expect((await request(s.port, '/nope')).status).toBe(404);
+  });
+
+  it('malformed request line → 400, then a good request succeeds', async () => {
+    const s = await start();
+    const bad = await raw(s.port, 'THIS IS NOT HTTP\r\n\r\n');
+    expect(bad.response).toMatch(/^HTTP\/1\.1 400 /);
+    expect(bad.closed).toBe(true);
+    expect((await request(s.port, '/health')).status).toBe(200);
+  });
+
+  it('oversized headers → 431, then a good request succeeds', async () => {
+    const s = await start({ limits: { headerBytes: 1024 } });
+    const bad = await raw(s.port, `GET /health HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(4096)}\r\n\r\n`);
+    expect(bad.response).toMatch(/^HTTP\/1\.1 431 /);
+    expect(bad.closed).toBe(true);
+    expect((await request(s.port, '/health')).status).toBe(200);
+  });
+
+  it('body over the limit → 413 (Content-Length and chunked), then a good request succeeds', async () => {
+    const s = await start({ limits: { bodyBytes: 100 } });
+    const declared = await request(s.port, '/text', { method: 'POST', body: 'x'.repeat(500) });
+    expect(declared.status).toBe(413);
+    const chunked = await raw(s.port, `POST /text HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n1f4\r\n${'y'.repeat(500)}\r\n0\r\n\r\n`);
+    expect(chunked.response).toMatch(/^HTTP\/1\.1 413 /);
+    const ok = await request(s.port, '/text', { method: 'POST', body: 'small' });
+    expect([ok.status, ok.body]).toEqual([200, 'small']);
+  });
+
+  it('a client that sends headers too slowly is closed after requestTimeoutMs, then a good request succeeds', async () => {
+    const s = await start({ limits: { requestTimeoutMs: 200 } });
+    // Half a request head, then silence: the server must close the connection by itself.
+    const slow = await raw(s.port, 'GET /health HTTP/1.1\r\nhost: x\r\n', { keepOpenAfterWrite: true });
+    expect(slow.closed).toBe(true);
+    expect(slow.response === '' || /^HTTP\/1\.1 408 /.test(slow.response)).toBe(true);
+    expect((await request(s.port, '/health')).status).toBe(200);
+  });
+
+  it('calls the registered request tracer around each handler', async () => {
+    const seen: string[] = [];
+    const previous = setRequestTracer(async (req, next) => {
+      seen.push(`${req.method} ${req.url} ${String(req.headers['traceparent'])}`);
+      return next();
+    });
+    try {
+      const s = await start();
+      const tp = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+      expect((await request(s.port, '/health', { headers: { traceparent: tp } })).status).toBe(200);
+      expect(seen).toEqual([`GET /health ${tp}`]);
+    } finally {
+      setRequestTracer(previous);
+    }
+  });
+});
+
+describe('zokio/http graceful shutdown', () => {
+  it('stops accepting, finishes in-flight requests, closes idle keep-alive sockets, then resolves', async () => {
+    const rt = createRuntime({ io: 'node' });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let started = 0;
+    const server = await rt.run(() =>
+      serve(async (req) => {
+        if (req.path === '/slow') {
+          started++;
+          await gate;
+          return { body: 'finished' };
+        }
+        return { body: 'ok' };
+      }, { port: 0 }),
+    );
+    // An idle keep-alive connection: one request done, socket left open.
+    const idle = connect({ host: '127.0.0.1', port: server.port });
+    let idleClosed = false;
+    idle.on('close', () => (idleClosed = true));
+    idle.on('error', () => undefined);
+    let idleReply = '';
+    idle.on('data', (c: Buffer) => (idleReply += c.toString()));
+    idle.write('GET /health HTTP/1.1\r\nhost: x\r\n\r\n');
+    await until(() => idleReply.includes('ok'), 'keep-alive reply');
+
+    const inflight = request(server.port, '/slow');
+    await until(() => started === 1, 'slow request started');
+    let closed = false;
+    const closing = server.close().then(() => (closed = true));
+    await until(() => idleClosed, 'idle keep-alive socket closed');
+    expect(closed).toBe(false);
+    await expect(request(server.port, '/health')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    release();
+    const res = await inflight;
+    expect([res.status, res.body]).toEqual([200, 'finished']);
+    await closing;
+    expect(closed).toBe(true);
+    await rt.shutdown();
+  });
+
+  it('the signal option shuts the server down, and runtime shutdown closes servers', async () => {
+    const rt = createRuntime({ io: 'node' });
+    const controller = new AbortController();
+    const a = await rt.run(() => serve(() => ({ body: 'a' }), { port: 0, signal: controller.signal }));
+    const b = await rt.run(() => serve(() => ({ body: 'b' }), { port: 0 }));
+    expect((await request(a.port, '/')).body).toBe('a');
+    controller.abort();
+    await a.closed;
+    await rt.shutdown();
+    await b.closed;
+    expect(b.closing).toBe(true);
+  });
+});
