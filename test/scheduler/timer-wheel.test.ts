@@ -194,7 +194,9 @@ describe('TimerWheel', () => {
 type Op =
   | { kind: 'schedule'; delay: number; child: number | undefined }
   | { kind: 'cancel'; pick: number }
-  | { kind: 'advance'; dt: number };
+  | { kind: 'advance'; dt: number }
+  /** Advance to exactly the earliest pending deadline, plus `extra` ticks (often 0 or -1). */
+  | { kind: 'advanceToNext'; extra: number };
 
 interface ModelTimer {
   readonly label: number;
@@ -206,7 +208,10 @@ interface ModelTimer {
   childTimer?: ModelTimer;
 }
 
+/** Delays on and next to level boundaries, repeated often so that ties are common. */
+const EDGES = [0, 1, 2, 63, 64, 65, 100, 4095, 4096, 4097, 64 ** 3, 64 ** 3 + 1, 64 ** 4 - 1, 64 ** 5, 64 ** 6 - 1, 64 ** 6, 64 ** 6 + 1];
 const delayArb = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...EDGES) },
   { weight: 5, arbitrary: fc.integer({ min: 0, max: 100 }) },
   { weight: 3, arbitrary: fc.integer({ min: 0, max: 64 ** 3 }) },
   { weight: 2, arbitrary: fc.integer({ min: 0, max: 2 ** 40 }) },
@@ -222,6 +227,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('schedule' as const), delay: delayArb, child: fc.option(delayArb, { nil: undefined }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('cancel' as const), pick: fc.integer({ min: -5, max: 200 }) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('advance' as const), dt: dtArb }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('advanceToNext' as const), extra: fc.constantFrom(-1, 0, 0, 0, 1) }) },
 );
 
 describe('TimerWheel against a sorted-list model', () => {
@@ -229,7 +235,7 @@ describe('TimerWheel against a sorted-list model', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(1, 3, 10),
-        fc.integer({ min: 0, max: 2 ** 34 }),
+        fc.oneof(fc.constantFrom(0, 64 ** 3, 64 ** 5 - 3, 2 ** 32 - 7), fc.integer({ min: 0, max: 2 ** 34 })),
         fc.array(opArb, { maxLength: 120 }),
         (resolution, start, ops) => {
           const wheel = new TimerWheel({ resolutionMs: resolution, startMs: start, initialCapacity: 2 });
@@ -268,7 +274,12 @@ describe('TimerWheel against a sorted-list model', () => {
               expect(wheel.cancel(id)).toBe(expected);
               if (target !== undefined) target.pending = false;
             } else {
-              const target = now + op.dt;
+              let target = now;
+              if (op.kind === 'advance') target = now + op.dt;
+              else {
+                const ticks = model.filter((t) => t.pending).map((t) => t.tick);
+                if (ticks.length > 0) target = Math.max(now, (Math.min(...ticks) + op.extra) * resolution);
+              }
               const targetTick = Math.floor(target / resolution);
               const expected: number[] = [];
               for (;;) {
