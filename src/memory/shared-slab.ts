@@ -13,11 +13,14 @@
  * could only succeed if its thread slept through an exact multiple of 2^tagBits head
  * changes and found the same block on top.
  *
- * Each block also has a state word (0 free, 1 allocated). `free` flips it 1 → 0 with a
- * CAS before pushing, so a double free (or a free racing another free of the same block)
- * is detected and rejected before the free list is touched. `alloc` sets it after the pop.
- * The allocator never writes into the data blocks: what the owner stores there is its own.
- * Every shared word is read and written with `Atomics`.
+ * Each block has one control word that is also its state: `-1` while allocated, and
+ * `next + 1` (>= 0) while free. `free` claims it with one CAS `-1 → next + 1`, so a double
+ * free (or a free racing another free of the same block) fails that CAS and is rejected
+ * before the free list is touched; `alloc` stores `-1` after its pop. One word for both
+ * keeps a pair at four locked instructions (two CAS on the head, one CAS and one store on
+ * the block), plus two loads (the head and the popped block's link) in `alloc`; `free`
+ * starts its push from the last head this thread saw, since a push is ABA-safe. The allocator never writes into the data blocks: what the owner stores there
+ * is its own. Every shared word is read and written with `Atomics`.
  *
  * Layout of the SharedArrayBuffer (byte offsets; one Int32 word = 4 bytes):
  * ```
@@ -29,11 +32,10 @@
  *     │ w16 HEAD = tag << indexBits | (topIndex + 1)   (0 = stack empty) │
  *     │ … padding so that HEAD has its own cache line    (cache line 1)  │
  * 128 ├──────────────────────────────────────────────────────────────────┤
- *     │ control: 2 words per block                                       │
- *     │ [next0+1, state0][next1+1, state1] … [next(n-1)+1, state(n-1)]   │
- *     │ next: index + 1 of the free block below (0 = bottom)             │
- *     │ state: 0 = free, 1 = allocated                                   │
- *  dataOffset = align64(128 + 8 * blockCount) ───────────────────────────┤
+ *     │ control: 1 word per block  [c0][c1][c2] … [c(n-1)]               │
+ *     │ c = -1 while the block is allocated                              │
+ *     │ c = index + 1 of the free block below it while free (0 = bottom) │
+ *  dataOffset = align64(128 + 4 * blockCount) ───────────────────────────┤
  *     │ block 0 (blockSize bytes) │ block 1 │ … │ block n-1              │
  *     └──────────────────────────────────────────────────────────────────┘
  *   alloc() returns the byte offset of a block: dataOffset + index * blockSize
@@ -57,8 +59,7 @@ const W_EXHAUSTED = 6;
 const W_HEAD = 16;
 const CONTROL_BYTE = 128;
 const W_CONTROL = CONTROL_BYTE >> 2;
-const FREE = 0;
-const ALLOCATED = 1;
+const ALLOCATED = -1;
 
 /** Options of a new {@link SharedSlab}. */
 export interface SharedSlabOptions {
@@ -78,7 +79,7 @@ export interface SharedSlabHandle {
 export interface SharedSlabStats {
   readonly blockSize: number;
   readonly blockCount: number;
-  /** Blocks allocated now (counted from the state words). */
+  /** Blocks allocated now (counted from the control words). */
   readonly inUse: number;
   /** `blockCount - inUse`. */
   readonly free: number;
@@ -146,6 +147,8 @@ export class SharedSlab {
   readonly float64: Float64Array;
   readonly #indexMask: number;
   readonly #tagOne: number;
+  /** The last head value this instance wrote: the first guess of `free`'s push (never of a pop). */
+  #lastHead = 0;
 
   /**
    * Allocates a new slab of `blockCount` blocks of `blockSize` bytes, all free.
@@ -160,7 +163,7 @@ export class SharedSlab {
       const { blockSize, blockCount } = options ?? ({} as SharedSlabOptions);
       check(isIntIn(blockSize, 8, 1048576) && blockSize % 8 === 0, 'blockSize', MEMORY_RULES.blockSize, blockSize);
       check(isIntIn(blockCount, 1, 1048576), 'blockCount', MEMORY_RULES.blockCount, blockCount);
-      const dataOffset = align64(CONTROL_BYTE + 8 * blockCount);
+      const dataOffset = align64(CONTROL_BYTE + 4 * blockCount);
       buffer = new SharedArrayBuffer(dataOffset + blockSize * blockCount);
       const w = new Int32Array(buffer);
       const indexBits = 32 - Math.clz32(blockCount);
@@ -169,7 +172,7 @@ export class SharedSlab {
       w[W_INDEX_BITS] = indexBits;
       w[W_DATA_OFFSET] = dataOffset;
       // Every block free: 0 on top, i's next is i + 1 (stored + 1), the last one's is 0.
-      for (let i = 0; i < blockCount; i++) w[W_CONTROL + 2 * i] = i + 1 < blockCount ? i + 2 : 0;
+      for (let i = 0; i < blockCount; i++) w[W_CONTROL + i] = i + 1 < blockCount ? i + 2 : 0;
       w[W_HEAD] = 1; // tag 0, top index 0
       w[W_VERSION] = VERSION;
       Atomics.store(w, W_MAGIC, MAGIC); // published last: from() checks it
@@ -230,7 +233,8 @@ export class SharedSlab {
    * The block's bytes are whatever its previous owner left.
    */
   alloc(): number {
-    // Hot path: a CAS loop over one Int32Array, no allocation, no calls.
+    // Hot path: a CAS loop over one Int32Array, no allocation, no calls. A pop always
+    // starts from a fresh load of the head: that keeps the ABA window to a few instructions.
     const w = this.int32;
     const mask = this.#indexMask;
     for (;;) {
@@ -241,10 +245,14 @@ export class SharedSlab {
         return -1;
       }
       const index = top - 1;
-      const below = Atomics.load(w, W_CONTROL + 2 * index);
+      // If another thread popped this block meanwhile, `below` may be stale (even -1), but
+      // then the head's tag has moved on and the CAS below fails.
+      const below = Atomics.load(w, W_CONTROL + index);
       // New head: tag + 1 (wrapping inside the high bits), index of the block below.
-      if (Atomics.compareExchange(w, W_HEAD, head, ((head + this.#tagOne) & ~mask) | below) === head) {
-        Atomics.store(w, W_CONTROL + 2 * index + 1, ALLOCATED);
+      const next = ((head + this.#tagOne) & ~mask) | (below & mask);
+      if (Atomics.compareExchange(w, W_HEAD, head, next) === head) {
+        this.#lastHead = next;
+        Atomics.store(w, W_CONTROL + index, ALLOCATED);
         return this.dataOffset + index * this.blockSize;
       }
     }
@@ -258,14 +266,25 @@ export class SharedSlab {
   free(offset: number): void {
     const index = this.indexOf(offset);
     const w = this.int32;
-    if (Atomics.compareExchange(w, W_CONTROL + 2 * index + 1, ALLOCATED, FREE) !== ALLOCATED) {
+    const mask = this.#indexMask;
+    const slot = W_CONTROL + index;
+    // A push is ABA-safe (if the head still equals `head`, its top is the block we linked
+    // to), so it may start from the last head this thread saw instead of a fresh load; a
+    // wrong guess only costs a failed CAS, which returns the real head.
+    let head = this.#lastHead;
+    // One CAS marks the block free and links it above the (guessed) top.
+    if (Atomics.compareExchange(w, slot, ALLOCATED, head & mask) !== ALLOCATED) {
       throw new PoolError(`SharedSlab.free: block at offset ${offset} is not allocated (double free)`);
     }
-    const mask = this.#indexMask;
     for (;;) {
-      const head = Atomics.load(w, W_HEAD);
-      Atomics.store(w, W_CONTROL + 2 * index, head & mask);
-      if (Atomics.compareExchange(w, W_HEAD, head, ((head + this.#tagOne) & ~mask) | (index + 1)) === head) return;
+      const next = ((head + this.#tagOne) & ~mask) | (index + 1);
+      const seen = Atomics.compareExchange(w, W_HEAD, head, next);
+      if (seen === head) {
+        this.#lastHead = next;
+        return;
+      }
+      head = seen;
+      Atomics.store(w, slot, head & mask); // the block is ours until the push lands: relink it
     }
   }
 
@@ -307,15 +326,15 @@ export class SharedSlab {
 
   /** True when the block at `offset` is allocated now (a snapshot). */
   isAllocated(offset: number): boolean {
-    return Atomics.load(this.int32, W_CONTROL + 2 * this.indexOf(offset) + 1) === ALLOCATED;
+    return Atomics.load(this.int32, W_CONTROL + this.indexOf(offset)) === ALLOCATED;
   }
 
-  /** A snapshot of the counters; O(blockCount), it reads every state word. */
+  /** A snapshot of the counters; O(blockCount), it reads every control word. */
   stats(): SharedSlabStats {
     const w = this.int32;
     let inUse = 0;
-    // A plain loop over the state words: stats() is the only O(n) operation and stays off the hot path.
-    for (let i = 0, s = W_CONTROL + 1; i < this.blockCount; i++, s += 2) inUse += Atomics.load(w, s);
+    // A plain loop over the control words: stats() is the only O(n) operation and stays off the hot path.
+    for (let i = W_CONTROL, end = W_CONTROL + this.blockCount; i < end; i++) if (Atomics.load(w, i) === ALLOCATED) inUse++;
     return {
       blockSize: this.blockSize,
       blockCount: this.blockCount,
