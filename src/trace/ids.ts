@@ -12,11 +12,15 @@
  */
 import { randomFillSync } from 'node:crypto';
 
-const HEX: string[] = [];
-for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, '0'));
+function hexTable(): string[] {
+  const table: string[] = [];
+  for (let i = 0; i < 256; i++) table.push(i.toString(16).padStart(2, '0'));
+  return table;
+}
+const HEX = /* @__PURE__ */ hexTable();
 
 const POOL_SIZE = 4096;
-const pool = new Uint8Array(POOL_SIZE);
+const pool = /* @__PURE__ */ new Uint8Array(POOL_SIZE);
 let offset = POOL_SIZE;
 
 function hexOf(bytes: number): string {

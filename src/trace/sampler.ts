@@ -37,7 +37,7 @@ export interface Sampler {
  * console.log(alwaysSampler.shouldSample('4bf92f3577b34da6a3ce929d0e0e4736', undefined, 'x')); // true
  * ```
  */
-export const alwaysSampler: Sampler = Object.freeze({
+export const alwaysSampler: Sampler = /* @__PURE__ */ Object.freeze({
   description: 'always',
   shouldSample: (): boolean => true,
 });
@@ -51,7 +51,7 @@ export const alwaysSampler: Sampler = Object.freeze({
  * console.log(neverSampler.shouldSample('4bf92f3577b34da6a3ce929d0e0e4736', undefined, 'x')); // false
  * ```
  */
-export const neverSampler: Sampler = Object.freeze({
+export const neverSampler: Sampler = /* @__PURE__ */ Object.freeze({
   description: 'never',
   shouldSample: (): boolean => false,
 });

@@ -8,8 +8,9 @@
  * the store it was spawned in), sees the span as its parent. Code that runs outside any
  * runtime store (worker threads, plain scripts) uses a second, span-only storage.
  *
- * With tracing off, `span()` is one global flag check and a direct call of `fn`. Every
- * branch that reaches the tracer is guarded by `globalThis.__ZOKIO_TRACE__ !== false`, so
+ * With tracing off, `span()` reads one module counter (live tracers in this thread, 0) and
+ * calls `fn`; the counter is read first so that the off path never touches `globalThis`.
+ * Every branch that reaches the tracer is also guarded by `globalThis.__ZOKIO_TRACE__ !== false`, so
  * an esbuild build with `define: { 'globalThis.__ZOKIO_TRACE__': 'false' }` removes it.
  *
  * Times: `performance.timeOrigin + performance.now()`, a monotonic clock anchored to the
@@ -141,8 +142,8 @@ export function setTraceThreadName(name: string): void {
   threadName = name;
 }
 
-const NO_EVENTS: readonly SpanEvent[] = Object.freeze([]);
-const UNSET: SpanStatus = Object.freeze({ code: 'unset' });
+const NO_EVENTS: readonly SpanEvent[] = /* @__PURE__ */ Object.freeze([]);
+const UNSET: SpanStatus = /* @__PURE__ */ Object.freeze({ code: 'unset' });
 
 /** @internal Common base of recording and non-recording spans. */
 export abstract class SpanBase implements Span {
@@ -284,9 +285,9 @@ const NOOP_SPAN: Span = new NonRecordingSpan(undefined, '0'.repeat(32), '0'.repe
 
 /** Number of live tracers in this thread; 0 means `span()` calls `fn` directly. */
 let activeTracers = 0;
-const runtimeTracers = new WeakMap<object, SpanFactory>();
+const runtimeTracers = /* @__PURE__ */ new WeakMap<object, SpanFactory>();
 /** Spans of code that runs outside any runtime store (worker threads, plain scripts). */
-const detachedStorage = new AsyncLocalStorage<SpanBase>();
+const detachedStorage = /* @__PURE__ */ new AsyncLocalStorage<SpanBase>();
 let remoteAccessor: (() => SpanBase | undefined) | undefined;
 
 /** @internal Counts a tracer in (+1) or out (-1) of this thread. */
@@ -410,7 +411,7 @@ function runStoreSpan<T>(fn: (span: Span) => T): T {
  * ends the span with status `error`.
  */
 export function span<T>(name: string, fn: (span: Span) => T, options?: SpanOptions): T {
-  if ((globalThis as { __ZOKIO_TRACE__?: boolean }).__ZOKIO_TRACE__ !== false && activeTracers !== 0) return tracedCall(name, fn, options);
+  if (activeTracers !== 0 && (globalThis as { __ZOKIO_TRACE__?: boolean }).__ZOKIO_TRACE__ !== false) return tracedCall(name, fn, options);
   return fn(NOOP_SPAN);
 }
 
@@ -426,6 +427,6 @@ export function span<T>(name: string, fn: (span: Span) => T, options?: SpanOptio
  * ```
  */
 export function currentSpan(): Span | undefined {
-  if ((globalThis as { __ZOKIO_TRACE__?: boolean }).__ZOKIO_TRACE__ !== false && activeTracers !== 0) return currentSpanBase();
+  if (activeTracers !== 0 && (globalThis as { __ZOKIO_TRACE__?: boolean }).__ZOKIO_TRACE__ !== false) return currentSpanBase();
   return undefined;
 }
