@@ -28,6 +28,7 @@ import {
 import { clearDefaultRuntime, contextStorage, setDefaultRuntimeFactory, type ContextStore } from './context.js';
 import { detectPlatform } from './platform.js';
 import { buildReport, describeReport, type RuntimeReport } from './report.js';
+import { installSignalHandler, type OnSignalOptions, type SignalHandler, type SignalSubscription } from '../io/signals.js';
 
 /** True when a config turns the work-stealing pool on. */
 export type HasWorkers<C> = C extends { readonly workers: number | 'auto' } ? true : false;
@@ -115,6 +116,20 @@ export interface RuntimeBase<C extends object = RuntimeConfig> {
    * every part, and leaves no handle that keeps the process alive.
    */
   shutdown(options?: ShutdownOptions): Promise<void>;
+  /**
+   * Handles OS signals. With a function, each signal runs `handler(signal)` as a task of
+   * this runtime. With `'shutdown'`, the first signal shuts down gracefully: servers from
+   * `zokio/http` and `zokio/net` stop accepting and finish in-flight requests, then
+   * `rt.shutdown({ timeoutMs })` runs; a second signal during shutdown exits at once.
+   * Listeners are removed at shutdown or by `unsubscribe()`.
+   *
+   * @example
+   * ```ts
+   * rt.onSignal(['SIGINT', 'SIGTERM'], 'shutdown', { timeoutMs: 10_000 });
+   * rt.onSignal('SIGHUP', async () => reloadConfig());
+   * ```
+   */
+  onSignal(signals: NodeJS.Signals | readonly NodeJS.Signals[], handler: SignalHandler | 'shutdown', options?: OnSignalOptions): SignalSubscription;
   /** `await using rt = ...` shuts the runtime down at the end of the block. */
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -344,6 +359,10 @@ export class ZokioRuntime implements RuntimeBase, ParallelMembers {
     if (this.#parallel !== undefined) await this.#parallel.shutdown(timeoutMs);
     for (const part of this.#parts.values()) await part.shutdown?.();
     clearDefaultRuntime(this);
+  }
+
+  onSignal(signals: NodeJS.Signals | readonly NodeJS.Signals[], handler: SignalHandler | 'shutdown', options?: OnSignalOptions): SignalSubscription {
+    return installSignalHandler(this, signals, handler, options);
   }
 
   [Symbol.asyncDispose](): Promise<void> {
