@@ -175,7 +175,9 @@ export class TaskRecord implements TaskContext {
   /** The error an awaiter of an aborted task sees. */
   abortError(): TaskAbortedError {
     const reason = this.value;
-    return reason instanceof TaskAbortedError ? reason : new TaskAbortedError(`task ${this.label} aborted`, { cause: reason });
+    if (reason instanceof TaskAbortedError) return reason;
+    const why = reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : undefined;
+    return new TaskAbortedError(`task ${this.label} aborted${why === undefined ? '' : `: ${why}`}`, { cause: reason });
   }
 
   setState(state: number): void {
