@@ -1,0 +1,337 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRuntime, deadline, interval, now, RuntimeClosedError, sleep, timeout, TimeoutError, type MissedTickBehavior, type RuntimeBase, type TimerMetrics } from '../../src/index.js';
+import type { Alarm, Clock } from '../../src/scheduler/clock.js';
+import { useClock } from '../../src/scheduler/time.js';
+import { VirtualClock } from '../../src/testing/index.js';
+
+const runtimes: RuntimeBase[] = [];
+afterEach(async () => {
+  for (const rt of runtimes.splice(0)) await rt.shutdown({ timeoutMs: 0 });
+});
+
+/** A runtime on a paused virtual clock: time moves only through `clock.advance`. */
+function paused(): { clock: VirtualClock; rt: RuntimeBase } {
+  const clock = new VirtualClock();
+  clock.pause();
+  const rt = clock.install(createRuntime());
+  runtimes.push(rt);
+  return { clock, rt };
+}
+
+function timers(rt: RuntimeBase): TimerMetrics {
+  return rt.metrics().timers as TimerMetrics;
+}
+
+/** Records whether a promise has settled, without awaiting it. */
+function track<T>(promise: Promise<T>): { settled: () => boolean; promise: Promise<T> } {
+  let settled = false;
+  const p = promise.finally(() => {
+    settled = true;
+  });
+  p.catch(() => {});
+  return { settled: () => settled, promise: p };
+}
+
+describe('sleep', () => {
+  it('resolves exactly at its deadline, never before', async () => {
+    const { clock, rt } = paused();
+    const s = track(rt.run(() => sleep(100)));
+    await clock.advance(99);
+    expect(s.settled()).toBe(false);
+    await clock.advance(1);
+    expect(s.settled()).toBe(true);
+    expect(clock.now()).toBe(100);
+  });
+
+  it('chains of sleeps resolve within one advance, in deadline order, ties in schedule order', async () => {
+    const { clock, rt } = paused();
+    const log: string[] = [];
+    const done = rt.run(async () => {
+      const a = rt.spawn(async () => {
+        await sleep(10);
+        log.push(`a@${now()}`);
+        await sleep(10);
+        log.push(`a2@${now()}`);
+      });
+      const b = rt.spawn(async () => {
+        await sleep(10);
+        log.push(`b@${now()}`);
+      });
+      const c = rt.spawn(async () => {
+        await sleep(5);
+        log.push(`c@${now()}`);
+        await sleep(15);
+        log.push(`c2@${now()}`);
+      });
+      await Promise.all([a, b, c]);
+    });
+    await clock.advance(20);
+    await done;
+    // a2 and c2 are both due at 20; c2 was scheduled first (at 5, a2 at 10).
+    expect(log).toEqual(['c@5', 'a@10', 'b@10', 'c2@20', 'a2@20']);
+  });
+
+  it('rejects with the signal reason when aborted, and cancels its timer', async () => {
+    const { clock, rt } = paused();
+    const controller = new AbortController();
+    const s = track(rt.run(() => sleep(50, { signal: controller.signal })));
+    await clock.advance(10);
+    expect(timers(rt).armed).toBe(1);
+    controller.abort(new Error('stop'));
+    await expect(s.promise).rejects.toThrow('stop');
+    expect(timers(rt).armed).toBe(0);
+    const already = AbortSignal.abort(new Error('early'));
+    await expect(rt.run(() => sleep(5, { signal: already }))).rejects.toThrow('early');
+    expect(timers(rt).cancelled).toBe(1);
+  });
+
+  it('throws RangeError naming ms for negative, NaN or infinite delays', () => {
+    for (const bad of [-1, Number.NaN, Infinity]) expect(() => sleep(bad)).toThrow(/^ms must be/);
+    expect(() => sleep('5' as never)).toThrow(RangeError);
+  });
+
+  it('sets the alarm to keep the process alive only while a non-unref timer is armed', async () => {
+    const log: Array<[number, boolean] | 'clear'> = [];
+    let wake: ((now: number) => void) | undefined;
+    let time = 0;
+    const clock: Clock = {
+      now: () => time,
+      alarm(onWake): Alarm {
+        wake = onWake;
+        return { set: (at, keepAlive) => log.push([at, keepAlive]), clear: () => log.push('clear') };
+      },
+    };
+    const rt = createRuntime();
+    runtimes.push(rt);
+    useClock(rt, clock);
+    log.length = 0;
+    const controller = new AbortController();
+    const refd = rt.run(() => sleep(10, { signal: controller.signal }));
+    refd.catch(() => {});
+    const unrefd = track(rt.run(() => sleep(5, { unref: true })));
+    expect(log).toEqual([[10, true], [5, true]]);
+    controller.abort();
+    await expect(refd).rejects.toBeDefined();
+    expect(log[log.length - 1]).toEqual([5, false]); // only the unref'd sleep is left
+    time = 5;
+    wake!(5);
+    await unrefd.promise;
+    expect(log[log.length - 1]).toBe('clear');
+    expect(timers(rt)).toMatchObject({ armed: 0, keepingAlive: 0, fired: 1, cancelled: 1 });
+  });
+
+  it('keeps the process alive like setTimeout; unref opts out (child process, real clock)', () => {
+    // Asserts on what the child printed, never on how long anything took.
+    const dir = mkdtempSync(join(tmpdir(), 'zokio-sleep-'));
+    const index = join(process.cwd(), 'src/index.ts');
+    try {
+      const file = join(dir, 'child.mts');
+      const run = (source: string): string => {
+        writeFileSync(file, `import { sleep } from ${JSON.stringify(index)};\n${source}\n`);
+        return execFileSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 30_000 });
+      };
+      // Nothing else keeps the child alive: only the ref'd sleep's host timer can.
+      expect(run(`sleep(20).then(() => console.log('ref fired'));`)).toContain('ref fired');
+      // An unref'd sleep does not hold the process: it exits long before the minute is up.
+      expect(run(`sleep(60_000, { unref: true }).then(() => console.log('unref fired'));`)).not.toContain('unref fired');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is dropped at shutdown, and a closed runtime refuses new timers', async () => {
+    const { clock, rt } = paused();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const later = rt.run(async () => {
+      void sleep(1000);
+      await gate;
+      return sleep(1);
+    });
+    await clock.advance(1);
+    expect(timers(rt).armed).toBe(1);
+    await rt.shutdown({ timeoutMs: 0 });
+    expect(timers(rt).armed).toBe(0);
+    expect(clock.nextDeadline()).toBeUndefined();
+    release();
+    await expect(later).rejects.toBeInstanceOf(RuntimeClosedError);
+  });
+});
+
+describe('timeout', () => {
+  it('resolves with the result when the work wins, and cancels its timer', async () => {
+    const { clock, rt } = paused();
+    const p = rt.run(() => timeout(100, sleep(30).then(() => 'ok')));
+    await clock.advance(30);
+    await expect(p).resolves.toBe('ok');
+    expect(timers(rt).armed).toBe(0);
+  });
+
+  it('rejects with TimeoutError and aborts the inner signal with it', async () => {
+    const { clock, rt } = paused();
+    let inner: AbortSignal | undefined;
+    const p = track(
+      rt.run(() =>
+        timeout(50, async ({ signal }) => {
+          inner = signal;
+          await sleep(1000, { signal });
+          return 'late';
+        }),
+      ),
+    );
+    await clock.advance(49);
+    expect(p.settled()).toBe(false);
+    await clock.advance(1);
+    const err = await p.promise.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect((err as TimeoutError).code).toBe('ZOKIO_ERR_TIMEOUT');
+    expect(inner!.aborted).toBe(true);
+    expect(inner!.reason).toBe(err);
+    expect(timers(rt).armed).toBe(0); // the inner sleep was cancelled through its signal
+  });
+
+  it('aborts a task given as the work', async () => {
+    const { clock, rt } = paused();
+    let task: ReturnType<RuntimeBase['spawn']> | undefined;
+    const p = rt.run(() => {
+      task = rt.spawn(({ signal }) => sleep(1000, { signal }));
+      return timeout(10, task);
+    });
+    p.catch(() => {});
+    await clock.advance(10);
+    await expect(p).rejects.toBeInstanceOf(TimeoutError);
+    expect(task!.state).toBe('aborted');
+  });
+
+  it('rejects with the reason of its own signal and passes it to the work', async () => {
+    const { clock, rt } = paused();
+    const controller = new AbortController();
+    let inner: AbortSignal | undefined;
+    const p = rt.run(() =>
+      timeout(
+        100,
+        ({ signal }) => {
+          inner = signal;
+          return new Promise(() => {});
+        },
+        { signal: controller.signal },
+      ),
+    );
+    await clock.advance(5);
+    controller.abort(new Error('caller gave up'));
+    await expect(p).rejects.toThrow('caller gave up');
+    expect(inner!.reason).toEqual(new Error('caller gave up'));
+    expect(timers(rt).armed).toBe(0);
+  });
+
+  it('passes through errors of the work, including synchronous throws', async () => {
+    const { rt } = paused();
+    await expect(
+      rt.run(() =>
+        timeout(10, () => {
+          throw new Error('sync');
+        }),
+      ),
+    ).rejects.toThrow('sync');
+    await expect(rt.run(() => timeout(10, Promise.reject(new Error('async'))))).rejects.toThrow('async');
+    expect(timers(rt).armed).toBe(0);
+  });
+
+  it('throws RangeError naming ms', () => {
+    expect(() => timeout(-5, Promise.resolve(1))).toThrow(/^ms must be/);
+    expect(() => timeout(Number.NaN, Promise.resolve(1))).toThrow(RangeError);
+  });
+});
+
+describe('deadline', () => {
+  it('uses absolute times on the runtime clock', async () => {
+    const { clock, rt } = paused();
+    await clock.advance(1000);
+    const p = track(rt.run(() => deadline(1200, sleep(500))));
+    await clock.advance(199);
+    expect(p.settled()).toBe(false);
+    await clock.advance(1);
+    await expect(p.promise).rejects.toThrow('deadline of 1200 ms passed');
+    const inTime = rt.run(() => deadline(now() + 50, sleep(49).then(() => 'in time')));
+    await clock.advance(50);
+    await expect(inTime).resolves.toBe('in time');
+  });
+
+  it('lets already settled work win over a deadline in the past', async () => {
+    const { clock, rt } = paused();
+    await clock.advance(100);
+    const p = rt.run(() => deadline(10, Promise.resolve('done')));
+    await clock.advance(0);
+    await expect(p).resolves.toBe('done');
+  });
+
+  it('throws RangeError naming atMs', () => {
+    expect(() => deadline(Number.NaN, Promise.resolve(1))).toThrow(/^atMs must be/);
+    expect(() => deadline(Infinity, Promise.resolve(1))).toThrow(RangeError);
+  });
+});
+
+describe('interval', () => {
+  /**
+   * Period 10 from t=0. The loop body is instant except after the tick at 20, where it
+   * sleeps 25 ms (until 45): the tick at 30 is late and the one at 40 is missed.
+   */
+  async function ticks(missedTick: MissedTickBehavior, lateBy = 25): Promise<string[]> {
+    const { clock, rt } = paused();
+    const seen: string[] = [];
+    const done = rt.run(async () => {
+      for await (const at of interval(10, { missedTick })) {
+        seen.push(`${at}@${now()}`);
+        if (at === 20) await sleep(lateBy);
+        if (seen.length === 6) break;
+      }
+    });
+    await clock.advance(100);
+    await done;
+    expect(timers(rt).armed).toBe(0); // break cancelled the pending timer
+    return seen;
+  }
+
+  it("'burst' yields the missed ticks back to back until caught up", async () => {
+    expect(await ticks('burst')).toEqual(['10@10', '20@20', '30@45', '40@45', '50@50', '60@60']);
+  });
+
+  it("'delay' counts the next period from the late tick", async () => {
+    expect(await ticks('delay')).toEqual(['10@10', '20@20', '30@45', '55@55', '65@65', '75@75']);
+  });
+
+  it("'skip' drops the missed ticks and keeps the original schedule", async () => {
+    expect(await ticks('skip')).toEqual(['10@10', '20@20', '30@45', '50@50', '60@60', '70@70']);
+  });
+
+  it('a loop late by less than a period keeps the schedule under every policy', async () => {
+    for (const policy of ['burst', 'delay', 'skip'] as const) {
+      expect(await ticks(policy, 5)).toEqual(['10@10', '20@20', '30@30', '40@40', '50@50', '60@60']);
+    }
+  });
+
+  it('ends with the signal reason when aborted', async () => {
+    const { clock, rt } = paused();
+    const controller = new AbortController();
+    const seen: number[] = [];
+    const done = rt.run(async () => {
+      for await (const at of interval(10, { signal: controller.signal })) seen.push(at);
+    });
+    done.catch(() => {});
+    await clock.advance(25);
+    controller.abort(new Error('enough'));
+    await expect(done).rejects.toThrow('enough');
+    expect(seen).toEqual([10, 20]);
+    expect(timers(rt).armed).toBe(0);
+  });
+
+  it('rejects bad arguments with RangeError', () => {
+    expect(() => interval(0)).toThrow(/^ms must be/);
+    expect(() => interval(-1)).toThrow(/^ms must be/);
+    expect(() => interval(10, { missedTick: 'later' as never })).toThrow(/missedTick/);
+  });
+});
