@@ -9,7 +9,7 @@
  *   bench/results/SUITE.svg    a bar chart per suite
  * A progress line on stderr tells which case runs.
  */
-import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cpus, platform, arch } from 'node:os';
@@ -98,6 +98,18 @@ function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+function updateReadme(table: string): void {
+  const readme = join(here, '..', 'README.md');
+  const text = readFileSync(readme, 'utf8');
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) return;
+  const body = table.replace(/^## /gm, '### ');
+  writeFileSync(readme, `${text.slice(0, a + start.length)}\n${body}\n${text.slice(b)}`);
+}
+
 async function main(): Promise<void> {
   const suites = await loadSuites();
   const all: CaseResult[] = [];
@@ -163,6 +175,8 @@ async function main(): Promise<void> {
   writeFileSync(join(here, 'results', 'latest.json'), JSON.stringify({ started, quick, repeat, node: process.versions.node, results: all }, null, 2));
   writeFileSync(join(here, 'results', 'latest.md'), md.join('\n'));
   console.log(md.join('\n'));
+  // A full run of every suite regenerates the README's table (never typed by hand).
+  if (!quick && only === undefined) updateReadme(md.slice(2).join('\n'));
   const failed = all.filter((r) => r.error !== undefined);
   if (failed.length > 0) {
     console.error(`${failed.length} case(s) failed: ${failed.map((r) => `${r.suite}/${r.group}/${r.subject}: ${r.error}`).join('; ')}`);
