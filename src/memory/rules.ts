@@ -9,7 +9,21 @@
  */
 import { ConfigError } from '../errors.js';
 
-/** The rules every memory option must follow, worded once for the compiler and the constructors. */
+/**
+ * The rules every memory option must follow, worded once for the compiler and the
+ * constructors. Use it to match a `ConfigError` message or to show the rule to a user.
+ *
+ * @example
+ * ```ts
+ * import { MEMORY_RULES, ObjectPool } from 'zokio/memory';
+ * const fromEnv = Number(process.env.POOL_CAPACITY ?? 1000);
+ * try {
+ *   new ObjectPool(() => ({}), { capacity: fromEnv });
+ * } catch (err) {
+ *   console.log((err as Error).message.includes(MEMORY_RULES.capacity)); // true
+ * }
+ * ```
+ */
 export const MEMORY_RULES = {
   capacity: 'capacity must be a power of two from 1 to 16777216',
   blockSize: 'blockSize must be a multiple of 8 from 8 to 1048576',
@@ -18,7 +32,7 @@ export const MEMORY_RULES = {
   sizeClass: 'minSize and maxSize must be powers of two from 8 to 16777216 with minSize <= maxSize',
 } as const;
 
-/** Powers of two from 2^0 to 2^24: the capacities an `ObjectPool` accepts. */
+/** Powers of two from 2^0 to 2^24: the capacity literals an `ObjectPool` accepts at compile time. */
 export type PowerOfTwoCapacity =
   | 1 | 2 | 4 | 8 | 16 | 32 | 64 | 128 | 256 | 512 | 1024 | 2048 | 4096 | 8192 | 16384 | 32768
   | 65536 | 131072 | 262144 | 524288 | 1048576 | 2097152 | 4194304 | 8388608 | 16777216;
@@ -29,7 +43,17 @@ type IsWideNumber<T> = number extends T ? true : false;
 /**
  * `N` when it is a power of two from 1 to 16777216 (or only known at run time), otherwise
  * the text of {@link MEMORY_RULES.capacity}, so the compiler says:
- * `Argument of type '1000' is not assignable to parameter of type '"capacity must be a power of two from 1 to 16777216"'`.
+ * `Type '1000' is not assignable to type '"capacity must be a power of two from 1 to 16777216"'`.
+ * Use it to give your own functions the same compile-time capacity check.
+ *
+ * @example
+ * ```ts
+ * import { ObjectPool, type CheckCapacity } from 'zokio/memory';
+ * function pointPool<const N extends number>(capacity: CheckCapacity<N>) {
+ *   return new ObjectPool(() => ({ x: 0, y: 0 }), { capacity: capacity as number });
+ * }
+ * pointPool(128); // compiles; pointPool(100) does not
+ * ```
  */
 export type CheckCapacity<N> = IsWideNumber<N> extends true ? N : N extends PowerOfTwoCapacity ? N : typeof MEMORY_RULES.capacity;
 
