@@ -24,6 +24,8 @@ export { captureTraceContext, runWithTraceContext, serverSpan, type TraceContext
 export { alwaysSampler, neverSampler, ratioSampler, parentBasedSampler, type Sampler } from './sampler.js';
 export { Tracer, type TracerOptions, type TracingMetrics } from './tracer.js';
 export { installTracing, tracerOf } from './install.js';
+// Side effect: serve() wraps each request in a server span while tracing is on.
+import './http-server.js';
 export { type SpanBufferOptions, type SpanBufferMetrics } from './buffer.js';
 export { type SpanExporter } from './exporters/exporter.js';
 export { ConsoleExporter, formatSpanTree, type ConsoleExporterOptions } from './exporters/console.js';
