@@ -32,3 +32,12 @@ export {
   type TimeoutBranch,
 } from './select.js';
 export { type Selectable } from './internal/selectable.js';
+export { SharedSemaphore, type SharedSemaphoreHandle, type SharedAcquireOptions } from './shared/shared-semaphore.js';
+export { SharedMutex, type SharedMutexGuard, type SharedMutexHandle, type SharedLockOptions } from './shared/shared-mutex.js';
+export {
+  SharedChannel,
+  type SharedChannelHandle,
+  type SharedChannelMode,
+  type SharedChannelOptions,
+  type SharedChannelWaitOptions,
+} from './shared/shared-channel.js';
