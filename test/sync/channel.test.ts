@@ -1,0 +1,162 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ChannelClosedError } from '../../src/errors.js';
+import { channel, unboundedChannel } from '../../src/sync/index.js';
+import { abortLater, codeOf, step } from './helpers.js';
+
+describe('channel', () => {
+  it('delivers in order, waits while full, ends iteration when senders close', async () => {
+    const [tx, rx] = channel<number>(3);
+    expect(tx.capacity).toBe(3);
+    for (let i = 0; i < 3; i++) expect(tx.trySend(i)).toBe('sent');
+    expect(tx.trySend(3)).toBe('full');
+    expect(rx.length).toBe(3);
+    let sent = false;
+    const pending = tx.send(3).then(() => (sent = true));
+    await Promise.resolve();
+    expect(sent).toBe(false);
+    expect(await rx.recv()).toBe(0);
+    await pending;
+    expect(sent).toBe(true);
+    tx.close();
+    const rest: number[] = [];
+    for await (const n of rx) rest.push(n);
+    expect(rest).toEqual([1, 2, 3]);
+    expect(rx.tryRecv()).toEqual({ ok: false, reason: 'closed' });
+    await expect(rx.recv()).rejects.toBeInstanceOf(ChannelClosedError);
+  });
+
+  it('tells full from closed in trySend, and rejects sends after the receiver closes', async () => {
+    const [tx, rx] = channel<string>(1);
+    expect(tx.trySend('a')).toBe('sent');
+    expect(tx.trySend('b')).toBe('full');
+    const waiting = tx.send('c');
+    rx.close();
+    await expect(waiting).rejects.toMatchObject({ code: 'ZOKIO_ERR_CHANNEL_CLOSED' });
+    expect(tx.trySend('d')).toBe('closed');
+    expect(tx.isClosed).toBe(true);
+    expect(await rx.recv()).toBe('a'); // buffered messages survive close()
+    await expect(rx.recv()).rejects.toBeInstanceOf(ChannelClosedError);
+  });
+
+  it('stays open until every clone is closed', async () => {
+    const [tx, rx] = channel<number>(4);
+    const tx2 = tx.clone();
+    tx.close();
+    expect(rx.isClosed).toBe(false);
+    await tx2.send(7);
+    await expect(tx.send(1)).rejects.toBeInstanceOf(ChannelClosedError);
+    tx2.close();
+    expect(await rx.recv()).toBe(7);
+    expect(rx.isClosed).toBe(true);
+    expect(() => tx.clone()).toThrow(ChannelClosedError);
+  });
+
+  it('an aborted recv takes no message; an aborted send is withdrawn', async () => {
+    const [tx, rx] = channel<number>(1);
+    const ac = new AbortController();
+    const r = rx.recv({ signal: ac.signal });
+    ac.abort(new Error('stop'));
+    await expect(r).rejects.toThrow('stop');
+    await tx.send(1);
+    const ac2 = new AbortController();
+    const s = tx.send(2, { signal: ac2.signal });
+    ac2.abort();
+    await expect(s).rejects.toMatchObject({ name: 'AbortError' });
+    expect(await rx.recv()).toBe(1);
+    expect(rx.tryRecv()).toEqual({ ok: false, reason: 'empty' });
+  });
+
+  it('rejects bad capacities with a coded error', () => {
+    for (const bad of [0, -1, 1.5, NaN, Infinity, 2 ** 31, '4' as unknown as number]) {
+      expect(codeOf(() => channel(bad))).toBe('ZOKIO_ERR_INVALID_ARGUMENT');
+    }
+  });
+
+  it('unbounded: send never waits, grows past its initial ring', async () => {
+    const [tx, rx] = unboundedChannel<number>();
+    for (let i = 0; i < 1000; i++) tx.send(i);
+    expect(rx.length).toBe(1000);
+    tx.close();
+    expect(() => tx.send(1)).toThrow(ChannelClosedError);
+    let expected = 0;
+    for await (const n of rx) expect(n).toBe(expected++);
+    expect(expected).toBe(1000);
+  });
+
+  it('property: no lost or duplicated message, per-sender FIFO, under any interleaving and aborts', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.array(fc.boolean(), { maxLength: 8 }), { minLength: 1, maxLength: 3 }),
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 10 }),
+        async (s, capacity, plans, recvAborts) => {
+          const [tx, rx] = channel<readonly [number, number]>(capacity);
+          const senders = plans.map((_, id) => (id === 0 ? tx : tx.clone()));
+          const delivered = new Set<string>();
+          const received: (readonly [number, number])[] = [];
+          const sending = plans.map(async (plan, id) => {
+            for (let i = 0; i < plan.length; i++) {
+              await step(s, `send ${id}.${i}`);
+              const ac = new AbortController();
+              abortLater(s, ac, plan[i]!, `abort send ${id}.${i}`);
+              try {
+                await senders[id]!.send([id, i], { signal: ac.signal });
+                delivered.add(`${id}:${i}`);
+              } catch (err) {
+                expect(err).not.toBeInstanceOf(ChannelClosedError);
+              }
+            }
+            senders[id]!.close();
+          });
+          const receiving = (async () => {
+            for (let k = 0; ; k++) {
+              await step(s, `recv ${k}`);
+              const ac = new AbortController();
+              abortLater(s, ac, recvAborts[k % recvAborts.length]!, `abort recv ${k}`);
+              try {
+                received.push(await rx.recv({ signal: ac.signal }));
+              } catch (err) {
+                if (err instanceof ChannelClosedError) return;
+              }
+            }
+          })();
+          await s.waitFor(Promise.all([...sending, receiving]));
+          const keys = received.map(([id, i]) => `${id}:${i}`);
+          expect(new Set(keys).size).toBe(keys.length); // no duplicates
+          expect([...keys].sort()).toEqual([...delivered].sort()); // nothing lost, nothing extra
+          for (let id = 0; id < plans.length; id++) {
+            const mine = received.filter(([from]) => from === id).map(([, i]) => i);
+            expect(mine).toEqual([...mine].sort((a, b) => a - b)); // per-sender FIFO
+          }
+          expect(rx.length).toBe(0);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('model: trySend/tryRecv match a bounded FIFO queue', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 9 }), fc.array(fc.oneof(fc.constant('recv' as const), fc.integer()), { maxLength: 200 }), (capacity, ops) => {
+        const [tx, rx] = channel<number>(capacity);
+        const model: number[] = [];
+        for (const op of ops) {
+          if (op === 'recv') {
+            const r = rx.tryRecv();
+            if (model.length === 0) expect(r).toEqual({ ok: false, reason: 'empty' });
+            else expect(r).toEqual({ ok: true, value: model.shift() });
+          } else {
+            const r = tx.trySend(op);
+            if (model.length < capacity) {
+              expect(r).toBe('sent');
+              model.push(op);
+            } else expect(r).toBe('full');
+          }
+          expect(rx.length).toBe(model.length);
+        }
+      }),
+    );
+  });
+});
