@@ -65,7 +65,11 @@ export type CheckTasks<M> = { readonly [K in keyof M]: CheckTask<K & string, M[K
 /** Typed references to every task of a module. */
 export type TaskRefs<M> = { readonly [K in keyof M]: M[K] extends (...args: infer A) => infer R ? TaskRef<A, R> : never };
 
-const registry = new Map<string, Map<string, TaskFunction>>();
+// One registry per thread, shared by every copy of this module: the bundled worker entry
+// (dist/worker-entry.js) and the bundled library a task module imports (dist/index.js)
+// each carry their own copy of this file, and both must see the same registrations.
+const REGISTRY_KEY = Symbol.for('zokio.taskRegistry');
+const registry: Map<string, Map<string, TaskFunction>> = ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] ??= new Map()) as Map<string, Map<string, TaskFunction>>;
 
 /**
  * Registers the functions of a task module and returns a typed reference to each.

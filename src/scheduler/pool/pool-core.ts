@@ -1,0 +1,497 @@
+/**
+ * What the main thread and every worker share: typed views over the pool's
+ * `SharedArrayBuffer`, the task-name table, the argument/result codec, parking and
+ * waking, and record completion.
+ *
+ * Implementation note. Scalars (numbers, booleans, null, undefined) travel inline in a
+ * record's Float64 slots with a 4-bit tag each; anything else is serialized with
+ * `v8.Serializer` into the record's inline bytes, or into a one-shot shared buffer when
+ * it does not fit (see `shared-buffers.ts`). `SharedArrayBuffer`s inside values are
+ * replaced by markers carrying their pool-wide id, so shared objects (SharedSemaphore,
+ * SAB-backed typed arrays) reach the worker as the same memory.
+ *
+ * Parking is an event count per worker: a worker reads its `WAKE` word, raises `PARKED`
+ * and the global `SLEEPERS`, re-checks every queue, and only then `Atomics.wait`s on
+ * `WAKE`. A producer publishes its work first and then reads `SLEEPERS`; all of these
+ * are sequentially consistent, so either the producer sees the sleeper (and bumps its
+ * `WAKE` and notifies) or the sleeper's re-check sees the work. Nobody notifies when
+ * `SLEEPERS` is 0, and nobody polls or sleeps.
+ *
+ * @module
+ */
+import v8 from 'node:v8';
+import { TaskArgumentError, errorToWire, errorFromWire, type WireError } from '../../errors.js';
+import type { TaskRef } from '../task-ref.js';
+import { CONTENDED, EMPTY, WorkDeque } from './deque.js';
+import { Injector } from './injector.js';
+import {
+  H_MAIN_WAITING,
+  H_MAIN_WAKE,
+  H_NAME_TOP,
+  H_NEXT_NAME_ID,
+  H_SHUTDOWN,
+  H_SLEEPERS,
+  INLINE_BYTES,
+  MAIN_OWNER,
+  MAX_NAMES,
+  NAME_BYTES,
+  P_INLINE,
+  P_NONE,
+  P_SAB,
+  R_ARGC,
+  R_FLAGS,
+  R_INLINE,
+  R_NAME_ID,
+  R_OWNER,
+  R_OWNER_INCARNATION,
+  R_PAYLOAD_KIND,
+  R_PAYLOAD_LEN,
+  R_PAYLOAD_SAB,
+  R_SCALARS,
+  R_STATE,
+  R_TAGS,
+  RECORD_WORDS,
+  S_DONE_ERR,
+  S_DONE_OK,
+  S_FREE,
+  SCALAR_SLOTS,
+  W_INCARNATION,
+  W_PARKED,
+  W_WAKE,
+  WORKER_WORDS,
+  dequeAt,
+  inboxAt,
+  type PoolLayout,
+} from './layout.js';
+import { SharedBufferTable } from './shared-buffers.js';
+
+/** Scalar tags (4 bits each in `R_TAGS`). */
+export const T_UNDEFINED = 0;
+export const T_NULL = 1;
+export const T_NUMBER = 2;
+export const T_TRUE = 3;
+export const T_FALSE = 4;
+/** The value is in the payload. */
+export const T_PAYLOAD = 5;
+
+/** Flag: the whole argument list is in the payload. */
+export const F_ARGS_PAYLOAD = 4;
+/** Flag: the payload holds SharedArrayBuffer markers to revive. */
+export const F_SHARED = 8;
+/** Flag: the record is a `map` chunk (args payload = inputs array). */
+export const F_MAP = 1;
+/** Flag: the record carries a trace context. */
+export const F_TRACE = 2;
+
+const SAB_MARK = '__zokioSab';
+
+/** Everything one thread needs to talk to the pool's shared memory. */
+export class PoolCore {
+  readonly sab: SharedArrayBuffer;
+  readonly layout: PoolLayout;
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+  readonly u8: Uint8Array;
+  readonly deques: WorkDeque[];
+  readonly inboxes: Injector[];
+  readonly injector: Injector;
+  readonly completions: Injector;
+  readonly buffers: SharedBufferTable;
+  /** Name of the BroadcastChannel that carries shared buffers between pool threads. */
+  readonly channel: string;
+  readonly #nameIds = new Map<string, number>();
+  readonly #names: Array<{ module: string; name: string } | undefined> = [];
+  #robin = 0;
+
+  constructor(sab: SharedArrayBuffer, layout: PoolLayout, channelName: string) {
+    this.sab = sab;
+    this.layout = layout;
+    this.i32 = new Int32Array(sab);
+    this.f64 = new Float64Array(sab);
+    this.u8 = new Uint8Array(sab);
+    this.deques = [];
+    this.inboxes = [];
+    for (let w = 0; w < layout.workers; w++) {
+      this.deques.push(new WorkDeque(this.i32, dequeAt(layout, w), layout.queueCapacity));
+      this.inboxes.push(new Injector(this.i32, inboxAt(layout, w), layout.queueCapacity));
+    }
+    this.injector = new Injector(this.i32, layout.injectorBase, layout.injectorCapacity);
+    this.completions = new Injector(this.i32, layout.completionBase, layout.mainRecords);
+    this.buffers = new SharedBufferTable(this.i32, channelName);
+    this.channel = channelName;
+  }
+
+  /** Word offset of record `index`. */
+  rec(index: number): number {
+    return this.layout.recordBase + index * RECORD_WORDS;
+  }
+
+  /** Word offset of worker `w`'s control block. */
+  ctl(w: number): number {
+    return this.layout.workerBase + w * WORKER_WORDS;
+  }
+
+  get shuttingDown(): boolean {
+    return Atomics.load(this.i32, H_SHUTDOWN) !== 0;
+  }
+
+  // ── task names ──────────────────────────────────────────────────────────────────
+
+  /** The pool-wide id of a task reference, adding it to the shared name table once. */
+  nameId(ref: TaskRef): number {
+    const key = `${ref.module}#${ref.name}`;
+    let id = this.#nameIds.get(key);
+    if (id !== undefined) return id;
+    const bytes = Buffer.from(key, 'utf8');
+    const words = 1 + ((bytes.length + 3) >> 2);
+    const at = Atomics.add(this.i32, H_NAME_TOP, words);
+    id = Atomics.add(this.i32, H_NEXT_NAME_ID, 1);
+    if (id >= MAX_NAMES || (at + words) * 4 > NAME_BYTES) throw new TaskArgumentError(`too many distinct worker tasks (at most ${MAX_NAMES})`);
+    const wordBase = (this.layout.nameBytesByte >> 2) + at;
+    this.i32[wordBase] = bytes.length;
+    this.u8.set(bytes, (wordBase + 1) * 4);
+    Atomics.store(this.i32, this.layout.nameOffsets + id, at + 1); // publishes the entry
+    this.#nameIds.set(key, id);
+    this.#names[id] = { module: ref.module, name: ref.name };
+    return id;
+  }
+
+  /** The module URL and task name behind `id`. */
+  nameOf(id: number): { module: string; name: string } {
+    let entry = this.#names[id];
+    if (entry !== undefined) return entry;
+    const at = Atomics.load(this.i32, this.layout.nameOffsets + id) - 1;
+    if (at < 0) throw new Error(`zokio pool: unknown task name id ${id}`);
+    const wordBase = (this.layout.nameBytesByte >> 2) + at;
+    const len = this.i32[wordBase]!;
+    const key = Buffer.from(this.u8.slice((wordBase + 1) * 4, (wordBase + 1) * 4 + len)).toString('utf8');
+    const hash = key.lastIndexOf('#');
+    entry = { module: key.slice(0, hash), name: key.slice(hash + 1) };
+    this.#names[id] = entry;
+    this.#nameIds.set(key, id);
+    return entry;
+  }
+
+  // ── codec ───────────────────────────────────────────────────────────────────────
+
+  /**
+   * Serializes the argument list when it is not all scalars; `undefined` when every
+   * argument fits inline. Throws `TaskArgumentError` naming the first argument that
+   * cannot be sent, before anything is queued.
+   */
+  prepareArgs(ref: TaskRef, args: readonly unknown[]): Prepared | undefined {
+    if (args.length <= SCALAR_SLOTS && allScalars(args)) return undefined;
+    try {
+      return this.serialize(args);
+    } catch (err) {
+      for (let i = 0; i < args.length; i++) {
+        const a = args[i];
+        if (typeof a === 'function' || typeof a === 'symbol') throw badArgument(ref, i, `a ${typeof a}`);
+        try {
+          this.serialize([a]);
+        } catch (inner) {
+          throw badArgument(ref, i, inner instanceof Error ? inner.message : String(inner));
+        }
+      }
+      throw badArgument(ref, -1, err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  /** Serializes any value (SharedArrayBuffers become markers). */
+  serialize(value: unknown): Prepared {
+    const ser = new SabSpotter();
+    ser.writeHeader();
+    ser.writeValue(value);
+    if (!ser.sawSab) return { bytes: ser.releaseBuffer(), shared: false };
+    return { bytes: v8.serialize(this.#encodeShared(value, 0)), shared: true };
+  }
+
+  /** Reverses {@link serialize}. */
+  deserialize(bytes: Uint8Array, shared: boolean): unknown {
+    const value = v8.deserialize(bytes);
+    return shared ? this.#decodeShared(value, 0) : value;
+  }
+
+  /** Writes a task's name id and arguments into record `r` (a word offset). */
+  writeArgs(r: number, nameId: number, args: readonly unknown[], prepared: Prepared | undefined, flags: number): void {
+    const a = this.i32;
+    a[r + R_NAME_ID] = nameId;
+    a[r + R_ARGC] = args.length;
+    if (prepared === undefined) {
+      // Hot path: plain loop over the Float64 slots, no allocation.
+      let tags = 0;
+      const f = (r + R_SCALARS) >> 1;
+      for (let i = 0; i < args.length; i++) {
+        const v = args[i];
+        let t: number;
+        if (typeof v === 'number') {
+          t = T_NUMBER;
+          this.f64[f + i] = v;
+        } else t = v === undefined ? T_UNDEFINED : v === null ? T_NULL : v === true ? T_TRUE : T_FALSE;
+        tags |= t << (i * 4);
+      }
+      a[r + R_TAGS] = tags;
+      a[r + R_FLAGS] = flags;
+      a[r + R_PAYLOAD_KIND] = P_NONE;
+      return;
+    }
+    a[r + R_TAGS] = 0;
+    a[r + R_FLAGS] = flags | F_ARGS_PAYLOAD | (prepared.shared ? F_SHARED : 0);
+    this.#writePayload(r, prepared.bytes);
+  }
+
+  /** Reads the argument list of record `r`. */
+  readArgs(r: number): unknown[] {
+    const a = this.i32;
+    const argc = a[r + R_ARGC]!;
+    const flags = a[r + R_FLAGS]!;
+    if ((flags & F_ARGS_PAYLOAD) !== 0) return this.deserialize(this.#readPayload(r), (flags & F_SHARED) !== 0) as unknown[];
+    const tags = a[r + R_TAGS]!;
+    const f = (r + R_SCALARS) >> 1;
+    const out = new Array<unknown>(argc);
+    for (let i = 0; i < argc; i++) out[i] = scalarOf((tags >>> (i * 4)) & 15, this.f64[f + i]!);
+    return out;
+  }
+
+  /** Writes a result into record `r` (the state word is written by the caller). */
+  writeResult(r: number, value: unknown): void {
+    const a = this.i32;
+    const t = scalarTag(value);
+    if (t >= 0) {
+      a[r + R_TAGS] = t;
+      if (t === T_NUMBER) this.f64[(r + R_SCALARS) >> 1] = value as number;
+      a[r + R_PAYLOAD_KIND] = P_NONE;
+      return;
+    }
+    const p = this.serialize(value);
+    a[r + R_TAGS] = T_PAYLOAD;
+    a[r + R_FLAGS] = (a[r + R_FLAGS]! & ~F_SHARED) | (p.shared ? F_SHARED : 0);
+    this.#writePayload(r, p.bytes);
+  }
+
+  /** Writes a thrown value into record `r` as a wire error. */
+  writeError(r: number, err: unknown): void {
+    const a = this.i32;
+    a[r + R_TAGS] = T_PAYLOAD;
+    a[r + R_FLAGS] = a[r + R_FLAGS]! & ~F_SHARED;
+    let bytes: Uint8Array;
+    try {
+      bytes = v8.serialize(errorToWire(err));
+    } catch {
+      bytes = v8.serialize({ name: 'Error', message: String(err), zokio: false } satisfies WireError);
+    }
+    this.#writePayload(r, bytes);
+  }
+
+  /** Reads the result of a record in state DONE_OK. */
+  readResult(r: number): unknown {
+    const tag = this.i32[r + R_TAGS]!;
+    if (tag !== T_PAYLOAD) return scalarOf(tag, this.f64[(r + R_SCALARS) >> 1]!);
+    return this.deserialize(this.#readPayload(r), (this.i32[r + R_FLAGS]! & F_SHARED) !== 0);
+  }
+
+  /** Reads the error of a record in state DONE_ERR. */
+  readError(r: number): Error {
+    return errorFromWire(this.deserialize(this.#readPayload(r), false) as WireError);
+  }
+
+  #writePayload(r: number, bytes: Uint8Array): void {
+    const a = this.i32;
+    a[r + R_PAYLOAD_LEN] = bytes.byteLength;
+    if (bytes.byteLength <= INLINE_BYTES) {
+      this.u8.set(bytes, (r + R_INLINE) * 4);
+      a[r + R_PAYLOAD_KIND] = P_INLINE;
+    } else {
+      a[r + R_PAYLOAD_SAB] = this.buffers.sendOneShot(bytes);
+      a[r + R_PAYLOAD_KIND] = P_SAB;
+    }
+  }
+
+  #readPayload(r: number): Uint8Array {
+    const a = this.i32;
+    const kind = a[r + R_PAYLOAD_KIND];
+    if (kind === P_INLINE) {
+      const at = (r + R_INLINE) * 4;
+      return this.u8.slice(at, at + a[r + R_PAYLOAD_LEN]!);
+    }
+    if (kind === P_SAB) {
+      a[r + R_PAYLOAD_KIND] = P_NONE;
+      return this.buffers.takeOneShot(a[r + R_PAYLOAD_SAB]!);
+    }
+    throw new Error('zokio pool: record has no payload');
+  }
+
+  #encodeShared(v: unknown, depth: number): unknown {
+    if (typeof v !== 'object' || v === null || depth > 64) return v;
+    if (v instanceof SharedArrayBuffer) return { [SAB_MARK]: this.buffers.idOf(v) };
+    if (ArrayBuffer.isView(v)) {
+      if (!(v.buffer instanceof SharedArrayBuffer)) return v;
+      const length = v instanceof DataView ? v.byteLength : (v as unknown as { length: number }).length;
+      return { [SAB_MARK]: this.buffers.idOf(v.buffer), view: v.constructor.name, byteOffset: v.byteOffset, length };
+    }
+    if (Array.isArray(v)) return v.map((x) => this.#encodeShared(x, depth + 1));
+    if (v instanceof Map) return new Map([...v].map(([k, x]) => [this.#encodeShared(k, depth + 1), this.#encodeShared(x, depth + 1)]));
+    if (v instanceof Set) return new Set([...v].map((x) => this.#encodeShared(x, depth + 1)));
+    if (v instanceof Date || v instanceof RegExp || v instanceof Error || v instanceof ArrayBuffer) return v;
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v)) out[k] = this.#encodeShared((v as Record<string, unknown>)[k], depth + 1);
+    return out;
+  }
+
+  #decodeShared(v: unknown, depth: number): unknown {
+    if (typeof v !== 'object' || v === null || depth > 64) return v;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) v[i] = this.#decodeShared(v[i], depth + 1);
+      return v;
+    }
+    if (v instanceof Map) return new Map([...v].map(([k, x]) => [this.#decodeShared(k, depth + 1), this.#decodeShared(x, depth + 1)]));
+    if (v instanceof Set) return new Set([...v].map((x) => this.#decodeShared(x, depth + 1)));
+    if (ArrayBuffer.isView(v) || v instanceof Date || v instanceof RegExp || v instanceof Error || v instanceof ArrayBuffer) return v;
+    const o = v as Record<string, unknown>;
+    const id = o[SAB_MARK];
+    if (typeof id === 'number') {
+      const sab = this.buffers.get(id);
+      if (o.view === undefined) return sab;
+      const Ctor = (globalThis as unknown as Record<string, new (b: SharedArrayBuffer, o: number, l: number) => unknown>)[o.view as string];
+      if (Ctor === undefined) throw new Error(`zokio pool: cannot rebuild a ${String(o.view)} over shared memory`);
+      return new Ctor(sab, o.byteOffset as number, o.length as number);
+    }
+    for (const k of Object.keys(o)) o[k] = this.#decodeShared(o[k], depth + 1);
+    return o;
+  }
+
+  // ── queues, parking, waking ────────────────────────────────────────────────────
+
+  /** True when any queue a worker could take from holds work. */
+  anyWork(): boolean {
+    if (this.injector.size() > 0) return true;
+    for (let w = 0; w < this.layout.workers; w++) if (this.deques[w]!.size() > 0 || this.inboxes[w]!.size() > 0) return true;
+    return false;
+  }
+
+  /** Wakes one parked worker, if any is parked (no syscall otherwise). */
+  wakeOne(): void {
+    const a = this.i32;
+    if (Atomics.load(a, H_SLEEPERS) === 0) return;
+    const n = this.layout.workers;
+    const start = this.#robin++ % n;
+    for (let k = 0; k < n; k++) {
+      const c = this.ctl((start + k) % n);
+      if (Atomics.load(a, c + W_PARKED) === 1 && Atomics.compareExchange(a, c + W_PARKED, 1, 2) === 1) {
+        Atomics.add(a, c + W_WAKE, 1);
+        Atomics.notify(a, c + W_WAKE, 1);
+        return;
+      }
+    }
+  }
+
+  /** Wakes up to `count` parked workers. */
+  wake(count: number): void {
+    for (let i = 0; i < count && Atomics.load(this.i32, H_SLEEPERS) > 0; i++) this.wakeOne();
+  }
+
+  /** Wakes worker `w` if it is parked (targeted: join results, aborts, shutdown). */
+  wakeWorker(w: number): void {
+    const c = this.ctl(w);
+    if (Atomics.load(this.i32, c + W_PARKED) !== 0) {
+      Atomics.add(this.i32, c + W_WAKE, 1);
+      Atomics.notify(this.i32, c + W_WAKE);
+    }
+  }
+
+  /** Wakes every worker (shutdown). */
+  wakeAll(): void {
+    for (let w = 0; w < this.layout.workers; w++) {
+      const c = this.ctl(w);
+      Atomics.add(this.i32, c + W_WAKE, 1);
+      Atomics.notify(this.i32, c + W_WAKE);
+    }
+  }
+
+  /**
+   * Publishes the outcome of record `index` (result/error already written) to its owner:
+   * the main thread through the completion ring, a worker through the record's state
+   * word and a targeted wake. A record whose owning worker died since is just freed.
+   */
+  complete(index: number, state: typeof S_DONE_OK | typeof S_DONE_ERR | number): void {
+    const a = this.i32;
+    const r = this.rec(index);
+    const owner = a[r + R_OWNER]!;
+    if (owner === MAIN_OWNER) {
+      Atomics.store(a, r + R_STATE, state);
+      this.completions.push(index); // never full: it has a cell per main record
+      if (Atomics.load(a, H_MAIN_WAITING) === 1 && Atomics.compareExchange(a, H_MAIN_WAITING, 1, 0) === 1) {
+        Atomics.add(a, H_MAIN_WAKE, 1);
+        Atomics.notify(a, H_MAIN_WAKE);
+      }
+      return;
+    }
+    const w = owner - 1;
+    if (Atomics.load(a, r + R_OWNER_INCARNATION) !== Atomics.load(a, this.ctl(w) + W_INCARNATION)) {
+      Atomics.store(a, r + R_STATE, S_FREE);
+      return;
+    }
+    Atomics.store(a, r + R_STATE, state);
+    this.wakeWorker(w);
+  }
+}
+
+/** Serialized bytes of a value, and whether it holds SharedArrayBuffer markers. */
+export interface Prepared {
+  readonly bytes: Uint8Array;
+  readonly shared: boolean;
+}
+
+class SabSpotter extends v8.DefaultSerializer {
+  sawSab = false;
+  _getSharedArrayBufferId(): number {
+    this.sawSab = true;
+    return 0;
+  }
+}
+
+function allScalars(args: readonly unknown[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    const v = args[i];
+    if (typeof v !== 'number' && typeof v !== 'boolean' && v !== null && v !== undefined) return false;
+  }
+  return true;
+}
+
+/** The inline tag of a scalar, or -1 when the value needs the payload. */
+export function scalarTag(v: unknown): number {
+  if (typeof v === 'number') return T_NUMBER;
+  if (v === undefined) return T_UNDEFINED;
+  if (v === null) return T_NULL;
+  if (v === true) return T_TRUE;
+  if (v === false) return T_FALSE;
+  return -1;
+}
+
+/** The scalar a tag and slot stand for. */
+export function scalarOf(tag: number, slot: number): unknown {
+  switch (tag) {
+    case T_NUMBER:
+      return slot;
+    case T_NULL:
+      return null;
+    case T_TRUE:
+      return true;
+    case T_FALSE:
+      return false;
+    default:
+      return undefined;
+  }
+}
+
+function badArgument(ref: TaskRef, index: number, why: string): TaskArgumentError {
+  const which = index >= 0 ? `argument ${index + 1}` : 'an argument';
+  return new TaskArgumentError(`${which} of task '${ref.name}' (${ref.module}) cannot be sent to a worker: ${why}`);
+}
+
+export { CONTENDED, EMPTY };
+
+type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+
+/** `Atomics.waitAsync` (Node 16+), typed here because the project's `lib` predates it. */
+export const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t?: number): WaitAsyncResult }).waitAsync;

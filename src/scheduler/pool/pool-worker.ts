@@ -1,0 +1,660 @@
+/**
+ * The loop each pool worker runs: find a record (own deque, own inbox, injector, then
+ * steal from a random victim), run its task, publish the outcome, park when there is
+ * nothing to do. Also the worker half of `join` and of `exec` inside a task.
+ *
+ * Implementation note. The loop is synchronous while it finds work and only reaches the
+ * event loop when it must: to load a task module, when async tasks are in flight (then it
+ * parks with `Atomics.waitAsync` so their timers and I/O run), and every 64 tasks while
+ * async tasks are in flight. With only synchronous tasks it parks with `Atomics.wait`.
+ * Records the worker submits itself (join sides, `exec` inside a task) come from its own
+ * partition of the record area, on a thread-local free list.
+ *
+ * @module
+ */
+import { TaskAbortedError, TaskNotFoundError } from '../../errors.js';
+import { reviveShared } from '../../sync/shared/revive.js';
+import type { TaskRef } from '../task-ref.js';
+import { loadTask, lookupTask, type TaskFunction } from '../task-registry.js';
+import { CONTENDED, EMPTY } from './deque.js';
+import { F_MAP, F_TRACE, PoolCore, waitAsync, type Prepared } from './pool-core.js';
+import {
+  H_SLEEPERS,
+  MAIN_OWNER,
+  R_ABORT,
+  R_FLAGS,
+  R_GEN,
+  R_NAME_ID,
+  R_OWNER,
+  R_OWNER_INCARNATION,
+  R_RUNNER,
+  R_SPAN_ID,
+  R_STATE,
+  R_TRACE_FLAGS,
+  R_TRACE_ID,
+  S_CANCELLED,
+  S_DONE_ERR,
+  S_DONE_OK,
+  S_FREE,
+  S_QUEUED,
+  S_RUNNING,
+  W_ALIVE,
+  W_EXECUTED,
+  W_HELP_ITERATIONS,
+  W_INCARNATION,
+  W_INLINE_POPS,
+  W_JOINS,
+  W_PARKED,
+  W_PARKS,
+  W_READY,
+  W_STOLEN,
+  W_STOLEN_SIDES,
+  W_WAKE,
+  partitionSize,
+  partitionStart,
+  type PoolLayout,
+} from './layout.js';
+import { setWorkerContext, type TaskTraceContext, type WorkerContext } from './worker-context.js';
+
+/** What the main thread hands each worker. */
+export interface PoolWorkerData {
+  readonly sab: SharedArrayBuffer;
+  readonly layout: PoolLayout;
+  readonly channel: string;
+  readonly index: number;
+  readonly strategy: 'local_first' | 'global_first' | 'round_robin';
+  readonly workStealing: boolean;
+}
+
+/** How deep help loops may nest on one stack before a waiting join only parks. */
+const MAX_HELP_DEPTH = 16;
+/** Async tasks a worker keeps in flight before it stops taking new work. */
+const MAX_ASYNC_IN_FLIGHT = 256;
+
+interface Nested {
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
+}
+
+/** One worker thread of the pool. */
+export class PoolWorker implements WorkerContext {
+  readonly index: number;
+  readonly #core: PoolCore;
+  readonly #a: Int32Array;
+  readonly #ctl: number;
+  readonly #owner: number;
+  readonly #strategy: PoolWorkerData['strategy'];
+  readonly #stealing: boolean;
+  readonly #incarnation: number;
+  readonly #free: number[] = [];
+  readonly #fns: Array<TaskFunction | undefined> = [];
+  /** Records running on this stack, innermost last (for signal and trace lookups). */
+  readonly #stack: number[] = [];
+  readonly #controllers = new Map<number, AbortController>();
+  readonly #async = new Set<number>();
+  readonly #nested = new Map<number, Nested>();
+  readonly #deferred: number[] = [];
+  #helpDepth = 0;
+  #seed: number;
+  #robin = 0;
+  #sinceYield = 0;
+
+  constructor(data: PoolWorkerData) {
+    this.index = data.index;
+    this.#core = new PoolCore(data.sab, data.layout, data.channel);
+    this.#a = this.#core.i32;
+    this.#ctl = this.#core.ctl(data.index);
+    this.#owner = data.index + 1;
+    this.#strategy = data.strategy;
+    this.#stealing = data.workStealing && data.layout.workers > 1;
+    this.#incarnation = Atomics.load(this.#a, this.#ctl + W_INCARNATION);
+    this.#seed = (data.index + 1) * 0x9e3779b1;
+    this.#rescan();
+    setWorkerContext(this);
+  }
+
+  // ── main loop ──────────────────────────────────────────────────────────────────
+
+  /** Runs until the pool shuts down. */
+  async run(): Promise<void> {
+    const a = this.#a;
+    Atomics.store(a, this.#ctl + W_ALIVE, 1);
+    Atomics.store(a, this.#ctl + W_READY, 1);
+    const core = this.#core;
+    while (!core.shuttingDown) {
+      const idx = this.#deferred.length > 0 ? this.#deferred.shift()! : this.#async.size < MAX_ASYNC_IN_FLIGHT ? this.#find() : EMPTY;
+      if (idx >= 0) {
+        const pending = this.#run(idx, false);
+        if (pending !== undefined) await pending;
+        if (this.#async.size > 0 && ++this.#sinceYield >= 64) {
+          this.#sinceYield = 0;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+        continue;
+      }
+      this.#settleNested();
+      this.#checkAborts();
+      if (this.#async.size > 0 || this.#nested.size > 0) await this.#parkAsync();
+      else this.#park(undefined);
+    }
+  }
+
+  #random(): number {
+    let x = this.#seed;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.#seed = x;
+    return x >>> 0;
+  }
+
+  /** Takes the next record to run, or EMPTY. Order: own deque, own inbox, injector, steal. */
+  #find(): number {
+    const core = this.#core;
+    let idx = core.deques[this.index]!.pop();
+    if (idx >= 0) return idx;
+    idx = core.inboxes[this.index]!.pop();
+    if (idx >= 0) return idx;
+    idx = core.injector.pop();
+    if (idx >= 0) {
+      if (core.injector.size() > 0) core.wakeOne(); // more where that came from: bring help
+      return idx;
+    }
+    return this.#steal();
+  }
+
+  /** Steals from a random victim's deque, then its inbox. */
+  #steal(): number {
+    if (!this.#stealing) return EMPTY;
+    const core = this.#core;
+    const n = core.layout.workers;
+    const start = this.#random() % n;
+    for (let k = 0; k < n; k++) {
+      const v = (start + k) % n;
+      if (v === this.index) continue;
+      let idx = core.deques[v]!.steal();
+      if (idx === CONTENDED) idx = core.deques[v]!.steal();
+      if (idx < 0) idx = core.inboxes[v]!.pop();
+      if (idx >= 0) {
+        Atomics.add(this.#a, this.#ctl + W_STOLEN, 1);
+        if (core.deques[v]!.size() > 0) core.wakeOne();
+        return idx;
+      }
+    }
+    return EMPTY;
+  }
+
+  #hasWork(): boolean {
+    const core = this.#core;
+    if (this.#stealing) return core.anyWork();
+    return core.deques[this.index]!.size() > 0 || core.inboxes[this.index]!.size() > 0 || core.injector.size() > 0;
+  }
+
+  #nestedReady(): boolean {
+    for (const idx of this.#nested.keys()) {
+      const s = Atomics.load(this.#a, this.#core.rec(idx) + R_STATE);
+      if (s === S_DONE_OK || s === S_DONE_ERR) return true;
+    }
+    return false;
+  }
+
+  /** Parks with `Atomics.wait` until woken; `done` is re-checked after announcing the park. */
+  #park(done: (() => boolean) | undefined): void {
+    const a = this.#a;
+    const c = this.#ctl;
+    const seq = Atomics.load(a, c + W_WAKE);
+    Atomics.store(a, c + W_PARKED, 1);
+    Atomics.add(a, H_SLEEPERS, 1);
+    if (!this.#hasWork() && !(done?.() ?? false) && !this.#nestedReady() && !this.#core.shuttingDown) {
+      Atomics.add(a, c + W_PARKS, 1);
+      Atomics.wait(a, c + W_WAKE, seq);
+    }
+    Atomics.store(a, c + W_PARKED, 0);
+    Atomics.sub(a, H_SLEEPERS, 1);
+  }
+
+  /** Like `#park`, but lets the event loop run (async tasks in flight). */
+  async #parkAsync(): Promise<void> {
+    const a = this.#a;
+    const c = this.#ctl;
+    const seq = Atomics.load(a, c + W_WAKE);
+    Atomics.store(a, c + W_PARKED, 1);
+    Atomics.add(a, H_SLEEPERS, 1);
+    if (!this.#hasWork() && !this.#nestedReady() && !this.#core.shuttingDown) {
+      Atomics.add(a, c + W_PARKS, 1);
+      const r = waitAsync(a, c + W_WAKE, seq);
+      if (r.async) await r.value;
+    }
+    Atomics.store(a, c + W_PARKED, 0);
+    Atomics.sub(a, H_SLEEPERS, 1);
+  }
+
+  /** Wakes this worker's own async park (an async task finished). */
+  #kick(): void {
+    Atomics.add(this.#a, this.#ctl + W_WAKE, 1);
+    Atomics.notify(this.#a, this.#ctl + W_WAKE);
+  }
+
+  // ── running records ────────────────────────────────────────────────────────────
+
+  /**
+   * Claims and runs record `idx`. Returns a promise only when the task's module must be
+   * loaded first; in a synchronous context (`sync`) such a record is deferred instead.
+   */
+  #run(idx: number, sync: boolean): Promise<void> | undefined {
+    const a = this.#a;
+    const core = this.#core;
+    const r = core.rec(idx);
+    const owner = a[r + R_OWNER]!;
+    if (owner !== MAIN_OWNER && Atomics.load(a, r + R_OWNER_INCARNATION) !== Atomics.load(a, core.ctl(owner - 1) + W_INCARNATION)) {
+      Atomics.store(a, r + R_STATE, S_FREE); // its owner died: nobody waits for it
+      return undefined;
+    }
+    const nameId = a[r + R_NAME_ID]!;
+    let fn = this.#fns[nameId];
+    if (fn === undefined) {
+      const { module, name } = core.nameOf(nameId);
+      fn = lookupTask(module, name);
+      if (fn === undefined) {
+        if (sync) {
+          this.#deferred.push(idx);
+          return undefined;
+        }
+        return loadTask(module, name).then(
+          (loaded) => {
+            this.#fns[nameId] = loaded;
+            this.#run(idx, false);
+          },
+          (err: unknown) => {
+            if (Atomics.compareExchange(a, r + R_STATE, S_QUEUED, S_RUNNING) !== S_QUEUED) return this.#dropCancelled(idx);
+            this.#finish(idx, false, err);
+          },
+        );
+      }
+      this.#fns[nameId] = fn;
+    }
+    if (Atomics.compareExchange(a, r + R_STATE, S_QUEUED, S_RUNNING) !== S_QUEUED) {
+      this.#dropCancelled(idx);
+      return undefined;
+    }
+    Atomics.store(a, r + R_RUNNER, this.#owner);
+    Atomics.add(a, this.#ctl + W_EXECUTED, 1);
+    this.#invoke(idx, r, fn);
+    return undefined;
+  }
+
+  /** A main-owned record the caller cancelled while queued: hand it back so main frees it. */
+  #dropCancelled(idx: number): void {
+    const r = this.#core.rec(idx);
+    if (this.#a[r + R_OWNER] === MAIN_OWNER) this.#core.complete(idx, S_CANCELLED);
+  }
+
+  #invoke(idx: number, r: number, fn: TaskFunction): void {
+    let result: unknown;
+    this.#stack.push(idx);
+    try {
+      const args = this.#core.readArgs(r);
+      if ((this.#a[r + R_FLAGS]! & F_MAP) !== 0) {
+        result = mapChunk(fn, args[0] as ArrayLike<unknown>);
+      } else {
+        for (let i = 0; i < args.length; i++) args[i] = reviveShared(args[i]);
+        result = (fn as (...a: unknown[]) => unknown)(...args);
+      }
+    } catch (err) {
+      this.#stack.pop();
+      this.#finish(idx, false, err);
+      return;
+    }
+    this.#stack.pop();
+    if (!isThenable(result)) {
+      this.#finish(idx, true, result);
+      return;
+    }
+    this.#async.add(idx);
+    Promise.resolve(result).then(
+      (value) => {
+        this.#async.delete(idx);
+        this.#finish(idx, true, value);
+        this.#kick();
+      },
+      (err: unknown) => {
+        this.#async.delete(idx);
+        this.#finish(idx, false, err);
+        this.#kick();
+      },
+    );
+  }
+
+  /** Writes the outcome and publishes it to the record's owner. */
+  #finish(idx: number, ok: boolean, value: unknown): void {
+    const core = this.#core;
+    const r = core.rec(idx);
+    this.#controllers.delete(idx);
+    if (ok) {
+      try {
+        core.writeResult(r, value);
+      } catch (err) {
+        ok = false;
+        value = new TypeError(`the result of the task cannot be sent back from the worker: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    if (!ok) core.writeError(r, value);
+    core.complete(idx, ok ? S_DONE_OK : S_DONE_ERR);
+    if (this.#a[r + R_OWNER] === this.#owner && this.#nested.has(idx)) this.#settle(idx);
+  }
+
+  // ── records this worker submits ─────────────────────────────────────────────────
+
+  #rescan(): void {
+    const layout = this.#core.layout;
+    const start = partitionStart(layout, this.#owner);
+    const end = start + partitionSize(layout, this.#owner);
+    const a = this.#a;
+    for (let i = end - 1; i >= start; i--) {
+      const r = this.#core.rec(i);
+      const s = Atomics.load(a, r + R_STATE);
+      const stale = a[r + R_OWNER_INCARNATION] !== this.#incarnation;
+      if (s === S_FREE || (stale && (s === S_DONE_OK || s === S_DONE_ERR || s === S_CANCELLED))) this.#free.push(i);
+    }
+  }
+
+  #alloc(): number {
+    if (this.#free.length === 0) this.#rescan();
+    const idx = this.#free.pop();
+    if (idx === undefined) return EMPTY;
+    const a = this.#a;
+    const r = this.#core.rec(idx);
+    Atomics.store(a, r + R_STATE, S_QUEUED);
+    a[r + R_OWNER] = this.#owner;
+    a[r + R_OWNER_INCARNATION] = this.#incarnation;
+    a[r + R_RUNNER] = 0;
+    a[r + R_ABORT] = 0;
+    a[r + R_GEN] = (a[r + R_GEN]! + 1) | 0;
+    return idx;
+  }
+
+  #release(idx: number): void {
+    Atomics.store(this.#a, this.#core.rec(idx) + R_STATE, S_FREE);
+    this.#free.push(idx);
+  }
+
+  /** Fills record `idx` with a task call, copying the running task's trace context. */
+  #fill(idx: number, ref: TaskRef, args: readonly unknown[], prepared: Prepared | undefined): void {
+    const core = this.#core;
+    const r = core.rec(idx);
+    let flags = 0;
+    const parent = this.#stack.length > 0 ? core.rec(this.#stack[this.#stack.length - 1]!) : -1;
+    if (parent >= 0 && (this.#a[parent + R_FLAGS]! & F_TRACE) !== 0) {
+      flags = F_TRACE;
+      for (let k = R_TRACE_FLAGS; k < R_SPAN_ID + 2; k++) this.#a[r + k] = this.#a[parent + k]!;
+    }
+    core.writeArgs(r, core.nameId(ref), args, prepared, flags);
+  }
+
+  #settle(idx: number): void {
+    const entry = this.#nested.get(idx)!;
+    this.#nested.delete(idx);
+    const r = this.#core.rec(idx);
+    const s = Atomics.load(this.#a, r + R_STATE);
+    try {
+      if (s === S_DONE_OK) entry.resolve(this.#core.readResult(r));
+      else entry.reject(this.#core.readError(r));
+    } catch (err) {
+      entry.reject(err);
+    }
+    this.#release(idx);
+  }
+
+  #settleNested(): void {
+    if (this.#nested.size === 0) return;
+    for (const idx of [...this.#nested.keys()]) {
+      const s = Atomics.load(this.#a, this.#core.rec(idx) + R_STATE);
+      if (s === S_DONE_OK || s === S_DONE_ERR) this.#settle(idx);
+    }
+  }
+
+  #checkAborts(): void {
+    for (const [idx, controller] of this.#controllers) {
+      if (!controller.signal.aborted && Atomics.load(this.#a, this.#core.rec(idx) + R_ABORT) !== 0) {
+        controller.abort(new TaskAbortedError('the caller aborted the task'));
+      }
+    }
+  }
+
+  // ── WorkerContext ──────────────────────────────────────────────────────────────
+
+  inTask(): boolean {
+    return this.#stack.length > 0;
+  }
+
+  exec(ref: TaskRef, args: readonly unknown[]): Promise<unknown> {
+    let prepared: Prepared | undefined;
+    try {
+      prepared = this.#core.prepareArgs(ref, args);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const idx = this.#alloc();
+    if (idx < 0) {
+      // No record left in this worker's partition: run it here, still asynchronously.
+      return Promise.resolve().then(() => (lookupTask(ref.module, ref.name) ?? loadTaskSync(ref))(...(args as never[])));
+    }
+    this.#fill(idx, ref, args, prepared);
+    const core = this.#core;
+    let queued = false;
+    if (this.#strategy === 'global_first') queued = core.injector.push(idx);
+    else if (this.#strategy === 'round_robin') {
+      const target = this.#robin++ % core.layout.workers;
+      queued = target !== this.index && core.inboxes[target]!.push(idx);
+      if (queued) core.wakeWorker(target);
+    }
+    if (!queued) queued = core.deques[this.index]!.push(idx) || core.injector.push(idx);
+    if (!queued) this.#deferred.push(idx);
+    core.wakeOne();
+    return new Promise((resolve, reject) => this.#nested.set(idx, { resolve, reject }));
+  }
+
+  join(sa: readonly [TaskRef, ...unknown[]], sb: readonly [TaskRef, ...unknown[]]): [unknown, unknown] {
+    const a = this.#a;
+    const core = this.#core;
+    Atomics.add(a, this.#ctl + W_JOINS, 1);
+    const refA = sa[0];
+    const refB = sb[0];
+    const fnA = lookupTask(refA.module, refA.name) ?? loadTaskSync(refA);
+    const fnB = lookupTask(refB.module, refB.name) ?? loadTaskSync(refB);
+    const argsB = sb.slice(1);
+    const prepared = core.prepareArgs(refB, argsB);
+    const idx = this.#alloc();
+    if (idx < 0) return runBoth(fnA, sa, fnB, sb);
+    this.#fill(idx, refB, argsB, prepared);
+    const deque = core.deques[this.index]!;
+    if (!deque.push(idx)) {
+      this.#release(idx);
+      return runBoth(fnA, sa, fnB, sb);
+    }
+    if (this.#stealing) core.wakeOne();
+
+    let ra: unknown;
+    let errA: { e: unknown } | undefined;
+    try {
+      ra = callSync(fnA, sa, refA);
+    } catch (e) {
+      errA = { e };
+    }
+
+    let rb: unknown;
+    let errB: { e: unknown } | undefined;
+    const r = core.rec(idx);
+    for (;;) {
+      const x = deque.pop();
+      if (x === idx) {
+        // Nobody stole it: run it here with the original arguments, no decoding.
+        Atomics.add(a, this.#ctl + W_INLINE_POPS, 1);
+        try {
+          rb = callSync(fnB, sb, refB);
+        } catch (e) {
+          errB = { e };
+        }
+        this.#release(idx);
+        break;
+      }
+      if (x >= 0) {
+        // Work pushed after our side (an `exec` inside side a): run it, then look again.
+        this.#run(x, true);
+        continue;
+      }
+      Atomics.add(a, this.#ctl + W_STOLEN_SIDES, 1);
+      this.#help(r);
+      if (Atomics.load(a, r + R_STATE) === S_DONE_OK) rb = core.readResult(r);
+      else errB = { e: core.readError(r) };
+      this.#release(idx);
+      break;
+    }
+    if (errA !== undefined) throw errA.e;
+    if (errB !== undefined) throw errB.e;
+    return [ra, rb];
+  }
+
+  /** Runs other work until record `r` (stolen) is done, parking when there is none. */
+  #help(r: number): void {
+    const a = this.#a;
+    const done = (): boolean => {
+      const s = Atomics.load(a, r + R_STATE);
+      return s === S_DONE_OK || s === S_DONE_ERR;
+    };
+    while (!done()) {
+      // Bounded nesting: each help level runs a whole stolen subtree on this stack.
+      const x = this.#helpDepth < MAX_HELP_DEPTH ? this.#find() : EMPTY;
+      if (x >= 0) {
+        Atomics.add(a, this.#ctl + W_HELP_ITERATIONS, 1);
+        this.#helpDepth++;
+        try {
+          this.#run(x, true);
+        } finally {
+          this.#helpDepth--;
+        }
+        continue;
+      }
+      if (this.#helpDepth >= MAX_HELP_DEPTH) this.#parkUntil(done);
+      else this.#park(done);
+    }
+  }
+
+  /** Parks until `done()` only (not for new work): used when help may nest no deeper. */
+  #parkUntil(done: () => boolean): void {
+    const a = this.#a;
+    const c = this.#ctl;
+    const seq = Atomics.load(a, c + W_WAKE);
+    Atomics.store(a, c + W_PARKED, 1);
+    if (!done() && !this.#core.shuttingDown) Atomics.wait(a, c + W_WAKE, seq);
+    Atomics.store(a, c + W_PARKED, 0);
+  }
+
+  signal(): AbortSignal | undefined {
+    const idx = this.#stack[this.#stack.length - 1];
+    if (idx === undefined) return undefined;
+    let controller = this.#controllers.get(idx);
+    if (controller === undefined) {
+      const c = new AbortController();
+      controller = c;
+      this.#controllers.set(idx, c);
+      const flag = this.#core.rec(idx) + R_ABORT;
+      const a = this.#a;
+      const poll = (): void => {
+        if (!c.signal.aborted && Atomics.load(a, flag) !== 0) c.abort(new TaskAbortedError('the caller aborted the task'));
+      };
+      const proto = AbortSignal.prototype;
+      const abortedGetter = Object.getOwnPropertyDescriptor(proto, 'aborted')!.get!;
+      Object.defineProperty(c.signal, 'aborted', {
+        get(this: AbortSignal): boolean {
+          poll();
+          return abortedGetter.call(this) as boolean;
+        },
+      });
+      Object.defineProperty(c.signal, 'throwIfAborted', {
+        value(this: AbortSignal): void {
+          poll();
+          proto.throwIfAborted.call(this);
+        },
+      });
+      poll();
+    }
+    return controller.signal;
+  }
+
+  traceContext(): TaskTraceContext | undefined {
+    const idx = this.#stack[this.#stack.length - 1];
+    if (idx === undefined) return undefined;
+    const r = this.#core.rec(idx);
+    if ((this.#a[r + R_FLAGS]! & F_TRACE) === 0) return undefined;
+    const bytes = this.#core.u8;
+    return {
+      traceId: bytes.slice((r + R_TRACE_ID) * 4, (r + R_TRACE_ID) * 4 + 16),
+      spanId: bytes.slice((r + R_SPAN_ID) * 4, (r + R_SPAN_ID) * 4 + 8),
+      flags: this.#a[r + R_TRACE_FLAGS]!,
+    };
+  }
+}
+
+function loadTaskSync(ref: TaskRef): never {
+  throw new TaskNotFoundError(`task '${ref.name}' of module ${ref.module} is not loaded on this worker; join and exec need the module to be imported by the running task's module`);
+}
+
+function callSync(fn: TaskFunction, side: readonly [TaskRef, ...unknown[]], ref: TaskRef): unknown {
+  let out: unknown;
+  // Arguments start at index 1 of the side tuple; spread only for the rare long lists.
+  switch (side.length) {
+    case 1:
+      out = (fn as () => unknown)();
+      break;
+    case 2:
+      out = (fn as (a: unknown) => unknown)(side[1]);
+      break;
+    case 3:
+      out = (fn as (a: unknown, b: unknown) => unknown)(side[1], side[2]);
+      break;
+    default:
+      out = (fn as (...a: unknown[]) => unknown)(...side.slice(1));
+  }
+  if (isThenable(out)) throw new TypeError(`join: task '${ref.name}' returned a promise; both sides of a join must be synchronous`);
+  return out;
+}
+
+function runBoth(fnA: TaskFunction, sa: readonly [TaskRef, ...unknown[]], fnB: TaskFunction, sb: readonly [TaskRef, ...unknown[]]): [unknown, unknown] {
+  let ra: unknown;
+  let rb: unknown;
+  let errA: { e: unknown } | undefined;
+  let errB: { e: unknown } | undefined;
+  try {
+    ra = callSync(fnA, sa, sa[0]);
+  } catch (e) {
+    errA = { e };
+  }
+  try {
+    rb = callSync(fnB, sb, sb[0]);
+  } catch (e) {
+    errB = { e };
+  }
+  if (errA !== undefined) throw errA.e;
+  if (errB !== undefined) throw errB.e;
+  return [ra, rb];
+}
+
+/** Runs `fn` over a `map` chunk; a promise when any call returned one. */
+function mapChunk(fn: TaskFunction, inputs: ArrayLike<unknown>): unknown {
+  const f = fn as (x: unknown) => unknown;
+  const n = inputs.length;
+  const out = new Array<unknown>(n);
+  let anyAsync = false;
+  // Plain indexed loop: the chunk is the hot path of `map`.
+  for (let i = 0; i < n; i++) {
+    const v = f(reviveShared(inputs[i]));
+    if (!anyAsync && isThenable(v)) anyAsync = true;
+    out[i] = v;
+  }
+  return anyAsync ? Promise.all(out) : out;
+}

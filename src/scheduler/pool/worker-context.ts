@@ -1,0 +1,90 @@
+/**
+ * The bridge between code running inside a worker task and the worker that runs it.
+ *
+ * Implementation note. The worker entry and the task modules may come from different
+ * bundles (`dist/worker-entry.js` and `dist/index.js`), so the running worker publishes
+ * itself under a `Symbol.for` key on `globalThis` rather than in a module variable; every
+ * copy of this file finds the same object. Outside a pool worker the slot is empty and
+ * `join` runs both sides inline, `exec` goes to the current runtime.
+ *
+ * @module
+ */
+import type { TaskRef } from '../task-ref.js';
+
+/** A trace context carried in a task record: W3C-style ids and flags. */
+export interface TaskTraceContext {
+  /** 16-byte trace id. */
+  readonly traceId: Uint8Array;
+  /** 8-byte id of the parent span (the span that submitted the task). */
+  readonly spanId: Uint8Array;
+  /** Trace flags (bit 0: sampled). */
+  readonly flags: number;
+}
+
+/** @internal What a pool worker offers to the task code it runs. */
+export interface WorkerContext {
+  /** Index of this worker in its pool. */
+  readonly index: number;
+  /** True while a task is running on this thread (join and exec need one). */
+  inTask(): boolean;
+  join(a: readonly [TaskRef, ...unknown[]], b: readonly [TaskRef, ...unknown[]]): [unknown, unknown];
+  exec(ref: TaskRef, args: readonly unknown[]): Promise<unknown>;
+  signal(): AbortSignal | undefined;
+  traceContext(): TaskTraceContext | undefined;
+}
+
+const KEY = Symbol.for('zokio.pool.workerContext');
+
+/** @internal The context of the pool worker this code runs on, or undefined. */
+export function workerContext(): WorkerContext | undefined {
+  return (globalThis as Record<symbol, WorkerContext | undefined>)[KEY];
+}
+
+/** @internal Installs the worker's context (worker entry only). */
+export function setWorkerContext(ctx: WorkerContext): void {
+  (globalThis as Record<symbol, WorkerContext | undefined>)[KEY] = ctx;
+}
+
+/**
+ * The abort signal of the worker task running now, or `undefined` outside a worker task.
+ *
+ * Use it inside a task registered with `defineTasks` to let the caller stop long work:
+ * the caller aborts the `rt.spawn(...)` task (or the `map` signal) that awaits the
+ * exec, and the worker sees it through a flag in shared memory.
+ *
+ * *Cancellation*: reading `signal.aborted` checks the shared flag at once, so a
+ * synchronous loop that polls it stops promptly; `abort` listeners fire when the worker
+ * next reaches its event loop (after an `await`). Call it before the task's first
+ * `await`: afterwards the worker may be running another task.
+ *
+ * @example
+ * ```ts
+ * import { defineTasks, currentTaskSignal } from 'zokio';
+ * export const tasks = defineTasks(import.meta.url, {
+ *   count(limit: number): number {
+ *     const signal = currentTaskSignal();
+ *     let i = 0;
+ *     while (i < limit && !signal?.aborted) i++;
+ *     return i;
+ *   },
+ * });
+ * ```
+ */
+export function currentTaskSignal(): AbortSignal | undefined {
+  return workerContext()?.signal();
+}
+
+/**
+ * The trace context the caller attached to the worker task running now (for the tracing
+ * part, so that spans opened in a worker join the caller's trace); `undefined` outside a
+ * worker task or when the caller attached none.
+ *
+ * @example
+ * ```ts
+ * import { currentWorkerTaskContext } from 'zokio';
+ * const ctx = currentWorkerTaskContext(); // { traceId, spanId, flags } | undefined
+ * ```
+ */
+export function currentWorkerTaskContext(): TaskTraceContext | undefined {
+  return workerContext()?.traceContext();
+}

@@ -1,0 +1,675 @@
+/**
+ * The main-thread half of the work-stealing pool: the `ParallelEngine` behind `rt.exec`
+ * and `rt.map`.
+ *
+ * Implementation note. Nothing starts until the first `exec`: then one
+ * `SharedArrayBuffer` is laid out (see `layout.ts`) and the workers boot. A submission
+ * takes a record from the main thread's partition (a plain free list: only this thread
+ * allocates and frees main records), writes the call into it, pushes the record index to
+ * the injector (or a worker's inbox for `round_robin`) and, once per microtask turn,
+ * wakes as many parked workers as records were queued, only if any is parked. When every
+ * main record is in flight, further submissions wait in an overflow list that completions
+ * refill from. Workers publish finished main records on the completion ring; one
+ * `Atomics.waitAsync` loop here drains the ring and settles promises in batches. The loop
+ * exists only while promises are pending, and the workers are `ref`'d only then, so a
+ * script whose work is done exits by itself.
+ *
+ * @module
+ */
+import { Worker } from 'node:worker_threads';
+import { randomBytes } from 'node:crypto';
+import { RuntimeClosedError, WorkerCrashedError } from '../../errors.js';
+import { contextStorage } from '../../runtime/context.js';
+import type { MapOptions, ParallelEngine, ZokioRuntime, BlockOnOptions } from '../../runtime/runtime.js';
+import type { ResolvedConfig } from '../../runtime/config.js';
+import type { TaskRef } from '../task-ref.js';
+import { workerExecArgv } from '../task-registry.js';
+import { EMPTY } from './deque.js';
+import {
+  H_MAGIC,
+  H_MAIN_WAITING,
+  H_MAIN_WAKE,
+  H_SHUTDOWN,
+  H_WORKERS,
+  MAGIC,
+  MAIN_OWNER,
+  R_ABORT,
+  R_GEN,
+  R_NAME_ID,
+  R_OWNER,
+  R_RUNNER,
+  R_SPAN_ID,
+  R_STATE,
+  R_TRACE_FLAGS,
+  R_TRACE_ID,
+  S_CANCELLED,
+  S_DONE_ERR,
+  S_DONE_OK,
+  S_FREE,
+  S_QUEUED,
+  S_RUNNING,
+  W_ALIVE,
+  W_EXECUTED,
+  W_HELP_ITERATIONS,
+  W_INCARNATION,
+  W_INLINE_POPS,
+  W_JOINS,
+  W_PARKS,
+  W_READY,
+  W_STOLEN,
+  W_STOLEN_SIDES,
+  computeLayout,
+} from './layout.js';
+import { F_MAP, F_TRACE, PoolCore, waitAsync, type Prepared } from './pool-core.js';
+import type { PoolWorkerData } from './pool-worker.js';
+import type { TaskTraceContext } from './worker-context.js';
+
+/** Counters of one stealing worker. */
+export interface PoolWorkerMetrics {
+  /** Records this worker ran (tasks and map chunks). */
+  readonly executed: number;
+  /** Records it took from another worker's deque or inbox. */
+  readonly stolen: number;
+  /** Times it parked for lack of work. */
+  readonly parked: number;
+  /** Items in its deque now. */
+  readonly dequeDepth: number;
+  /** Items in its inbox now. */
+  readonly inboxDepth: number;
+  /** `join` calls it made. */
+  readonly joins: number;
+  /** Join sides it popped back and ran itself. */
+  readonly inlinePops: number;
+  /** Join sides a thief took. */
+  readonly stolenSides: number;
+  /** Records it ran while waiting for a stolen side. */
+  readonly helpIterations: number;
+  /** Whether the thread is alive. */
+  readonly alive: boolean;
+}
+
+/** `rt.metrics().pool`. */
+export interface PoolMetrics {
+  readonly workers: readonly PoolWorkerMetrics[];
+  /** Records in the global injector now. */
+  readonly injectorDepth: number;
+  /** Promises from `exec`/`map` not settled yet. */
+  readonly pending: number;
+  /** Submissions waiting for a free record. */
+  readonly overflow: number;
+  /** Workers replaced after a crash. */
+  readonly restarts: number;
+  /** Whether the workers were started. */
+  readonly started: boolean;
+}
+
+let taskContextProvider: (() => TaskTraceContext | undefined) | undefined;
+
+/**
+ * @internal Lets the tracing part attach the caller's trace context to every task record
+ * submitted from this thread; `currentWorkerTaskContext()` reads it back in the worker.
+ */
+export function setTaskContextProvider(provider: (() => TaskTraceContext | undefined) | undefined): void {
+  taskContextProvider = provider;
+}
+
+/**
+ * The worker entry: `worker-entry.js` beside the bundled library in `dist/`; from source,
+ * a small `.mjs` boot file that registers tsx in the worker and then imports
+ * `worker-entry.ts` (Node 20 does not apply `--import tsx` inside workers).
+ */
+const ENTRY_URL = new URL(import.meta.url.endsWith('.ts') ? './ts-worker-boot.mjs' : './worker-entry.js', import.meta.url);
+
+interface Overflowed {
+  readonly nameId: number;
+  readonly args: readonly unknown[];
+  readonly prepared: Prepared | undefined;
+  readonly flags: number;
+  readonly resolve: (v: unknown) => void;
+  readonly reject: (e: unknown) => void;
+  readonly signal: AbortSignal | undefined;
+  readonly target: number;
+  cancelled: boolean;
+}
+
+interface AbortHook {
+  readonly signal: AbortSignal;
+  readonly listener: () => void;
+}
+
+const pools = new WeakMap<object, WorkerPool>();
+
+/** @internal The pool behind a runtime (tests and benches use it for placement and metrics). */
+export function poolOf(runtime: object): WorkerPool | undefined {
+  return pools.get(runtime);
+}
+
+/** @internal The work-stealing pool engine of one runtime. */
+export class WorkerPool implements ParallelEngine {
+  readonly #config: ResolvedConfig;
+  readonly #runtime: ZokioRuntime;
+  #core: PoolCore | undefined;
+  #workers: Array<Worker | undefined> = [];
+  readonly #lastError: unknown[] = [];
+  #free: number[] = [];
+  #resolve: Array<((v: unknown) => void) | undefined> = [];
+  #reject: Array<((e: unknown) => void) | undefined> = [];
+  #hooks: Array<AbortHook | undefined> = [];
+  #overflow: Overflowed[] = [];
+  #overflowHead = 0;
+  #spill: number[] = [];
+  #pending = 0;
+  #looping = false;
+  #reffed = true;
+  #wakeScheduled = false;
+  #queued = 0;
+  #robin = 0;
+  #closed = false;
+  #terminating = false;
+  #restarts = 0;
+  #bootFailures = 0;
+  #broken: Error | undefined;
+  #idleWaiters: Array<() => void> = [];
+  readonly #flush = (): void => {
+    this.#wakeScheduled = false;
+    const n = this.#queued;
+    this.#queued = 0;
+    this.#core?.wake(Math.min(n, this.#config.workers));
+  };
+
+  constructor(config: ResolvedConfig, runtime: ZokioRuntime) {
+    this.#config = config;
+    this.#runtime = runtime;
+    pools.set(runtime, this);
+  }
+
+  // ── start-up ───────────────────────────────────────────────────────────────────
+
+  #start(): PoolCore {
+    if (this.#core !== undefined) return this.#core;
+    const workers = this.#config.workers;
+    const layout = computeLayout(workers, this.#config.queueCapacity);
+    const sab = new SharedArrayBuffer(layout.byteLength);
+    const channel = `zokio-pool-${process.pid}-${randomBytes(6).toString('hex')}`;
+    const core = new PoolCore(sab, layout, channel);
+    core.injector.init();
+    core.completions.init();
+    for (const inbox of core.inboxes) inbox.init();
+    Atomics.store(core.i32, H_WORKERS, workers);
+    Atomics.store(core.i32, H_MAGIC, MAGIC);
+    this.#core = core;
+    const n = layout.mainRecords;
+    this.#free = new Array<number>(n);
+    for (let i = 0; i < n; i++) this.#free[i] = n - 1 - i;
+    this.#resolve = new Array(n).fill(undefined);
+    this.#reject = new Array(n).fill(undefined);
+    this.#hooks = new Array(n).fill(undefined);
+    for (let w = 0; w < workers; w++) this.#spawn(w);
+    return core;
+  }
+
+  #spawn(w: number): void {
+    const core = this.#core!;
+    const data: PoolWorkerData = {
+      sab: core.sab,
+      layout: core.layout,
+      channel: core.channel,
+      index: w,
+      strategy: this.#config.strategy,
+      workStealing: this.#config.workStealing,
+    };
+    Atomics.store(core.i32, core.ctl(w) + W_READY, 0);
+    const worker = new Worker(ENTRY_URL, { workerData: data, execArgv: workerExecArgv(), name: `zokio-worker-${w}` });
+    this.#workers[w] = worker;
+    worker.on('error', (err) => {
+      this.#lastError[w] = err;
+    });
+    worker.on('exit', (code) => this.#onExit(w, worker, code));
+    if (!this.#reffed) worker.unref();
+  }
+
+  // ── submission ────────────────────────────────────────────────────────────────
+
+  exec(ref: TaskRef, args: readonly unknown[]): Promise<unknown> {
+    const store = contextStorage.getStore() as { task?: object; signal?: AbortSignal } | undefined;
+    return this.#submit(ref, args, 0, store?.task !== undefined ? store.signal : undefined, -1);
+  }
+
+  /** @internal `exec` that places the record in worker `w`'s inbox (tests: random placement). */
+  execOn(w: number, ref: TaskRef, args: readonly unknown[]): Promise<unknown> {
+    return this.#submit(ref, args, 0, undefined, w % this.#config.workers);
+  }
+
+  /** @internal `exec` with an explicit abort signal. */
+  execWithSignal(ref: TaskRef, args: readonly unknown[], signal: AbortSignal | undefined): Promise<unknown> {
+    return this.#submit(ref, args, 0, signal, -1);
+  }
+
+  #submit(ref: TaskRef, args: readonly unknown[], flags: number, signal: AbortSignal | undefined, target: number): Promise<unknown> {
+    if (this.#closed) return Promise.reject(new RuntimeClosedError('runtime is shut down: cannot run worker tasks'));
+    if (this.#broken !== undefined) return Promise.reject(this.#broken);
+    let core: PoolCore;
+    let prepared: Prepared | undefined;
+    let nameId: number;
+    try {
+      core = this.#start();
+      prepared = core.prepareArgs(ref, args);
+      nameId = core.nameId(ref);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      if (this.#pending++ === 0) this.#onBusy();
+      const idx = this.#free.pop();
+      if (idx === undefined) {
+        const entry: Overflowed = { nameId, args, prepared, flags, resolve, reject, signal, target, cancelled: false };
+        this.#overflow.push(entry);
+        if (signal !== undefined) {
+          signal.addEventListener(
+            'abort',
+            () => {
+              if (entry.cancelled) return;
+              entry.cancelled = true;
+              this.#settled();
+              reject(signal.reason);
+            },
+            { once: true },
+          );
+        }
+        return;
+      }
+      this.#place(core, idx, nameId, args, prepared, flags, resolve, reject, signal, target);
+    });
+  }
+
+  #place(
+    core: PoolCore,
+    idx: number,
+    nameId: number,
+    args: readonly unknown[],
+    prepared: Prepared | undefined,
+    flags: number,
+    resolve: (v: unknown) => void,
+    reject: (e: unknown) => void,
+    signal: AbortSignal | undefined,
+    target: number,
+  ): void {
+    const a = core.i32;
+    const r = core.rec(idx);
+    a[r + R_OWNER] = MAIN_OWNER;
+    a[r + R_RUNNER] = 0;
+    a[r + R_ABORT] = 0;
+    const gen = (a[r + R_GEN] = (a[r + R_GEN]! + 1) | 0);
+    if (taskContextProvider !== undefined) {
+      const ctx = taskContextProvider();
+      if (ctx !== undefined) {
+        flags |= F_TRACE;
+        a[r + R_TRACE_FLAGS] = ctx.flags;
+        core.u8.set(ctx.traceId.subarray(0, 16), (r + R_TRACE_ID) * 4);
+        core.u8.set(ctx.spanId.subarray(0, 8), (r + R_SPAN_ID) * 4);
+      }
+    }
+    core.writeArgs(r, nameId, args, prepared, flags);
+    Atomics.store(a, r + R_STATE, S_QUEUED); // publishes everything written above
+    this.#resolve[idx] = resolve;
+    this.#reject[idx] = reject;
+    if (signal !== undefined) {
+      const listener = (): void => this.#abort(idx, gen, signal.reason);
+      signal.addEventListener('abort', listener, { once: true });
+      this.#hooks[idx] = { signal, listener };
+    }
+    this.#enqueue(core, idx, target);
+    if (!this.#looping) void this.#loop();
+  }
+
+  #enqueue(core: PoolCore, idx: number, target: number): void {
+    const workers = this.#config.workers;
+    if (target < 0 && this.#config.strategy === 'round_robin') target = this.#robin++ % workers;
+    if (target >= 0) {
+      if (core.inboxes[target]!.push(idx)) {
+        core.wakeWorker(target);
+        if (this.#config.workStealing) this.#scheduleWake();
+        return;
+      }
+    }
+    if (core.injector.push(idx)) {
+      this.#scheduleWake();
+      return;
+    }
+    this.#spill.push(idx); // the injector is shared with workers' global_first submissions
+  }
+
+  #scheduleWake(): void {
+    // Wake once per microtask turn for everything queued in it; a long synchronous
+    // submission loop also wakes a worker every 256 records so that work starts early.
+    if (++this.#queued >= 256) this.#flush();
+    else if (!this.#wakeScheduled) {
+      this.#wakeScheduled = true;
+      queueMicrotask(this.#flush);
+    }
+  }
+
+  map(ref: TaskRef, inputs: Iterable<unknown>, options: MapOptions<unknown> | undefined): Promise<unknown[]> {
+    const items = Array.isArray(inputs) ? (inputs as unknown[]) : Array.from(inputs);
+    const n = items.length;
+    if (n === 0) return Promise.resolve([]);
+    const workers = this.#config.workers;
+    const chunk = Math.max(1, Math.floor(options?.chunkSize ?? Math.min(8192, Math.ceil(n / (workers * 8)))));
+    const signal = options?.signal ?? (contextStorage.getStore() as { task?: object; signal?: AbortSignal } | undefined)?.signal;
+    const out = new Array<unknown>(n);
+    let done = 0;
+    const parts: Promise<void>[] = [];
+    for (let start = 0; start < n; start += chunk) {
+      const slice = items.slice(start, start + chunk);
+      const at = start;
+      parts.push(
+        this.#submit(ref, [slice], F_MAP, signal, -1).then((results) => {
+          const rs = results as unknown[];
+          for (let i = 0; i < rs.length; i++) out[at + i] = rs[i];
+          done += rs.length;
+          options?.onProgress?.(done, n);
+        }),
+      );
+    }
+    return Promise.all(parts).then(() => out);
+  }
+
+  // ── completion ─────────────────────────────────────────────────────────────────
+
+  async #loop(): Promise<void> {
+    const core = this.#core!;
+    const a = core.i32;
+    this.#looping = true;
+    try {
+      for (;;) {
+        this.#drain(core);
+        if (this.#pending === 0) break;
+        const seq = Atomics.load(a, H_MAIN_WAKE);
+        Atomics.store(a, H_MAIN_WAITING, 1);
+        if (core.completions.size() > 0) {
+          Atomics.store(a, H_MAIN_WAITING, 0);
+          continue;
+        }
+        const r = waitAsync(a, H_MAIN_WAKE, seq);
+        if (r.async) await r.value;
+        Atomics.store(a, H_MAIN_WAITING, 0);
+        if (this.#terminating) break;
+      }
+    } finally {
+      this.#looping = false;
+    }
+  }
+
+  #drain(core: PoolCore): void {
+    const a = core.i32;
+    let n = 0;
+    // Plain loop over the ring: one pass settles every completion that arrived.
+    for (;;) {
+      const idx = core.completions.pop();
+      if (idx === EMPTY) break;
+      n++;
+      const r = core.rec(idx);
+      const state = Atomics.load(a, r + R_STATE);
+      const resolve = this.#resolve[idx];
+      const reject = this.#reject[idx];
+      if (resolve !== undefined && reject !== undefined) {
+        this.#resolve[idx] = undefined;
+        this.#reject[idx] = undefined;
+        this.#unhook(idx);
+        this.#pending--;
+        if (state === S_DONE_OK) {
+          let value: unknown;
+          let failed = false;
+          try {
+            value = core.readResult(r);
+          } catch (err) {
+            failed = true;
+            value = err;
+          }
+          if (failed) reject(value);
+          else resolve(value);
+        } else if (state === S_DONE_ERR) {
+          reject(core.readError(r));
+        } else {
+          reject(new RuntimeClosedError('the task was dropped'));
+        }
+      }
+      Atomics.store(a, r + R_STATE, S_FREE);
+      this.#free.push(idx);
+    }
+    if (n > 0) {
+      this.#refill(core);
+      if (this.#pending === 0) this.#onIdle();
+    }
+  }
+
+  #refill(core: PoolCore): void {
+    while (this.#spill.length > 0 && core.injector.push(this.#spill[0]!)) {
+      this.#spill.shift();
+      this.#scheduleWake();
+    }
+    while (this.#overflowHead < this.#overflow.length && this.#free.length > 0) {
+      const e = this.#overflow[this.#overflowHead]!;
+      this.#overflow[this.#overflowHead++] = undefined as never;
+      if (e.cancelled) continue;
+      e.cancelled = true; // its overflow abort listener must do nothing from now on
+      this.#place(core, this.#free.pop()!, e.nameId, e.args, e.prepared, e.flags, e.resolve, e.reject, e.signal, e.target);
+    }
+    if (this.#overflowHead === this.#overflow.length) {
+      this.#overflow = [];
+      this.#overflowHead = 0;
+    }
+  }
+
+  #unhook(idx: number): void {
+    const hook = this.#hooks[idx];
+    if (hook !== undefined) {
+      this.#hooks[idx] = undefined;
+      hook.signal.removeEventListener('abort', hook.listener);
+    }
+  }
+
+  #settled(): void {
+    if (--this.#pending === 0) this.#onIdle();
+  }
+
+  #onBusy(): void {
+    if (!this.#reffed) {
+      this.#reffed = true;
+      for (const w of this.#workers) w?.ref();
+    }
+  }
+
+  #onIdle(): void {
+    if (this.#reffed) {
+      this.#reffed = false;
+      for (const w of this.#workers) w?.unref();
+    }
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  #abort(idx: number, gen: number, reason: unknown): void {
+    const core = this.#core!;
+    const a = core.i32;
+    const r = core.rec(idx);
+    if (a[r + R_GEN] !== gen || this.#reject[idx] === undefined) return;
+    if (Atomics.compareExchange(a, r + R_STATE, S_QUEUED, S_CANCELLED) === S_QUEUED) {
+      // Removed from the queue: the record comes back on the completion ring when a
+      // worker meets it, and is freed then.
+      const reject = this.#reject[idx]!;
+      this.#resolve[idx] = undefined;
+      this.#reject[idx] = undefined;
+      this.#hooks[idx] = undefined;
+      this.#settled();
+      reject(reason);
+      return;
+    }
+    Atomics.store(a, r + R_ABORT, 1);
+    const runner = Atomics.load(a, r + R_RUNNER);
+    if (runner > 0) core.wakeWorker(runner - 1);
+  }
+
+  // ── failure ────────────────────────────────────────────────────────────────────
+
+  #onExit(w: number, worker: Worker, code: number): void {
+    if (this.#workers[w] !== worker || this.#terminating) return;
+    const core = this.#core!;
+    const a = core.i32;
+    const ctl = core.ctl(w);
+    const booted = Atomics.load(a, ctl + W_READY) === 1;
+    Atomics.store(a, ctl + W_ALIVE, 0);
+    const cause = this.#lastError[w];
+    this.#lastError[w] = undefined;
+    const why = cause instanceof Error ? `: ${cause.message}` : '';
+    // 1. Everything it was running fails (and only that).
+    const total = core.layout.totalRecords;
+    for (let idx = 0; idx < total; idx++) {
+      const r = core.rec(idx);
+      if (Atomics.load(a, r + R_STATE) !== S_RUNNING || Atomics.load(a, r + R_RUNNER) !== w + 1) continue;
+      const owner = a[r + R_OWNER]!;
+      const { name, module } = core.nameOf(a[r + R_NAME_ID]!);
+      const err = new WorkerCrashedError(`worker ${w} died (exit code ${code}) while running task '${name}' (${module})${why}`, { cause });
+      if (owner === MAIN_OWNER) {
+        const reject = this.#reject[idx];
+        this.#resolve[idx] = undefined;
+        this.#reject[idx] = undefined;
+        this.#unhook(idx);
+        Atomics.store(a, r + R_STATE, S_FREE);
+        this.#free.push(idx);
+        if (reject !== undefined) {
+          this.#settled();
+          reject(err);
+        }
+      } else if (owner === w + 1) {
+        Atomics.store(a, r + R_STATE, S_FREE);
+      } else {
+        core.writeError(r, err);
+        core.complete(idx, S_DONE_ERR);
+      }
+    }
+    // 2. Its own records (join sides, nested execs) are orphans from now on.
+    Atomics.add(a, ctl + W_INCARNATION, 1);
+    // 3. Its deque holds only its own records: drop them. Its inbox: re-queue, once.
+    for (let x = core.deques[w]!.steal(); x !== EMPTY; x = core.deques[w]!.steal()) {
+      if (x >= 0) Atomics.store(a, core.rec(x) + R_STATE, S_FREE);
+    }
+    for (let x = core.inboxes[w]!.pop(); x !== EMPTY; x = core.inboxes[w]!.pop()) {
+      if (!core.injector.push(x)) this.#spill.push(x);
+    }
+    // 4. A replacement takes the slot (unless workers cannot even boot).
+    this.#bootFailures = booted ? 0 : this.#bootFailures + 1;
+    if (this.#bootFailures >= 3) {
+      this.#broken = new WorkerCrashedError(`pool workers cannot start (exit code ${code})${why}`, { cause });
+      this.#failAll(this.#broken);
+      return;
+    }
+    this.#restarts++;
+    if (!this.#closed) this.#spawn(w);
+    core.wake(this.#config.workers);
+    if (!this.#looping && this.#pending > 0) void this.#loop();
+  }
+
+  /** Rejects every pending submission with `err`. */
+  #failAll(err: unknown): void {
+    const core = this.#core;
+    for (let idx = 0; idx < this.#reject.length; idx++) {
+      const reject = this.#reject[idx];
+      if (reject === undefined) continue;
+      this.#resolve[idx] = undefined;
+      this.#reject[idx] = undefined;
+      this.#unhook(idx);
+      if (core !== undefined) {
+        const r = core.rec(idx);
+        if (Atomics.compareExchange(core.i32, r + R_STATE, S_QUEUED, S_CANCELLED) !== S_QUEUED) Atomics.store(core.i32, r + R_ABORT, 1);
+      }
+      this.#settled();
+      reject(err);
+    }
+    for (let i = this.#overflowHead; i < this.#overflow.length; i++) {
+      const e = this.#overflow[i]!;
+      if (e.cancelled) continue;
+      e.cancelled = true;
+      this.#settled();
+      e.reject(err);
+    }
+    this.#overflow = [];
+    this.#overflowHead = 0;
+  }
+
+  // ── the rest of ParallelEngine ───────────────────────────────────────────────────
+
+  spawnBlocking(ref: TaskRef, args: readonly unknown[]): Promise<unknown> {
+    return import('../blocking/index.js').then((m) => m.getBlockingPool(this.#runtime).spawnBlocking(ref, args));
+  }
+
+  blockOn(ref: TaskRef, args: readonly unknown[], options: BlockOnOptions | undefined): unknown {
+    void ref;
+    void args;
+    void options;
+    throw new RuntimeClosedError('blockOn goes through the runtime (rt.blockOn), not the stealing pool');
+  }
+
+  metrics(): { pool: PoolMetrics } {
+    const core = this.#core;
+    const workers: PoolWorkerMetrics[] = [];
+    if (core !== undefined) {
+      const a = core.i32;
+      for (let w = 0; w < this.#config.workers; w++) {
+        const c = core.ctl(w);
+        workers.push({
+          executed: Atomics.load(a, c + W_EXECUTED),
+          stolen: Atomics.load(a, c + W_STOLEN),
+          parked: Atomics.load(a, c + W_PARKS),
+          dequeDepth: core.deques[w]!.size(),
+          inboxDepth: core.inboxes[w]!.size(),
+          joins: Atomics.load(a, c + W_JOINS),
+          inlinePops: Atomics.load(a, c + W_INLINE_POPS),
+          stolenSides: Atomics.load(a, c + W_STOLEN_SIDES),
+          helpIterations: Atomics.load(a, c + W_HELP_ITERATIONS),
+          alive: Atomics.load(a, c + W_ALIVE) === 1,
+        });
+      }
+    }
+    return {
+      pool: {
+        workers,
+        injectorDepth: core?.injector.size() ?? 0,
+        pending: this.#pending,
+        overflow: this.#overflow.length - this.#overflowHead,
+        restarts: this.#restarts,
+        started: core !== undefined,
+      },
+    };
+  }
+
+  async shutdown(timeoutMs: number): Promise<void> {
+    this.#closed = true;
+    const core = this.#core;
+    if (core === undefined) return;
+    if (this.#pending > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.#idleWaiters.push(resolve)),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, timeoutMs)))),
+      ]);
+      clearTimeout(timer);
+      if (this.#pending > 0) this.#failAll(new RuntimeClosedError(`runtime shut down before the worker task finished (waited ${timeoutMs} ms)`));
+    }
+    this.#terminating = true;
+    Atomics.store(core.i32, H_SHUTDOWN, 1);
+    core.wakeAll();
+    Atomics.add(core.i32, H_MAIN_WAKE, 1);
+    Atomics.notify(core.i32, H_MAIN_WAKE);
+    await Promise.all(this.#workers.map((w) => w?.terminate()));
+    this.#workers = [];
+    core.buffers.close();
+  }
+}
+
+/** @internal The factory `runtime.ts` registers. */
+export function createWorkerPool(config: ResolvedConfig, runtime: ZokioRuntime): ParallelEngine {
+  return new WorkerPool(config, runtime);
+}
