@@ -69,4 +69,8 @@ export {
 export { TimerWheel, type TimerWheelOptions, type TimerCallback } from './scheduler/timer-wheel.js';
 export { SystemClock, type Clock, type Alarm } from './scheduler/clock.js';
 export { type TaskRef, type TaskArgs, type TaskResult } from './scheduler/task-ref.js';
+export { defineTasks, type Cloneable, type IsCloneable, type CheckTask, type TaskFunction, type TaskRefs } from './scheduler/task-registry.js';
+export { join, exec, type JoinSide } from './scheduler/pool/join.js';
+export { currentTaskSignal, currentWorkerTaskContext, type TaskTraceContext } from './scheduler/pool/worker-context.js';
+export { type PoolMetrics, type PoolWorkerMetrics } from './scheduler/pool/worker-pool.js';
 export { span, currentSpan, type Span, type SpanOptions } from './trace/index.js';

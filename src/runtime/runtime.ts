@@ -8,6 +8,7 @@
 import { NotImplementedError, RuntimeClosedError } from '../errors.js';
 import { blockOnWith, spawnBlockingOn } from '../scheduler/blocking/index.js';
 import { LocalExecutor, type LocalTaskMetrics } from '../scheduler/local-executor.js';
+import { createWorkerPool } from '../scheduler/pool/worker-pool.js';
 import { ScopeImpl, type Scope, type ScopeOptions } from '../scheduler/scope.js';
 import type { SpawnOptions, Task, TaskBody } from '../scheduler/task.js';
 import type { TaskRef } from '../scheduler/task-ref.js';
@@ -410,3 +411,4 @@ export function createRuntime<
 }
 
 setDefaultRuntimeFactory(() => new ZokioRuntime(resolveConfig({})));
+setParallelEngineFactory(createWorkerPool);
