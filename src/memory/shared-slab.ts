@@ -139,12 +139,11 @@ export class SharedSlab {
   readonly blockCount: number;
   /** Byte offset of block 0; block `i` starts at `dataOffset + i * blockSize`. */
   readonly dataOffset: number;
-  /** Int32 view of the whole buffer; block word `i` of the block at `offset` is `int32[slab.word(offset, i)]`. */
-  readonly int32: Int32Array;
-  /** Byte view of the whole buffer; a block's bytes are `bytes[offset .. offset + blockSize)`. */
-  readonly bytes: Uint8Array;
-  /** Float64 view of the whole buffer; a block's float `i` is `float64[(offset >> 3) + i]`. */
-  readonly float64: Float64Array;
+  // The views are private fields behind getters so that a structured clone of the slab
+  // (a worker task argument) carries only the kind, the buffer and three numbers.
+  readonly #int32: Int32Array;
+  readonly #bytes: Uint8Array;
+  readonly #float64: Float64Array;
   readonly #indexMask: number;
   readonly #tagOne: number;
   /** The last head value this instance wrote: the first guess of `free`'s push (never of a pop). */
@@ -180,10 +179,10 @@ export class SharedSlab {
       buffer = existing;
     }
     this.buffer = buffer;
-    this.int32 = new Int32Array(buffer);
-    this.bytes = new Uint8Array(buffer);
-    this.float64 = new Float64Array(buffer, 0, buffer.byteLength >> 3);
-    const w = this.int32;
+    this.#int32 = new Int32Array(buffer);
+    this.#bytes = new Uint8Array(buffer);
+    this.#float64 = new Float64Array(buffer, 0, buffer.byteLength >> 3);
+    const w = this.#int32;
     this.blockSize = Atomics.load(w, W_BLOCK_SIZE);
     this.blockCount = Atomics.load(w, W_BLOCK_COUNT);
     this.dataOffset = Atomics.load(w, W_DATA_OFFSET);
@@ -222,6 +221,21 @@ export class SharedSlab {
     return new SharedSlab({ blockSize: 0, blockCount: 0 }, buffer);
   }
 
+  /** Int32 view of the whole buffer; Int32 word `i` of the block at `offset` is `int32[slab.word(offset, i)]`. */
+  get int32(): Int32Array {
+    return this.#int32;
+  }
+
+  /** Byte view of the whole buffer; a block's bytes are `bytes[offset .. offset + blockSize)`. */
+  get bytes(): Uint8Array {
+    return this.#bytes;
+  }
+
+  /** Float64 view of the whole buffer; Float64 `i` of the block at `offset` is `float64[(offset >> 3) + i]`. */
+  get float64(): Float64Array {
+    return this.#float64;
+  }
+
   /** A small cloneable object that opens the same slab in another thread with `SharedSlab.from(handle)`. */
   get handle(): SharedSlabHandle {
     return { [SHARED_KIND_FIELD]: 'SharedSlab', buffer: this.buffer };
@@ -235,7 +249,7 @@ export class SharedSlab {
   alloc(): number {
     // Hot path: a CAS loop over one Int32Array, no allocation, no calls. A pop always
     // starts from a fresh load of the head: that keeps the ABA window to a few instructions.
-    const w = this.int32;
+    const w = this.#int32;
     const mask = this.#indexMask;
     for (;;) {
       const head = Atomics.load(w, W_HEAD);
@@ -265,7 +279,7 @@ export class SharedSlab {
    */
   free(offset: number): void {
     const index = this.indexOf(offset);
-    const w = this.int32;
+    const w = this.#int32;
     const mask = this.#indexMask;
     const slot = W_CONTROL + index;
     // A push is ABA-safe (if the head still equals `head`, its top is the block we linked
@@ -326,12 +340,12 @@ export class SharedSlab {
 
   /** True when the block at `offset` is allocated now (a snapshot). */
   isAllocated(offset: number): boolean {
-    return Atomics.load(this.int32, W_CONTROL + this.indexOf(offset)) === ALLOCATED;
+    return Atomics.load(this.#int32, W_CONTROL + this.indexOf(offset)) === ALLOCATED;
   }
 
   /** A snapshot of the counters; O(blockCount), it reads every control word. */
   stats(): SharedSlabStats {
-    const w = this.int32;
+    const w = this.#int32;
     let inUse = 0;
     // A plain loop over the control words: stats() is the only O(n) operation and stays off the hot path.
     for (let i = W_CONTROL, end = W_CONTROL + this.blockCount; i < end; i++) if (Atomics.load(w, i) === ALLOCATED) inUse++;

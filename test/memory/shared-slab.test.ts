@@ -87,7 +87,9 @@ describe('SharedSlab', () => {
     const revived = reviveShared(structuredClone(slab));
     const fromBuffer = SharedSlab.from(slab.buffer);
     expect(revived).toBeInstanceOf(SharedSlab);
-    expect((structuredClone(slab) as unknown as Record<string, unknown>)[SHARED_KIND_FIELD]).toBe('SharedSlab');
+    const clone = structuredClone(slab) as unknown as Record<string, unknown>;
+    expect(clone[SHARED_KIND_FIELD]).toBe('SharedSlab');
+    expect(Object.keys(clone).sort()).toEqual([SHARED_KIND_FIELD, 'blockCount', 'blockSize', 'buffer', 'dataOffset'].sort());
     const a = fromHandle.alloc();
     const b = (revived as SharedSlab).alloc();
     const c = fromBuffer.alloc();
