@@ -172,7 +172,7 @@ export class HttpServer {
     return this.#closed;
   }
 
-  /** @internal A response finished: during shutdown, close the connections that became idle. */
+  /** @internal A response was written: during shutdown, close the connections that became idle. */
   requestDone(): void {
     this.inFlight--;
     if (this.#closeStarted) setImmediate(() => this.#server.closeIdleConnections());
@@ -268,11 +268,11 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
     const http = state!;
     http.requests++;
     http.inFlight++;
-    res.once('close', () => http.requestDone());
     if (http.closing) res.shouldKeepAlive = false;
     const length = req.headers['content-length'];
     if (length !== undefined && Number(length) > bodyLimit) {
       reject(res, 413, `request body is over the limit of ${bodyLimit} bytes`);
+      http.requestDone();
       return;
     }
     const request = new ServerRequest(req, res, bodyLimit);
@@ -312,6 +312,15 @@ function reject(res: ServerResponse, status: number, message: string): void {
 
 /** The body of each request task. Never throws: every failure becomes a response. */
 async function handle(server: HttpServer, handler: Handler, request: ServerRequest, cx: TaskContext): Promise<void> {
+  try {
+    await respond(server, handler, request, cx);
+  } finally {
+    // The response is written (or failed): no listener per response, just this counter.
+    server.requestDone();
+  }
+}
+
+async function respond(server: HttpServer, handler: Handler, request: ServerRequest, cx: TaskContext): Promise<void> {
   const res = request.res;
   try {
     const tracer = currentRequestTracer();

@@ -1,0 +1,194 @@
+/**
+ * HTTP bench: `serve()` against bare `node:http`, driven by autocannon on 127.0.0.1.
+ *
+ * - GET /health requests per second (target: zokio >= 0.9× node:http);
+ * - mixed load: /health p99 latency while /cpu (2 ms of CPU per request) is saturated —
+ *   zokio offloads /cpu to the work-stealing pool with `rt.exec`, bare node computes on
+ *   its event loop (target: zokio p99 < 10 ms);
+ * - RSS of each server process after its load.
+ *
+ * Each server runs in its own child process (this file, started with
+ * ZOKIO_HTTP_BENCH_ROLE set) so autocannon in the runner does not share its event loop.
+ * The machine may be shared: the runner reports medians of the repeats.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { defineSuite, type BenchCase, type MeasureOptions } from './harness.js';
+
+/** The part of autocannon's result this bench reads. */
+interface AutocannonResult {
+  readonly requests: { readonly average: number; readonly total: number };
+  readonly latency: { readonly p50: number; readonly p99: number };
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly timeouts: number;
+}
+type Autocannon = (options: { url: string; connections: number; duration: number; pipelining?: number }) => Promise<AutocannonResult>;
+
+const CPU_MS = 2;
+const role = process.env.ZOKIO_HTTP_BENCH_ROLE;
+
+// ---------------------------------------------------------------------------------------
+// Child roles: the servers under test.
+// ---------------------------------------------------------------------------------------
+
+function spin(ms: number): number {
+  const end = performance.now() + ms;
+  let turns = 0;
+  while (performance.now() < end) turns++;
+  return turns;
+}
+
+async function runServer(kind: string): Promise<void> {
+  let port: number;
+  if (kind === 'node') {
+    const server = createServer((req, res) => {
+      if (req.url === '/health') {
+        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end('ok');
+      } else if (req.url === '/cpu') {
+        const body = JSON.stringify({ turns: spin(CPU_MS) });
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(body);
+      } else {
+        res.writeHead(404);
+        res.end();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as { port: number }).port;
+  } else {
+    const { startMixedLoad } = await import('../examples/mixed-load.js');
+    const { createRuntime } = await import('../src/index.js');
+    const { serve } = await import('../src/io/http/index.js');
+    if (kind === 'zokio-mixed') {
+      // One pool worker: the machine has 2 cores and autocannon needs one.
+      port = (await startMixedLoad({ port: 0, workers: 1, cpuMs: CPU_MS })).server.port;
+    } else {
+      const rt = createRuntime({ io: 'node' });
+      const server = await rt.run(() =>
+        serve((req) => (req.url === '/health' ? { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'ok' } : { status: 404 }), { port: 0 }),
+      );
+      port = server.port;
+    }
+  }
+  process.stdout.write(`port ${port}\n`);
+}
+
+if (role !== undefined) await runServer(role);
+
+// ---------------------------------------------------------------------------------------
+// Runner side.
+// ---------------------------------------------------------------------------------------
+
+interface Child {
+  readonly proc: ChildProcess;
+  readonly port: number;
+}
+
+const children = new Map<string, Child>();
+const lastRss = new Map<string, number>();
+let autocannonFn: Autocannon | undefined;
+
+async function autocannon(): Promise<Autocannon> {
+  // autocannon ships no types; a non-literal specifier keeps the import untyped.
+  const name = 'autocannon';
+  autocannonFn ??= ((await import(name)) as { default: Autocannon }).default;
+  return autocannonFn;
+}
+
+function startChild(kind: string): Promise<Child> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
+      env: { ...process.env, ZOKIO_HTTP_BENCH_ROLE: kind },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    proc.once('error', reject);
+    proc.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
+    proc.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /port (\d+)/.exec(out);
+      if (m !== null) resolve({ proc, port: Number(m[1]) });
+    });
+  });
+}
+
+function rssMb(pid: number | undefined): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
+    return kb / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+function seconds(options: MeasureOptions): number {
+  return options.quick ? 2 : 5;
+}
+
+async function healthRps(kind: string, options: MeasureOptions): Promise<number> {
+  const child = children.get(kind)!;
+  const run = await autocannon();
+  const result = await run({ url: `http://127.0.0.1:${child.port}/health`, connections: 50, duration: seconds(options) });
+  lastRss.set(`health:${kind}`, rssMb(child.proc.pid));
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${kind}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return result.requests.average;
+}
+
+async function mixedP99(kind: string, options: MeasureOptions): Promise<number> {
+  const child = children.get(kind)!;
+  const run = await autocannon();
+  const base = `http://127.0.0.1:${child.port}`;
+  const duration = seconds(options);
+  const [cpu, health] = await Promise.all([
+    run({ url: `${base}/cpu`, connections: 20, duration }),
+    run({ url: `${base}/health`, connections: 4, duration }),
+  ]);
+  lastRss.set(`mixed:${kind}`, rssMb(child.proc.pid));
+  if (cpu.non2xx > 0 || cpu.errors > 0) throw new Error(`${kind}: /cpu answered ${cpu.non2xx} non-2xx, ${cpu.errors} errors (is the worker pool available?)`);
+  if (health.non2xx > 0 || health.errors > 0) throw new Error(`${kind}: /health answered ${health.non2xx} non-2xx, ${health.errors} errors`);
+  return health.latency.p99;
+}
+
+async function rss(key: string, measureLoad: () => Promise<number>): Promise<number> {
+  if (!lastRss.has(key)) await measureLoad();
+  return lastRss.get(key)!;
+}
+
+const cases: BenchCase[] = [
+  { group: 'GET /health', subject: 'zokio', unit: 'req/s', better: 'higher', measure: (o) => healthRps('zokio', o) },
+  { group: 'GET /health', subject: 'node:http', unit: 'req/s', better: 'higher', measure: (o) => healthRps('node', o) },
+  { group: 'mixed: /health p99 while /cpu saturated', subject: 'zokio', unit: 'ms', better: 'lower', measure: (o) => mixedP99('zokio-mixed', o) },
+  { group: 'mixed: /health p99 while /cpu saturated', subject: 'node:http', unit: 'ms', better: 'lower', measure: (o) => mixedP99('node', o) },
+  { group: 'RSS after /health load', subject: 'zokio', unit: 'MB', better: 'lower', measure: (o) => rss('health:zokio', () => healthRps('zokio', o)) },
+  { group: 'RSS after /health load', subject: 'node:http', unit: 'MB', better: 'lower', measure: (o) => rss('health:node', () => healthRps('node', o)) },
+  { group: 'RSS under mixed load', subject: 'zokio', unit: 'MB', better: 'lower', measure: (o) => rss('mixed:zokio-mixed', () => mixedP99('zokio-mixed', o)) },
+  { group: 'RSS under mixed load', subject: 'node:http', unit: 'MB', better: 'lower', measure: (o) => rss('mixed:node', () => mixedP99('node', o)) },
+];
+
+export default defineSuite({
+  name: 'http',
+  title: 'serve() vs bare node:http (autocannon, 127.0.0.1, servers in child processes)',
+  cases,
+  targets: [
+    { group: 'GET /health', text: 'zokio >= 0.9× node:http req/s', check: (z, peers) => z >= 0.9 * (peers['node:http'] ?? Infinity) },
+    { group: 'mixed: /health p99 while /cpu saturated', text: 'zokio /health p99 < 10 ms', check: (z) => z < 10 },
+  ],
+  async setup() {
+    for (const kind of ['zokio', 'node', 'zokio-mixed']) children.set(kind, await startChild(kind));
+    // Warm up the JIT of each server briefly before measuring.
+    const run = await autocannon();
+    for (const kind of ['zokio', 'node']) await run({ url: `http://127.0.0.1:${children.get(kind)!.port}/health`, connections: 10, duration: 1 });
+  },
+  async teardown() {
+    for (const child of children.values()) {
+      child.proc.removeAllListeners('exit');
+      child.proc.kill('SIGTERM');
+    }
+    children.clear();
+  },
+});
