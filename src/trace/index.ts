@@ -26,6 +26,8 @@ export { Tracer, type TracerOptions, type TracingMetrics } from './tracer.js';
 export { installTracing, tracerOf } from './install.js';
 // Side effect: serve() wraps each request in a server span while tracing is on.
 import './http-server.js';
+// Side effect: worker tasks carry the trace context of the span that submitted them.
+import './pool-bridge.js';
 export { type SpanBufferOptions, type SpanBufferMetrics } from './buffer.js';
 export { type SpanExporter } from './exporters/exporter.js';
 export { ConsoleExporter, formatSpanTree, type ConsoleExporterOptions } from './exporters/console.js';

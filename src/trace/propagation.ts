@@ -12,7 +12,7 @@
 import { contextStorage } from '../runtime/context.js';
 import { parseTraceparent, formatTraceparent, extractTraceparent, type HeaderSource } from './traceparent.js';
 import { currentSpan, currentSpanBase, NonRecordingSpan, runtimeTracer, runWithSpan, span, tracingActive, type Span, type SpanBase, type SpanContext, type SpanFactory, type SpanOptions } from './span.js';
-import { SinkTracer, sinkTracer, Tracer } from './tracer.js';
+import { routedTracer, SinkTracer, sinkTracer, Tracer } from './tracer.js';
 
 /**
  * The trace context of a span as it travels to another thread: structured-clone safe.
@@ -52,7 +52,7 @@ export function captureTraceContext(): TraceContext | undefined {
   if ((globalThis as { __ZOKIO_TRACE__?: boolean }).__ZOKIO_TRACE__ === false || currentSpan() === undefined) return undefined;
   const s = currentSpanBase()!;
   const tracer = s.tracer;
-  const sink = !s.sampled ? undefined : tracer instanceof Tracer ? tracer.sinkName : tracer instanceof SinkTracer ? tracer.name : undefined;
+  const sink = !s.sampled ? undefined : tracer instanceof Tracer ? tracer.route(s.traceId) : tracer instanceof SinkTracer ? tracer.name : undefined;
   const traceparent = formatTraceparent(s);
   return sink === undefined ? { traceparent } : { traceparent, sink };
 }
@@ -68,7 +68,9 @@ export function remoteParentOf(context: TraceContext | SpanContext | undefined):
   let tracer: SpanFactory | undefined;
   if ('traceparent' in context) {
     sc = parseTraceparent(context.traceparent);
-    if (context.sink !== undefined) tracer = sinkTracer(context.sink);
+    // Back on a thread whose tracer handed the context out: record there, no channel.
+    if (sc !== undefined) tracer = routedTracer(sc.traceId);
+    if (tracer === undefined && context.sink !== undefined) tracer = sinkTracer(context.sink);
   } else {
     sc = context;
   }

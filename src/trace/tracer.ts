@@ -2,10 +2,12 @@
  * The tracer of a runtime: starts spans (ids, sampling), collects finished ones into the
  * bounded buffer, receives spans that worker threads finished, and flushes at shutdown.
  *
- * Implementation note. Worker threads have no runtime; their spans come back over a
- * `BroadcastChannel` whose name travels in the trace context of each worker task
- * (`TraceContext.sink`). The channel is opened on the first `captureTraceContext()` and
- * unref'd, so a tracer that never crosses a thread opens nothing. On the worker side a
+ * Implementation note. Worker threads have no runtime; their spans come back over one
+ * `BroadcastChannel` per process ({@link processSinkName}) whose name travels in the trace
+ * context of each worker task (`TraceContext.sink`), and the main thread routes each span
+ * by trace id to the tracer that handed the context out. The channel is opened on the
+ * first context handed to another thread and unref'd, so a tracer that never crosses a
+ * thread opens nothing. On the worker side a
  * {@link SinkTracer} per channel name records spans and posts them in one message when a
  * span whose parent is remote (the task's outermost span) ends, before the task returns.
  */
@@ -38,9 +40,30 @@ export interface TracerOptions extends SpanBufferOptions {
   readonly sampler?: Sampler;
 }
 
-let nextSink = 1;
-/** Tracers of this thread by sink name, so a context captured here and run here skips the channel. */
-const localSinks = new Map<string, Tracer>();
+/**
+ * The one channel of this process that worker threads post finished spans on (worker
+ * threads share `process.pid`). The main thread routes each span to the tracer that
+ * handed out its trace's context, or to the newest live tracer when the route was evicted.
+ */
+export function processSinkName(): string {
+  return `zokio:trace:${process.pid}`;
+}
+const MAX_ROUTES = 8192;
+/** Trace id → tracer of this thread that captured a context of that trace (bounded, oldest evicted). */
+const routes = new Map<string, Tracer>();
+const liveTracers = new Set<Tracer>();
+let processSink: BroadcastChannel | undefined;
+
+function deliver(spans: readonly SpanData[]): void {
+  let fallback: Tracer | undefined;
+  for (const t of liveTracers) fallback = t;
+  for (const s of spans) (routes.get(s.traceId) ?? fallback)?.receive([s]);
+}
+
+/** @internal The tracer of this thread that handed out contexts of trace `traceId`, if any. */
+export function routedTracer(traceId: string): Tracer | undefined {
+  return routes.get(traceId);
+}
 
 /** Sends one batch to several exporters. */
 function fanOut(exporters: readonly SpanExporter[]): SpanExporter {
@@ -78,8 +101,6 @@ export class Tracer implements SpanFactory {
   /** Which new spans are recorded. */
   sampler: Sampler;
   readonly #buffer: SpanBuffer;
-  #sinkName: string | undefined = undefined;
-  #sink: BroadcastChannel | undefined = undefined;
   #closed: Promise<void> | undefined = undefined;
   #started = 0;
   #notSampled = 0;
@@ -90,6 +111,7 @@ export class Tracer implements SpanFactory {
     const exporters = Array.isArray(options.exporter) ? (options.exporter as readonly SpanExporter[]) : [options.exporter as SpanExporter];
     this.#buffer = new SpanBuffer(fanOut(exporters), options);
     countTracer(1);
+    liveTracers.add(this);
   }
 
   /** @internal */
@@ -108,18 +130,23 @@ export class Tracer implements SpanFactory {
     if (spanEndChannel.hasSubscribers) spanEndChannel.publish(span);
   }
 
-  /** @internal Name of the channel worker threads post their spans on (opened on first use). */
-  get sinkName(): string | undefined {
+  /**
+   * @internal Routes spans of trace `traceId` that other threads post back to this tracer,
+   * opens the process sink on first use, and returns its name (undefined once shut down).
+   */
+  route(traceId: string): string | undefined {
     if (this.#closed !== undefined) return undefined;
-    if (this.#sinkName === undefined) {
-      this.#sinkName = `zokio:trace:${process.pid}:${nextSink++}`;
-      localSinks.set(this.#sinkName, this);
-      const channel = new BroadcastChannel(this.#sinkName);
-      channel.onmessage = (event) => this.receive((event as { data: readonly SpanData[] }).data);
-      channel.unref();
-      this.#sink = channel;
+    if (routes.get(traceId) !== this) {
+      routes.delete(traceId);
+      if (routes.size >= MAX_ROUTES) routes.delete(routes.keys().next().value!);
+      routes.set(traceId, this);
     }
-    return this.#sinkName;
+    if (processSink === undefined) {
+      processSink = new BroadcastChannel(processSinkName());
+      processSink.onmessage = (event) => deliver((event as { data: readonly SpanData[] }).data);
+      processSink.unref();
+    }
+    return processSinkName();
   }
 
   /** @internal Takes finished spans from another thread. */
@@ -136,7 +163,7 @@ export class Tracer implements SpanFactory {
    * *Cancellation*: none; it waits for the exporter's promise.
    */
   async flush(): Promise<void> {
-    if (this.#sink !== undefined) await new Promise((resolve) => setImmediate(resolve));
+    if (processSink !== undefined) await new Promise((resolve) => setImmediate(resolve));
     await this.#buffer.flush();
   }
 
@@ -150,10 +177,13 @@ export class Tracer implements SpanFactory {
   }
 
   async #shutdown(): Promise<void> {
-    if (this.#sink !== undefined) await new Promise((resolve) => setImmediate(resolve));
-    this.#sink?.close();
-    this.#sink = undefined;
-    if (this.#sinkName !== undefined) localSinks.delete(this.#sinkName);
+    if (processSink !== undefined) await new Promise((resolve) => setImmediate(resolve));
+    liveTracers.delete(this);
+    for (const [traceId, tracer] of routes) if (tracer === this) routes.delete(traceId);
+    if (liveTracers.size === 0 && processSink !== undefined) {
+      processSink.close();
+      processSink = undefined;
+    }
     countTracer(-1);
     await this.#buffer.close();
   }
@@ -206,10 +236,8 @@ export class SinkTracer implements SpanFactory {
 
 const sinks = new Map<string, SinkTracer>();
 
-/** @internal The tracer that records spans for sink `name` on this thread. */
+/** @internal The tracer that records spans for sink `name` on this thread (a worker's end of the sink). */
 export function sinkTracer(name: string): SpanFactory {
-  const local = localSinks.get(name);
-  if (local !== undefined) return local;
   let sink = sinks.get(name);
   if (sink === undefined) {
     sink = new SinkTracer(name);

@@ -1,0 +1,61 @@
+/**
+ * Trace context across the work-stealing pool, through the two hooks the pool leaves:
+ * a provider on the submitting side (`setTaskContextProvider`: its result is copied into
+ * every task record) and an accessor on the worker side (`currentWorkerTaskContext()`:
+ * the context of the record running now).
+ *
+ * Implementation note. Submitting side: when a span is current, the provider returns its
+ * trace id, span id and flags as bytes, and routes that trace to the current tracer (so
+ * that spans the workers post on the process sink come back to it). Worker side: the
+ * first `span()` of a task finds no current span, asks the accessor, and gets a remote
+ * parent for the record's context; spans the task opens are recorded by the worker's sink
+ * tracer and posted when the task's outermost span ends. Every worker thread counts one
+ * tracer for this, so `span()` in a worker takes the traced path (a store lookup and an
+ * accessor call, then `fn` directly when the task carries no context).
+ *
+ * Nested `join`: the pool copies the *record's* context into a forked half. A half run
+ * inline sees the current span (the one around `join`) through AsyncLocalStorage; a half
+ * another worker steals gets the record's context, so its spans are children of the span
+ * that called `exec`, in the same trace.
+ */
+import { isMainThread } from 'node:worker_threads';
+import { setTaskContextProvider } from '../scheduler/pool/worker-pool.js';
+import { currentWorkerTaskContext, workerContext, type TaskTraceContext } from '../scheduler/pool/worker-context.js';
+import { countTracer, currentSpanBase, NonRecordingSpan, setRemoteParentAccessor, setTraceThreadName, tracingActive, type SpanBase } from './span.js';
+import { processSinkName, sinkTracer, Tracer } from './tracer.js';
+
+function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/** @internal The trace context of the current span as the pool stores it in a task record. */
+export function provideTaskContext(): TaskTraceContext | undefined {
+  if (!tracingActive()) return undefined;
+  const s = currentSpanBase();
+  if (s === undefined) return undefined;
+  if (s.sampled && s.tracer instanceof Tracer) s.tracer.route(s.traceId);
+  return { traceId: Buffer.from(s.traceId, 'hex'), spanId: Buffer.from(s.spanId, 'hex'), flags: s.sampled ? 1 : 0 };
+}
+
+let named = false;
+
+/** @internal The remote parent a worker task's record carries, or undefined. */
+export function workerTaskParent(): SpanBase | undefined {
+  const ctx = currentWorkerTaskContext();
+  if (ctx === undefined) return undefined;
+  if (!named) {
+    const index = workerContext()?.index;
+    if (index !== undefined) setTraceThreadName(`pool worker ${index}`);
+    named = true;
+  }
+  const sampled = (ctx.flags & 1) === 1;
+  return new NonRecordingSpan(sinkTracer(processSinkName()), toHex(ctx.traceId), toHex(ctx.spanId), undefined, 'exec caller', 'internal', sampled, true);
+}
+
+if ((globalThis as { __ZOKIO_TRACE__?: boolean }).__ZOKIO_TRACE__ !== false) {
+  if (isMainThread) setTaskContextProvider(provideTaskContext);
+  else {
+    setRemoteParentAccessor(workerTaskParent);
+    countTracer(1);
+  }
+}
