@@ -73,4 +73,4 @@ export { defineTasks, type Cloneable, type IsCloneable, type CheckTask, type Tas
 export { join, exec, type JoinSide } from './scheduler/pool/join.js';
 export { currentTaskSignal, currentWorkerTaskContext, type TaskTraceContext } from './scheduler/pool/worker-context.js';
 export { type PoolMetrics, type PoolWorkerMetrics } from './scheduler/pool/worker-pool.js';
-export { span, currentSpan, type Span, type SpanOptions } from './trace/index.js';
+export { span, currentSpan, injectTraceparent, extractTraceparent, type Span, type SpanOptions } from './trace/index.js';
