@@ -43,6 +43,8 @@ import {
 /** Running from TypeScript sources (tests, tsx): the worker entry is `.ts` and needs tsx inside the worker. */
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 const WORKER_ENTRY = new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.meta.url);
+/** The sync-port id under which `ts-worker-boot.mjs` reports that the entry failed to load. */
+const BOOT_FAILURE_ID = -1;
 const WORKER_URL = FROM_SOURCE ? new URL('./ts-worker-boot.mjs', import.meta.url) : WORKER_ENTRY;
 
 /**
@@ -102,6 +104,18 @@ interface Thread {
 /**
  * @internal The blocking pool of one runtime. Get it with `getBlockingPool(runtime)`;
  * users reach it through `rt.spawnBlocking` and `rt.blockOn`.
+ *
+ * @example
+ * ```ts
+ * const pool = new BlockingPool(2);
+ * const five = pool.blockOn(tasks.add, [2, 3], { timeoutMs: 1000 });
+ * const six = await pool.spawnBlocking(tasks.add, [3, 3]);
+ * await pool.shutdown();
+ * ```
+ *
+ * *Cancellation*: a running job cannot be interrupted (it is synchronous code on another
+ * thread); `blockOn`'s `timeoutMs` drops a job that has not started and abandons one that
+ * has; `shutdown()` rejects every `spawnBlocking` job and terminates the threads.
  */
 export class BlockingPool {
   readonly #maxThreads: number;
@@ -160,8 +174,11 @@ export class BlockingPool {
       if (Atomics.load(status, 0) === STATUS_DONE) break;
       if (seen === WAKE_DEAD) {
         thread.jobs.delete(id);
-        this.#lose(thread, new Error('the thread exited before it received the job'));
-        throw new WorkerCrashedError(`blocking worker exited before it ran task '${ref.name}' of ${ref.module}`);
+        // A thread that could not even load its entry left the reason under id -1.
+        const boot = takeOutcome(thread.syncPort, BOOT_FAILURE_ID);
+        const why = boot === undefined || boot.ok ? '' : `: ${boot.error.message}`;
+        this.#lose(thread, new Error(`the thread exited before it received the job${why}`));
+        throw new WorkerCrashedError(`blocking worker exited before it ran task '${ref.name}' of ${ref.module}${why}`);
       }
       const left = deadline - performance.now();
       if (left <= 0) {
@@ -178,7 +195,7 @@ export class BlockingPool {
       Atomics.wait(thread.wake, 0, seen, left);
     }
 
-    const outcome = takeOutcome(thread.syncPort, id);
+    const outcome = takeOutcome(thread.syncPort, id) ?? lostOutcome(id);
     thread.jobs.delete(id);
     this.#count(outcome);
     this.#pump();
@@ -299,7 +316,7 @@ export class BlockingPool {
       job.settle?.(message);
     } else {
       // An abandoned blockOn job finished: drop its result from the sync port.
-      this.#count(takeOutcome(thread.syncPort, message.id));
+      this.#count(takeOutcome(thread.syncPort, message.id) ?? lostOutcome(message.id));
     }
     this.#pump();
   }
@@ -341,12 +358,17 @@ export class BlockingPool {
   }
 }
 
-/** Reads messages off the sync port until the one for `id` (stale ones are from abandoned jobs). */
-function takeOutcome(port: MessagePort, id: number): Outcome {
+/** Reads messages off the sync port until the one for `id` (stale ones are from abandoned jobs); undefined if absent. */
+function takeOutcome(port: MessagePort, id: number): Outcome | undefined {
   for (let received = receiveMessageOnPort(port); received !== undefined; received = receiveMessageOnPort(port)) {
     const outcome = received.message as Outcome;
     if (outcome.id === id) return outcome;
   }
+  return undefined;
+}
+
+/** Stands in for an outcome that is not on the sync port (cannot happen while the protocol holds). */
+function lostOutcome(id: number): Outcome {
   return { id, ok: false, error: errorToWire(new WorkerCrashedError('blocking worker finished the task but its result was lost')) };
 }
 

@@ -5,8 +5,20 @@
 // file extension". This plain-JS entry registers tsx's ESM hooks in the worker, then imports
 // the real entry named by `workerData.entry`, so it and the task modules it loads can be
 // TypeScript.
+//
+// If the entry cannot load, a caller may already sleep in `blockOn` waiting for this thread:
+// the reason goes to the sync port (id -1) and the wake word turns DEAD (-1), so the caller
+// wakes with WorkerCrashedError naming the reason instead of waiting forever.
 import { workerData } from 'node:worker_threads';
 
-const { register } = await import('tsx/esm/api');
-register();
-await import(workerData.entry);
+try {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(workerData.entry);
+} catch (err) {
+  const message = err instanceof Error ? err.message : String(err);
+  workerData.syncPort.postMessage({ id: -1, ok: false, error: { name: 'Error', message, stack: err?.stack, zokio: false } });
+  Atomics.store(workerData.wake, 0, -1);
+  Atomics.notify(workerData.wake, 0);
+  throw err;
+}
