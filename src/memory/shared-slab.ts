@@ -3,7 +3,7 @@
  * any thread at once, without locks.
  *
  * Implementation note. Free blocks form a Treiber stack: the head word holds the index of
- * the top free block, each block's control pair holds the index of the block under it.
+ * the top free block, each free block's control word holds the index of the block under it.
  * `alloc` pops with one `Atomics.compareExchange` on the head, `free` pushes with one.
  * The classic ABA hazard of a Treiber stack (a thread reads head = X and next(X) = Y,
  * others pop X and Y and push X back, the stale CAS X → Y succeeds and hands out Y twice)
@@ -19,8 +19,9 @@
  * before the free list is touched; `alloc` stores `-1` after its pop. One word for both
  * keeps a pair at four locked instructions (two CAS on the head, one CAS and one store on
  * the block), plus two loads (the head and the popped block's link) in `alloc`; `free`
- * starts its push from the last head this thread saw, since a push is ABA-safe. The allocator never writes into the data blocks: what the owner stores there
- * is its own. Every shared word is read and written with `Atomics`.
+ * starts its push from the last head this thread saw, since a push is ABA-safe. The
+ * allocator never writes into the data blocks: what the owner stores there is its own.
+ * Every shared word is read and written with `Atomics`.
  *
  * Layout of the SharedArrayBuffer (byte offsets; one Int32 word = 4 bytes):
  * ```
