@@ -13,14 +13,14 @@
  * tracer for this, so `span()` in a worker takes the traced path (a store lookup and an
  * accessor call, then `fn` directly when the task carries no context).
  *
- * Nested `join`: the pool copies the *record's* context into a forked half. A half run
- * inline sees the current span (the one around `join`) through AsyncLocalStorage; a half
- * another worker steals gets the record's context, so its spans are children of the span
- * that called `exec`, in the same trace.
+ * Nested `join` and `exec` inside a worker: the pool asks `forkTraceContext()` when it
+ * fills the forked record of a traced task, and gets the span open around the fork, so a
+ * half another worker steals is a child of that span, as is a half run inline (which sees
+ * it through AsyncLocalStorage anyway).
  */
 import { isMainThread } from 'node:worker_threads';
 import { setTaskContextProvider } from '../scheduler/pool/worker-pool.js';
-import { currentWorkerTaskContext, workerContext, type TaskTraceContext } from '../scheduler/pool/worker-context.js';
+import { currentWorkerTaskContext, setForkTraceContextProvider, workerContext, type TaskTraceContext } from '../scheduler/pool/worker-context.js';
 import { countTracer, currentSpanBase, NonRecordingSpan, setRemoteParentAccessor, setTraceThreadName, tracingActive, type SpanBase } from './span.js';
 import { processSinkName, sinkTracer, Tracer } from './tracer.js';
 
@@ -56,6 +56,7 @@ if ((globalThis as { __ZOKIO_TRACE__?: boolean }).__ZOKIO_TRACE__ !== false) {
   if (isMainThread) setTaskContextProvider(provideTaskContext);
   else {
     setRemoteParentAccessor(workerTaskParent);
+    setForkTraceContextProvider(provideTaskContext);
     countTracer(1);
   }
 }

@@ -27,11 +27,11 @@ describe('trace context across the work-stealing pool', () => {
       expect(exporter.byName('leaf 1').parentSpanId).toBe(request.spanId);
       expect(exporter.byName('pair 2').parentSpanId).toBe(request.spanId);
       expect(exporter.byName('leaf 3').parentSpanId).toBe(exporter.byName('other').spanId);
-      // Halves of the join: the one run inline is a child of 'pair 2'; one a thief stole
-      // carries the record's context (the exec caller, 'request').
+      // Both halves of the join are children of the span around it, whether the worker ran
+      // the second half itself or another worker stole it.
       const pair = exporter.byName('pair 2');
-      for (const name of ['leaf 21', 'leaf 22']) expect([pair.spanId, request.spanId]).toContain(exporter.byName(name).parentSpanId);
-      expect(exporter.byName('leaf 21').parentSpanId).toBe(pair.spanId); // side a always runs inline
+      expect(exporter.byName('leaf 21').parentSpanId).toBe(pair.spanId);
+      expect(exporter.byName('leaf 22').parentSpanId).toBe(pair.spanId);
 
       const workerSpans = exporter.spans.filter((s) => s.threadId !== 0);
       expect(workerSpans.map((s) => s.name).sort()).toEqual(['leaf 1', 'leaf 21', 'leaf 22', 'leaf 3', 'pair 2']);
@@ -42,6 +42,41 @@ describe('trace context across the work-stealing pool', () => {
       expect(new Set(lanes).size).toBe(lanes.length);
       expect(lanes).toContain(0);
       expect(rt.metrics().tracing).toMatchObject({ fromWorkers: 5 });
+    } finally {
+      await rt.shutdown();
+    }
+  });
+
+  it('keeps parents right across joins nested two deep, with stealing', async () => {
+    const rt = Runtime.builder().workers(2).build();
+    const exporter = new MemoryExporter();
+    installTracing(rt, { exporter, flushIntervalMs: 0 });
+    try {
+      // Several roots so that both workers get busy and steal halves from each other.
+      const roots = [1, 2, 3, 4];
+      const sums = await rt.run(() => Promise.all(roots.map((id) => span(`root ${id}`, () => rt.exec(tasks.quad, id)))));
+      expect(sums).toEqual(roots.map((id) => [1, 2].reduce((acc, p) => acc + 2 * (id * 100 + p * 10) + 3, 0)));
+      const expected = roots.length * (1 + 1 + 2 + 4); // root, quad, 2 pairs, 4 leaves
+      await until(() => exporter.spans.length + (rt.metrics().tracing as { pending: number }).pending >= expected);
+      await tracerOf(rt)!.flush();
+      expect(exporter.spans).toHaveLength(expected);
+      for (const id of roots) {
+        const root = exporter.byName(`root ${id}`);
+        const quad = exporter.byName(`quad ${id}`);
+        expect(quad.parentSpanId).toBe(root.spanId);
+        for (const p of [1, 2]) {
+          const pair = exporter.byName(`pair ${id * 10 + p}`);
+          expect(pair.parentSpanId).toBe(quad.spanId);
+          expect(pair.traceId).toBe(root.traceId);
+          for (const l of [1, 2]) {
+            const leaf = exporter.byName(`leaf ${(id * 10 + p) * 10 + l}`);
+            expect(leaf.parentSpanId).toBe(pair.spanId);
+            expect(leaf.traceId).toBe(root.traceId);
+          }
+        }
+      }
+      const pool = rt.metrics().pool as { workers: { stolenSides: number }[] };
+      console.log(`nested-join trace test: ${pool.workers.reduce((n, w) => n + w.stolenSides, 0)} join halves were stolen`);
     } finally {
       await rt.shutdown();
     }

@@ -54,7 +54,7 @@ import {
   partitionStart,
   type PoolLayout,
 } from './layout.js';
-import { setWorkerContext, type TaskTraceContext, type WorkerContext } from './worker-context.js';
+import { forkTraceContext, setWorkerContext, type TaskTraceContext, type WorkerContext } from './worker-context.js';
 
 /** What the main thread hands each worker. */
 export interface PoolWorkerData {
@@ -391,6 +391,12 @@ export class PoolWorker implements WorkerContext {
     if (parent >= 0 && (this.#a[parent + R_FLAGS]! & F_TRACE) !== 0) {
       flags = F_TRACE;
       for (let k = R_TRACE_FLAGS; k < R_SPAN_ID + 2; k++) this.#a[r + k] = this.#a[parent + k]!;
+      // A span open around the fork is the forked task's parent (same trace, traced records only).
+      const own = forkTraceContext();
+      if (own !== undefined) {
+        this.#a[r + R_TRACE_FLAGS] = own.flags;
+        core.u8.set(own.spanId.subarray(0, 8), (r + R_SPAN_ID) * 4);
+      }
     }
     core.writeArgs(r, core.nameId(ref), args, prepared, flags);
   }

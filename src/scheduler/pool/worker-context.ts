@@ -35,6 +35,23 @@ export interface WorkerContext {
 
 const KEY = Symbol.for('zokio.pool.workerContext');
 
+const FORK_TRACE_KEY = Symbol.for('zokio.trace.forkContext');
+
+/**
+ * @internal Set by the tracing module: the trace context a task forked right now (a
+ * `join` half, a nested `exec`) should carry — the span open around the fork — or
+ * undefined to keep the running record's. On `globalThis` for the same reason as the
+ * worker context: the tracing module and the worker entry may be different bundles.
+ */
+export function setForkTraceContextProvider(provider: (() => TaskTraceContext | undefined) | undefined): void {
+  (globalThis as Record<symbol, unknown>)[FORK_TRACE_KEY] = provider;
+}
+
+/** @internal The context for a task forked now (see {@link setForkTraceContextProvider}). */
+export function forkTraceContext(): TaskTraceContext | undefined {
+  return (globalThis as Record<symbol, (() => TaskTraceContext | undefined) | undefined>)[FORK_TRACE_KEY]?.();
+}
+
 /** @internal The context of the pool worker this code runs on, or undefined. */
 export function workerContext(): WorkerContext | undefined {
   return (globalThis as Record<symbol, WorkerContext | undefined>)[KEY];
