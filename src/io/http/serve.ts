@@ -310,59 +310,86 @@ function reject(res: ServerResponse, status: number, message: string): void {
   res.end(message);
 }
 
-/** The body of each request task. Never throws: every failure becomes a response. */
-async function handle(server: HttpServer, handler: Handler, request: ServerRequest, cx: TaskContext): Promise<void> {
-  try {
-    await respond(server, handler, request, cx);
-  } finally {
-    // The response is written (or failed): no listener per response, just this counter.
-    server.requestDone();
-  }
-}
-
-async function respond(server: HttpServer, handler: Handler, request: ServerRequest, cx: TaskContext): Promise<void> {
-  const res = request.res;
+/**
+ * The body of each request task. Never throws: every failure becomes a response.
+ *
+ * It stays synchronous as far as it can: a handler that returns a plain object (or a
+ * promise of one) costs no promise here beyond the handler's own and one `then`, because
+ * every promise is paid twice once AsyncLocalStorage is active. Streaming bodies return a
+ * promise that settles when the stream ends.
+ */
+function handle(server: HttpServer, handler: Handler, request: ServerRequest, cx: TaskContext): void | Promise<void> {
+  let result: HandlerResult | PromiseLike<HandlerResult> | Promise<unknown>;
   try {
     const tracer = currentRequestTracer();
-    const result = tracer === undefined ? await handler(request) : ((await tracer(request, async () => await handler(request))) as HandlerResult);
-    if (result instanceof SseBody) {
-      await streamSse(result, res, [server.closingSignal, cx.signal]);
-      return;
-    }
-    if (result instanceof Response) {
-      await sendResponse(res, result);
-      return;
-    }
-    const body = result.body;
-    const status = result.status ?? 200;
-    const headers = result.headers as OutgoingHttpHeaders | undefined;
-    if (body instanceof SseBody) {
-      await streamSse(body, res, [server.closingSignal, cx.signal]);
-      return;
-    }
-    if (typeof body === 'string' || body instanceof Uint8Array) {
-      res.writeHead(status, headers ?? (typeof body === 'string' ? TEXT_HEADERS : undefined));
-      res.end(body);
-    } else if (body === undefined || body === null) {
-      if (headers === undefined) res.writeHead(status);
-      else res.writeHead(status, headers);
-      res.end();
-    } else {
-      if (headers === undefined) res.writeHead(status);
-      else res.writeHead(status, headers);
-      await pipeChunks(res, body);
+    result = tracer === undefined ? handler(request) : tracer(request, async () => await handler(request));
+  } catch (err) {
+    fail(request.res, err);
+    server.requestDone();
+    return;
+  }
+  if (result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
+    return Promise.resolve(result as PromiseLike<HandlerResult>).then(
+      (value) => finish(server, request, value, cx),
+      (err: unknown) => {
+        fail(request.res, err);
+        server.requestDone();
+      },
+    );
+  }
+  return finish(server, request, result as HandlerResult, cx);
+}
+
+/** Writes the handler's result; calls `requestDone` once the response is written. */
+function finish(server: HttpServer, request: ServerRequest, result: HandlerResult, cx: TaskContext): void | Promise<void> {
+  const res = request.res;
+  let pending: Promise<void> | undefined;
+  try {
+    if (result instanceof SseBody) pending = streamSse(result, res, [server.closingSignal, cx.signal]);
+    else if (result instanceof Response) pending = sendResponse(res, result);
+    else {
+      const body = result.body;
+      const status = result.status ?? 200;
+      const headers = result.headers as OutgoingHttpHeaders | undefined;
+      if (typeof body === 'string' || body instanceof Uint8Array) {
+        res.writeHead(status, headers ?? (typeof body === 'string' ? TEXT_HEADERS : undefined));
+        res.end(body);
+      } else if (body instanceof SseBody) {
+        pending = streamSse(body, res, [server.closingSignal, cx.signal]);
+      } else {
+        if (headers === undefined) res.writeHead(status);
+        else res.writeHead(status, headers);
+        if (body === undefined || body === null) res.end();
+        else pending = pipeChunks(res, body);
+      }
     }
   } catch (err) {
-    if (err instanceof HttpError) {
-      const message = err.message;
-      // A body over the limit was not read to the end: the connection cannot be reused.
-      if (err.status === 413) reject(res, 413, message);
-      else if (!res.headersSent) {
-        res.writeHead(err.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(message) });
-        res.end(message);
-      } else res.destroy();
-    } else reject(res, 500, 'Internal Server Error');
+    fail(res, err);
   }
+  if (pending === undefined) {
+    server.requestDone();
+    return;
+  }
+  return pending.then(
+    () => server.requestDone(),
+    (err: unknown) => {
+      fail(res, err);
+      server.requestDone();
+    },
+  );
+}
+
+/** Answers a failure: an `HttpError` with its status, anything else with 500. */
+function fail(res: ServerResponse, err: unknown): void {
+  if (err instanceof HttpError) {
+    const message = err.message;
+    // A body over the limit was not read to the end: the connection cannot be reused.
+    if (err.status === 413) reject(res, 413, message);
+    else if (!res.headersSent) {
+      res.writeHead(err.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(message) });
+      res.end(message);
+    } else res.destroy();
+  } else reject(res, 500, 'Internal Server Error');
 }
 
 /** Writes chunks, waiting for `drain` when the client reads slowly. */
