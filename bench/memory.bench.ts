@@ -5,7 +5,8 @@
  *   allocator over a SharedArrayBuffer), but beside it the bare cost of the six `Atomics`
  *   operations a pair performs, as the floor this machine allows;
  * - ObjectPool acquire+release vs `new` for a small object (3 numbers) and for a 1 KiB
- *   object (a Float64Array(128) payload, zeroed by `reset` so both sides hand out zeros);
+ *   object, twice: with a Float64Array(128) payload, and with a plain array of 128 numbers
+ *   (zeroed by `reset` in both, so both sides hand out zeros);
  * - BufferPool acquire+release vs `Buffer.allocUnsafe` for 64 KiB.
  *
  * Every created or acquired object is written to a module-level sink so that V8 cannot
@@ -18,6 +19,7 @@ import { BufferPool, ObjectPool, SharedSlab } from '../src/memory/index.js';
 
 const PAIRS = 10_000; // per measured call
 const BUFFERS = 1_000; // per measured call, 64 KiB each
+const PLAIN = 1_000; // per measured call, 1 KiB plain arrays
 const KiB64 = 64 * 1024;
 
 let sink: unknown;
@@ -119,6 +121,42 @@ function recordNew(): void {
   }
 }
 
+// --- ObjectPool, 1 KiB object without a typed array -----------------------------------
+// A Float64Array's backing store lives outside the V8 heap and costs far more to create
+// than a plain object; this variant keeps the 1 KiB inside the heap (128 small integers in
+// a plain array, 8 bytes each) so that `new` is not penalised by that.
+interface PlainRecord {
+  id: number;
+  readonly values: number[];
+}
+const makePlain = (): PlainRecord => ({ id: 0, values: new Array<number>(128).fill(0) });
+const plainPool = new ObjectPool(makePlain, {
+  capacity: 64,
+  reset: (r) => {
+    r.id = 0;
+    r.values.fill(0);
+  },
+});
+
+function plainPooled(): void {
+  for (let i = 0; i < PLAIN; i++) {
+    const r = plainPool.acquire();
+    r.id = i;
+    r.values[i & 127] = i;
+    sink = r;
+    plainPool.release(r);
+  }
+}
+
+function plainNew(): void {
+  for (let i = 0; i < PLAIN; i++) {
+    const r = makePlain();
+    r.id = i;
+    r.values[i & 127] = i;
+    sink = r;
+  }
+}
+
 // --- BufferPool vs Buffer.allocUnsafe, 64 KiB --------------------------------------------
 const buffers = new BufferPool();
 
@@ -146,6 +184,7 @@ function opsCase(group: string, subject: string, fn: () => void, ops: number): B
 const SLAB = 'SharedSlab alloc+free, 1 thread (1 op = alloc + free)';
 const SMALL = 'ObjectPool vs new: small object (3 numbers)';
 const LARGE = 'ObjectPool vs new: 1 KiB object (Float64Array(128), zeroed)';
+const PLAIN_GROUP = 'ObjectPool vs new: 1 KiB object (plain array of 128 numbers, zeroed)';
 const BUF = 'BufferPool vs Buffer.allocUnsafe: 64 KiB';
 
 export default defineSuite({
@@ -158,6 +197,8 @@ export default defineSuite({
     opsCase(SMALL, 'new', vecNew, PAIRS),
     opsCase(LARGE, 'zokio', recordPooled, PAIRS),
     opsCase(LARGE, 'new', recordNew, PAIRS),
+    opsCase(PLAIN_GROUP, 'zokio', plainPooled, PLAIN),
+    opsCase(PLAIN_GROUP, 'new', plainNew, PLAIN),
     opsCase(BUF, 'zokio', buffersPooled, BUFFERS),
     opsCase(BUF, 'Buffer.allocUnsafe', buffersAllocUnsafe, BUFFERS),
   ],
