@@ -63,6 +63,7 @@ import {
   inboxAt,
   type PoolLayout,
 } from './layout.js';
+import { SharedSlab } from '../../memory/shared-slab.js';
 import { SharedBufferTable } from './shared-buffers.js';
 
 /** Scalar tags (4 bits each in `R_TAGS`). */
@@ -97,13 +98,13 @@ export class PoolCore {
   readonly injector: Injector;
   readonly completions: Injector;
   readonly buffers: SharedBufferTable;
-  /** Name of the BroadcastChannel that carries shared buffers between pool threads. */
-  readonly channel: string;
+  /** Blocks for payloads too big for a record's inline bytes. */
+  readonly arena: SharedSlab;
   readonly #nameIds = new Map<string, number>();
   readonly #names: Array<{ module: string; name: string } | undefined> = [];
   #robin = 0;
 
-  constructor(sab: SharedArrayBuffer, layout: PoolLayout, channelName: string) {
+  constructor(sab: SharedArrayBuffer, layout: PoolLayout, arena: SharedArrayBuffer, buffers: SharedBufferTable) {
     this.sab = sab;
     this.layout = layout;
     this.i32 = new Int32Array(sab);
@@ -117,8 +118,8 @@ export class PoolCore {
     }
     this.injector = new Injector(this.i32, layout.injectorBase, layout.injectorCapacity);
     this.completions = new Injector(this.i32, layout.completionBase, layout.mainRecords);
-    this.buffers = new SharedBufferTable(this.i32, channelName);
-    this.channel = channelName;
+    this.buffers = buffers;
+    this.arena = SharedSlab.from(arena);
   }
 
   /** Word offset of record `index`. */
@@ -297,26 +298,76 @@ export class PoolCore {
 
   #writePayload(r: number, bytes: Uint8Array): void {
     const a = this.i32;
-    a[r + R_PAYLOAD_LEN] = bytes.byteLength;
-    if (bytes.byteLength <= INLINE_BYTES) {
+    const len = bytes.byteLength;
+    a[r + R_PAYLOAD_LEN] = len;
+    if (len <= INLINE_BYTES) {
       this.u8.set(bytes, (r + R_INLINE) * 4);
       a[r + R_PAYLOAD_KIND] = P_INLINE;
-    } else {
-      a[r + R_PAYLOAD_SAB] = this.buffers.sendOneShot(bytes);
-      a[r + R_PAYLOAD_KIND] = P_SAB;
+      return;
+    }
+    // A chain of arena blocks: word 0 of each block = offset + 1 of the next (0 = last).
+    const arena = this.arena;
+    const room = arena.blockSize - 8;
+    const words = arena.int32;
+    const out = arena.bytes;
+    let first = -1;
+    let prev = -1;
+    for (let at = 0; at < len; at += room) {
+      const block = arena.alloc();
+      if (block === SharedSlab.EXHAUSTED) {
+        this.#freeChain(first);
+        throw new RangeError(`a ${len}-byte payload does not fit in the pool's shared arena (${arena.blockCount} blocks of ${arena.blockSize} bytes)`);
+      }
+      words[block >> 2] = 0;
+      out.set(bytes.subarray(at, Math.min(len, at + room)), block + 8);
+      if (prev >= 0) words[prev >> 2] = block + 1;
+      else first = block;
+      prev = block;
+    }
+    a[r + R_PAYLOAD_SAB] = first;
+    a[r + R_PAYLOAD_KIND] = P_SAB;
+  }
+
+  /** Frees the payload of a record that will never be read (cancelled, orphaned). */
+  discardPayload(r: number): void {
+    if (this.i32[r + R_PAYLOAD_KIND] === P_SAB) {
+      this.i32[r + R_PAYLOAD_KIND] = P_NONE;
+      this.#freeChain(this.i32[r + R_PAYLOAD_SAB]!);
+    }
+  }
+
+  #freeChain(first: number): void {
+    const words = this.arena.int32;
+    for (let block = first; block >= 0; ) {
+      const next = words[block >> 2]! - 1;
+      this.arena.free(block);
+      block = next;
     }
   }
 
   #readPayload(r: number): Uint8Array {
     const a = this.i32;
     const kind = a[r + R_PAYLOAD_KIND];
+    const len = a[r + R_PAYLOAD_LEN]!;
     if (kind === P_INLINE) {
       const at = (r + R_INLINE) * 4;
-      return this.u8.slice(at, at + a[r + R_PAYLOAD_LEN]!);
+      return this.u8.slice(at, at + len);
     }
     if (kind === P_SAB) {
       a[r + R_PAYLOAD_KIND] = P_NONE;
-      return this.buffers.takeOneShot(a[r + R_PAYLOAD_SAB]!);
+      const arena = this.arena;
+      const room = arena.blockSize - 8;
+      const words = arena.int32;
+      const src = arena.bytes;
+      const bytes = new Uint8Array(len);
+      let block = a[r + R_PAYLOAD_SAB]!;
+      for (let at = 0; at < len; at += room) {
+        bytes.set(src.subarray(block + 8, block + 8 + Math.min(room, len - at)), at);
+        const next = words[block >> 2]! - 1;
+        arena.free(block);
+        block = next;
+      }
+      return bytes;
     }
     throw new Error('zokio pool: record has no payload');
   }

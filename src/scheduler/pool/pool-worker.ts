@@ -54,13 +54,17 @@ import {
   partitionStart,
   type PoolLayout,
 } from './layout.js';
+import type { MessagePort } from 'node:worker_threads';
+import { SharedBufferTable } from './shared-buffers.js';
 import { forkTraceContext, setWorkerContext, type TaskTraceContext, type WorkerContext } from './worker-context.js';
 
 /** What the main thread hands each worker. */
 export interface PoolWorkerData {
   readonly sab: SharedArrayBuffer;
   readonly layout: PoolLayout;
-  readonly channel: string;
+  readonly arena: SharedArrayBuffer;
+  readonly port: MessagePort;
+  readonly known: ReadonlyArray<readonly [number, SharedArrayBuffer]>;
   readonly index: number;
   readonly strategy: 'local_first' | 'global_first' | 'round_robin';
   readonly workStealing: boolean;
@@ -105,7 +109,8 @@ export class PoolWorker implements WorkerContext {
 
   constructor(data: PoolWorkerData) {
     this.index = data.index;
-    this.#core = new PoolCore(data.sab, data.layout, data.channel);
+    const i32 = new Int32Array(data.sab);
+    this.#core = new PoolCore(data.sab, data.layout, data.arena, new SharedBufferTable(i32, [data.port], data.known));
     this.#a = this.#core.i32;
     this.#ctl = this.#core.ctl(data.index);
     this.#owner = data.index + 1;

@@ -16,8 +16,9 @@
  *
  * @module
  */
-import { Worker } from 'node:worker_threads';
-import { randomBytes } from 'node:crypto';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { SharedSlab } from '../../memory/shared-slab.js';
+import { SharedBufferTable } from './shared-buffers.js';
 import { RuntimeClosedError, WorkerCrashedError } from '../../errors.js';
 import { contextStorage } from '../../runtime/context.js';
 import type { MapOptions, ParallelEngine, ZokioRuntime, BlockOnOptions } from '../../runtime/runtime.js';
@@ -139,6 +140,10 @@ interface AbortHook {
 
 const pools = new WeakMap<object, WorkerPool>();
 
+/** Payload arena geometry: 4096 blocks of 8 KiB (32 MiB of address space, touched lazily). */
+const ARENA_BLOCK = 8192;
+const ARENA_BLOCKS = 4096;
+
 /** @internal The pool behind a runtime (tests and benches use it for placement and metrics). */
 export function poolOf(runtime: object): WorkerPool | undefined {
   return pools.get(runtime);
@@ -190,8 +195,8 @@ export class WorkerPool implements ParallelEngine {
     const workers = this.#config.workers;
     const layout = computeLayout(workers, this.#config.queueCapacity);
     const sab = new SharedArrayBuffer(layout.byteLength);
-    const channel = `zokio-pool-${process.pid}-${randomBytes(6).toString('hex')}`;
-    const core = new PoolCore(sab, layout, channel);
+    const arena = new SharedSlab({ blockSize: ARENA_BLOCK, blockCount: ARENA_BLOCKS });
+    const core = new PoolCore(sab, layout, arena.buffer, new SharedBufferTable(new Int32Array(sab), new Array(workers).fill(undefined)));
     core.injector.init();
     core.completions.init();
     for (const inbox of core.inboxes) inbox.init();
@@ -210,16 +215,21 @@ export class WorkerPool implements ParallelEngine {
 
   #spawn(w: number): void {
     const core = this.#core!;
+    const { port1, port2 } = new MessageChannel();
+    const known = core.buffers.entries();
+    core.buffers.setPort(w, port1);
     const data: PoolWorkerData = {
       sab: core.sab,
       layout: core.layout,
-      channel: core.channel,
+      arena: core.arena.buffer,
+      port: port2,
+      known,
       index: w,
       strategy: this.#config.strategy,
       workStealing: this.#config.workStealing,
     };
     Atomics.store(core.i32, core.ctl(w) + W_READY, 0);
-    const worker = new Worker(ENTRY_URL, { workerData: data, execArgv: workerExecArgv(), name: `zokio-worker-${w}` });
+    const worker = new Worker(ENTRY_URL, { workerData: data, transferList: [port2], execArgv: workerExecArgv(), name: `zokio-worker-${w}` });
     this.#workers[w] = worker;
     worker.on('error', (err) => {
       this.#lastError[w] = err;
@@ -435,6 +445,7 @@ export class WorkerPool implements ParallelEngine {
           reject(new RuntimeClosedError('the task was dropped'));
         }
       }
+      if (state === S_CANCELLED) core.discardPayload(r);
       Atomics.store(a, r + R_STATE, S_FREE);
       this.#free.push(idx);
     }
