@@ -264,7 +264,8 @@ export class BlockingPool {
   }
 
   #idleThread(): Thread | undefined {
-    for (const t of this.#threads) if (t.jobs.size === 0 && !this.#isGone(t)) return t;
+    // A copy: #isGone may drop a dead thread from the list.
+    for (const t of [...this.#threads]) if (t.jobs.size === 0 && !this.#isGone(t)) return t;
     return undefined;
   }
 
@@ -273,7 +274,7 @@ export class BlockingPool {
     if (idle !== undefined) return idle;
     if (this.#threads.length < this.#maxThreads) return this.#startThread();
     let best: Thread | undefined;
-    for (const t of this.#threads) {
+    for (const t of [...this.#threads]) {
       if (!this.#isGone(t) && (best === undefined || t.jobs.size < best.jobs.size)) best = t;
     }
     return best ?? this.#startThread();

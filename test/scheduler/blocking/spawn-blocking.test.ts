@@ -1,3 +1,4 @@
+import { BroadcastChannel } from 'node:worker_threads';
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import {
   NotImplementedError,
@@ -92,14 +93,26 @@ describe('spawnBlocking', () => {
 
   it('runs while every stealing worker is busy', async (ctx) => {
     const rt = runtime(1);
-    const g = gate();
-    // Occupy both stealing workers with tasks that wait until we open the gate.
-    // Settled values, never rejections left unhandled: a failure shows in the assertions.
-    const held = [rt.exec(tasks.waitFor, g), rt.exec(tasks.waitFor, g)].map((p) => p.catch((e: unknown) => e));
-    const early = await Promise.race([held[0], new Promise((resolve) => setImmediate(resolve, 'pending'))]);
-    if (early instanceof NotImplementedError) ctx.skip(); // the work-stealing pool has not landed yet
+    const name = `zokio-test-hold-${process.pid}-${Date.now()}`;
+    const started = new BroadcastChannel(`${name}:started`);
+    let running = 0;
+    const bothRunning = new Promise<void>((resolve) => {
+      started.onmessage = () => {
+        if (++running === 2) resolve();
+      };
+    });
+    // Both stealing workers hold their thread until the release below. Were spawnBlocking
+    // to run on a stealing worker, it could not start, and this test would hang.
+    const held = [rt.exec(tasks.holdUntilBroadcast, name), rt.exec(tasks.holdUntilBroadcast, name)].map((p) => p.catch((e: unknown) => e));
+    const first = await Promise.race([held[0], bothRunning.then(() => 'running')]);
+    started.close();
+    if (first instanceof NotImplementedError) ctx.skip(); // the work-stealing pool has not landed yet
+    expect(first).toBe('running');
     expect(await rt.spawnBlocking(tasks.where)).toEqual({ mainThread: false, kind: 'blocking' });
-    open(g, 5);
-    expect(await Promise.all(held)).toEqual([5, 5]);
+    expect(rt.blockOn(tasks.add, 1, 2)).toBe(3);
+    const release = new BroadcastChannel(`${name}:release`);
+    release.postMessage('released');
+    expect(await Promise.all(held)).toEqual(['released', 'released']);
+    release.close();
   });
 });
