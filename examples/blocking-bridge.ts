@@ -12,8 +12,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
-import { NestedRuntimeError, Runtime, TimeoutError } from '../src/index.js';
-import { defineTasks } from '../src/scheduler/task-registry.js';
+import { NestedRuntimeError, Runtime, TimeoutError, defineTasks } from '../src/index.js';
 
 /** Tasks the blocking threads run. Blocking threads import this module to find them. */
 export const tasks = defineTasks(import.meta.url, {
