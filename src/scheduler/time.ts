@@ -9,8 +9,11 @@
  * timer, and sets the alarm to the wheel's next deadline. The alarm keeps the process
  * alive while at least one timer scheduled without `unref` is armed.
  *
- * `sleep` without options costs one promise and one wheel slot: the promise's own resolve
- * function is the timer callback (captured by a shared executor, no closure per call).
+ * `sleep` without options costs at most one promise and one wheel slot: the promise's own
+ * resolve function is the timer callback (captured by a shared executor, no closure per
+ * call). Consecutive plain sleeps that fall due in the same tick (a loop of tasks that all
+ * `sleep(ms)`) share the previous promise and timer, like Node's per-duration timer lists
+ * share one host timer; they resolve together, as they would one after the other.
  */
 import { RuntimeClosedError, TaskAbortedError, TimeoutError } from '../errors.js';
 import { currentRuntimeObject } from '../runtime/context.js';
@@ -49,6 +52,10 @@ export class TimerDriver implements RuntimePart {
   #armedKeepAlive = false;
   #closed = false;
   #wakeups = 0;
+  /** The last plain `sleep`: its deadline tick, timer id and promise (see {@link sleep}). */
+  lastSleepTick = NaN;
+  lastSleepId = -1;
+  lastSleepPromise: Promise<void> | undefined = undefined;
 
   constructor(clock: Clock, resolutionMs: number) {
     this.clock = clock;
@@ -231,8 +238,9 @@ function captureResolve(resolve: () => void): void {
  * Resolves after `ms` milliseconds on the current runtime's clock.
  *
  * Use it to wait inside tasks; it costs one promise and one timer-wheel slot, so a million
- * concurrent sleeps are cheap. A pending sleep keeps the process alive the way
- * `setTimeout` does, unless `unref` is set.
+ * concurrent sleeps are cheap (consecutive calls without options that fall due in the same
+ * tick return the same promise and share one slot). A pending sleep keeps the process
+ * alive the way `setTimeout` does, unless `unref` is set.
  *
  * @example
  * ```ts
@@ -254,8 +262,13 @@ export function sleep(ms: number, options?: SleepOptions): Promise<void> {
   if (driver.closed) return Promise.reject(new RuntimeClosedError(CLOSED_MESSAGE));
   const at = driver.clock.now() + ms;
   if (options === undefined) {
+    // Consecutive plain sleeps due in the same tick share one promise and one timer.
+    const tick = Math.ceil(at / driver.wheel.resolutionMs);
+    if (tick === driver.lastSleepTick && driver.wheel.has(driver.lastSleepId)) return driver.lastSleepPromise!;
     const promise = new Promise<void>(captureResolve);
-    driver.add(at, capturedResolve!, false);
+    driver.lastSleepId = driver.add(at, capturedResolve!, false);
+    driver.lastSleepTick = tick;
+    driver.lastSleepPromise = promise;
     capturedResolve = undefined;
     return promise;
   }

@@ -75,6 +75,21 @@ describe('sleep', () => {
     expect(log).toEqual(['c@5', 'a@10', 'b@10', 'c2@20', 'a2@20']);
   });
 
+  it('consecutive plain sleeps due in the same tick share one promise and one timer', async () => {
+    const { clock, rt } = paused();
+    const [a, b, c, d] = await rt.run(() => [sleep(10), sleep(10), sleep(11), sleep(10, {})]);
+    expect(a).toBe(b);
+    expect(c).not.toBe(a);
+    expect(d).not.toBe(a);
+    expect(timers(rt).armed).toBe(3);
+    await clock.advance(10);
+    const [e] = await rt.run(() => [sleep(0)]);
+    expect(e).not.toBe(a); // the shared timer fired: a new sleep gets its own
+    await clock.advance(1);
+    await Promise.all([a, b, c, d, e]);
+    expect(timers(rt).armed).toBe(0);
+  });
+
   it('rejects with the signal reason when aborted, and cancels its timer', async () => {
     const { clock, rt } = paused();
     const controller = new AbortController();

@@ -1,0 +1,241 @@
+/**
+ * Timers: the runtime's timer engine (one `TimerWheel` per runtime woken by one host timer,
+ * the engine behind `sleep`, `timeout` and `interval`) beside Node's `setTimeout` /
+ * `clearTimeout`, callback timers on both sides, one shared callback:
+ * - schedule 1,000,000 timers with 5,000 distinct delays;
+ * - cancel them;
+ * - memory per armed timer: V8 heap *plus* ArrayBuffer memory (the wheel keeps its timers
+ *   in typed arrays, which live outside the V8 heap), 1,000,000 timers armed;
+ * - 1,000,000 timers spread over 0..1000 ms: time from the first schedule to the last fire;
+ * and, for the tasks budget, memory per pending `sleep(ms)` promise beside a promise around
+ * `setTimeout` (5,000 distinct delays, so that no two consecutive sleeps share a promise).
+ *
+ * Every zokio case reads the clock (`performance.now()`) per timer, as `sleep` does.
+ */
+import { systemClock } from '../src/scheduler/clock.js';
+import { sleep, TimerDriver } from '../src/scheduler/time.js';
+import { Runtime } from '../src/index.js';
+import { collectGarbage, defineSuite, type BenchCase, type MeasureOptions } from './harness.js';
+
+const N = 1_000_000;
+const DISTINCT = 5_000;
+const NODE = 'node:setTimeout';
+const noop = (): void => {};
+
+function count(options: MeasureOptions): number {
+  return options.quick ? 200_000 : N;
+}
+
+/** Delay of timer i in the schedule and cancel cases: 5,000 distinct values, 1..5000 ms. */
+function delayOf(i: number): number {
+  return 1 + (i % DISTINCT);
+}
+
+/** Heap plus ArrayBuffer bytes in use (typed arrays' backing stores are outside the heap). */
+function memoryInUse(): number {
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.arrayBuffers;
+}
+
+// --- zokio ------------------------------------------------------------------------------
+
+function zokioSchedule(n: number, ids: number[]): { driver: TimerDriver; ms: number } {
+  const driver = new TimerDriver(systemClock, 1);
+  const clock = driver.clock;
+  const start = performance.now();
+  for (let i = 0; i < n; i++) ids[i] = driver.add(clock.now() + delayOf(i), noop, false);
+  return { driver, ms: performance.now() - start };
+}
+
+function zokioWarmup(): void {
+  const ids: number[] = new Array(50_000);
+  const { driver } = zokioSchedule(50_000, ids);
+  for (const id of ids) driver.cancel(id);
+  driver.shutdown();
+}
+
+async function zokioScheduleRate(options: MeasureOptions): Promise<number> {
+  const n = count(options);
+  zokioWarmup();
+  const ids: number[] = new Array(n);
+  collectGarbage();
+  const { driver, ms } = zokioSchedule(n, ids);
+  driver.shutdown();
+  return n / (ms / 1000);
+}
+
+async function zokioCancelRate(options: MeasureOptions): Promise<number> {
+  const n = count(options);
+  zokioWarmup();
+  const ids: number[] = new Array(n);
+  const { driver } = zokioSchedule(n, ids);
+  collectGarbage();
+  const start = performance.now();
+  for (let i = 0; i < n; i++) driver.cancel(ids[i]!);
+  const ms = performance.now() - start;
+  if (driver.wheel.size !== 0) throw new Error('zokio: timers left after cancelling all');
+  driver.shutdown();
+  return n / (ms / 1000);
+}
+
+async function zokioMemory(options: MeasureOptions): Promise<number> {
+  const n = count(options);
+  const ids: number[] = new Array(n).fill(0);
+  collectGarbage();
+  const before = memoryInUse();
+  const { driver } = zokioSchedule(n, ids);
+  collectGarbage();
+  const after = memoryInUse();
+  driver.shutdown();
+  return (after - before) / n;
+}
+
+function spreadDelay(i: number, n: number): number {
+  return Math.floor((i * 1001) / n); // 0..1000 ms, evenly
+}
+
+async function zokioFireAll(options: MeasureOptions): Promise<number> {
+  const n = count(options);
+  zokioWarmup();
+  collectGarbage();
+  const driver = new TimerDriver(systemClock, 1);
+  const clock = driver.clock;
+  let fired = 0;
+  const ms = await new Promise<number>((resolve) => {
+    const start = performance.now();
+    const onFire = (): void => {
+      if (++fired === n) resolve(performance.now() - start);
+    };
+    for (let i = 0; i < n; i++) driver.add(clock.now() + spreadDelay(i, n), onFire, false);
+  });
+  driver.shutdown();
+  return ms;
+}
+
+async function zokioSleepMemory(options: MeasureOptions): Promise<number> {
+  const n = count(options);
+  const rt = Runtime.builder().build();
+  const promises: Promise<void>[] = new Array(n).fill(undefined);
+  collectGarbage();
+  const before = memoryInUse();
+  await rt.run(() => {
+    // Distinct consecutive deadlines: no two neighbours share a promise.
+    for (let i = 0; i < n; i++) promises[i] = sleep(600_000 + delayOf(i));
+  });
+  collectGarbage();
+  const after = memoryInUse();
+  await rt.shutdown({ timeoutMs: 0 });
+  return (after - before) / n;
+}
+
+// --- node -------------------------------------------------------------------------------
+
+function nodeSchedule(n: number, handles: NodeJS.Timeout[]): number {
+  const start = performance.now();
+  for (let i = 0; i < n; i++) handles[i] = setTimeout(noop, delayOf(i));
+  return performance.now() - start;
+}
+
+function nodeWarmup(): void {
+  const handles: NodeJS.Timeout[] = new Array(50_000);
+  nodeSchedule(50_000, handles);
+  for (const h of handles) clearTimeout(h);
+}
+
+async function nodeScheduleRate(options: MeasureOptions): Promise<number> {
+  const n = count(options);
+  nodeWarmup();
+  const handles: NodeJS.Timeout[] = new Array(n);
+  collectGarbage();
+  const ms = nodeSchedule(n, handles);
+  for (const h of handles) clearTimeout(h);
+  return n / (ms / 1000);
+}
+
+async function nodeCancelRate(options: MeasureOptions): Promise<number> {
+  const n = count(options);
+  nodeWarmup();
+  const handles: NodeJS.Timeout[] = new Array(n);
+  nodeSchedule(n, handles);
+  collectGarbage();
+  const start = performance.now();
+  for (let i = 0; i < n; i++) clearTimeout(handles[i]);
+  const ms = performance.now() - start;
+  return n / (ms / 1000);
+}
+
+async function nodeMemory(options: MeasureOptions): Promise<number> {
+  const n = count(options);
+  const handles: NodeJS.Timeout[] = new Array(n).fill(undefined);
+  collectGarbage();
+  const before = memoryInUse();
+  nodeSchedule(n, handles);
+  collectGarbage();
+  const after = memoryInUse();
+  for (const h of handles) clearTimeout(h);
+  return (after - before) / n;
+}
+
+async function nodeFireAll(options: MeasureOptions): Promise<number> {
+  const n = count(options);
+  nodeWarmup();
+  collectGarbage();
+  let fired = 0;
+  return new Promise<number>((resolve) => {
+    const start = performance.now();
+    const onFire = (): void => {
+      if (++fired === n) resolve(performance.now() - start);
+    };
+    for (let i = 0; i < n; i++) setTimeout(onFire, spreadDelay(i, n));
+  });
+}
+
+async function nodeSleepMemory(options: MeasureOptions): Promise<number> {
+  const n = count(options);
+  const handles: NodeJS.Timeout[] = new Array(n).fill(undefined);
+  const promises: Promise<void>[] = new Array(n).fill(undefined);
+  collectGarbage();
+  const before = memoryInUse();
+  for (let i = 0; i < n; i++) promises[i] = new Promise<void>((resolve) => (handles[i] = setTimeout(resolve, 600_000 + delayOf(i))));
+  collectGarbage();
+  const after = memoryInUse();
+  for (const h of handles) clearTimeout(h);
+  return (after - before) / n;
+}
+
+// ----------------------------------------------------------------------------------------
+
+const SCHEDULE = 'schedule 1M timers, 5,000 distinct delays';
+const CANCEL = 'cancel 1M armed timers';
+const MEMORY = 'memory per armed timer (heap + ArrayBuffers)';
+const FIRE = '1M timers over 0..1000 ms, start to last fire';
+const SLEEP_MEMORY = 'memory per pending sleep promise, distinct deadlines';
+
+function timerCase(group: string, subject: string, unit: string, better: 'higher' | 'lower', measure: (o: MeasureOptions) => Promise<number>): BenchCase {
+  return { group, subject, unit, better, measure };
+}
+
+const node = (peers: Readonly<Record<string, number>>): number => peers[NODE] ?? NaN;
+
+export default defineSuite({
+  name: 'timers',
+  title: "timer wheel vs Node's setTimeout/clearTimeout (callback timers)",
+  cases: [
+    timerCase(SCHEDULE, 'zokio', 'timers/s', 'higher', zokioScheduleRate),
+    timerCase(SCHEDULE, NODE, 'timers/s', 'higher', nodeScheduleRate),
+    timerCase(CANCEL, 'zokio', 'timers/s', 'higher', zokioCancelRate),
+    timerCase(CANCEL, NODE, 'timers/s', 'higher', nodeCancelRate),
+    timerCase(MEMORY, 'zokio', 'B/timer', 'lower', zokioMemory),
+    timerCase(MEMORY, NODE, 'B/timer', 'lower', nodeMemory),
+    timerCase(FIRE, 'zokio', 'ms', 'lower', zokioFireAll),
+    timerCase(FIRE, NODE, 'ms', 'lower', nodeFireAll),
+    timerCase(SLEEP_MEMORY, 'zokio', 'B/sleep', 'lower', zokioSleepMemory),
+    timerCase(SLEEP_MEMORY, 'node:new Promise+setTimeout', 'B/sleep', 'lower', nodeSleepMemory),
+  ],
+  targets: [
+    { group: SCHEDULE, text: ">= 5× Node's setTimeout rate", check: (z, peers) => z >= 5 * node(peers) },
+    { group: CANCEL, text: ">= 5× Node's clearTimeout rate", check: (z, peers) => z >= 5 * node(peers) },
+    { group: MEMORY, text: '<= 48 B per armed timer', check: (z) => z <= 48 },
+    { group: FIRE, text: '<= 1,050 ms from start to the last fire', check: (z) => z <= 1050 },
+  ],
+});
