@@ -73,11 +73,16 @@ export class TimerDriver implements RuntimePart {
     const wheel = this.wheel;
     if (wheel.size === 0) wheel.advance(this.clock.now()); // an empty wheel catches up for free
     const id = wheel.scheduleAt(atMs, callback, unref);
-    const resolution = wheel.resolutionMs;
-    const at = Math.ceil(atMs / resolution) * resolution;
-    if (at < this.#armedAt) this.#arm(at);
-    else if (!unref && !this.#armedKeepAlive) this.#arm(this.#armedAt);
+    // Hot path: a timer due after the alarm, with the alarm already keeping the process alive.
+    if (atMs < this.#armedAt || (!unref && !this.#armedKeepAlive)) this.#armFor(atMs);
     return id;
+  }
+
+  /** Sets the alarm to the tick of `atMs` if that is sooner, and refreshes its keep-alive. */
+  #armFor(atMs: number): void {
+    const resolution = this.wheel.resolutionMs;
+    const at = Math.ceil(atMs / resolution) * resolution;
+    this.#arm(at < this.#armedAt ? at : this.#armedAt);
   }
 
   /** Cancels a timer; false when it already fired or was cancelled. */

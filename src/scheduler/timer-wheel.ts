@@ -260,7 +260,7 @@ export class TimerWheel {
    */
   cancel(id: number): boolean {
     const i = id & INDEX_MASK;
-    if (i >= this.#used || this.#list[i] === FREE || this.#gen[i] !== (id - i) / GEN_SCALE) return false;
+    if (i >= this.#used || this.#list[i] === FREE || this.#gen[i]! * GEN_SCALE + i !== id) return false;
     this.#unlink(i);
     this.#release(i);
     this.#cancelled++;
@@ -270,7 +270,7 @@ export class TimerWheel {
   /** True when `id` names a timer that is armed (scheduled, not fired, not cancelled). */
   has(id: number): boolean {
     const i = id & INDEX_MASK;
-    return i < this.#used && this.#list[i] !== FREE && this.#gen[i] === (id - i) / GEN_SCALE;
+    return i < this.#used && this.#list[i] !== FREE && this.#gen[i]! * GEN_SCALE + i === id;
   }
 
   /**
