@@ -1,7 +1,8 @@
 // `npm run build`: esbuild bundles the public entry points and the worker entries into
 // dist/ (ESM, code splitting so that shared state such as the task registry exists once),
 // then tsc emits the .d.ts files into dist/types. `--no-tracing` builds with tracing
-// compiled out (the ZOKIO_TRACING define) into dist-no-tracing/ for size comparison.
+// compiled out (`globalThis.__ZOKIO_TRACE__ = false`, the define every tracing branch is
+// guarded by) into dist-no-tracing/ for size comparison.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync, statSync, readdirSync } from 'node:fs';
@@ -43,7 +44,7 @@ await build({
   sourcemap: true,
   entryNames: '[name]',
   chunkNames: 'chunk-[hash]',
-  define: { ZOKIO_TRACING: noTracing ? 'false' : 'true' },
+  ...(noTracing ? { define: { 'globalThis.__ZOKIO_TRACE__': 'false' } } : {}),
   logLevel: 'warning',
 });
 

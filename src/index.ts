@@ -132,3 +132,7 @@ export { join, exec, type JoinSide } from './scheduler/pool/join.js';
 export { currentTaskSignal, currentWorkerTaskContext, type TaskTraceContext } from './scheduler/pool/worker-context.js';
 export { type PoolMetrics, type PoolWorkerMetrics } from './scheduler/pool/worker-pool.js';
 export { span, currentSpan, injectTraceparent, extractTraceparent, type Span, type SpanOptions } from './trace/index.js';
+export { type SignalHandler, type OnSignalOptions, type SignalSubscription } from './io/signals.js';
+export { type BlockingMetrics } from './scheduler/blocking/index.js';
+// Registers the memory part so that every runtime reports pool and slab usage in metrics().
+import './memory/runtime-part.js';

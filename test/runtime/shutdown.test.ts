@@ -49,7 +49,7 @@ describe('shutdown', () => {
     {
       await using rt = Runtime.builder().build();
       await rt.run(async (cx) => (signal = cx.signal));
-      expect(signal.aborted).toBe(false);
+      expect(signal!.aborted).toBe(false);
     }
     expect(signal!.aborted).toBe(true);
   });
