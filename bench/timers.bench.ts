@@ -10,7 +10,10 @@
  * and, for the tasks budget, memory per pending `sleep(ms)` promise beside a promise around
  * `setTimeout` (5,000 distinct delays, so that no two consecutive sleeps share a promise).
  *
- * Every zokio case reads the clock (`performance.now()`) per timer, as `sleep` does.
+ * Every zokio case reads the runtime clock per timer, as `sleep` does (the system clock
+ * reads `performance.now()` once per synchronous run, as Node's timers use libuv's cached
+ * loop time). The rate cases use one long-lived driver, as a runtime does; the memory case
+ * builds a fresh one so that all of its arrays count.
  */
 import { systemClock } from '../src/scheduler/clock.js';
 import { sleep, TimerDriver } from '../src/scheduler/time.js';
@@ -37,53 +40,78 @@ function memoryInUse(): number {
   return usage.heapUsed + usage.arrayBuffers;
 }
 
-// --- zokio ------------------------------------------------------------------------------
-
-function zokioSchedule(n: number, ids: number[]): { driver: TimerDriver; ms: number } {
-  const driver = new TimerDriver(systemClock, 1);
-  const clock = driver.clock;
-  const start = performance.now();
-  for (let i = 0; i < n; i++) ids[i] = driver.add(clock.now() + delayOf(i), noop, false);
-  return { driver, ms: performance.now() - start };
+/**
+ * Collects garbage, then starts the measurement on a new event-loop turn, so that neither
+ * side counts its delays from a loop time (Node) or cached clock read (zokio) taken before
+ * the collection.
+ */
+async function freshTurn(): Promise<void> {
+  collectGarbage();
+  await new Promise((resolve) => setImmediate(resolve));
 }
 
-function zokioWarmup(): void {
-  const ids: number[] = new Array(50_000);
-  const { driver } = zokioSchedule(50_000, ids);
-  for (const id of ids) driver.cancel(id);
-  driver.shutdown();
+// --- zokio ------------------------------------------------------------------------------
+
+/**
+ * One driver for the rate cases, living as long as the suite, as a runtime's does (a
+ * fresh wheel per measurement would also measure array growth and, with the forced
+ * collections between cases, V8 dropping optimized code tied to the previous wheel).
+ */
+let shared: TimerDriver | undefined;
+function sharedDriver(): TimerDriver {
+  shared ??= new TimerDriver(systemClock, 1);
+  return shared;
+}
+
+function zokioSchedule(driver: TimerDriver, n: number, ids: number[]): number {
+  const clock = driver.clock;
+  const start = performance.now();
+  for (let i = 0; i < n; i++) ids[i] = driver.add(clock.now() + delayOf(i), noop, false); // appends to a fresh array
+  return performance.now() - start;
+}
+
+function zokioCancelAll(driver: TimerDriver, ids: readonly number[]): void {
+  for (let i = 0; i < ids.length; i++) driver.cancel(ids[i]!);
+  if (driver.wheel.size !== 0) throw new Error('zokio: timers left after cancelling all');
+}
+
+function zokioWarmup(driver: TimerDriver): void {
+  const ids: number[] = [];
+  zokioSchedule(driver, 50_000, ids);
+  zokioCancelAll(driver, ids);
 }
 
 async function zokioScheduleRate(options: MeasureOptions): Promise<number> {
   const n = count(options);
-  zokioWarmup();
-  const ids: number[] = new Array(n);
-  collectGarbage();
-  const { driver, ms } = zokioSchedule(n, ids);
-  driver.shutdown();
+  const driver = sharedDriver();
+  zokioWarmup(driver);
+  const ids: number[] = [];
+  await freshTurn();
+  const ms = zokioSchedule(driver, n, ids);
+  zokioCancelAll(driver, ids);
   return n / (ms / 1000);
 }
 
 async function zokioCancelRate(options: MeasureOptions): Promise<number> {
   const n = count(options);
-  zokioWarmup();
-  const ids: number[] = new Array(n);
-  const { driver } = zokioSchedule(n, ids);
-  collectGarbage();
+  const driver = sharedDriver();
+  zokioWarmup(driver);
+  const ids: number[] = [];
+  zokioSchedule(driver, n, ids);
+  await freshTurn();
   const start = performance.now();
-  for (let i = 0; i < n; i++) driver.cancel(ids[i]!);
+  zokioCancelAll(driver, ids);
   const ms = performance.now() - start;
-  if (driver.wheel.size !== 0) throw new Error('zokio: timers left after cancelling all');
-  driver.shutdown();
   return n / (ms / 1000);
 }
 
 async function zokioMemory(options: MeasureOptions): Promise<number> {
   const n = count(options);
-  const ids: number[] = new Array(n).fill(0);
+  const ids: number[] = Array.from({ length: n }, () => 0); // packed, allocated before the baseline
   collectGarbage();
   const before = memoryInUse();
-  const { driver } = zokioSchedule(n, ids);
+  const driver = new TimerDriver(systemClock, 1); // a fresh wheel: its arrays count in full
+  zokioSchedule(driver, n, ids);
   collectGarbage();
   const after = memoryInUse();
   driver.shutdown();
@@ -96,9 +124,9 @@ function spreadDelay(i: number, n: number): number {
 
 async function zokioFireAll(options: MeasureOptions): Promise<number> {
   const n = count(options);
-  zokioWarmup();
-  collectGarbage();
-  const driver = new TimerDriver(systemClock, 1);
+  const driver = sharedDriver();
+  zokioWarmup(driver);
+  await freshTurn();
   const clock = driver.clock;
   let fired = 0;
   const ms = await new Promise<number>((resolve) => {
@@ -108,14 +136,13 @@ async function zokioFireAll(options: MeasureOptions): Promise<number> {
     };
     for (let i = 0; i < n; i++) driver.add(clock.now() + spreadDelay(i, n), onFire, false);
   });
-  driver.shutdown();
   return ms;
 }
 
 async function zokioSleepMemory(options: MeasureOptions): Promise<number> {
   const n = count(options);
   const rt = Runtime.builder().build();
-  const promises: Promise<void>[] = new Array(n).fill(undefined);
+  const promises: Promise<void>[] = Array.from({ length: n }, () => undefined as never);
   collectGarbage();
   const before = memoryInUse();
   await rt.run(() => {
@@ -132,12 +159,12 @@ async function zokioSleepMemory(options: MeasureOptions): Promise<number> {
 
 function nodeSchedule(n: number, handles: NodeJS.Timeout[]): number {
   const start = performance.now();
-  for (let i = 0; i < n; i++) handles[i] = setTimeout(noop, delayOf(i));
+  for (let i = 0; i < n; i++) handles[i] = setTimeout(noop, delayOf(i)); // appends to a fresh array
   return performance.now() - start;
 }
 
 function nodeWarmup(): void {
-  const handles: NodeJS.Timeout[] = new Array(50_000);
+  const handles: NodeJS.Timeout[] = [];
   nodeSchedule(50_000, handles);
   for (const h of handles) clearTimeout(h);
 }
@@ -145,8 +172,8 @@ function nodeWarmup(): void {
 async function nodeScheduleRate(options: MeasureOptions): Promise<number> {
   const n = count(options);
   nodeWarmup();
-  const handles: NodeJS.Timeout[] = new Array(n);
-  collectGarbage();
+  const handles: NodeJS.Timeout[] = [];
+  await freshTurn();
   const ms = nodeSchedule(n, handles);
   for (const h of handles) clearTimeout(h);
   return n / (ms / 1000);
@@ -155,9 +182,9 @@ async function nodeScheduleRate(options: MeasureOptions): Promise<number> {
 async function nodeCancelRate(options: MeasureOptions): Promise<number> {
   const n = count(options);
   nodeWarmup();
-  const handles: NodeJS.Timeout[] = new Array(n);
+  const handles: NodeJS.Timeout[] = [];
   nodeSchedule(n, handles);
-  collectGarbage();
+  await freshTurn();
   const start = performance.now();
   for (let i = 0; i < n; i++) clearTimeout(handles[i]);
   const ms = performance.now() - start;
@@ -166,7 +193,7 @@ async function nodeCancelRate(options: MeasureOptions): Promise<number> {
 
 async function nodeMemory(options: MeasureOptions): Promise<number> {
   const n = count(options);
-  const handles: NodeJS.Timeout[] = new Array(n).fill(undefined);
+  const handles: NodeJS.Timeout[] = Array.from({ length: n }, () => undefined as never); // packed, before the baseline
   collectGarbage();
   const before = memoryInUse();
   nodeSchedule(n, handles);
@@ -179,7 +206,7 @@ async function nodeMemory(options: MeasureOptions): Promise<number> {
 async function nodeFireAll(options: MeasureOptions): Promise<number> {
   const n = count(options);
   nodeWarmup();
-  collectGarbage();
+  await freshTurn();
   let fired = 0;
   return new Promise<number>((resolve) => {
     const start = performance.now();
@@ -192,8 +219,8 @@ async function nodeFireAll(options: MeasureOptions): Promise<number> {
 
 async function nodeSleepMemory(options: MeasureOptions): Promise<number> {
   const n = count(options);
-  const handles: NodeJS.Timeout[] = new Array(n).fill(undefined);
-  const promises: Promise<void>[] = new Array(n).fill(undefined);
+  const handles: NodeJS.Timeout[] = Array.from({ length: n }, () => undefined as never);
+  const promises: Promise<void>[] = Array.from({ length: n }, () => undefined as never);
   collectGarbage();
   const before = memoryInUse();
   for (let i = 0; i < n; i++) promises[i] = new Promise<void>((resolve) => (handles[i] = setTimeout(resolve, 600_000 + delayOf(i))));
@@ -232,6 +259,10 @@ export default defineSuite({
     timerCase(SLEEP_MEMORY, 'zokio', 'B/sleep', 'lower', zokioSleepMemory),
     timerCase(SLEEP_MEMORY, 'node:new Promise+setTimeout', 'B/sleep', 'lower', nodeSleepMemory),
   ],
+  teardown: async () => {
+    shared?.shutdown();
+    shared = undefined;
+  },
   targets: [
     { group: SCHEDULE, text: ">= 5× Node's setTimeout rate", check: (z, peers) => z >= 5 * node(peers) },
     { group: CANCEL, text: ">= 5× Node's clearTimeout rate", check: (z, peers) => z >= 5 * node(peers) },

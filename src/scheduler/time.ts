@@ -209,8 +209,9 @@ export function abortReason(signal: AbortSignal): unknown {
 
 /**
  * The current time on the current runtime's clock, in ms: `performance.now()` on the
- * system clock, the virtual time under a `VirtualClock`. {@link deadline} takes times on
- * this line.
+ * system clock (read once per synchronous run of JavaScript, like the loop time Node's
+ * timers count from; use `performance.now()` to time code), the virtual time under a
+ * `VirtualClock`. {@link deadline} takes times on this line, and every delay counts from it.
  *
  * @example
  * ```ts
