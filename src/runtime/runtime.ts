@@ -32,7 +32,10 @@ import { buildReport, describeReport, type RuntimeReport } from './report.js';
 import { installSignalHandler, type OnSignalOptions, type SignalHandler, type SignalSubscription } from '../io/signals.js';
 
 /** True when a config turns the work-stealing pool on. */
-export type HasWorkers<C> = C extends { readonly workers: number | 'auto' } ? true : false;
+export type HasWorkers<C> = C extends {
+  /** The `workers` setting that turns the pool on. */
+  readonly workers: number | 'auto';
+} ? true : false;
 /** The flavor a config produces. */
 export type FlavorOf<C> = HasWorkers<C> extends true ? 'multi_thread' : 'current_thread';
 
@@ -126,8 +129,12 @@ export interface RuntimeBase<C extends object = RuntimeConfig> {
    *
    * @example
    * ```ts
+   * import { Runtime } from 'zokio';
+   * const rt = Runtime.builder().build();
+   * async function reloadConfig(): Promise<void> {}
    * rt.onSignal(['SIGINT', 'SIGTERM'], 'shutdown', { timeoutMs: 10_000 });
-   * rt.onSignal('SIGHUP', async () => reloadConfig());
+   * const sub = rt.onSignal('SIGHUP', async () => reloadConfig());
+   * // later, to stop handling SIGHUP: sub.unsubscribe();
    * ```
    */
   onSignal(signals: NodeJS.Signals | readonly NodeJS.Signals[], handler: SignalHandler | 'shutdown', options?: OnSignalOptions): SignalSubscription;
@@ -150,7 +157,16 @@ export interface ParallelMembers {
    *
    * @example
    * ```ts
+   * import { readFileSync } from 'node:fs';
+   * import { Runtime, defineTasks } from 'zokio';
+   * export const tasks = defineTasks(import.meta.url, {
+   *   readConfigSync(path: string): string {
+   *     return readFileSync(path, 'utf8');
+   *   },
+   * });
+   * const rt = Runtime.builder().workers(2).blockingThreads(1).build();
    * const text = await rt.spawnBlocking(tasks.readConfigSync, '/etc/app.json');
+   * await rt.shutdown();
    * ```
    *
    * *Cancellation*: none once started (synchronous code on another thread cannot be
@@ -172,7 +188,16 @@ export interface ParallelMembers {
    *
    * @example
    * ```ts
+   * import { readFileSync } from 'node:fs';
+   * import { Runtime, defineTasks } from 'zokio';
+   * export const tasks = defineTasks(import.meta.url, {
+   *   loadConfig(path: string): { port: number } {
+   *     return JSON.parse(readFileSync(path, 'utf8')) as { port: number };
+   *   },
+   * });
+   * const rt = Runtime.builder().workers(2).build();
    * const config = rt.blockOn(tasks.loadConfig, 'app.json'); // outside rt.run
+   * console.log(config.port);
    * ```
    */
   blockOn<const A extends readonly unknown[], R>(ref: TaskRef<A, R>, ...args: A): Awaited<R>;
@@ -406,7 +431,10 @@ export function createRuntime<
   readonly io?: CheckIo<I>;
   readonly memory?: { readonly strategy?: CheckMemoryStrategy<M> };
   readonly tracing?: { readonly exporter?: CheckExporter<E>; readonly path?: string; readonly sampleRatio?: CheckSampleRatio<P> };
-}): Runtime<undefined extends W ? {} : { readonly workers: W }> {
+}): Runtime<undefined extends W ? {} : {
+  /** The configured worker count, as the literal that was passed. */
+  readonly workers: W;
+}> {
   return new ZokioRuntime(resolveConfig((config ?? {}) as RuntimeConfig)) as never;
 }
 

@@ -52,8 +52,17 @@ const WORKER_URL = FROM_SOURCE ? new URL('./ts-worker-boot.mjs', import.meta.url
  *
  * @example
  * ```ts
+ * import { Runtime, defineTasks, type BlockingMetrics } from 'zokio';
+ * export const tasks = defineTasks(import.meta.url, {
+ *   square(n: number): number {
+ *     return n * n;
+ *   },
+ * });
+ * const rt = Runtime.builder().workers(2).blockingThreads(2).build();
+ * await rt.spawnBlocking(tasks.square, 7);
  * const m = rt.metrics().blocking as BlockingMetrics | undefined;
  * console.log(m?.threads, m?.busy, m?.queued, m?.completed);
+ * await rt.shutdown();
  * ```
  */
 export interface BlockingMetrics {
@@ -106,11 +115,22 @@ interface Thread {
  * users reach it through `rt.spawnBlocking` and `rt.blockOn`.
  *
  * @example
+ * Internal use (not importable from `zokio`, so not a checked example):
+ * `const pool = new BlockingPool(2); pool.blockOn(tasks.add, [2, 3], { timeoutMs: 1000 });
+ * await pool.spawnBlocking(tasks.add, [3, 3]); await pool.shutdown();`
+ *
+ * Users reach it through the runtime:
  * ```ts
- * const pool = new BlockingPool(2);
- * const five = pool.blockOn(tasks.add, [2, 3], { timeoutMs: 1000 });
- * const six = await pool.spawnBlocking(tasks.add, [3, 3]);
- * await pool.shutdown();
+ * import { Runtime, defineTasks } from 'zokio';
+ * export const tasks = defineTasks(import.meta.url, {
+ *   add(a: number, b: number): number {
+ *     return a + b;
+ *   },
+ * });
+ * const rt = Runtime.builder().workers(2).blockingThreads(2).build();
+ * const five = rt.blockOn({ timeoutMs: 1000 }, tasks.add, 2, 3);
+ * const six = await rt.spawnBlocking(tasks.add, 3, 3);
+ * await rt.shutdown();
  * ```
  *
  * *Cancellation*: a running job cannot be interrupted (it is synchronous code on another

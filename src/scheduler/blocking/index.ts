@@ -23,9 +23,20 @@ const pools = new WeakMap<ZokioRuntime, BlockingPool>();
  * registered as the runtime part `blocking`.
  *
  * @example
+ * Internal use (not importable from `zokio`, so not a checked example):
+ * `const sum = await getBlockingPool(rt).spawnBlocking(tasks.add, [1, 2]);`. Users reach
+ * the pool through the runtime, and see its counters once it exists:
  * ```ts
- * const pool = getBlockingPool(rt);
- * const sum = await pool.spawnBlocking(tasks.add, [1, 2]);
+ * import { Runtime, defineTasks } from 'zokio';
+ * export const tasks = defineTasks(import.meta.url, {
+ *   add(a: number, b: number): number {
+ *     return a + b;
+ *   },
+ * });
+ * const rt = Runtime.builder().workers(2).build();
+ * const sum = await rt.spawnBlocking(tasks.add, 1, 2);
+ * console.log(sum, rt.metrics().blocking);
+ * await rt.shutdown();
  * ```
  * @throws RuntimeClosedError when the runtime is shut down and never had a pool.
  */
