@@ -48,6 +48,10 @@ export type ZokioErrorCode =
 export class ZokioError extends Error {
   /** The stable code of this error, e.g. `ZOKIO_ERR_CONFIG`. */
   readonly code: ZokioErrorCode;
+  /**
+   * The `Symbol.for('zokio.error')` brand, set on every instance; `instanceof` checks it so
+   * that errors rebuilt on the other side of a worker boundary still match.
+   */
   declare readonly [BRAND]: true;
 
   constructor(code: ZokioErrorCode, message: string, options?: { cause?: unknown }) {
@@ -60,6 +64,11 @@ export class ZokioError extends Error {
   /** The code every instance of this class carries; `undefined` on the base class. */
   static readonly code: ZokioErrorCode | undefined = undefined;
 
+  /**
+   * `err instanceof SomeZokioError`: true for real instances, and for any object that
+   * carries the Zokio brand and this class's `code` (any code for `ZokioError` itself), so
+   * the check survives a worker boundary.
+   */
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (typeof value !== 'object' || value === null) return false;
     if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;

@@ -72,7 +72,10 @@ export class RuntimeBuilder<C extends object = {}> {
   }
 
   /** Timer wheel options; `resolutionMs` must be an integer >= 1. */
-  timer<const R extends number>(options: { readonly resolutionMs?: CheckResolution<R> }): RuntimeBuilder<With<C, 'timer', { readonly resolutionMs: R }>> {
+  timer<const R extends number>(options: { readonly resolutionMs?: CheckResolution<R> }): RuntimeBuilder<With<C, 'timer', {
+    /** The wheel granularity in ms, as the literal that was passed. */
+    readonly resolutionMs: R;
+  }>> {
     return this.#with('timer', options as { readonly resolutionMs: R });
   }
 
@@ -82,7 +85,10 @@ export class RuntimeBuilder<C extends object = {}> {
   }
 
   /** Memory options; `strategy` is `'pooled'` or `'heap'`. */
-  memory<const S extends string>(options: { readonly strategy?: CheckMemoryStrategy<S> }): RuntimeBuilder<With<C, 'memory', { readonly strategy: S }>> {
+  memory<const S extends string>(options: { readonly strategy?: CheckMemoryStrategy<S> }): RuntimeBuilder<With<C, 'memory', {
+    /** The memory strategy, as the literal that was passed. */
+    readonly strategy: S;
+  }>> {
     return this.#with('memory', options as { readonly strategy: S });
   }
 
@@ -91,7 +97,12 @@ export class RuntimeBuilder<C extends object = {}> {
     readonly exporter?: CheckExporter<E>;
     readonly path?: string;
     readonly sampleRatio?: CheckSampleRatio<R>;
-  }): RuntimeBuilder<With<C, 'tracing', { readonly exporter: E; readonly sampleRatio: R }>> {
+  }): RuntimeBuilder<With<C, 'tracing', {
+    /** The exporter, as the literal that was passed. */
+    readonly exporter: E;
+    /** The sample ratio, as the literal that was passed. */
+    readonly sampleRatio: R;
+  }>> {
     return this.#with('tracing', options as TracingConfig as { readonly exporter: E; readonly sampleRatio: R });
   }
 

@@ -15,16 +15,27 @@ import { ConfigError } from '../errors.js';
 
 /** The rules every config field must follow, worded once for the compiler and for `build()`. */
 export const RULES = {
+  /** The rule of {@link RuntimeConfig.workers} (`.workers(n)`). */
   workers: "workers must be an integer from 1 to 1024 or 'auto'",
+  /** The rule of {@link RuntimeConfig.queueCapacity} (`.queueCapacity(n)`). */
   queueCapacity: 'queueCapacity must be a power of two from 16 to 65536',
+  /** The rule of {@link RuntimeConfig.strategy} (`.strategy(s)`). */
   strategy: "strategy must be 'local_first', 'global_first' or 'round_robin'",
+  /** The rule of {@link RuntimeConfig.workStealing} (`.workStealing(b)`). */
   workStealing: 'workStealing must be true or false',
+  /** The rule of {@link RuntimeConfig.blockingThreads} (`.blockingThreads(n)`). */
   blockingThreads: 'blockingThreads must be an integer from 1 to 1024',
+  /** The rule of {@link TimerConfig.resolutionMs} (`.timer({ resolutionMs })`). */
   timerResolution: 'timer.resolutionMs must be an integer >= 1',
+  /** The rule of {@link RuntimeConfig.io} (`.io(backend)`). */
   io: "io must be 'auto', 'node' or 'memory'",
+  /** The rule of {@link MemoryConfig.strategy} (`.memory({ strategy })`). */
   memoryStrategy: "memory.strategy must be 'pooled' or 'heap'",
+  /** The rule of {@link TracingConfig.exporter} (`.tracing({ exporter })`). */
   tracingExporter: "tracing.exporter must be 'none', 'console', 'jsonl', 'chrome' or 'otlp'",
+  /** The rule of {@link TracingConfig.sampleRatio} (`.tracing({ sampleRatio })`). */
   sampleRatio: 'tracing.sampleRatio must be a number from 0 to 1',
+  /** The rule of {@link TracingConfig.path} (`.tracing({ path })`); checked by `build()` only. */
   tracingPath: 'tracing.path must be a non-empty string',
 } as const;
 
@@ -110,28 +121,72 @@ export interface RuntimeConfig {
 
 /** A config with every field resolved to a concrete value. */
 export interface ResolvedConfig {
+  /** `multi_thread` when `workers` was set (the runtime has a work-stealing pool), `current_thread` otherwise. */
   readonly flavor: 'current_thread' | 'multi_thread';
+  /** Worker threads of the pool, with `'auto'` resolved to the core count (at most 1024); 0 on a current-thread runtime. */
   readonly workers: number;
+  /** Capacity of each worker's deque, in tasks (a power of two). */
   readonly queueCapacity: number;
+  /** Where new pool tasks are queued. */
   readonly strategy: Strategy;
+  /** Whether idle workers steal from busy ones. */
   readonly workStealing: boolean;
+  /** Maximum threads of the blocking pool (started lazily). */
   readonly blockingThreads: number;
-  readonly timer: { readonly resolutionMs: number };
+  /** Resolved timer options. */
+  readonly timer: {
+    /** Granularity of the timer wheel, in milliseconds. */
+    readonly resolutionMs: number;
+  };
+  /** The requested I/O backend, as configured (`'auto'` is resolved by the I/O driver at `build()`). */
   readonly io: IoBackendName;
-  readonly memory: { readonly strategy: MemoryStrategy };
-  readonly tracing: { readonly exporter: TracingExporterName; readonly path: string | undefined; readonly sampleRatio: number };
+  /** Resolved memory options. */
+  readonly memory: {
+    /** `pooled` (shared slab for task records) or `heap`. */
+    readonly strategy: MemoryStrategy;
+  };
+  /** Resolved tracing options. */
+  readonly tracing: {
+    /** Where finished spans go; `none` when tracing is off. */
+    readonly exporter: TracingExporterName;
+    /** Output file (`jsonl`, `chrome`) or collector URL (`otlp`); undefined when not set. */
+    readonly path: string | undefined;
+    /** Fraction of root traces recorded, 0..1. */
+    readonly sampleRatio: number;
+  };
 }
 
 /** The defaults every unset field takes. */
 export const DEFAULTS = Object.freeze({
+  /** Deque capacity per worker: 256 tasks. */
   queueCapacity: 256,
+  /** New pool tasks go to the spawning worker's own deque first. */
   strategy: 'local_first' as Strategy,
+  /** Idle workers steal. */
   workStealing: true,
+  /** One blocking thread. */
   blockingThreads: 1,
-  timer: Object.freeze({ resolutionMs: 1 }),
+  /** Timer defaults. */
+  timer: Object.freeze({
+    /** 1 ms wheel granularity. */
+    resolutionMs: 1,
+  }),
+  /** `auto`: the `node` backend when libuv is reachable, else `memory`. */
   io: 'auto' as IoBackendName,
-  memory: Object.freeze({ strategy: 'pooled' as MemoryStrategy }),
-  tracing: Object.freeze({ exporter: 'none' as TracingExporterName, path: undefined, sampleRatio: 1 }),
+  /** Memory defaults. */
+  memory: Object.freeze({
+    /** Pooled task records. */
+    strategy: 'pooled' as MemoryStrategy,
+  }),
+  /** Tracing defaults. */
+  tracing: Object.freeze({
+    /** Tracing off. */
+    exporter: 'none' as TracingExporterName,
+    /** No output path. */
+    path: undefined,
+    /** Record every root trace (when an exporter is set). */
+    sampleRatio: 1,
+  }),
 });
 
 // ---------------------------------------------------------------------------------------

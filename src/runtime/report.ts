@@ -20,15 +20,20 @@ export interface RuntimeReport<Flavor extends 'current_thread' | 'multi_thread' 
   readonly blockingThreads: number;
   /** Timer wheel geometry. */
   readonly timer: {
+    /** Granularity of one slot of the lowest level, in ms. */
     readonly resolutionMs: number;
+    /** Levels of the hierarchical wheel; each level's slot spans all the slots of the level below. */
     readonly levels: number;
+    /** Slots per level. */
     readonly slotsPerLevel: number;
     /** Longest delay the wheel holds before the overflow list, in ms. */
     readonly rangeMs: number;
   };
   /** The I/O backend and what sits under it. */
   readonly io: {
+    /** The backend the config asked for. */
     readonly requested: IoBackendName;
+    /** The backend that serves `zokio/fs` and `zokio/net`. */
     readonly backend: 'node' | 'memory';
     /** The OS poller under libuv (`none` for the memory backend). */
     readonly poller: PlatformCapabilities['poller'] | 'none';
@@ -36,9 +41,19 @@ export interface RuntimeReport<Flavor extends 'current_thread' | 'multi_thread' 
     readonly ioUring: boolean;
   };
   /** Memory strategy for task records. */
-  readonly memory: { readonly strategy: MemoryStrategy };
+  readonly memory: {
+    /** `pooled` (task records in a shared slab) or `heap`. */
+    readonly strategy: MemoryStrategy;
+  };
   /** Tracing exporter and sampling. */
-  readonly tracing: { readonly exporter: TracingExporterName; readonly sampleRatio: number; readonly path: string | undefined };
+  readonly tracing: {
+    /** Where finished spans go; `none` when tracing is off. */
+    readonly exporter: TracingExporterName;
+    /** Fraction of root traces recorded, 0..1. */
+    readonly sampleRatio: number;
+    /** Output file (`jsonl`, `chrome`) or collector URL (`otlp`); undefined when not set. */
+    readonly path: string | undefined;
+  };
   /** Platform capabilities detected at start. */
   readonly platform: PlatformCapabilities;
 }
