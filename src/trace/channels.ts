@@ -37,14 +37,19 @@ export const CHANNELS = Object.freeze({
 
 /** Message of `zokio:task:spawn`. */
 export interface TaskSpawnMessage {
+  /** The task's id (`task.id`, unique within the process). */
   readonly id: number;
+  /** The name given at spawn time (`SpawnOptions.name`), if any. */
   readonly name: string | undefined;
 }
 
 /** Message of `zokio:task:end`. */
 export interface TaskEndMessage {
+  /** The task's id (`task.id`, unique within the process). */
   readonly id: number;
+  /** The name given at spawn time (`SpawnOptions.name`), if any. */
   readonly name: string | undefined;
+  /** How the task settled: returned (`done`), threw (`failed`) or was aborted. */
   readonly state: 'done' | 'failed' | 'aborted';
 }
 
@@ -60,6 +65,7 @@ export interface WorkerStealMessage {
 
 /** Message of `zokio:worker:park` and `zokio:worker:unpark`. */
 export interface WorkerParkMessage {
+  /** Index of the pool worker that parked or was woken (its position in `rt.metrics().pool.workers`). */
   readonly worker: number;
 }
 

@@ -34,15 +34,19 @@ export type SpanStatusCode = 'unset' | 'ok' | 'error';
 
 /** The status of a span. */
 export interface SpanStatus {
+  /** `unset`, `ok` or `error`. */
   readonly code: SpanStatusCode;
+  /** Why, usually the error's message; from `setStatus(code, message)` or `recordException`. */
   readonly message?: string;
 }
 
 /** Something that happened at a point in a span's life. */
 export interface SpanEvent {
+  /** What happened, e.g. `cache miss` or `exception`. */
   readonly name: string;
   /** Epoch milliseconds, with a fraction. */
   readonly time: number;
+  /** Details of the event, if any. */
   readonly attributes?: Attributes;
 }
 
@@ -62,18 +66,25 @@ export interface SpanContext {
  * A finished span as exporters receive it: plain data that survives `structuredClone`.
  */
 export interface SpanData {
+  /** The trace this span belongs to: 32 lowercase hex digits. */
   readonly traceId: string;
+  /** This span's id: 16 lowercase hex digits. */
   readonly spanId: string;
   /** The parent's span id, or undefined for a root span. */
   readonly parentSpanId: string | undefined;
+  /** The name given to `span()`. */
   readonly name: string;
+  /** Where the span sits in a request flow. */
   readonly kind: SpanKind;
   /** Epoch milliseconds (monotonic clock anchored to wall time), with a fraction. */
   readonly startTime: number;
   /** Epoch milliseconds, with a fraction; `startTime` plus the measured duration. */
   readonly endTime: number;
+  /** Attributes set while the span ran. */
   readonly attributes: Attributes;
+  /** Events recorded while the span ran, in the order they happened. */
   readonly events: readonly SpanEvent[];
+  /** The final status (`unset` unless someone set it or `fn` threw). */
   readonly status: SpanStatus;
   /** `worker_threads.threadId` of the thread that ran the span (0 on the main thread). */
   readonly threadId: number;
@@ -94,7 +105,9 @@ export interface SpanData {
  * ```
  */
 export interface Span extends SpanContext {
+  /** The name given to `span()`. */
   readonly name: string;
+  /** Where the span sits in a request flow (`SpanOptions.kind`). */
   readonly kind: SpanKind;
   /** The parent's span id, or undefined for a root span. */
   readonly parentSpanId: string | undefined;

@@ -52,10 +52,19 @@ export function parseTraceparent(value: string): SpanContext | undefined {
 }
 
 /** Headers to read from: a plain object (Node's `req.headers`) or a `Headers`-like `get`. */
-export type HeaderSource = Readonly<Record<string, string | readonly string[] | number | undefined>> | { get(name: string): string | null | undefined };
+export type HeaderSource = Readonly<Record<string, string | readonly string[] | number | undefined>> | {
+  /** Returns the value of header `name` (case-insensitive), or null/undefined when absent. */
+  get(name: string): string | null | undefined;
+};
 
 /** Headers to write to: a plain object, a `Headers`-like `set`, or a Node message's `setHeader`. */
-export type HeaderTarget = Record<string, unknown> | { set(name: string, value: string): unknown } | { setHeader(name: string, value: string): unknown };
+export type HeaderTarget = Record<string, unknown> | {
+  /** Sets header `name` to `value` (the `Headers` API). */
+  set(name: string, value: string): unknown;
+} | {
+  /** Sets header `name` to `value` (Node's `OutgoingMessage.setHeader`). */
+  setHeader(name: string, value: string): unknown;
+};
 
 /**
  * Writes the `traceparent` of `context` (default: the current span) into `headers` and

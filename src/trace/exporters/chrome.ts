@@ -16,16 +16,21 @@ import { FileSink } from './file-sink.js';
 
 /** One event of the Trace Event Format. */
 export interface ChromeTraceEvent {
+  /** The span's name, or `process_name` / `thread_name` for metadata events. */
   readonly name: string;
   /** `X`: complete event (ts + dur); `M`: metadata (process and thread names). */
   readonly ph: 'X' | 'M';
+  /** Process lane: {@link ChromeTraceOptions.pid}. */
   readonly pid: number;
+  /** Thread lane: the `worker_threads.threadId` that ran the span (0 on the main thread). */
   readonly tid: number;
   /** Start in microseconds (epoch based). Absent on metadata events. */
   readonly ts?: number;
   /** Duration in microseconds. */
   readonly dur?: number;
+  /** Category: `zokio` on span events; absent on metadata events. */
   readonly cat?: string;
+  /** Span events: trace id, span id, parent span id, status and attributes; metadata events: `{ name }`. */
   readonly args?: Record<string, unknown>;
 }
 

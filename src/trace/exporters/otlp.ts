@@ -15,41 +15,93 @@ import type { SpanExporter } from './exporter.js';
 
 /** An OTLP `AnyValue`. */
 export type OtlpAnyValue =
-  | { readonly stringValue: string }
-  | { readonly boolValue: boolean }
-  | { readonly intValue: string }
-  | { readonly doubleValue: number }
-  | { readonly arrayValue: { readonly values: readonly OtlpAnyValue[] } };
+  | {
+      /** A string attribute. */
+      readonly stringValue: string;
+    }
+  | {
+      /** A boolean attribute. */
+      readonly boolValue: boolean;
+    }
+  | {
+      /** An integer attribute, as a decimal string (OTLP JSON encodes int64 as strings). */
+      readonly intValue: string;
+    }
+  | {
+      /** A non-integer number attribute. */
+      readonly doubleValue: number;
+    }
+  | {
+      /** An array attribute. */
+      readonly arrayValue: {
+        /** The elements, each encoded as its own `AnyValue`. */
+        readonly values: readonly OtlpAnyValue[];
+      };
+    };
 
 /** An OTLP `KeyValue`. */
 export interface OtlpKeyValue {
+  /** The attribute name, e.g. `service.name`. */
   readonly key: string;
+  /** The attribute value. */
   readonly value: OtlpAnyValue;
 }
 
 /** An OTLP span in the JSON encoding. */
 export interface OtlpSpan {
+  /** 32 lowercase hex digits. */
   readonly traceId: string;
+  /** 16 lowercase hex digits. */
   readonly spanId: string;
   /** Empty for a root span. */
   readonly parentSpanId: string;
+  /** The span's name. */
   readonly name: string;
   /** 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
   readonly kind: number;
+  /** Start time in nanoseconds since the Unix epoch, as a decimal string. */
   readonly startTimeUnixNano: string;
+  /** End time in nanoseconds since the Unix epoch, as a decimal string. */
   readonly endTimeUnixNano: string;
+  /** The span's attributes, plus `thread.id` and `thread.name`. */
   readonly attributes: readonly OtlpKeyValue[];
-  readonly events: readonly { readonly timeUnixNano: string; readonly name: string; readonly attributes: readonly OtlpKeyValue[] }[];
-  /** code: 0 unset, 1 ok, 2 error. */
-  readonly status: { readonly code: number; readonly message?: string };
+  /** The span's events, in order. */
+  readonly events: readonly {
+    /** When the event happened, in nanoseconds since the Unix epoch, as a decimal string. */
+    readonly timeUnixNano: string;
+    /** The event's name. */
+    readonly name: string;
+    /** The event's attributes (empty when it had none). */
+    readonly attributes: readonly OtlpKeyValue[];
+  }[];
+  /** The span's status. */
+  readonly status: {
+    /** 0 unset, 1 ok, 2 error. */
+    readonly code: number;
+    /** The status message, when the span had one. */
+    readonly message?: string;
+  };
 }
 
 /** An OTLP `ExportTraceServiceRequest` in the JSON encoding. */
 export interface OtlpTraceBody {
+  /** One entry per resource (Zokio sends one: this process). */
   readonly resourceSpans: readonly {
-    readonly resource: { readonly attributes: readonly OtlpKeyValue[] };
+    /** The process that produced the spans. */
+    readonly resource: {
+      /** `service.name`, `process.pid` and the `resource` option's attributes. */
+      readonly attributes: readonly OtlpKeyValue[];
+    };
+    /** One entry per instrumentation scope (Zokio sends one: `zokio`). */
     readonly scopeSpans: readonly {
-      readonly scope: { readonly name: string; readonly version?: string };
+      /** The instrumentation library that recorded the spans. */
+      readonly scope: {
+        /** Its name: `zokio`. */
+        readonly name: string;
+        /** Its version, when known. */
+        readonly version?: string;
+      };
+      /** The spans of this batch. */
       readonly spans: readonly OtlpSpan[];
     }[];
   }[];
