@@ -34,7 +34,19 @@ export interface BroadcastWaitOptions {
  * fell behind and `missed` messages were overwritten before it read them (it then continues
  * from the oldest message still kept).
  */
-export type BroadcastResult<T> = { readonly kind: 'message'; readonly value: T } | { readonly kind: 'lagged'; readonly missed: number };
+export type BroadcastResult<T> =
+  | {
+      /** The next message for this receiver. */
+      readonly kind: 'message';
+      /** The message. */
+      readonly value: T;
+    }
+  | {
+      /** This receiver fell behind; the next read continues from the oldest message kept. */
+      readonly kind: 'lagged';
+      /** How many messages were overwritten before this receiver read them. */
+      readonly missed: number;
+    };
 
 /** @internal The shared state of one broadcast channel. */
 export class BroadcastState<T> {

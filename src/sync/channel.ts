@@ -44,7 +44,19 @@ export type TrySendResult = 'sent' | 'full' | 'closed';
  * buffered now) or `'closed'` (every sender closed and the buffer is drained, or the
  * receiver was closed and drained).
  */
-export type TryRecvResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: 'empty' | 'closed' };
+export type TryRecvResult<T> =
+  | {
+      /** A message was taken. */
+      readonly ok: true;
+      /** The message, the oldest one buffered. */
+      readonly value: T;
+    }
+  | {
+      /** No message was taken. */
+      readonly ok: false;
+      /** `'empty'`: none buffered now; `'closed'`: none will ever come. */
+      readonly reason: 'empty' | 'closed';
+    };
 
 const EMPTY_RESULT: TryRecvResult<never> = Object.freeze({ ok: false, reason: 'empty' });
 const CLOSED_RESULT: TryRecvResult<never> = Object.freeze({ ok: false, reason: 'closed' });

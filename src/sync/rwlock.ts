@@ -88,6 +88,7 @@ export class RwLockWriteGuard<T> implements Disposable {
     return this.#lock.unsafeValue;
   }
 
+  /** Replaces the protected value. Throws `ClosedError` once released. */
   set value(next: T) {
     if (this.#lock === undefined) throw new ClosedError('write guard used after release');
     this.#lock.unsafeValue = next;

@@ -18,7 +18,9 @@ import { Waiter, type WaiterQueue } from './internal/waiter-queue.js';
 
 /** A timeout branch of {@link select}, made by {@link after}. */
 export interface TimeoutBranch {
+  /** Marks the branch as a timeout. */
   readonly kind: 'timeout';
+  /** Delay in milliseconds from the start of the select, on the runtime's clock. */
   readonly ms: number;
 }
 
@@ -54,7 +56,12 @@ export type SelectBranchValue<B> = B extends Selectable<infer T>
 
 /** Which branch fired, and its value: a union discriminated by `key`. */
 export type SelectResult<B extends Record<string, SelectBranch>> = {
-  [K in keyof B & string]: { readonly key: K; readonly value: SelectBranchValue<B[K]> };
+  [K in keyof B & string]: {
+    /** The key of the branch that fired, as written in the `branches` object. */
+    readonly key: K;
+    /** What that branch yielded: the message, the promise's value, the abort reason, or `undefined` for a timeout. */
+    readonly value: SelectBranchValue<B[K]>;
+  };
 }[keyof B & string];
 
 /** Options for {@link select}. */

@@ -67,8 +67,11 @@ export interface SharedChannelWaitOptions {
 
 /** The cloneable form of a {@link SharedChannel}. */
 export interface SharedChannelHandle {
+  /** Marks the clone as a shared SharedChannel so the worker side rebuilds it over the same memory. */
   readonly [SHARED_KIND_FIELD]: 'SharedChannel';
+  /** The shared memory: header and byte ring; cloning keeps it shared. */
   readonly buffer: SharedArrayBuffer;
+  /** How messages are encoded (`'clone'` or `'bytes'`), as the channel was created. */
   readonly mode: SharedChannelMode;
 }
 

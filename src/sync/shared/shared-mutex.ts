@@ -27,7 +27,9 @@ export interface SharedLockOptions {
 
 /** The cloneable form of a {@link SharedMutex}. */
 export interface SharedMutexHandle {
+  /** Marks the clone as a shared SharedMutex so the worker side rebuilds it over the same memory. */
   readonly [SHARED_KIND_FIELD]: 'SharedMutex';
+  /** The shared memory holding the lock state; cloning keeps it shared. */
   readonly buffer: SharedArrayBuffer;
 }
 

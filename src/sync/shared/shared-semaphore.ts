@@ -34,7 +34,9 @@ export interface SharedAcquireOptions {
 
 /** The cloneable form of a {@link SharedSemaphore} (what a worker receives). */
 export interface SharedSemaphoreHandle {
+  /** Marks the clone as a shared SharedSemaphore so the worker side rebuilds it over the same memory. */
   readonly [SHARED_KIND_FIELD]: 'SharedSemaphore';
+  /** The shared memory holding the permit count and wait words; cloning keeps it shared. */
   readonly buffer: SharedArrayBuffer;
 }
 
