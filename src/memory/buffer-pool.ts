@@ -71,7 +71,12 @@ export interface BufferPoolStats {
   /** Bytes of every slab the pool holds. */
   readonly reservedBytes: number;
   /** Requests larger than `maxSize`, served by unpooled arrays. */
-  readonly oversize: { readonly allocations: number; readonly inUse: number };
+  readonly oversize: {
+    /** Oversize arrays handed out since the pool was created. */
+    readonly allocations: number;
+    /** Oversize arrays handed out and not released yet. */
+    readonly inUse: number;
+  };
 }
 
 interface SizeClass {

@@ -25,10 +25,15 @@ import { ConfigError } from '../errors.js';
  * ```
  */
 export const MEMORY_RULES = {
+  /** The rule of `ObjectPool`'s `capacity` option. */
   capacity: 'capacity must be a power of two from 1 to 16777216',
+  /** The rule of `SharedSlab`'s `blockSize` option (bytes per block). */
   blockSize: 'blockSize must be a multiple of 8 from 8 to 1048576',
+  /** The rule of `SharedSlab`'s `blockCount` option. */
   blockCount: 'blockCount must be an integer from 1 to 1048576',
+  /** The rule of `BufferPool`'s `slabSize` option (bytes per slab). */
   slabSize: 'slabSize must be a power of two from 64 to 16777216',
+  /** The rule of `BufferPool`'s `minSize` and `maxSize` options (the smallest and largest size class, in bytes). */
   sizeClass: 'minSize and maxSize must be powers of two from 8 to 16777216 with minSize <= maxSize',
 } as const;
 

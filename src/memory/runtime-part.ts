@@ -16,6 +16,7 @@ import { SharedSlab, type SharedSlabOptions } from './shared-slab.js';
 
 /** Anything with a `stats()` snapshot: `ObjectPool`, `BufferPool`, `SharedSlab`, or your own. */
 export interface MemoryStatsSource {
+  /** A snapshot of the source's counters; called on every `rt.metrics()`. */
   stats(): unknown;
 }
 

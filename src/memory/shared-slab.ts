@@ -72,13 +72,17 @@ export interface SharedSlabOptions {
 
 /** What to pass to another thread to open the same slab there: `SharedSlab.from(handle)`. */
 export interface SharedSlabHandle {
+  /** Marks the clone as a shared SharedSlab so the worker side rebuilds it over the same memory. */
   readonly [SHARED_KIND_FIELD]: 'SharedSlab';
+  /** The shared memory: header, control words and blocks; cloning keeps it shared. */
   readonly buffer: SharedArrayBuffer;
 }
 
 /** Counters of a {@link SharedSlab}; a snapshot, other threads may change it meanwhile. */
 export interface SharedSlabStats {
+  /** Bytes per block, as created. */
   readonly blockSize: number;
+  /** Total number of blocks, as created. */
   readonly blockCount: number;
   /** Blocks allocated now (counted from the control words). */
   readonly inUse: number;
