@@ -499,6 +499,12 @@ class SabSpotter extends v8.DefaultSerializer {
     this.sawSab = true;
     return 0;
   }
+  // Node writes typed arrays as host objects (copying their bytes), so a view over a
+  // SharedArrayBuffer never reaches `_getSharedArrayBufferId`: spot it here.
+  _writeHostObject(object: object): void {
+    if (ArrayBuffer.isView(object) && object.buffer instanceof SharedArrayBuffer) this.sawSab = true;
+    (v8.DefaultSerializer.prototype as unknown as { _writeHostObject(o: object): void })._writeHostObject.call(this, object);
+  }
 }
 
 function allScalars(args: readonly unknown[]): boolean {

@@ -575,11 +575,11 @@ export class PoolWorker implements WorkerContext {
       this.#controllers.set(idx, c);
       const flag = this.#core.rec(idx) + R_ABORT;
       const a = this.#a;
-      const poll = (): void => {
-        if (!c.signal.aborted && Atomics.load(a, flag) !== 0) c.abort(new TaskAbortedError('the caller aborted the task'));
-      };
       const proto = AbortSignal.prototype;
       const abortedGetter = Object.getOwnPropertyDescriptor(proto, 'aborted')!.get!;
+      const poll = (): void => {
+        if (!(abortedGetter.call(c.signal) as boolean) && Atomics.load(a, flag) !== 0) c.abort(new TaskAbortedError('the caller aborted the task'));
+      };
       Object.defineProperty(c.signal, 'aborted', {
         get(this: AbortSignal): boolean {
           poll();

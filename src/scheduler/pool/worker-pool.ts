@@ -241,17 +241,27 @@ export class WorkerPool implements ParallelEngine {
   // ── submission ────────────────────────────────────────────────────────────────
 
   exec(ref: TaskRef, args: readonly unknown[]): Promise<unknown> {
-    const store = contextStorage.getStore() as { task?: object; signal?: AbortSignal } | undefined;
-    return this.#submit(ref, args, 0, store?.task !== undefined ? store.signal : undefined, -1);
+    return this.#submit(ref, args, 0, this.#contextSignal(), -1);
+  }
+
+  /**
+   * The signal of the task or scope that calls `exec`/`map` (so aborting it aborts the
+   * worker task); not the runtime's own signal, which shutdown handles as a whole.
+   */
+  #contextSignal(): AbortSignal | undefined {
+    const signal = (contextStorage.getStore() as { signal?: AbortSignal } | undefined)?.signal;
+    return signal === undefined || signal === this.#runtime.signal ? undefined : signal;
   }
 
   /** @internal `exec` that places the record in worker `w`'s inbox (tests: random placement). */
-  execOn(w: number, ref: TaskRef, args: readonly unknown[]): Promise<unknown> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  execOn(w: number, ref: TaskRef<any, unknown>, args: readonly unknown[]): Promise<unknown> {
     return this.#submit(ref, args, 0, undefined, w % this.#config.workers);
   }
 
   /** @internal `exec` with an explicit abort signal. */
-  execWithSignal(ref: TaskRef, args: readonly unknown[], signal: AbortSignal | undefined): Promise<unknown> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  execWithSignal(ref: TaskRef<any, unknown>, args: readonly unknown[], signal: AbortSignal | undefined): Promise<unknown> {
     return this.#submit(ref, args, 0, signal, -1);
   }
 
@@ -366,7 +376,7 @@ export class WorkerPool implements ParallelEngine {
     if (n === 0) return Promise.resolve([]);
     const workers = this.#config.workers;
     const chunk = Math.max(1, Math.floor(options?.chunkSize ?? Math.min(8192, Math.ceil(n / (workers * 8)))));
-    const signal = options?.signal ?? (contextStorage.getStore() as { task?: object; signal?: AbortSignal } | undefined)?.signal;
+    const signal = options?.signal ?? this.#contextSignal();
     const out = new Array<unknown>(n);
     let done = 0;
     const parts: Promise<void>[] = [];

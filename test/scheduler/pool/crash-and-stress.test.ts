@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { Runtime, WorkerCrashedError } from '../../../src/index.js';
+import { poolOf } from '../../../src/scheduler/pool/worker-pool.js';
+import { tasks } from '../../fixtures/pool-tasks.js';
+
+describe('crash recovery', () => {
+  it('a worker that exits mid-task fails only that task; queued work runs exactly once elsewhere', async () => {
+    const rt = Runtime.builder().workers(2).strategy('round_robin').build();
+    try {
+      expect(await rt.exec(tasks.inc, 0)).toBe(1);
+      const pool = poolOf(rt)!;
+      // Worker 0 gets a slow task, then the crash, then queued work behind it in its inbox;
+      // worker 1 also holds queued work.
+      const slow = pool.execOn(0, tasks.spinFor, [2_000_000]);
+      const crash = pool.execOn(0, tasks.exit, [3]);
+      const queued: Array<Promise<unknown>> = [];
+      for (let i = 0; i < 400; i++) queued.push(pool.execOn(i % 2, tasks.tagged, [i, 0]));
+      const err = await crash.catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkerCrashedError);
+      expect((err as Error).message).toContain("'exit'");
+      expect(await slow).toBeTypeOf('number');
+      const results = (await Promise.all(queued)) as Array<[number, number]>;
+      expect(results.map((r) => r[0])).toEqual(queued.map((_, i) => i));
+      expect(results.every(([id, twice]) => twice === id * 2)).toBe(true);
+      const m = rt.metrics().pool as { restarts: number; workers: Array<{ alive: boolean }> };
+      expect(m.restarts).toBe(1);
+      // The replacement works.
+      expect(await Promise.all([pool.execOn(0, tasks.inc, [1]), pool.execOn(1, tasks.inc, [2])])).toEqual([2, 3]);
+      // An uncaught exception in a callback is a crash too.
+      const cb = await rt.exec(tasks.throwLater).catch((e: unknown) => e);
+      expect(cb).toBeInstanceOf(WorkerCrashedError);
+      expect(await rt.exec(tasks.inc, 5)).toBe(6);
+    } finally {
+      await rt.shutdown();
+    }
+  });
+});
+
+describe('stress', () => {
+  it('100,000 tasks with random per-worker placement each run exactly once with the right result', async () => {
+    const rt = Runtime.builder().workers(3).queueCapacity(1024).build();
+    try {
+      expect(await rt.exec(tasks.inc, 0)).toBe(1);
+      const pool = poolOf(rt)!;
+      const n = 100_000;
+      let seed = 12345;
+      const ps = new Array<Promise<unknown>>(n);
+      for (let i = 0; i < n; i++) {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        const where = seed % 4; // 0..2: a worker's inbox; 3: the injector
+        ps[i] = where === 3 ? rt.exec(tasks.tagged, i, 0) : pool.execOn(where, tasks.tagged, [i, 0]);
+      }
+      const results = (await Promise.all(ps)) as Array<[number, number]>;
+      const seen = new Uint8Array(n);
+      for (let i = 0; i < n; i++) {
+        const [id, twice] = results[i]!;
+        expect(id).toBe(i);
+        expect(twice).toBe(2 * i);
+        seen[id]!++;
+      }
+      expect(seen.every((c) => c === 1)).toBe(true);
+      const m = rt.metrics().pool as { workers: Array<{ executed: number }>; pending: number };
+      expect(m.workers.reduce((s, w) => s + w.executed, 0)).toBeGreaterThanOrEqual(n);
+      expect(m.pending).toBe(0);
+    } finally {
+      await rt.shutdown();
+    }
+  });
+});

@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Runtime, TaskAbortedError, TaskArgumentError, TaskNotFoundError, WorkerCrashedError, ZokioError, type TaskRef } from '../../../src/index.js';
+import { poolOf } from '../../../src/scheduler/pool/worker-pool.js';
+import { tasks } from '../../fixtures/pool-tasks.js';
+
+const rt = Runtime.builder().workers(2).build();
+
+beforeAll(async () => {
+  expect(await rt.exec(tasks.inc, 1)).toBe(2); // boots the workers once for this file
+});
+afterAll(async () => {
+  await rt.shutdown();
+});
+
+describe('exec', () => {
+  it('runs a task from a TypeScript module and returns its result', async () => {
+    expect(await rt.exec(tasks.add, 2, 3)).toBe(5);
+  });
+
+  it('carries scalars inline and other values serialized, both ways', async () => {
+    expect(await rt.exec(tasks.concat, 'a', { s: 'b' })).toBe('ab');
+    const values = [null, true, false, 1.5, -0, 'text', 12n, [1, 2, 3], new Uint8Array([1, 2]), new Date(5), new Map([['k', 1]]), { a: 'x', n: [1] }, 'x'.repeat(50_000)];
+    for (const v of values) expect(await rt.exec(tasks.echo, v)).toEqual(v);
+  });
+
+  it('shares SharedArrayBuffer-backed arguments instead of copying them', async () => {
+    const view = new Int32Array(new SharedArrayBuffer(16));
+    await Promise.all(Array.from({ length: 50 }, () => rt.exec(tasks.shared, view, 1)));
+    expect(Atomics.load(view, 1)).toBe(50);
+  });
+
+  it('rejects a non-cloneable argument with TaskArgumentError naming its position, before queueing', async () => {
+    const before = rt.metrics().pool as { workers: Array<{ executed: number }> };
+    const executed = before.workers.reduce((s, w) => s + w.executed, 0);
+    const ref = tasks.concat as unknown as TaskRef<unknown[], string>;
+    const err = await rt.exec(ref, 'a', { s: () => 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TaskArgumentError);
+    expect((err as Error).message).toMatch(/argument 2 of task 'concat'/);
+    const sym = await rt.exec(ref, Symbol('s'), 'b').catch((e: unknown) => e);
+    expect((sym as Error).message).toMatch(/argument 1 of task 'concat'/);
+    const after = rt.metrics().pool as { workers: Array<{ executed: number }> };
+    expect(after.workers.reduce((s, w) => s + w.executed, 0)).toBe(executed);
+  });
+
+  it('keeps message, stack and code of errors thrown in a task', async () => {
+    const err = (await rt.exec(tasks.fail, 'bad input', 'E_BAD').catch((e: unknown) => e)) as Error & { code: string };
+    expect(err.message).toBe('bad input');
+    expect(err.code).toBe('E_BAD');
+    expect(err.stack).toMatch(/pool-tasks/);
+    const coded = await rt.exec(tasks.failAborted).catch((e: unknown) => e);
+    expect(coded).toBeInstanceOf(ZokioError);
+    expect(coded).toBeInstanceOf(TaskAbortedError);
+  });
+
+  it('names module and task when a task is unknown', async () => {
+    const ghost = { module: tasks.inc.module, name: 'ghost' } as TaskRef<[number], number>;
+    const err = (await rt.exec(ghost, 1).catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(TaskNotFoundError);
+    expect(err.message).toContain("'ghost'");
+    expect(err.message).toContain('pool-tasks.ts');
+    const missing = { module: new URL('./no-such-module.ts', tasks.inc.module).href, name: 'x' } as TaskRef<[], number>;
+    const err2 = (await rt.exec(missing).catch((e: unknown) => e)) as Error;
+    expect(err2).toBeInstanceOf(TaskNotFoundError);
+    expect(err2.message).toContain('no-such-module.ts');
+    expect(err2.message).toContain("'x'");
+  });
+
+  it('runs async tasks and exec from inside a worker task', async () => {
+    expect(await rt.exec(tasks.sleepy, 5, 7)).toBe(7);
+    expect(await rt.exec(tasks.fanOut, [1, 2, 3, 4])).toBe(14);
+  });
+
+  it('maps over many inputs in input order with progress', async () => {
+    const inputs = Array.from({ length: 10_000 }, (_, i) => i);
+    const seen: number[] = [];
+    const out = await rt.map(tasks.inc, inputs, { chunkSize: 1000, onProgress: (done) => seen.push(done) });
+    expect(out).toEqual(inputs.map((x) => x + 1));
+    expect(seen.at(-1)).toBe(10_000);
+    expect(seen.length).toBe(10);
+  });
+});
+
+/** Waits (in small event-loop steps, no time assertion) until `cond` holds. */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 2000 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(cond()).toBe(true);
+}
+
+function executed(): number {
+  return (rt.metrics().pool as { workers: Array<{ executed: number }> }).workers.reduce((s, w) => s + w.executed, 0);
+}
+
+describe('abort', () => {
+  it('removes a queued task (rejects with the reason) and flags a running one', async () => {
+    const pool = poolOf(rt)!;
+    const base = executed();
+    const busyCtl = new AbortController();
+    const busy = [pool.execWithSignal(tasks.spinUntilAborted as TaskRef, [1e13], busyCtl.signal), pool.execWithSignal(tasks.spinUntilAborted as TaskRef, [1e13], busyCtl.signal)];
+    await until(() => executed() >= base + 2); // both workers are spinning now
+    const reason = new Error('not needed any more');
+    const queuedCtl = new AbortController();
+    const queued = pool.execWithSignal(tasks.inc as TaskRef, [1], queuedCtl.signal);
+    queuedCtl.abort(reason);
+    await expect(queued).rejects.toBe(reason);
+    busyCtl.abort();
+    expect(await Promise.all(busy)).toEqual(['aborted', 'aborted']);
+    expect(await rt.exec(tasks.inc, 9)).toBe(10);
+  });
+
+  it('aborting a map signal drops queued chunks and flags running ones', async () => {
+    const base = executed();
+    const ctl = new AbortController();
+    const reason = new Error('enough');
+    const mapped = rt.map(tasks.spinUntilAborted, [1e13, 1e13, 1e13, 1e13, 1e13], { chunkSize: 1, signal: ctl.signal });
+    await until(() => executed() >= base + 2);
+    ctl.abort(reason);
+    await expect(mapped).rejects.toBe(reason);
+    // The running chunks saw their flags and returned: both workers take new work.
+    expect(await Promise.all([rt.exec(tasks.inc, 1), rt.exec(tasks.inc, 2)])).toEqual([2, 3]);
+  });
+});
+
+describe('process lifetime', () => {
+  const child = fileURLToPath(new URL('../../fixtures/pool-child.ts', import.meta.url));
+  function run(mode: string): { status: number | null; stdout: string; stderr: string } {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', child, mode], { encoding: 'utf8', timeout: 60_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  it('a script whose work is done exits by itself without shutdown', () => {
+    const r = run('idle-exit');
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('result 3');
+    expect(r.status).toBe(0);
+  });
+
+  it('shutdown with work in flight settles it and the process exits', () => {
+    const r = run('shutdown-in-flight');
+    if (!r.stdout.includes('drained')) throw new Error(`child failed: ${JSON.stringify(r)}`);
+    expect(r.stdout).toContain('drained 2');
+    expect(r.stdout).toContain('aborted RuntimeClosedError');
+    expect(r.stdout).toContain('after shutdown ZOKIO_ERR_RUNTIME_CLOSED');
+    expect(r.status).toBe(0);
+  });
+});
