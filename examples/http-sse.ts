@@ -7,7 +7,7 @@
  * shuts down gracefully, ending open streams.
  */
 import { pathToFileURL } from 'node:url';
-import { createRuntime, sleep } from '../src/index.js';
+import { createRuntime, sleep, type Runtime } from '../src/index.js';
 import { serve, sse, type HttpServer } from '../src/io/http/index.js';
 
 const PAGE = `<!doctype html><title>zokio sse</title><pre id=log></pre>
@@ -19,11 +19,16 @@ export interface SseDemoOptions {
   readonly port?: number;
   readonly tickMs?: number;
   readonly heartbeatMs?: number;
+  /**
+   * The runtime to serve on (shut down by `stop()`); a new one on the `node` backend when
+   * omitted. Tests pass one built with `.io('memory')` and a `VirtualClock`.
+   */
+  readonly runtime?: Runtime;
 }
 
 /** Starts the demo server on a new runtime; `stop()` shuts both down. */
 export async function startSseDemo(options: SseDemoOptions = {}): Promise<{ server: HttpServer; stop(): Promise<void> }> {
-  const rt = createRuntime({ io: 'node' });
+  const rt = options.runtime ?? createRuntime({ io: 'node' });
   const tickMs = options.tickMs ?? 1000;
   const server = await rt.run(() =>
     serve((req) => {

@@ -5,3 +5,4 @@
  * @module zokio/testing
  */
 export { VirtualClock, type VirtualClockOptions } from './virtual-clock.js';
+export { memoryBackend, request, type MemoryBackend, type TestRequest, type TestResponse } from '../io/testing.js';

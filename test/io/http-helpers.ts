@@ -1,6 +1,7 @@
 // Helpers for the HTTP tests: raw sockets for malformed input, node:http for good requests.
 import { request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { TcpStream } from '../../src/io/net/index.js';
 
 export interface RawResult {
   /** Everything the server sent before it closed the connection. */
@@ -52,6 +53,68 @@ export async function until(predicate: () => boolean, what: string, maxTurns = 2
   for (let i = 0; i < maxTurns; i++) {
     if (predicate()) return;
     await new Promise((r) => setTimeout(r, 1));
+  }
+  throw new Error(`gave up waiting for: ${what}`);
+}
+
+// Helpers over a runtime's own network (the in-memory loopback on `.io('memory')`): no timers.
+
+/** Accumulates what a TcpStream receives, read on demand. */
+export class StreamReader {
+  text = '';
+  ended = false;
+  constructor(readonly stream: TcpStream) {}
+
+  /** Reads chunks until `predicate(text)` holds; fails if the stream ends first. */
+  async until(predicate: (text: string) => boolean, what: string): Promise<string> {
+    while (!predicate(this.text)) {
+      const chunk = await this.stream.read();
+      if (chunk === null) {
+        this.ended = true;
+        throw new Error(`end of stream before: ${what} (got ${JSON.stringify(this.text.slice(0, 200))})`);
+      }
+      this.text += Buffer.from(chunk).toString('latin1');
+    }
+    return this.text;
+  }
+
+  /** Reads until the peer ends the stream (or it closes); returns everything received. */
+  async toEnd(): Promise<string> {
+    for (;;) {
+      let chunk: Uint8Array | null;
+      try {
+        chunk = await this.stream.read();
+      } catch {
+        chunk = null; // closed or reset by the server
+      }
+      if (chunk === null) {
+        this.ended = true;
+        return this.text;
+      }
+      this.text += Buffer.from(chunk).toString('latin1');
+    }
+  }
+}
+
+/** Opens a TcpStream to `port` on `rt`'s backend and wraps it in a reader. */
+export async function connectTo(rt: { run<T>(fn: () => Promise<T>): Promise<T> }, port: number): Promise<StreamReader> {
+  return new StreamReader(await rt.run(() => TcpStream.connect({ host: '127.0.0.1', port })));
+}
+
+/** Raw bytes over `rt`'s backend; collects the reply until the server ends the connection. */
+export async function rawOver(rt: { run<T>(fn: () => Promise<T>): Promise<T> }, port: number, data: string): Promise<RawResult> {
+  const reader = await connectTo(rt, port);
+  await reader.stream.write(data);
+  const response = await reader.toEnd();
+  await reader.stream.close();
+  return { response, closed: reader.ended };
+}
+
+/** Resolves when `predicate` holds, checking once per event-loop turn (setImmediate, no timers). */
+export async function settle(predicate: () => boolean, what: string, maxTurns = 100_000): Promise<void> {
+  for (let i = 0; i < maxTurns; i++) {
+    if (predicate()) return;
+    await new Promise((r) => setImmediate(r));
   }
   throw new Error(`gave up waiting for: ${what}`);
 }

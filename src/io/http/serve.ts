@@ -15,6 +15,17 @@
  * finish (their responses carry `connection: close`), close idle keep-alive sockets, and
  * resolve when the last connection is gone; after `shutdownTimeoutMs` the remaining
  * connections are destroyed.
+ *
+ * On the `memory` backend the `node:http` server never listens: a listener of the
+ * runtime's in-memory loopback network feeds each accepted stream to it with
+ * `server.emit('connection', stream)` (and `'listening'` is emitted once, which starts
+ * node's request-timeout tracking). Parsing, 400/431/413 and the request timeout behave
+ * as on the `node` backend; the differences are that `keepAliveTimeoutMs` is not applied
+ * (in-memory streams have no socket timeout: an idle keep-alive connection stays open
+ * until its client or the server's shutdown closes it) and that `requestTimeoutMs` is
+ * measured by node:http on the real clock, not on a `VirtualClock`. Graceful shutdown
+ * tracks the in-memory connections itself, since node only counts connections it
+ * accepted on its own socket.
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -22,7 +33,8 @@ import type { Duplex } from 'node:stream';
 import { currentRuntimeObject } from '../../runtime/context.js';
 import type { ZokioRuntime } from '../../runtime/runtime.js';
 import type { TaskContext } from '../../scheduler/task.js';
-import { ioDriver, type IoDriver } from '../driver.js';
+import { ioDriver, type IoBackendKind, type IoDriver } from '../driver.js';
+import type { BackendListener } from '../net/backend.js';
 import { HttpError } from './http-error.js';
 import { currentRequestTracer } from './request-tracer.js';
 import { ServerRequest, type HttpRequest } from './request.js';
@@ -124,6 +136,7 @@ export function json(value: unknown, init?: { readonly status?: number; readonly
 export class HttpServer {
   readonly #server: Server;
   readonly #driver: IoDriver;
+  readonly #memory: MemoryAcceptor | undefined;
   readonly #closing = new AbortController();
   readonly #shutdownTimeoutMs: number;
   readonly #closed: Promise<void>;
@@ -135,21 +148,39 @@ export class HttpServer {
   requests = 0;
   /** The bound host. */
   readonly host: string;
-  /** The bound port. */
+  /** The bound port (a port of the in-memory network on the `memory` backend). */
   readonly port: number;
+  /** The I/O backend the server runs on: `node` (a listening libuv socket) or `memory` (the runtime's in-memory loopback, no real socket). */
+  readonly backend: IoBackendKind;
 
   /** @internal Use {@link serve}. */
-  constructor(server: Server, driver: IoDriver, host: string, port: number, shutdownTimeoutMs: number) {
+  constructor(server: Server, driver: IoDriver, host: string, port: number, shutdownTimeoutMs: number, memory?: MemoryAcceptor) {
     this.#server = server;
     this.#driver = driver;
+    this.#memory = memory;
     this.host = host;
     this.port = port;
+    this.backend = memory === undefined ? 'node' : 'memory';
     this.#shutdownTimeoutMs = shutdownTimeoutMs;
     this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
-    server.once('close', () => {
+    const done = (): void => {
       this.#driver.closeables.delete(this);
       this.#resolveClosed();
-    });
+    };
+    // node:http emits 'close' once its own listening socket and connections are gone; it
+    // does not count in-memory connections, so the acceptor says when those are gone.
+    if (memory === undefined) server.once('close', done);
+    else memory.onDrained = done;
+  }
+
+  /**
+   * @internal Opens a connection to this server over its backend's network (the
+   * in-memory loopback, or a TCP connection to the bound address). Used by the
+   * `request` helper of `zokio/testing`.
+   */
+  connect(signal?: AbortSignal): Promise<Duplex> {
+    const host = this.host === '0.0.0.0' ? '127.0.0.1' : this.host === '::' ? '::1' : this.host;
+    return this.#driver.net.connect(host, this.port, signal);
   }
 
   /** `http://host:port`. */
@@ -190,8 +221,12 @@ export class HttpServer {
     this.#closeStarted = true;
     this.#closing.abort();
     this.#server.close();
+    this.#memory?.close();
     this.#server.closeIdleConnections();
-    const force = setTimeout(() => this.#server.closeAllConnections(), this.#shutdownTimeoutMs);
+    const force = setTimeout(() => {
+      this.#server.closeAllConnections();
+      this.#memory?.destroyAll();
+    }, this.#shutdownTimeoutMs);
     force.unref();
     void this.#closed.then(() => clearTimeout(force));
     return this.#closed;
@@ -200,6 +235,68 @@ export class HttpServer {
   /** `await using server = await serve(...)` closes it at the end of the block. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+}
+
+/**
+ * @internal Feeds the in-memory connections of a `memory`-backend listener to a
+ * `node:http` server that never listens, and tracks them for graceful shutdown (node
+ * only counts the connections of its own socket).
+ */
+class MemoryAcceptor {
+  readonly #server: Server;
+  readonly #sockets = new Set<Duplex>();
+  #listener: BackendListener | undefined;
+  #listenerClosed: Promise<void> | undefined;
+  #closing = false;
+  #drained = false;
+  /** Called once: after `close()`, when the listener is closed and the last connection is gone. */
+  onDrained: (() => void) | undefined;
+
+  constructor(server: Server) {
+    this.#server = server;
+  }
+
+  /** Binds on the runtime's in-memory network; returns the bound port. */
+  async listen(driver: IoDriver, host: string, port: number): Promise<number> {
+    this.#listener = await driver.net.listen(host, port, 511, this.#accept);
+    // Starts node's connection tracking (request and headers timeouts, idle connections).
+    this.#server.emit('listening');
+    return this.#listener.address.port;
+  }
+
+  readonly #accept = (socket: Duplex): void => {
+    if (this.#closing) {
+      socket.destroy();
+      return;
+    }
+    this.#sockets.add(socket);
+    socket.once('close', () => {
+      this.#sockets.delete(socket);
+      this.#check();
+    });
+    this.#server.emit('connection', socket);
+  };
+
+  /** Stops accepting; resolves `onDrained` once every connection has closed. */
+  close(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#listenerClosed = (this.#listener?.close() ?? Promise.resolve()).then(() => this.#check(), () => this.#check());
+  }
+
+  /** Destroys the remaining connections (the shutdown timeout expired). */
+  destroyAll(): void {
+    for (const socket of this.#sockets) socket.destroy();
+  }
+
+  #check(): void {
+    if (!this.#closing || this.#drained || this.#sockets.size > 0 || this.#listenerClosed === undefined) return;
+    void this.#listenerClosed.then(() => {
+      if (this.#drained || this.#sockets.size > 0) return;
+      this.#drained = true;
+      this.onDrained?.();
+    });
   }
 }
 
@@ -225,6 +322,12 @@ function onClientError(err: Error & { code?: string }, socket: Duplex): void {
  * (`method`, `url`, `path`, `headers`, `text()`, `json()`, `bytes()`, `signal`) and returns
  * `{ status, headers, body }`, a WHATWG `Response`, or `sse(...)`. Throw `HttpError` to
  * answer with a status; any other error is a 500.
+ *
+ * On a runtime built with `.io('memory')` no real port is opened: the server listens on
+ * the runtime's in-memory loopback (`server.backend === 'memory'`, `server.port` is a
+ * port of that network), and tests reach it with `request(server, ...)` from
+ * `zokio/testing` or a `TcpStream` of the same runtime. There `keepAliveTimeoutMs` is not
+ * applied and `requestTimeoutMs` runs on the real clock (see the module note).
  *
  * @example
  * ```ts
@@ -281,16 +384,24 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
   server.on('request', onRequest);
 
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host, port: options.port ?? 0 }, () => {
-      server.off('error', reject);
-      resolve();
+  let port: number;
+  let memory: MemoryAcceptor | undefined;
+  if (driver.backend === 'memory') {
+    // No real socket: the in-memory loopback's connections are fed to node:http.
+    memory = new MemoryAcceptor(server);
+    port = await memory.listen(driver, host, options.port ?? 0);
+  } else {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port: options.port ?? 0 }, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : options.port ?? 0;
-  state = new HttpServer(server, driver, host, port, options.shutdownTimeoutMs ?? 10_000);
+    const address = server.address();
+    port = typeof address === 'object' && address !== null ? address.port : options.port ?? 0;
+  }
+  state = new HttpServer(server, driver, host, port, options.shutdownTimeoutMs ?? 10_000, memory);
   driver.closeables.add(state);
   if (signal !== undefined) {
     if (signal.aborted) void state.close();

@@ -77,6 +77,16 @@ export class MemorySocket extends Duplex {
     callback(error);
   }
 
+  /**
+   * Ends this side and destroys the stream once the written bytes are flushed to the
+   * peer (as `net.Socket.destroySoon`, which `node:http` calls after a last response).
+   */
+  destroySoon(): void {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once('finish', () => this.destroy());
+  }
+
   /** No-op: there is no Nagle algorithm in memory. */
   setNoDelay(_noDelay?: boolean): this {
     return this;

@@ -1,0 +1,226 @@
+// serve() on the memory backend: node:http parses connections of the in-memory loopback,
+// so these tests open no real port (the last test checks that).
+import { connect } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createRuntime } from '../../src/runtime/runtime.js';
+import { HttpError, json, serve, type HttpServer, type ServeOptions } from '../../src/io/http/index.js';
+import { memoryBackend, request } from '../../src/testing/index.js';
+import { connectTo, rawOver, settle } from './http-helpers.js';
+
+type Rt = ReturnType<typeof createRuntime>;
+
+async function handler(req: { path: string; method: string; json(): Promise<unknown>; text(): Promise<string> }) {
+  switch (req.path) {
+    case '/health':
+      return { status: 200, body: 'ok' };
+    case '/echo':
+      return json({ method: req.method, got: await req.json() });
+    case '/text':
+      return { body: await req.text() };
+    case '/teapot':
+      throw new HttpError(418, 'short and stout');
+    default:
+      return { status: 404, body: 'not found' };
+  }
+}
+
+/** Complete chunked responses in `text` (each ends with the last-chunk marker). */
+function responsesIn(text: string): number {
+  return text.split('\r\n0\r\n\r\n').length - 1;
+}
+
+/** Number of listening TCP server handles in this process. */
+function tcpServerHandles(): number {
+  return process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length;
+}
+
+describe('serve() on the memory backend', () => {
+  let rt: Rt;
+  let server: HttpServer | undefined;
+  beforeEach(() => {
+    rt = createRuntime({ io: 'memory' });
+  });
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+    await rt.shutdown();
+  });
+
+  const start = (options?: ServeOptions): Promise<HttpServer> =>
+    rt.run(async () => (server = await serve(handler, { host: '127.0.0.1', port: 0, ...options })));
+
+  it('answers /health, a JSON body and 404 over the in-memory loopback', async () => {
+    const s = await start();
+    expect(s.backend).toBe('memory');
+    const health = await request(s, { path: '/health' });
+    expect([health.status, health.body]).toEqual([200, 'ok']);
+    expect(health.headers['content-type']).toMatch(/text\/plain/);
+    const echo = await request(s, { method: 'POST', path: '/echo', body: '{"a":1}', headers: { 'content-type': 'application/json' } });
+    expect(echo.status).toBe(200);
+    expect(echo.json()).toEqual({ method: 'POST', got: { a: 1 } });
+    expect((await request(s, { method: 'POST', path: '/echo', body: 'not json' })).status).toBe(400);
+    const teapot = await request(s, { path: '/teapot' });
+    expect([teapot.status, teapot.body]).toEqual([418, 'short and stout']);
+    const missing = await request(s, { path: '/nope' });
+    expect([missing.status, missing.body]).toEqual([404, 'not found']);
+    expect(s.requests).toBe(5);
+  });
+
+  it('keeps a connection alive across requests', async () => {
+    const s = await start();
+    const conn = await connectTo(rt, s.port);
+    await conn.stream.write('GET /health HTTP/1.1\r\nhost: x\r\n\r\n');
+    await conn.until((t) => responsesIn(t) === 1, 'first reply');
+    await conn.stream.write('GET /nope HTTP/1.1\r\nhost: x\r\n\r\n');
+    await conn.until((t) => responsesIn(t) === 2, 'second reply');
+    expect(conn.text.match(/^HTTP\/1\.1 \d+/gm)).toEqual(['HTTP/1.1 200', 'HTTP/1.1 404']);
+    expect(conn.text).toContain('\r\n2\r\nok\r\n');
+    expect(conn.text).toContain('\r\nnot found\r\n');
+    await conn.stream.close();
+  });
+
+  it('malformed request line → 400, then a good request succeeds', async () => {
+    const s = await start();
+    const bad = await rawOver(rt, s.port, 'THIS IS NOT HTTP\r\n\r\n');
+    expect(bad.response).toMatch(/^HTTP\/1\.1 400 /);
+    expect(bad.closed).toBe(true);
+    expect((await request(s, { path: '/health' })).status).toBe(200);
+  });
+
+  it('oversized headers → 431, then a good request succeeds', async () => {
+    const s = await start({ limits: { headerBytes: 1024 } });
+    const bad = await rawOver(rt, s.port, `GET /health HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(4096)}\r\n\r\n`);
+    expect(bad.response).toMatch(/^HTTP\/1\.1 431 /);
+    expect(bad.closed).toBe(true);
+    expect((await request(s, { path: '/health' })).status).toBe(200);
+  });
+
+  it('body over the limit → 413 (Content-Length and chunked), then a good request succeeds', async () => {
+    const s = await start({ limits: { bodyBytes: 100 } });
+    expect((await request(s, { method: 'POST', path: '/text', body: 'x'.repeat(500) })).status).toBe(413);
+    const chunked = await rawOver(rt, s.port, `POST /text HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n1f4\r\n${'y'.repeat(500)}\r\n0\r\n\r\n`);
+    expect(chunked.response).toMatch(/^HTTP\/1\.1 413 /);
+    const ok = await request(s, { method: 'POST', path: '/text', body: 'small' });
+    expect([ok.status, ok.body]).toEqual([200, 'small']);
+  });
+
+  it('a client that sends headers too slowly is closed after requestTimeoutMs, then a good request succeeds', async () => {
+    // node:http measures this timeout on the real clock; the test waits for the close, never times it.
+    const s = await start({ limits: { requestTimeoutMs: 100 } });
+    const slow = await rawOver(rt, s.port, 'GET /health HTTP/1.1\r\nhost: x\r\n');
+    expect(slow.closed).toBe(true);
+    expect(slow.response === '' || /^HTTP\/1\.1 408 /.test(slow.response)).toBe(true);
+    expect((await request(s, { path: '/health' })).status).toBe(200);
+  });
+
+  it('request() rejects with the signal reason when aborted', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let aborted = false;
+    server = await rt.run(() =>
+      serve(async (req) => {
+        req.signal.addEventListener('abort', () => (aborted = true));
+        await gate;
+        return { body: 'late' };
+      }, { port: 0 }),
+    );
+    const controller = new AbortController();
+    const pending = request(server, { path: '/', signal: controller.signal });
+    await settle(() => server!.requests === 1, 'request reached the handler');
+    controller.abort(new Error('gave up'));
+    await expect(pending).rejects.toThrow('gave up');
+    await settle(() => aborted, 'the handler saw the client leave');
+    release();
+  });
+});
+
+describe('serve() on the memory backend: graceful shutdown', () => {
+  it('stops accepting, finishes in-flight requests, closes idle keep-alive connections, then resolves', async () => {
+    const rt = createRuntime({ io: 'memory' });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let started = 0;
+    const server = await rt.run(() =>
+      serve(async (req) => {
+        if (req.path === '/slow') {
+          started++;
+          await gate;
+          return { body: 'finished' };
+        }
+        return { body: 'ok' };
+      }, { port: 0 }),
+    );
+    // An idle keep-alive connection: one request done, connection left open.
+    const idle = await connectTo(rt, server.port);
+    await idle.stream.write('GET /health HTTP/1.1\r\nhost: x\r\n\r\n');
+    await idle.until((t) => responsesIn(t) === 1, 'keep-alive reply');
+    expect(idle.text).toMatch(/^HTTP\/1\.1 200 [\s\S]*\r\nok\r\n/);
+
+    const inflight = request(server, { path: '/slow' });
+    await settle(() => started === 1, 'slow request started');
+    let closed = false;
+    const closing = server.close().then(() => (closed = true));
+    await idle.toEnd(); // the server closes the idle connection
+    expect(idle.ended).toBe(true);
+    expect(closed).toBe(false);
+    await expect(request(server, { path: '/health' })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    expect(memoryBackend(rt).net.ports()).not.toContain(server.port);
+    release();
+    const res = await inflight;
+    expect([res.status, res.body, res.headers.connection]).toEqual([200, 'finished', 'close']);
+    await closing;
+    expect(closed).toBe(true);
+    await idle.stream.close();
+    await rt.shutdown();
+  });
+
+  it('the signal option shuts the server down, and runtime shutdown closes servers', async () => {
+    const rt = createRuntime({ io: 'memory' });
+    const controller = new AbortController();
+    const a = await rt.run(() => serve(() => ({ body: 'a' }), { port: 0, signal: controller.signal }));
+    const b = await rt.run(() => serve(() => ({ body: 'b' }), { port: 0 }));
+    expect(a.port).not.toBe(b.port);
+    expect((await request(a, { path: '/' })).body).toBe('a');
+    expect((await request(b, { path: '/' })).body).toBe('b');
+    controller.abort();
+    await a.closed;
+    await rt.shutdown();
+    await b.closed;
+    expect(b.closing).toBe(true);
+  });
+});
+
+describe('serve() on the memory backend opens no real port', () => {
+  it('listens on the in-memory network only; a real TCP connection never reaches it', async () => {
+    const rt = createRuntime({ io: 'memory' });
+    const before = tcpServerHandles();
+    const server = await rt.run(() => serve(() => ({ body: 'memory' }), { host: '127.0.0.1', port: 0 }));
+    expect(server.backend).toBe('memory');
+    expect(tcpServerHandles()).toBe(before);
+    expect(memoryBackend(rt).net.ports()).toContain(server.port);
+    expect((await request(server, { path: '/' })).body).toBe('memory');
+    const handled = server.requests;
+    // Whatever answers (or refuses) on the real 127.0.0.1 at this number, it is not this server.
+    await new Promise<void>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port: server.port });
+      socket.on('connect', () => socket.end('GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n'));
+      socket.on('data', () => undefined);
+      socket.on('error', () => resolve());
+      socket.on('close', () => resolve());
+    });
+    expect(server.requests).toBe(handled);
+    await server.close();
+    await rt.shutdown();
+  });
+
+  it('the same check on the node backend does see a listening socket (control), and request() works there too', async () => {
+    const rt = createRuntime({ io: 'node' });
+    const before = tcpServerHandles();
+    const server = await rt.run(() => serve(() => ({ body: 'node' }), { host: '127.0.0.1', port: 0 }));
+    expect(server.backend).toBe('node');
+    expect(tcpServerHandles()).toBe(before + 1);
+    expect((await request(server, { path: '/' })).body).toBe('node');
+    await server.close();
+    await rt.shutdown();
+  });
+});
