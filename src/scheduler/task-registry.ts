@@ -156,7 +156,29 @@ export function requireTask(moduleUrl: string, name: string): TaskFunction {
  * workers need the same loader to import `.ts` task modules.
  */
 export function workerExecArgv(): string[] {
-  const args = process.execArgv;
+  const args = keepForWorkers(process.execArgv);
   const usesTsx = args.some((a) => a.includes('tsx')) || import.meta.url.endsWith('.ts');
-  return usesTsx && !args.some((a) => a.includes('tsx')) ? [...args, '--import', 'tsx'] : [...args];
+  return usesTsx && !args.some((a) => a.includes('tsx')) ? [...args, '--import', 'tsx'] : args;
+}
+
+/** Flags (with a separate value) that a worker accepts and needs to load the same code. */
+const WITH_VALUE = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader', '--conditions', '-C']);
+
+/**
+ * Keeps the loader-related flags of this process; drops those `new Worker` rejects
+ * (`--expose-gc`, `--max-old-space-size`, `--inspect`, ... are per-process or V8 flags).
+ */
+function keepForWorkers(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const name = a.split('=')[0]!;
+    if (WITH_VALUE.has(name)) {
+      out.push(a);
+      if (!a.includes('=') && i + 1 < argv.length) out.push(argv[++i]!);
+    } else if (name.startsWith('--experimental-') || name === '--enable-source-maps' || name === '--no-warnings') {
+      out.push(a);
+    }
+  }
+  return out;
 }

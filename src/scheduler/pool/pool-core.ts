@@ -200,6 +200,9 @@ export class PoolCore {
 
   /** Serializes any value (SharedArrayBuffers become markers). */
   serialize(value: unknown): Prepared {
+    // Shared memory near the top goes straight to the marker path: Node's serializer would
+    // first copy every byte of a SAB-backed typed array (megabytes for a sort's data).
+    if (hasSharedNearTop(value)) return { bytes: v8.serialize(this.#encodeShared(value, 0)), shared: true };
     const ser = new SabSpotter();
     ser.writeHeader();
     ser.writeValue(value);
@@ -505,6 +508,23 @@ class SabSpotter extends v8.DefaultSerializer {
     if (ArrayBuffer.isView(object) && object.buffer instanceof SharedArrayBuffer) this.sawSab = true;
     (v8.DefaultSerializer.prototype as unknown as { _writeHostObject(o: object): void })._writeHostObject.call(this, object);
   }
+}
+
+function isShared(v: unknown): boolean {
+  return v instanceof SharedArrayBuffer || (ArrayBuffer.isView(v) && v.buffer instanceof SharedArrayBuffer);
+}
+
+/** True when `value`, or an element/field of it (one level down), is shared memory. */
+function hasSharedNearTop(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (isShared(value)) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (isShared(value[i])) return true;
+    return false;
+  }
+  if (ArrayBuffer.isView(value)) return false;
+  for (const k in value) if (isShared((value as Record<string, unknown>)[k])) return true;
+  return false;
 }
 
 function allScalars(args: readonly unknown[]): boolean {
