@@ -12,7 +12,10 @@
 /** The own field that marks a shared object and names its kind. */
 export const SHARED_KIND_FIELD = '__zokioShared';
 
-const revivers = new Map<string, (data: Record<string, unknown>) => unknown>();
+// One registry per thread, kept on globalThis under a Symbol.for key: a bundle (dist/) or
+// an app that ends up with two copies of this module must still see every registration.
+const REVIVERS = Symbol.for('zokio.sharedRevivers');
+const revivers: Map<string, (data: Record<string, unknown>) => unknown> = ((globalThis as { [REVIVERS]?: Map<string, (data: Record<string, unknown>) => unknown> })[REVIVERS] ??= new Map());
 
 /** Registers how to rebuild a shared object of `kind` from its cloned fields. */
 export function registerShared(kind: string, revive: (data: Record<string, unknown>) => unknown): void {
