@@ -12,6 +12,7 @@ export {
   type ShutdownOptions,
   type MapOptions,
   type BlockOnOptions,
+  type ExecOptions,
   type RuntimeMetrics,
   type HasWorkers,
   type FlavorOf,
@@ -127,7 +128,7 @@ export {
   type SharedChannelOptions,
   type SharedChannelWaitOptions,
 } from './sync/index.js';
-export { defineTasks, type Cloneable, type IsCloneable, type CheckTask, type TaskFunction, type TaskRefs } from './scheduler/task-registry.js';
+export { defineTasks, type Cloneable, type IsCloneable, type CheckTask, type TaskFunction, type TaskRefs, type SendableArgs } from './scheduler/task-registry.js';
 export { join, exec, type JoinSide } from './scheduler/pool/join.js';
 export { currentTaskSignal, currentWorkerTaskContext, type TaskTraceContext } from './scheduler/pool/worker-context.js';
 export { type PoolMetrics, type PoolWorkerMetrics } from './scheduler/pool/worker-pool.js';

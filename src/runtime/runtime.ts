@@ -12,6 +12,7 @@ import { createWorkerPool } from '../scheduler/pool/worker-pool.js';
 import { ScopeImpl, type Scope, type ScopeOptions } from '../scheduler/scope.js';
 import type { SpawnOptions, Task, TaskBody } from '../scheduler/task.js';
 import type { TaskRef } from '../scheduler/task-ref.js';
+import type { SendableArgs } from '../scheduler/task-registry.js';
 import {
   resolveConfig,
   type CheckBlockingThreads,
@@ -66,6 +67,12 @@ export interface MapOptions<R> {
   readonly signal?: AbortSignal;
   /** @internal Keeps `R` in the signature for callers that annotate it. */
   readonly __result?: R;
+}
+
+/** Options for `rt.exec(options, ref, ...args)`. */
+export interface ExecOptions {
+  /** Aborts the task: removed if still queued, signalled through `currentTaskSignal()` if running. */
+  readonly signal?: AbortSignal;
 }
 
 /** Options for `rt.blockOn(options, ref, ...args)`. */
@@ -144,8 +151,19 @@ export interface RuntimeBase<C extends object = RuntimeConfig> {
 
 /** The members a runtime built with `.workers(...)` adds. */
 export interface ParallelMembers {
-  /** Runs a registered task on the work-stealing pool. */
-  exec<const A extends readonly unknown[], R>(ref: TaskRef<A, R>, ...args: A): Promise<Awaited<R>>;
+  /**
+   * Runs a registered task on the work-stealing pool.
+   *
+   * Arguments are checked at compile time: a closure or a class instance with methods is
+   * an error naming the argument, because it cannot cross to a worker.
+   *
+   * *Cancellation*: pass `{ signal }` first — `rt.exec({ signal }, ref, ...args)`. Aborting
+   * it removes a queued task (the promise rejects with the reason); a running task sees
+   * `currentTaskSignal()` abort and decides itself. Inside a scope the scope's signal is
+   * used when none is given.
+   */
+  exec<A extends readonly unknown[], R, const P extends readonly unknown[]>(ref: TaskRef<A, R>, ...args: SendableArgs<P, A>): Promise<Awaited<R>>;
+  exec<A extends readonly unknown[], R, const P extends readonly unknown[]>(options: ExecOptions, ref: TaskRef<A, R>, ...args: SendableArgs<P, A>): Promise<Awaited<R>>;
   /** Runs a registered one-argument task over many inputs; results come in input order. */
   map<I, R>(ref: TaskRef<readonly [I], R> | TaskRef<[I], R>, inputs: Iterable<I>, options?: MapOptions<Awaited<R>>): Promise<Awaited<R>[]>;
   /**
@@ -220,11 +238,16 @@ export type Runtime<C extends object = RuntimeConfig> = HasWorkers<C> extends tr
 /** @internal The engine behind the parallel members; the work-stealing pool provides it. */
 export interface ParallelEngine {
   exec(ref: TaskRef, args: readonly unknown[]): Promise<unknown>;
+  execWithSignal(ref: TaskRef, args: readonly unknown[], signal: AbortSignal | undefined): Promise<unknown>;
   map(ref: TaskRef, inputs: Iterable<unknown>, options: MapOptions<unknown> | undefined): Promise<unknown[]>;
   spawnBlocking(ref: TaskRef, args: readonly unknown[]): Promise<unknown>;
   blockOn(ref: TaskRef, args: readonly unknown[], options: BlockOnOptions | undefined): unknown;
   metrics(): Record<string, unknown>;
   shutdown(timeoutMs: number): Promise<void>;
+}
+
+function isTaskRef(value: unknown): value is TaskRef {
+  return typeof value === 'object' && value !== null && typeof (value as TaskRef).module === 'string' && typeof (value as TaskRef).name === 'string';
 }
 
 /** @internal A function that builds the parallel engine for a runtime (set by the pool module). */
@@ -329,9 +352,15 @@ export class ZokioRuntime implements RuntimeBase, ParallelMembers {
     return this.#parallel;
   }
 
-  exec<const A extends readonly unknown[], R>(ref: TaskRef<A, R>, ...args: A): Promise<Awaited<R>> {
+  exec(...call: readonly unknown[]): Promise<never> {
     try {
-      return this.#engine().exec(ref as TaskRef, args) as Promise<Awaited<R>>;
+      const first = call[0];
+      if (isTaskRef(first)) return this.#engine().exec(first, call.slice(1)) as Promise<never>;
+      const options = first as ExecOptions | undefined;
+      if (typeof options !== 'object' || options === null || !isTaskRef(call[1])) {
+        throw new TypeError('rt.exec: expected (ref, ...args) or (options, ref, ...args), where ref comes from defineTasks');
+      }
+      return this.#engine().execWithSignal(call[1], call.slice(2), options.signal) as Promise<never>;
     } catch (err) {
       return Promise.reject(err);
     }

@@ -62,6 +62,26 @@ export type CheckTask<Name extends string, F> = F extends (...args: infer A) => 
  */
 export type CheckTasks<M> = { readonly [K in keyof M]: CheckTask<K & string, M[K]> extends M[K] ? unknown : CheckTask<K & string, M[K]> };
 
+type Ordinal<I> = I extends keyof Ordinals ? Ordinals[I] : `${I & string} (from 0)`;
+interface Ordinals {
+  '0': '1'; '1': '2'; '2': '3'; '3': '4'; '4': '5'; '5': '6'; '6': '7'; '7': '8';
+  '8': '9'; '9': '10'; '10': '11'; '11': '12'; '12': '13'; '13': '14'; '14': '15'; '15': '16';
+}
+type MarkUnsendable<P extends readonly unknown[]> = {
+  [I in keyof P]: IsCloneable<P[I]> extends true
+    ? P[I]
+    : `argument ${Ordinal<I>} cannot be sent to a worker: it is not structured-cloneable (no functions, symbols or class instances with methods)`;
+};
+type AllCloneable<P extends readonly unknown[]> = false extends { [I in keyof P]: IsCloneable<P[I]> }[number] ? false : true;
+
+/**
+ * The parameter type `exec` checks its arguments against: `A` (the task's parameters)
+ * when `P` (the arguments as written) does not fit it, so the compiler reports the usual
+ * mismatch; otherwise `P` itself, with every argument that cannot cross to a worker (a
+ * closure, a class instance with methods) replaced by a message naming its position.
+ */
+export type SendableArgs<P extends readonly unknown[], A extends readonly unknown[]> = P extends A ? (AllCloneable<P> extends true ? P : MarkUnsendable<P>) : A;
+
 /** Typed references to every task of a module. */
 export type TaskRefs<M> = { readonly [K in keyof M]: M[K] extends (...args: infer A) => infer R ? TaskRef<A, R> : never };
 

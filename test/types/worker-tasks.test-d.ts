@@ -23,6 +23,31 @@ test('refs carry the signature; exec and map are typed by it', () => {
   void rt.exec(tasks.add, 1, () => 2);
 });
 
+test('exec rejects arguments that cannot cross to a worker even where the parameter type would accept them', () => {
+  const shapes = defineTasks(import.meta.url, {
+    area(box: { w: number; h: number }): number {
+      return box.w * box.h;
+    },
+  });
+  class Box {
+    w = 2;
+    h = 3;
+    grow(): void {
+      this.w++;
+    }
+  }
+  const rt = Runtime.builder().workers(1).build();
+  expectTypeOf(rt.exec(shapes.area, { w: 2, h: 3 })).toEqualTypeOf<Promise<number>>();
+  // @ts-expect-error argument 1 cannot be sent to a worker: a class instance with methods
+  void rt.exec(shapes.area, new Box());
+  // @ts-expect-error an object holding a function
+  void rt.exec(shapes.area, { w: 1, h: 1, f: () => 0 });
+  const controller = new AbortController();
+  expectTypeOf(rt.exec({ signal: controller.signal }, shapes.area, { w: 1, h: 1 })).toEqualTypeOf<Promise<number>>();
+  // @ts-expect-error options first, then a task reference
+  void rt.exec({ signal: controller.signal }, { w: 1, h: 1 });
+});
+
 test('a task whose argument or result is not cloneable does not compile, naming it', () => {
   defineTasks(import.meta.url, {
     // @ts-expect-error task 'withCallback': argument 2 is not structured-cloneable

@@ -35,10 +35,13 @@ describe('exec', () => {
     const before = rt.metrics().pool as { workers: Array<{ executed: number }> };
     const executed = before.workers.reduce((s, w) => s + w.executed, 0);
     const ref = tasks.concat as unknown as TaskRef<unknown[], string>;
-    const err = await rt.exec(ref, 'a', { s: () => 1 }).catch((e: unknown) => e);
+    // The compiler rejects these calls (see test/types/worker-tasks.test-d.ts); an untyped
+    // JavaScript caller still gets here, and the run-time check must catch it.
+    const untypedExec = rt.exec.bind(rt) as unknown as (ref: TaskRef, ...args: unknown[]) => Promise<unknown>;
+    const err = await untypedExec(ref, 'a', { s: () => 1 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TaskArgumentError);
     expect((err as Error).message).toMatch(/argument 2 of task 'concat'/);
-    const sym = await rt.exec(ref, Symbol('s'), 'b').catch((e: unknown) => e);
+    const sym = await untypedExec(ref, Symbol('s'), 'b').catch((e: unknown) => e);
     expect((sym as Error).message).toMatch(/argument 1 of task 'concat'/);
     const after = rt.metrics().pool as { workers: Array<{ executed: number }> };
     expect(after.workers.reduce((s, w) => s + w.executed, 0)).toBe(executed);
@@ -94,14 +97,13 @@ function executed(): number {
 
 describe('abort', () => {
   it('removes a queued task (rejects with the reason) and flags a running one', async () => {
-    const pool = poolOf(rt)!;
     const base = executed();
     const busyCtl = new AbortController();
-    const busy = [pool.execWithSignal(tasks.spinUntilAborted as TaskRef, [1e13], busyCtl.signal), pool.execWithSignal(tasks.spinUntilAborted as TaskRef, [1e13], busyCtl.signal)];
+    const busy = [rt.exec({ signal: busyCtl.signal }, tasks.spinUntilAborted, 1e13), rt.exec({ signal: busyCtl.signal }, tasks.spinUntilAborted, 1e13)];
     await until(() => executed() >= base + 2); // both workers are spinning now
     const reason = new Error('not needed any more');
     const queuedCtl = new AbortController();
-    const queued = pool.execWithSignal(tasks.inc as TaskRef, [1], queuedCtl.signal);
+    const queued = rt.exec({ signal: queuedCtl.signal }, tasks.inc, 1);
     queuedCtl.abort(reason);
     await expect(queued).rejects.toBe(reason);
     busyCtl.abort();
