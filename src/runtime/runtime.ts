@@ -163,6 +163,22 @@ export interface ParallelMembers {
    * used when none is given.
    */
   exec<A extends readonly unknown[], R, const P extends readonly unknown[]>(ref: TaskRef<A, R>, ...args: SendableArgs<P, A>): Promise<Awaited<R>>;
+  /**
+   * Runs a registered task on the work-stealing pool, with options (`signal`).
+   *
+   * @example
+   * ```ts
+   * import { Runtime, defineTasks } from 'zokio';
+   * const tasks = defineTasks(import.meta.url, { double: (n: number): number => n * 2 });
+   * const rt = Runtime.builder().workers(2).build();
+   * const controller = new AbortController();
+   * const doubled = await rt.exec({ signal: controller.signal }, tasks.double, 21);
+   * await rt.shutdown();
+   * ```
+   *
+   * *Cancellation*: aborting `signal` removes the task if it is still queued (the promise
+   * rejects with the reason) and aborts `currentTaskSignal()` inside a running task.
+   */
   exec<A extends readonly unknown[], R, const P extends readonly unknown[]>(options: ExecOptions, ref: TaskRef<A, R>, ...args: SendableArgs<P, A>): Promise<Awaited<R>>;
   /** Runs a registered one-argument task over many inputs; results come in input order. */
   map<I, R>(ref: TaskRef<readonly [I], R> | TaskRef<[I], R>, inputs: Iterable<I>, options?: MapOptions<Awaited<R>>): Promise<Awaited<R>[]>;

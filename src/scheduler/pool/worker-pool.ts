@@ -91,6 +91,7 @@ export interface PoolWorkerMetrics {
 
 /** `rt.metrics().pool`. */
 export interface PoolMetrics {
+  /** Counters of each stealing worker, by worker index. */
   readonly workers: readonly PoolWorkerMetrics[];
   /** Records in the global injector now. */
   readonly injectorDepth: number;
