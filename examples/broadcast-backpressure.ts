@@ -6,7 +6,7 @@
  *
  * Run: npx tsx examples/broadcast-backpressure.ts
  */
-import { broadcast, type BroadcastReceiver } from 'zokio/sync';
+import { broadcast, type BroadcastReceiver } from '../src/sync/index.js';
 
 const CAPACITY = 32;
 const THRESHOLD = 16;

@@ -5,7 +5,7 @@
  *
  * Run: npx tsx examples/pipeline.ts
  */
-import { channel, Semaphore } from 'zokio/sync';
+import { channel, Semaphore } from '../src/sync/index.js';
 
 interface Record {
   readonly id: number;
