@@ -253,6 +253,9 @@ export class PoolCore {
     const tags = a[r + R_TAGS]!;
     const f = (r + R_SCALARS) >> 1;
     const out = new Array<unknown>(argc);
+    // Generic elements first: otherwise one fractional argument turns the array into a
+    // double array, which hands every element back as a boxed double (see `scalarOf`).
+    if (argc > 0) out[0] = undefined;
     for (let i = 0; i < argc; i++) out[i] = scalarOf((tags >>> (i * 4)) & 15, this.f64[f + i]!);
     return out;
   }
@@ -545,11 +548,22 @@ export function scalarTag(v: unknown): number {
   return -1;
 }
 
-/** The scalar a tag and slot stand for. */
+/**
+ * The scalar a tag and slot stand for.
+ *
+ * A number read from a Float64Array slot comes back as a boxed double even when it is an
+ * integer (V8 does not retag it as a small integer in unoptimized code). Handing that to a
+ * task makes V8 record double feedback for everything the argument flows into: `fib(n)`
+ * called with `n` = 32.0 does all of its arithmetic on heap-allocated doubles, about 1.5×
+ * slower than with `n` = 32. So an int32-valued slot is returned as an int32 (`-0` stays
+ * `-0`); the value is the same number either way.
+ */
 export function scalarOf(tag: number, slot: number): unknown {
   switch (tag) {
-    case T_NUMBER:
-      return slot;
+    case T_NUMBER: {
+      const i = slot | 0;
+      return i === slot && (i !== 0 || 1 / slot > 0) ? i : slot;
+    }
     case T_NULL:
       return null;
     case T_TRUE:
