@@ -4,8 +4,10 @@
  * Runs every bench/*.bench.ts suite, repeats each case (rotating the order so that no
  * subject always runs first or last), takes the median of the repeats, computes zokio's
  * ratio to each peer in every group, and writes:
- *   bench/results/latest.json  every repeat of every case
- *   bench/results/latest.md    the table of medians and ratios
+ *   bench/results/latest.json  every repeat of every case   (a full run; a --quick run or a
+ *   bench/results/latest.md    the table of medians and ratios  --suite run writes quick.* or
+ *                                                               partial.* instead, so that it
+ *                                                               never replaces the full table)
  *   bench/results/SUITE.svg    a bar chart per suite
  * A progress line on stderr tells which case runs.
  */
@@ -172,8 +174,9 @@ async function main(): Promise<void> {
   progress('done');
   if (process.stderr.isTTY) process.stderr.write('\n');
   mkdirSync(join(here, 'results'), { recursive: true });
-  writeFileSync(join(here, 'results', 'latest.json'), JSON.stringify({ started, quick, repeat, node: process.versions.node, results: all }, null, 2));
-  writeFileSync(join(here, 'results', 'latest.md'), md.join('\n'));
+  const base = only !== undefined ? 'partial' : quick ? 'quick' : 'latest';
+  writeFileSync(join(here, 'results', `${base}.json`), JSON.stringify({ started, quick, repeat, node: process.versions.node, results: all }, null, 2));
+  writeFileSync(join(here, 'results', `${base}.md`), md.join('\n'));
   console.log(md.join('\n'));
   // A full run of every suite regenerates the README's table (never typed by hand).
   if (!quick && only === undefined) updateReadme(md.slice(2).join('\n'));
