@@ -18,8 +18,11 @@ export interface TracedRequest {
 
 /**
  * Wraps one handler call: must call `next()` exactly once and return (or rethrow) its
- * outcome. `next()` resolves to what the handler returned (a response init, a `Response`
- * or an SSE body); read `status` from it when present.
+ * outcome. `next()` gives what the handler returned (a response init, a `Response` or an
+ * SSE body); read `status` from it when present. It is typed as a promise, but for a
+ * synchronous handler it is the plain value (and a synchronous throw is thrown by
+ * `next()` itself): `await` it, never call `.then` on it. A tracer that has nothing to
+ * record should `return next()` unchanged, so that a synchronous handler costs no promise.
  */
 export type RequestTracer = (request: TracedRequest, next: () => Promise<unknown>) => Promise<unknown>;
 
