@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
+import { compileSnippets } from './compile-snippets.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 
@@ -65,32 +65,16 @@ const SUBPATHS: Record<string, string> = {
 export function checkExamples(examples: readonly DocExample[]): string[] {
   const files = new Map<string, DocExample>();
   examples.forEach((ex, i) => files.set(join(root, `.doc-examples/example-${i}.ts`), ex));
-  const options: ts.CompilerOptions = {
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    strict: true,
-    noEmit: true,
-    skipLibCheck: true,
-    types: ['node'],
-    lib: ['lib.es2023.d.ts', 'lib.esnext.disposable.d.ts'],
+  // Each example is a module (export {}) so that top-level await and local names work.
+  const sources = new Map([...files].map(([name, ex]) => [name, `${ex.code}\nexport {};\n`]));
+  const results = compileSnippets(sources, {
     baseUrl: root,
     paths: Object.fromEntries(Object.entries(SUBPATHS).map(([k, v]) => [k, [v]])),
-    noUnusedLocals: false,
-  };
-  const host = ts.createCompilerHost(options);
-  const readFile = host.readFile.bind(host);
-  const fileExists = host.fileExists.bind(host);
-  // Each example is a module (export {}) so that top-level await and local names work.
-  host.readFile = (name) => (files.has(name) ? `${files.get(name)!.code}\nexport {};\n` : readFile(name));
-  host.fileExists = (name) => files.has(name) || fileExists(name);
-  const program = ts.createProgram([...files.keys()], options, host);
+  });
   const problems: string[] = [];
   for (const [name, ex] of files) {
-    const diagnostics = ts.getPreEmitDiagnostics(program, program.getSourceFile(name));
-    if (diagnostics.length === 0) continue;
-    const text = diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, ' ')).join('; ');
-    problems.push(`${ex.file}:${ex.line}: ${text}`);
+    const messages = results.get(name)!;
+    if (messages.length > 0) problems.push(`${ex.file}:${ex.line}: ${messages.join('; ').replace(/\n/g, ' ')}`);
   }
   return problems;
 }

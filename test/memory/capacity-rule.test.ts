@@ -3,6 +3,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { MEMORY_RULES, ObjectPool } from '../../src/memory/index.js';
 import { ConfigError } from '../../src/errors.js';
+import { compileSnippets } from '../../scripts/compile-snippets.js';
 
 /** A value the compiler cannot see, so that only the run-time check applies. */
 function runtimeValue<T>(value: T): never {
@@ -26,25 +27,10 @@ describe('ObjectPool capacity: the compiler and the constructor state the same r
     snippets.forEach((code, i) => {
       files.set(`${root}test/__memory_snippet_${i}.ts`, `import { ObjectPool } from '../src/memory/object-pool.js';\nnew ObjectPool(() => ({ n: 0 }), ${code});\n`);
     });
-    const options: ts.CompilerOptions = {
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.NodeNext,
-      moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      strict: true,
-      noEmit: true,
-      skipLibCheck: true,
-      types: [], // the snippets and object-pool.ts need no Node types; keeps the program small
-      lib: ['lib.es2023.d.ts', 'lib.esnext.disposable.d.ts'],
-    };
-    const host = ts.createCompilerHost(options);
-    const readFile = host.readFile.bind(host);
-    const fileExists = host.fileExists.bind(host);
-    host.readFile = (name) => files.get(name) ?? readFile(name);
-    host.fileExists = (name) => files.has(name) || fileExists(name);
-    const program = ts.createProgram([...files.keys()], options, host);
+    // The snippets and object-pool.ts need no Node types; keeps the program small.
+    const results = compileSnippets(files, { types: [] });
     snippets.forEach((code, i) => {
-      const file = program.getSourceFile(`${root}test/__memory_snippet_${i}.ts`)!;
-      const messages = ts.getPreEmitDiagnostics(program, file).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      const messages = results.get(`${root}test/__memory_snippet_${i}.ts`)!;
       if (code === control) {
         expect(messages, 'a valid capacity compiles').toEqual([]);
         return;

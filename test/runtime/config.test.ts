@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, RULES, Runtime, ZokioError, createRuntime } from '../../src/index.js';
+import { compileSnippets } from '../../scripts/compile-snippets.js';
 
 /** Builds with a value the compiler cannot see, so that only the run-time check applies. */
 function runtimeValue<T>(value: T): never {
@@ -86,25 +86,9 @@ describe('compile-time messages name the rule in the same words', () => {
     snippets.forEach((s, i) => {
       files.set(`${root}test/__snippet_${i}.ts`, `import { Runtime, createRuntime } from '../src/index.js';\nvoid Runtime; void createRuntime;\n${s.code};\n`);
     });
-    const options: ts.CompilerOptions = {
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.NodeNext,
-      moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      strict: true,
-      noEmit: true,
-      skipLibCheck: true,
-      types: ['node'],
-      lib: ['lib.es2023.d.ts', 'lib.esnext.disposable.d.ts'],
-    };
-    const host = ts.createCompilerHost(options);
-    const readFile = host.readFile.bind(host);
-    const fileExists = host.fileExists.bind(host);
-    host.readFile = (name) => files.get(name) ?? readFile(name);
-    host.fileExists = (name) => files.has(name) || fileExists(name);
-    const program = ts.createProgram([...files.keys()], options, host);
+    const results = compileSnippets(files);
     snippets.forEach((s, i) => {
-      const file = program.getSourceFile(`${root}test/__snippet_${i}.ts`)!;
-      const messages = ts.getPreEmitDiagnostics(program, file).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      const messages = results.get(`${root}test/__snippet_${i}.ts`)!;
       expect(messages.length, `${s.code} should not compile`).toBeGreaterThan(0);
       expect(messages.join('\n'), s.code).toContain(s.rule);
     });
