@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   NestedRuntimeError,
   NotImplementedError,
@@ -7,32 +7,10 @@ import {
   WorkerCrashedError,
   ZokioError,
   createRuntime,
-  type Runtime,
 } from '../../../src/index.js';
 import { tasks } from '../../fixtures/blocking-tasks.js';
 
-type Rt = Runtime<{ workers: 2; blockingThreads: 2 }>;
-const runtimes: Rt[] = [];
-function runtime(blockingThreads: 1 | 2 = 2): Rt {
-  const rt = createRuntime({ workers: 2, blockingThreads }) as Rt;
-  runtimes.push(rt);
-  return rt;
-}
-afterEach(async () => {
-  await Promise.all(runtimes.splice(0).map((rt) => rt.shutdown()));
-});
-
-function gate(): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(8));
-}
-function open(g: Int32Array, value = 0): void {
-  g[1] = value;
-  Atomics.store(g, 0, 1);
-  Atomics.notify(g, 0);
-}
-function blocking(rt: Rt): Record<string, number> {
-  return rt.metrics().blocking as Record<string, number>;
-}
+import { blocking, gate, open, runtime, track } from './helpers.js';
 
 describe('blockOn outside the runtime', () => {
   it('returns the value of a sync and of an async task', () => {
@@ -52,8 +30,7 @@ describe('blockOn outside the runtime', () => {
     expectTypeOf(rt.blockOn({ timeoutMs: 1000 }, tasks.double, 1)).toEqualTypeOf<number>();
     // @ts-expect-error wrong argument type
     expect(() => rt.blockOn(tasks.add, 'x', 2)).not.toThrow(NestedRuntimeError);
-    const current = createRuntime({});
-    runtimes.push(current as unknown as Rt);
+    const current = track(createRuntime({}));
     // @ts-expect-error a current-thread runtime has no blockOn in its type
     expectTypeOf(current.blockOn).toBeUnknown();
   });

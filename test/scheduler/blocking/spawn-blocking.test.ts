@@ -1,38 +1,15 @@
 import { BroadcastChannel } from 'node:worker_threads';
-import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   NotImplementedError,
   RuntimeClosedError,
   TaskArgumentError,
   TaskNotFoundError,
   WorkerCrashedError,
-  createRuntime,
-  type Runtime,
 } from '../../../src/index.js';
 import { tasks } from '../../fixtures/blocking-tasks.js';
 
-type Rt = Runtime<{ workers: 2; blockingThreads: 2 }>;
-const runtimes: Rt[] = [];
-function runtime(blockingThreads: 1 | 2 = 2): Rt {
-  const rt = createRuntime({ workers: 2, blockingThreads }) as Rt;
-  runtimes.push(rt);
-  return rt;
-}
-afterEach(async () => {
-  await Promise.all(runtimes.splice(0).map((rt) => rt.shutdown()));
-});
-
-function gate(): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(8));
-}
-function open(g: Int32Array, value = 0): void {
-  g[1] = value;
-  Atomics.store(g, 0, 1);
-  Atomics.notify(g, 0);
-}
-function blocking(rt: Rt): Record<string, number> {
-  return rt.metrics().blocking as Record<string, number>;
-}
+import { blocking, gate, open, runtime } from './helpers.js';
 
 describe('spawnBlocking', () => {
   it('runs sync and async tasks on a blocking thread, typed from the reference', async () => {
