@@ -45,7 +45,7 @@ const FROM_SOURCE = import.meta.url.endsWith('.ts');
 const WORKER_ENTRY = new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.meta.url);
 /** The sync-port id under which `ts-worker-boot.mjs` reports that the entry failed to load. */
 const BOOT_FAILURE_ID = -1;
-const WORKER_URL = FROM_SOURCE ? new URL('./ts-worker-boot.mjs', import.meta.url) : WORKER_ENTRY;
+const WORKER_URL = FROM_SOURCE ? new URL('../ts-worker-boot.mjs', import.meta.url) : WORKER_ENTRY;
 
 /**
  * Counters of the blocking pool, under `rt.metrics().blocking` once the pool was first used.

@@ -42,7 +42,7 @@ export interface BlockingWorkerData {
   readonly syncPort: MessagePort;
   /** The per-worker wake word (Int32Array(1) over a SharedArrayBuffer). */
   readonly wake: Int32Array;
-  /** URL of the real worker entry, for the TypeScript boot entry (`ts-worker-boot.mjs`). */
+  /** URL of the real worker entry, for the TypeScript boot entry (`../ts-worker-boot.mjs`). */
   readonly entry: string;
 }
 

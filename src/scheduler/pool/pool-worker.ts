@@ -68,6 +68,8 @@ export interface PoolWorkerData {
   readonly index: number;
   readonly strategy: 'local_first' | 'global_first' | 'round_robin';
   readonly workStealing: boolean;
+  /** URL of the real worker entry, for the TypeScript boot file (`../ts-worker-boot.mjs`). */
+  readonly entry: string;
 }
 
 /** How deep help loops may nest on one stack before a waiting join only parks. */

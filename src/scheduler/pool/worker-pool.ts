@@ -117,10 +117,12 @@ export function setTaskContextProvider(provider: (() => TaskTraceContext | undef
 
 /**
  * The worker entry: `worker-entry.js` beside the bundled library in `dist/`; from source,
- * a small `.mjs` boot file that registers tsx in the worker and then imports
+ * the shared `../ts-worker-boot.mjs`, which registers tsx in the worker and then imports
  * `worker-entry.ts` (Node 20 does not apply `--import tsx` inside workers).
  */
-const ENTRY_URL = new URL(import.meta.url.endsWith('.ts') ? './ts-worker-boot.mjs' : './worker-entry.js', import.meta.url);
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const ENTRY_URL = new URL(FROM_SOURCE ? './worker-entry.ts' : './worker-entry.js', import.meta.url);
+const BOOT_URL = FROM_SOURCE ? new URL('../ts-worker-boot.mjs', import.meta.url) : ENTRY_URL;
 
 interface Overflowed {
   readonly nameId: number;
@@ -228,9 +230,10 @@ export class WorkerPool implements ParallelEngine {
       index: w,
       strategy: this.#config.strategy,
       workStealing: this.#config.workStealing,
+      entry: ENTRY_URL.href,
     };
     Atomics.store(core.i32, core.ctl(w) + W_READY, 0);
-    const worker = new Worker(ENTRY_URL, { workerData: data, transferList: [port2], execArgv: workerExecArgv(), name: `zokio-worker-${w}` });
+    const worker = new Worker(BOOT_URL, { workerData: data, transferList: [port2], execArgv: workerExecArgv(), name: `zokio-worker-${w}` });
     this.#workers[w] = worker;
     worker.on('error', (err) => {
       this.#lastError[w] = err;
