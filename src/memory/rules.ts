@@ -31,6 +31,8 @@ export const MEMORY_RULES = {
   blockSize: 'blockSize must be a multiple of 8 from 8 to 1048576',
   /** The rule of `SharedSlab`'s `blockCount` option. */
   blockCount: 'blockCount must be an integer from 1 to 1048576',
+  /** The rule of `SharedSlab`'s `threadCache` option (blocks each thread may keep in its own cache). */
+  threadCache: 'threadCache must be an integer from 0 to 1024',
   /** The rule of `BufferPool`'s `slabSize` option (bytes per slab). */
   slabSize: 'slabSize must be a power of two from 64 to 16777216',
   /** The rule of `BufferPool`'s `minSize` and `maxSize` options (the smallest and largest size class, in bytes). */

@@ -198,7 +198,9 @@ export class WorkerPool implements ParallelEngine {
     const workers = this.#config.workers;
     const layout = computeLayout(workers, this.#config.queueCapacity);
     const sab = new SharedArrayBuffer(layout.byteLength);
-    const arena = new SharedSlab({ blockSize: ARENA_BLOCK, blockCount: ARENA_BLOCKS });
+    // No thread cache: payload blocks are allocated on one thread and freed on another,
+    // and a crashed worker's cached blocks would be lost to the arena for good.
+    const arena = new SharedSlab({ blockSize: ARENA_BLOCK, blockCount: ARENA_BLOCKS, threadCache: 0 });
     const core = new PoolCore(sab, layout, arena.buffer, new SharedBufferTable(new Int32Array(sab), new Array(workers).fill(undefined)));
     core.injector.init();
     core.completions.init();
