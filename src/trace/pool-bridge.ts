@@ -16,12 +16,14 @@
  * Nested `join` and `exec` inside a worker: the pool asks `forkTraceContext()` when it
  * fills the forked record of a traced task, and gets the span open around the fork, so a
  * half another worker steals is a child of that span, as is a half run inline (which sees
- * it through AsyncLocalStorage anyway).
+ * it through AsyncLocalStorage anyway). The other way round, a record the worker runs while
+ * it helps inside a join (or an `exec` pushed after a join's own side) runs outside the span
+ * open around that join (`setTaskSpanIsolation`), so its parent is the one it carries.
  */
 import { isMainThread } from 'node:worker_threads';
 import { setTaskContextProvider } from '../scheduler/pool/worker-pool.js';
-import { currentWorkerTaskContext, setForkTraceContextProvider, workerContext, type TaskTraceContext } from '../scheduler/pool/worker-context.js';
-import { countTracer, currentSpanBase, NonRecordingSpan, setRemoteParentAccessor, setTraceThreadName, tracingActive, type SpanBase } from './span.js';
+import { currentWorkerTaskContext, setForkTraceContextProvider, setTaskSpanIsolation, workerContext, type TaskTraceContext } from '../scheduler/pool/worker-context.js';
+import { countTracer, currentSpanBase, detachedSpanOpen, NonRecordingSpan, runOutsideDetachedSpans, setRemoteParentAccessor, setTraceThreadName, tracingActive, type SpanBase } from './span.js';
 import { processSinkName, sinkTracer, Tracer } from './tracer.js';
 
 function toHex(bytes: Uint8Array): string {
@@ -57,6 +59,7 @@ if ((globalThis as { __ZOKIO_TRACE__?: boolean }).__ZOKIO_TRACE__ !== false) {
   else {
     setRemoteParentAccessor(workerTaskParent);
     setForkTraceContextProvider(provideTaskContext);
+    setTaskSpanIsolation({ spanOpen: detachedSpanOpen, runOutside: runOutsideDetachedSpans });
     countTracer(1);
   }
 }

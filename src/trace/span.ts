@@ -336,6 +336,16 @@ export function currentSpanBase(): SpanBase | undefined {
   return detachedStorage.getStore() ?? remoteAccessor?.();
 }
 
+/** @internal True when a detached span (one outside any runtime store) is current. */
+export function detachedSpanOpen(): boolean {
+  return detachedStorage.getStore() !== undefined;
+}
+
+/** @internal Runs `fn` with no detached span current (the remote parent accessor applies again). */
+export function runOutsideDetachedSpans<T>(fn: () => T): T {
+  return detachedStorage.run(undefined as unknown as SpanBase, fn);
+}
+
 /** @internal Runs `fn` with `parent` as the current span (a copy of the store, or the detached storage). */
 export function runWithSpan<A extends unknown[], T>(parent: SpanBase, fn: (...args: A) => T, ...args: A): T {
   const store = contextStorage.getStore();

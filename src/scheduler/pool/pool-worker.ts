@@ -56,7 +56,7 @@ import {
 } from './layout.js';
 import type { MessagePort } from 'node:worker_threads';
 import { SharedBufferTable } from './shared-buffers.js';
-import { forkTraceContext, setWorkerContext, type TaskTraceContext, type WorkerContext } from './worker-context.js';
+import { forkTraceContext, setWorkerContext, taskSpanIsolation, type TaskTraceContext, type WorkerContext } from './worker-context.js';
 
 /** What the main thread hands each worker. */
 export interface PoolWorkerData {
@@ -301,6 +301,13 @@ export class PoolWorker implements WorkerContext {
   }
 
   #invoke(idx: number, r: number, fn: TaskFunction): void {
+    // A record run while a span is open here (helping inside a join, an `exec` pushed
+    // after a join's own side) must not take that span as its parent.
+    const isolation = taskSpanIsolation();
+    if (isolation !== undefined && isolation.spanOpen()) {
+      isolation.runOutside(() => this.#invoke(idx, r, fn));
+      return;
+    }
     let result: unknown;
     this.#stack.push(idx);
     try {

@@ -52,6 +52,31 @@ export function forkTraceContext(): TaskTraceContext | undefined {
   return (globalThis as Record<symbol, (() => TaskTraceContext | undefined) | undefined>)[FORK_TRACE_KEY]?.();
 }
 
+const ISOLATION_KEY = Symbol.for('zokio.trace.taskIsolation');
+
+/**
+ * @internal Set by the tracing module: how to run a task record's body outside the spans
+ * still open on this thread. A worker that helps while it waits inside a `join` runs other
+ * records on the same stack, under the span around the join; without this, their first
+ * `span()` would take that span as parent instead of the one the record carries.
+ */
+export interface TaskSpanIsolation {
+  /** True when a span is current on this thread (the body must then run outside it). */
+  readonly spanOpen: () => boolean;
+  /** Runs `fn` with no current span, so the record's own context is the parent. */
+  readonly runOutside: <T>(fn: () => T) => T;
+}
+
+/** @internal Installs (or removes) the span isolation of task bodies. */
+export function setTaskSpanIsolation(isolation: TaskSpanIsolation | undefined): void {
+  (globalThis as Record<symbol, unknown>)[ISOLATION_KEY] = isolation;
+}
+
+/** @internal The span isolation of task bodies, when tracing is loaded on this thread. */
+export function taskSpanIsolation(): TaskSpanIsolation | undefined {
+  return (globalThis as Record<symbol, TaskSpanIsolation | undefined>)[ISOLATION_KEY];
+}
+
 /** @internal The context of the pool worker this code runs on, or undefined. */
 export function workerContext(): WorkerContext | undefined {
   return (globalThis as Record<symbol, WorkerContext | undefined>)[KEY];
