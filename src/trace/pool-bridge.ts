@@ -20,7 +20,8 @@
  * it helps inside a join (or an `exec` pushed after a join's own side) runs outside the span
  * open around that join (`setTaskSpanIsolation`), so its parent is the one it carries.
  */
-import { isMainThread } from 'node:worker_threads';
+import { isMainThread, threadId } from 'node:worker_threads';
+import { zokioThreadKind } from '../scheduler/blocking/nested.js';
 import { setTaskContextProvider } from '../scheduler/pool/worker-pool.js';
 import { currentWorkerTaskContext, setForkTraceContextProvider, setTaskSpanIsolation, workerContext, type TaskTraceContext } from '../scheduler/pool/worker-context.js';
 import { countTracer, currentSpanBase, detachedSpanOpen, NonRecordingSpan, runOutsideDetachedSpans, setRemoteParentAccessor, setTraceThreadName, tracingActive, type SpanBase } from './span.js';
@@ -48,6 +49,7 @@ export function workerTaskParent(): SpanBase | undefined {
   if (!named) {
     const index = workerContext()?.index;
     if (index !== undefined) setTraceThreadName(`pool worker ${index}`);
+    else if (zokioThreadKind() === 'blocking') setTraceThreadName(`blocking thread ${threadId}`);
     named = true;
   }
   const sampled = (ctx.flags & 1) === 1;

@@ -29,6 +29,8 @@ import {
 } from '../../errors.js';
 import type { TaskRef } from '../task-ref.js';
 import { workerExecArgv } from '../task-registry.js';
+import { submitTraceContext } from '../pool/worker-pool.js';
+import type { TaskTraceContext } from '../pool/worker-context.js';
 import {
   STATUS_CANCELLED,
   STATUS_DONE,
@@ -92,6 +94,8 @@ interface Job {
   readonly id: number;
   readonly ref: TaskRef;
   readonly args: readonly unknown[];
+  /** The caller's trace context, taken when the job was submitted. */
+  readonly trace: TaskTraceContext | undefined;
   /** Set for `spawnBlocking` jobs. */
   readonly settle?: (outcome: Outcome) => void;
   /** A `blockOn` job whose caller timed out while it ran: its outcome is dropped. */
@@ -162,7 +166,7 @@ export class BlockingPool {
     }
     return new Promise((resolve, reject) => {
       const settle = (outcome: Outcome): void => (outcome.ok ? resolve(outcome.value) : reject(errorFromWire(outcome.error)));
-      this.#queue.push({ id: this.#nextId++, ref, args, settle });
+      this.#queue.push({ id: this.#nextId++, ref, args, trace: submitTraceContext(), settle });
       this.#pump();
     });
   }
@@ -178,9 +182,9 @@ export class BlockingPool {
     const thread = this.#threadForBlockOn();
     const id = this.#nextId++;
     const status = new Int32Array(new SharedArrayBuffer(4));
-    const job: Job = { id, ref, args };
+    const job: Job = { id, ref, args, trace: submitTraceContext() };
     try {
-      thread.worker.postMessage({ type: 'run', id, module: ref.module, name: ref.name, args, status } satisfies RunMessage);
+      thread.worker.postMessage({ type: 'run', id, module: ref.module, name: ref.name, args, status, trace: job.trace } satisfies RunMessage);
     } catch (err) {
       throw argumentError(ref, err);
     }
@@ -272,7 +276,7 @@ export class BlockingPool {
       if (thread === undefined) break;
       const job = this.#queue.shift()!;
       try {
-        thread.worker.postMessage({ type: 'run', id: job.id, module: job.ref.module, name: job.ref.name, args: job.args } satisfies RunMessage);
+        thread.worker.postMessage({ type: 'run', id: job.id, module: job.ref.module, name: job.ref.name, args: job.args, trace: job.trace } satisfies RunMessage);
       } catch (err) {
         job.settle?.({ id: job.id, ok: false, error: errorToWire(argumentError(job.ref, err)) });
         continue;

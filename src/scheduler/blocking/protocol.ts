@@ -23,6 +23,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { WireError } from '../../errors.js';
+import type { TaskTraceContext } from '../pool/worker-context.js';
 
 /** Status word of a synchronous job: queued on its worker, not started. */
 export const STATUS_PENDING = 0;
@@ -55,6 +56,8 @@ export interface RunMessage {
   readonly args: readonly unknown[];
   /** Present for `blockOn` jobs: the per-call status word. */
   readonly status?: Int32Array;
+  /** The caller's trace context (when a span was current and tracing is on). */
+  readonly trace?: TaskTraceContext;
 }
 
 /** The outcome of a job. */

@@ -9,13 +9,19 @@
  * reason (a task calls `process.exit`, an uncaught error), the `exit` handler fails every
  * synchronous job it knows of and sets the wake word to DEAD, so no caller waits forever.
  *
- * This file imports only the protocol, the error helpers and the task registry, never
+ * Each job's trace context (taken from the caller's current span) sits in a slot that
+ * `currentWorkerTaskContext()` reads while the job runs, so spans it opens join the
+ * caller's trace, as in a stealing worker.
+ *
+ * This file imports only the protocol, the error helpers, the task registry and the
+ * worker-context slots, never
  * `src/index.ts`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { WorkerCrashedError, errorToWire } from '../../errors.js';
 import { reviveShared } from '../../sync/shared/revive.js';
 import { loadTask } from '../task-registry.js';
+import { setBlockingTraceContext } from '../pool/worker-context.js';
 import { markZokioThread } from './nested.js';
 import {
   STATUS_CANCELLED,
@@ -71,12 +77,16 @@ async function drain(): Promise<void> {
 }
 
 async function run(job: RunMessage): Promise<Outcome> {
+  // Jobs run one at a time, so the slot holds this job's context until it settles.
+  setBlockingTraceContext(job.trace);
   try {
     const fn = (await loadTask(job.module, job.name)) as (...args: unknown[]) => unknown;
     const value = await fn(...job.args.map(reviveShared));
     return { id: job.id, ok: true, value };
   } catch (err) {
     return { id: job.id, ok: false, error: errorToWire(err) };
+  } finally {
+    setBlockingTraceContext(undefined);
   }
 }
 

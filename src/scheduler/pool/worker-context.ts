@@ -52,6 +52,16 @@ export function forkTraceContext(): TaskTraceContext | undefined {
   return (globalThis as Record<symbol, (() => TaskTraceContext | undefined) | undefined>)[FORK_TRACE_KEY]?.();
 }
 
+const BLOCKING_TRACE_KEY = Symbol.for('zokio.blocking.traceContext');
+
+/**
+ * @internal Set by a blocking-pool thread around each job: the trace context the job
+ * carries (a blocking thread runs one job at a time, so one slot is enough).
+ */
+export function setBlockingTraceContext(ctx: TaskTraceContext | undefined): void {
+  (globalThis as Record<symbol, unknown>)[BLOCKING_TRACE_KEY] = ctx;
+}
+
 const ISOLATION_KEY = Symbol.for('zokio.trace.taskIsolation');
 
 /**
@@ -128,5 +138,7 @@ export function currentTaskSignal(): AbortSignal | undefined {
  * ```
  */
 export function currentWorkerTaskContext(): TaskTraceContext | undefined {
-  return workerContext()?.traceContext();
+  const ctx = workerContext();
+  if (ctx !== undefined) return ctx.traceContext();
+  return (globalThis as Record<symbol, TaskTraceContext | undefined>)[BLOCKING_TRACE_KEY];
 }

@@ -115,6 +115,11 @@ export function setTaskContextProvider(provider: (() => TaskTraceContext | undef
   taskContextProvider = provider;
 }
 
+/** @internal The trace context a task submitted now from this thread carries (pool records, blocking jobs). */
+export function submitTraceContext(): TaskTraceContext | undefined {
+  return taskContextProvider?.();
+}
+
 /**
  * The worker entry: `worker-entry.js` beside the bundled library in `dist/`; from source,
  * the shared `../ts-worker-boot.mjs`, which registers tsx in the worker and then imports
@@ -327,8 +332,8 @@ export class WorkerPool implements ParallelEngine {
     a[r + R_RUNNER] = 0;
     a[r + R_ABORT] = 0;
     const gen = (a[r + R_GEN] = (a[r + R_GEN]! + 1) | 0);
-    if (taskContextProvider !== undefined) {
-      const ctx = taskContextProvider();
+    {
+      const ctx = submitTraceContext();
       if (ctx !== undefined) {
         flags |= F_TRACE;
         a[r + R_TRACE_FLAGS] = ctx.flags;
