@@ -19,6 +19,7 @@ import { Limiter, type LimiterMetrics } from './limiter.js';
 import type { NetBackend } from './net/backend.js';
 import { MemoryNetwork } from './net/memory-net.js';
 import { nodeNet } from './net/node-net.js';
+import { timerDriverOf } from '../scheduler/time.js';
 
 /** The backends a runtime can run on. */
 export type IoBackendKind = 'node' | 'memory';
@@ -68,10 +69,13 @@ export class IoDriver implements RuntimePart {
   readonly #shutdownHooks = new Set<() => void>();
   #memoryFs: MemoryFileSystem | undefined;
   #memoryNet: MemoryNetwork | undefined;
+  readonly #runtime: object;
   fsOps = 0;
   fsRetries = 0;
 
-  constructor(requested: 'auto' | 'node' | 'memory') {
+  /** `runtime`: the owner, whose timers the memory network's socket timeouts run on. */
+  constructor(requested: 'auto' | 'node' | 'memory', runtime: object) {
+    this.#runtime = runtime;
     if (requested === 'auto') {
       this.backend = probe('node') === undefined ? 'node' : 'memory';
     } else {
@@ -93,7 +97,11 @@ export class IoDriver implements RuntimePart {
   /** The network backend. */
   get net(): NetBackend {
     if (this.backend === 'node') return nodeNet;
-    return (this.#memoryNet ??= new MemoryNetwork());
+    if (this.#memoryNet === undefined) {
+      const runtime = this.#runtime;
+      this.#memoryNet = new MemoryNetwork(() => timerDriverOf(runtime));
+    }
+    return this.#memoryNet;
   }
 
   /** The memory file system (created on first use); undefined on the node backend. */
@@ -137,7 +145,7 @@ export function ioDriver(runtime?: object): IoDriver {
   const rt = (runtime ?? currentRuntimeObject()) as ZokioRuntime;
   let driver = rt.part<IoDriver>('io');
   if (driver === undefined) {
-    driver = new IoDriver(rt.config.io);
+    driver = new IoDriver(rt.config.io, rt);
     rt.addPart(driver);
   }
   return driver;
@@ -145,4 +153,4 @@ export function ioDriver(runtime?: object): IoDriver {
 
 // Every runtime built after this module loads gets its driver at build(), so an
 // unavailable backend is a ConfigError there and not at the first I/O call.
-registerRuntimePart((rt) => new IoDriver(rt.config.io));
+registerRuntimePart((rt) => new IoDriver(rt.config.io, rt));

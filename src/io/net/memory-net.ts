@@ -12,14 +12,22 @@
  *   A.write(x) ─► A._write ─► B.push(x) ─► B's readable buffer ─► B.read()
  *                    │ push() false: hold cb            │ B._read(): release A's cb
  * ```
+ *
+ * `setTimeout(ms)` works as on `net.Socket` (a `'timeout'` event after `ms` without reads
+ * or writes; `node:http` uses it for `keepAliveTimeout`), on the runtime's timers, so it
+ * runs on a `VirtualClock` in tests. Activity only records the time; the one armed timer
+ * re-arms itself for the remaining time when it fires early.
  */
 import { Duplex } from 'node:stream';
 import { systemError } from '../system-error.js';
-import { abortReason } from '../../scheduler/time.js';
+import { abortReason, type TimerDriver } from '../../scheduler/time.js';
 import type { BackendListener, NetBackend } from './backend.js';
 
 /** High-water mark of each direction of an in-memory connection, in bytes. */
 const MEMORY_HWM = 16 * 1024;
+
+/** @internal The timers of the runtime that owns a memory network (read on each use: a test may install a clock after the network exists). */
+export type MemoryTimers = () => TimerDriver;
 
 /** @internal One side of an in-memory connection. */
 export class MemorySocket extends Duplex {
@@ -30,13 +38,21 @@ export class MemorySocket extends Duplex {
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
+  /** Idle time in ms after which `'timeout'` is emitted; 0: never (as `net.Socket#timeout`). */
+  timeout = 0;
+  readonly #timers: MemoryTimers | undefined;
+  /** Clock time of the last read or write, while a timeout is set. */
+  #lastActive = 0;
+  /** Wheel id of the idle timer, -1 when none is armed. */
+  #timer = -1;
 
-  constructor(local: { host: string; port: number }, remote: { host: string; port: number }) {
+  constructor(local: { host: string; port: number }, remote: { host: string; port: number }, timers?: MemoryTimers) {
     super({ highWaterMark: MEMORY_HWM, allowHalfOpen: true });
     this.localAddress = local.host;
     this.localPort = local.port;
     this.remoteAddress = remote.host;
     this.remotePort = remote.port;
+    this.#timers = timers;
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -45,6 +61,8 @@ export class MemorySocket extends Duplex {
       callback(systemError('EPIPE', 'write'));
       return;
     }
+    if (this.timeout > 0) this.#touch();
+    if (peer.timeout > 0) peer.#touch();
     if (peer.push(chunk)) callback();
     else peer.#pendingWrite = callback;
   }
@@ -64,6 +82,7 @@ export class MemorySocket extends Duplex {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#disarm();
     const held = this.#pendingWrite;
     this.#pendingWrite = undefined;
     held?.(systemError('EPIPE', 'write'));
@@ -92,10 +111,55 @@ export class MemorySocket extends Duplex {
     return this;
   }
 
-  /** No-op: in-memory connections do not time out. */
+  /** No-op: in-memory connections need no TCP keep-alive probes. */
   setKeepAlive(_enable?: boolean, _initialDelay?: number): this {
     return this;
   }
+
+  /**
+   * Emits `'timeout'` once `ms` pass on the runtime's clock with no read or write (as
+   * `net.Socket#setTimeout`: the socket is not closed; 0 disables it). Without runtime
+   * timers (a socket made outside a network) it only records `timeout`.
+   */
+  setTimeout(ms: number, callback?: () => void): this {
+    if (this.destroyed) return this;
+    this.#disarm();
+    this.timeout = ms;
+    if (ms === 0) {
+      if (callback !== undefined) this.off('timeout', callback);
+      return this;
+    }
+    if (callback !== undefined) this.once('timeout', callback);
+    this.#touch();
+    this.#arm(this.#lastActive + ms);
+    return this;
+  }
+
+  #touch(): void {
+    const timers = this.#timers;
+    if (timers !== undefined) this.#lastActive = timers().clock.now();
+  }
+
+  #arm(atMs: number): void {
+    const timers = this.#timers?.();
+    if (timers === undefined || timers.closed) return;
+    this.#timer = timers.add(atMs, this.#onTimer, true);
+  }
+
+  #disarm(): void {
+    if (this.#timer === -1) return;
+    this.#timers?.().cancel(this.#timer);
+    this.#timer = -1;
+  }
+
+  readonly #onTimer = (): void => {
+    this.#timer = -1;
+    if (this.destroyed || this.timeout === 0) return;
+    const due = this.#lastActive + this.timeout;
+    // Activity since the timer was armed moved the deadline: wait for the rest.
+    if (this.#timers!().clock.now() < due) this.#arm(due);
+    else this.emit('timeout');
+  };
 }
 
 interface MemoryListenerEntry {
@@ -130,6 +194,12 @@ export class MemoryNetwork implements NetBackend {
   readonly #listeners = new Map<number, MemoryListenerEntry>();
   #nextPort = 49152;
   #nextClientPort = 32768;
+  readonly #timers: MemoryTimers | undefined;
+
+  /** @internal `timers`: the owning runtime's timers, for the sockets' idle timeouts. */
+  constructor(timers?: MemoryTimers) {
+    this.#timers = timers;
+  }
 
   /** Ports with a listener. */
   ports(): number[] {
@@ -162,8 +232,8 @@ export class MemoryNetwork implements NetBackend {
     if (entry === undefined) throw Object.assign(systemError('ECONNREFUSED', 'connect'), { address: host, port, message: `connect ECONNREFUSED ${host}:${port}` });
     const clientAddr = { host: '127.0.0.1', port: this.#nextClientPort++ };
     const serverAddr = { host: entry.host, port };
-    const client = new MemorySocket(clientAddr, serverAddr);
-    const server = new MemorySocket(serverAddr, clientAddr);
+    const client = new MemorySocket(clientAddr, serverAddr, this.#timers);
+    const server = new MemorySocket(serverAddr, clientAddr, this.#timers);
     client.peer = server;
     server.peer = client;
     entry.onConnection(server);
