@@ -4,8 +4,8 @@ import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRuntime } from '../../src/runtime/runtime.js';
 import { HttpError, json, serve, type HttpServer, type ServeOptions } from '../../src/io/http/index.js';
-import { memoryBackend, request } from '../../src/testing/index.js';
-import { connectTo, rawOver, settle } from './http-helpers.js';
+import { memoryBackend, request, VirtualClock } from '../../src/testing/index.js';
+import { connectTo, rawOver, settle, type StreamReader } from './http-helpers.js';
 
 type Rt = ReturnType<typeof createRuntime>;
 
@@ -104,15 +104,6 @@ describe('serve() on the memory backend', () => {
     expect([ok.status, ok.body]).toEqual([200, 'small']);
   });
 
-  it('a client that sends headers too slowly is closed after requestTimeoutMs, then a good request succeeds', async () => {
-    // node:http measures this timeout on the real clock; the test waits for the close, never times it.
-    const s = await start({ limits: { requestTimeoutMs: 100 } });
-    const slow = await rawOver(rt, s.port, 'GET /health HTTP/1.1\r\nhost: x\r\n');
-    expect(slow.closed).toBe(true);
-    expect(slow.response === '' || /^HTTP\/1\.1 408 /.test(slow.response)).toBe(true);
-    expect((await request(s, { path: '/health' })).status).toBe(200);
-  });
-
   it('request() rejects with the signal reason when aborted', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
@@ -131,6 +122,141 @@ describe('serve() on the memory backend', () => {
     await expect(pending).rejects.toThrow('gave up');
     await settle(() => aborted, 'the handler saw the client leave');
     release();
+  });
+});
+
+/** Lets every pending continuation and stream event run (no timers, no clock). */
+async function turns(n = 20): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+}
+
+/** Starts reading `conn` to its end in the background; `conn.ended` turns true when the server closes it. */
+function watchClose(conn: StreamReader): Promise<string> {
+  return conn.toEnd();
+}
+
+describe('serve() on the memory backend: timeouts on the runtime clock (paused VirtualClock)', () => {
+  let rt: Rt;
+  let clock: VirtualClock;
+  let server: HttpServer | undefined;
+  beforeEach(() => {
+    clock = new VirtualClock();
+    rt = clock.install(createRuntime({ io: 'memory' }));
+    clock.pause();
+  });
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+    await rt.shutdown();
+  });
+
+  const start = (limits: ServeOptions['limits']): Promise<HttpServer> =>
+    rt.run(async () => (server = await serve(handler, { port: 0, limits })));
+
+  it('an idle keep-alive connection is closed keepAliveTimeoutMs (+ node:http\'s 1 s grace) after its last response, not before', async () => {
+    const s = await start({ keepAliveTimeoutMs: 2_000 });
+    const conn = await connectTo(rt, s.port);
+    await conn.stream.write('GET /health HTTP/1.1\r\nhost: x\r\n\r\n');
+    await conn.until((t) => responsesIn(t) === 1, 'the reply');
+    expect(conn.text).toMatch(/keep-alive: timeout=2/i);
+    const closed = watchClose(conn);
+    await clock.advance(2_000);
+    await turns();
+    expect(conn.ended).toBe(false);
+    await clock.advance(999); // node:http waits keepAliveTimeout + 1000 ms before closing
+    await turns();
+    expect(conn.ended).toBe(false);
+    await clock.advance(1);
+    await closed;
+    expect(conn.ended).toBe(true);
+    expect(responsesIn(conn.text)).toBe(1);
+    await conn.stream.close();
+    // The server itself is fine.
+    expect((await request(s, { path: '/health' })).body).toBe('ok');
+  });
+
+  it('a keep-alive connection that sends its next request in time stays open; the idle limit restarts after each response', async () => {
+    const s = await start({ keepAliveTimeoutMs: 2_000 });
+    const conn = await connectTo(rt, s.port);
+    const closed = (async () => {
+      for (let n = 1; n <= 3; n++) {
+        await conn.stream.write('GET /health HTTP/1.1\r\nhost: x\r\n\r\n');
+        await conn.until((t) => responsesIn(t) === n, `reply ${n}`);
+        if (n < 3) await clock.advance(2_500); // idle, but under the 3 000 ms the server allows
+      }
+      return watchClose(conn);
+    })();
+    await settle(() => responsesIn(conn.text) === 3, 'three replies on one connection');
+    await turns();
+    expect(conn.ended).toBe(false);
+    expect(clock.now()).toBe(5_000); // longer than one idle period in total
+    await clock.advance(2_999);
+    await turns();
+    expect(conn.ended).toBe(false);
+    await clock.advance(1);
+    await closed;
+    expect(conn.ended).toBe(true);
+    expect(conn.text.match(/^HTTP\/1\.1 \d+/gm)).toEqual(['HTTP/1.1 200', 'HTTP/1.1 200', 'HTTP/1.1 200']);
+    await conn.stream.close();
+  });
+
+  it('a client that sends headers too slowly gets 408 and is closed after requestTimeoutMs, not before; a good request then succeeds', async () => {
+    const s = await start({ requestTimeoutMs: 1_000 });
+    const slow = await connectTo(rt, s.port);
+    await slow.stream.write('GET /health HTTP/1.1\r\nhost: x\r\n'); // the blank line never comes
+    const closed = watchClose(slow);
+    await clock.advance(999);
+    await turns();
+    expect(slow.ended).toBe(false);
+    await clock.advance(1);
+    expect(await closed).toMatch(/^HTTP\/1\.1 408 /);
+    expect(slow.ended).toBe(true);
+    await slow.stream.close();
+    const ok = await request(s, { path: '/health' });
+    expect([ok.status, ok.body]).toEqual([200, 'ok']);
+  });
+
+  it('requestTimeoutMs counts from the opening of a silent connection and covers a slow body', async () => {
+    const s = await start({ requestTimeoutMs: 1_000 });
+    const silent = await connectTo(rt, s.port);
+    const silentClosed = watchClose(silent);
+    await clock.advance(400);
+    const slowBody = await connectTo(rt, s.port);
+    await slowBody.stream.write('POST /text HTTP/1.1\r\nhost: x\r\ncontent-length: 10\r\n\r\nabc');
+    const bodyClosed = watchClose(slowBody);
+    await clock.advance(599);
+    await turns();
+    expect([silent.ended, slowBody.ended]).toEqual([false, false]);
+    await clock.advance(1); // t = 1000: the silent connection's limit
+    await silentClosed;
+    expect(silent.ended).toBe(true);
+    await clock.advance(300);
+    await slowBody.stream.write('defg'); // more body, still not all of it: the limit counts from the first byte
+    await clock.advance(99);
+    await turns();
+    expect(slowBody.ended).toBe(false);
+    await clock.advance(1); // t = 1400
+    expect(await bodyClosed).toMatch(/^HTTP\/1\.1 408 /);
+    await Promise.all([silent.stream.close(), slowBody.stream.close()]);
+    expect((await request(s, { method: 'POST', path: '/text', body: 'whole' })).body).toBe('whole');
+  });
+
+  it('between keep-alive requests only keepAliveTimeoutMs counts; the next request gets its own requestTimeoutMs', async () => {
+    const s = await start({ requestTimeoutMs: 1_000, keepAliveTimeoutMs: 10_000 });
+    const conn = await connectTo(rt, s.port);
+    await conn.stream.write('GET /health HTTP/1.1\r\nhost: x\r\n\r\n');
+    await conn.until((t) => responsesIn(t) === 1, 'first reply');
+    await clock.advance(5_000); // idle well past requestTimeoutMs
+    await turns();
+    await conn.stream.write('GET /health HTTP/1.1\r\n'); // the next request starts, slowly
+    const closed = watchClose(conn);
+    await clock.advance(999);
+    await turns();
+    expect(conn.ended).toBe(false);
+    await clock.advance(1);
+    const text = await closed;
+    expect(text.match(/^HTTP\/1\.1 \d+/gm)).toEqual(['HTTP/1.1 200', 'HTTP/1.1 408']);
+    await conn.stream.close();
   });
 });
 

@@ -19,13 +19,13 @@
  * On the `memory` backend the `node:http` server never listens: a listener of the
  * runtime's in-memory loopback network feeds each accepted stream to it with
  * `server.emit('connection', stream)` (and `'listening'` is emitted once, which starts
- * node's request-timeout tracking). Parsing, 400/431/413 and the request timeout behave
- * as on the `node` backend; the differences are that `keepAliveTimeoutMs` is not applied
- * (in-memory streams have no socket timeout: an idle keep-alive connection stays open
- * until its client or the server's shutdown closes it) and that `requestTimeoutMs` is
- * measured by node:http on the real clock, not on a `VirtualClock`. Graceful shutdown
- * tracks the in-memory connections itself, since node only counts connections it
- * accepted on its own socket.
+ * node's connection tracking). Parsing, 400/431/413 and both timeouts behave as on the
+ * `node` backend, and the timeouts run on the runtime's timers, so on a `VirtualClock`
+ * in tests: `keepAliveTimeoutMs` through the in-memory socket's `setTimeout` (node:http
+ * arms it after each response, as on a TCP socket), `requestTimeoutMs` through
+ * {@link RequestDeadline} (node's own check reads the real clock, so it is off there).
+ * Graceful shutdown tracks the in-memory connections itself, since node only counts
+ * connections it accepted on its own socket.
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -33,6 +33,7 @@ import type { Duplex } from 'node:stream';
 import { currentRuntimeObject } from '../../runtime/context.js';
 import type { ZokioRuntime } from '../../runtime/runtime.js';
 import type { TaskContext } from '../../scheduler/task.js';
+import { timerDriverOf, type TimerDriver } from '../../scheduler/time.js';
 import { ioDriver, type IoBackendKind, type IoDriver } from '../driver.js';
 import type { BackendListener } from '../net/backend.js';
 import { HttpError } from './http-error.js';
@@ -60,7 +61,10 @@ export interface ServeLimits {
    */
   readonly requestTimeoutMs?: number;
   /**
-   * Time an idle keep-alive connection stays open, in ms.
+   * Time an idle keep-alive connection stays open after its last response, in ms
+   * (advertised as `keep-alive: timeout=<seconds>`; node:http closes the connection
+   * 1 s later than this, so that a client reusing it at the advertised limit is not cut
+   * off). 0 keeps idle connections open.
    * @default 5000
    */
   readonly keepAliveTimeoutMs?: number;
@@ -240,12 +244,16 @@ export class HttpServer {
 
 /**
  * @internal Feeds the in-memory connections of a `memory`-backend listener to a
- * `node:http` server that never listens, and tracks them for graceful shutdown (node
- * only counts the connections of its own socket).
+ * `node:http` server that never listens, tracks them for graceful shutdown (node only
+ * counts the connections of its own socket), and applies `requestTimeoutMs` on the
+ * runtime's clock (node's own check reads the real clock, so it is off on this backend).
  */
 class MemoryAcceptor {
   readonly #server: Server;
-  readonly #sockets = new Set<Duplex>();
+  readonly #rt: object;
+  readonly #requestTimeoutMs: number;
+  /** Each open connection, with its request-timeout state when the timeout is on. */
+  readonly #sockets = new Map<Duplex, RequestDeadline | undefined>();
   #listener: BackendListener | undefined;
   #listenerClosed: Promise<void> | undefined;
   #closing = false;
@@ -253,14 +261,17 @@ class MemoryAcceptor {
   /** Called once: after `close()`, when the listener is closed and the last connection is gone. */
   onDrained: (() => void) | undefined;
 
-  constructor(server: Server) {
+  constructor(server: Server, rt: object, requestTimeoutMs: number) {
     this.#server = server;
+    this.#rt = rt;
+    this.#requestTimeoutMs = requestTimeoutMs;
+    if (requestTimeoutMs > 0) server.on('request', this.#onRequest);
   }
 
   /** Binds on the runtime's in-memory network; returns the bound port. */
   async listen(driver: IoDriver, host: string, port: number): Promise<number> {
     this.#listener = await driver.net.listen(host, port, 511, this.#accept);
-    // Starts node's connection tracking (request and headers timeouts, idle connections).
+    // Starts node's connection tracking (idle connections for closeIdleConnections).
     this.#server.emit('listening');
     return this.#listener.address.port;
   }
@@ -270,12 +281,23 @@ class MemoryAcceptor {
       socket.destroy();
       return;
     }
-    this.#sockets.add(socket);
+    let deadline: RequestDeadline | undefined;
+    if (this.#requestTimeoutMs > 0) {
+      deadline = new RequestDeadline(this.#server, socket, timerDriverOf(this.#rt), this.#requestTimeoutMs);
+      // Before node's own listener: a chunk that starts a request is seen before it is parsed.
+      socket.on('data', deadline.onData);
+    }
+    this.#sockets.set(socket, deadline);
     socket.once('close', () => {
+      this.#sockets.get(socket)?.stop();
       this.#sockets.delete(socket);
       this.#check();
     });
     this.#server.emit('connection', socket);
+  };
+
+  readonly #onRequest = (req: IncomingMessage): void => {
+    this.#sockets.get(req.socket)?.onHead(req);
   };
 
   /** Stops accepting; resolves `onDrained` once every connection has closed. */
@@ -287,7 +309,7 @@ class MemoryAcceptor {
 
   /** Destroys the remaining connections (the shutdown timeout expired). */
   destroyAll(): void {
-    for (const socket of this.#sockets) socket.destroy();
+    for (const socket of this.#sockets.keys()) socket.destroy();
   }
 
   #check(): void {
@@ -298,6 +320,86 @@ class MemoryAcceptor {
       this.onDrained?.();
     });
   }
+}
+
+/**
+ * @internal `requestTimeoutMs` of one in-memory connection, with node's rule: a request
+ * must arrive whole (head and body) within the limit, counted from its first byte, or
+ * from the connection's opening for the first one. Between requests (keep-alive idle,
+ * or a response being written) nothing is counted. On expiry the connection gets the
+ * same `clientError` (`ERR_HTTP_REQUEST_TIMEOUT`, answered 408) as on the node backend.
+ */
+class RequestDeadline {
+  readonly #server: Server;
+  readonly #socket: Duplex;
+  readonly #timers: TimerDriver;
+  readonly #limitMs: number;
+  /** True from a request's first byte (or the connection's opening) until it has arrived whole. */
+  #pending = true;
+  /** Clock time the pending request started at. */
+  #startedAt: number;
+  /** The pending request once its head is parsed (its body may still be arriving). */
+  #request: IncomingMessage | undefined;
+  /** Wheel id of the armed timer, -1 when none. */
+  #timer = -1;
+
+  constructor(server: Server, socket: Duplex, timers: TimerDriver, limitMs: number) {
+    this.#server = server;
+    this.#socket = socket;
+    this.#timers = timers;
+    this.#limitMs = limitMs;
+    this.#startedAt = timers.clock.now();
+    this.#arm();
+  }
+
+  /** A chunk arrived (before node parses it): it starts a request unless one is pending. */
+  readonly onData = (): void => {
+    // A pending request whose body ended in an earlier chunk is done: this one starts the next.
+    if (this.#pending && (this.#request === undefined || !this.#request.complete)) return;
+    this.#pending = true;
+    this.#startedAt = this.#timers.clock.now();
+    this.#request = undefined;
+    if (this.#timer === -1) this.#arm();
+  };
+
+  /** node parsed a request head on this connection. */
+  onHead(req: IncomingMessage): void {
+    if (req.complete) this.#done();
+    else this.#request = req;
+  }
+
+  /** The connection closed. */
+  stop(): void {
+    this.#done();
+  }
+
+  #done(): void {
+    this.#pending = false;
+    this.#request = undefined;
+    if (this.#timer !== -1) this.#timers.cancel(this.#timer);
+    this.#timer = -1;
+  }
+
+  #arm(): void {
+    if (this.#timers.closed) return;
+    this.#timer = this.#timers.add(this.#startedAt + this.#limitMs, this.#onTimer, true);
+  }
+
+  readonly #onTimer = (): void => {
+    this.#timer = -1;
+    if (!this.#pending || this.#request?.complete === true) {
+      this.#done();
+      return;
+    }
+    // A later request started since the timer was armed: wait for its own deadline.
+    if (this.#timers.clock.now() < this.#startedAt + this.#limitMs) {
+      this.#arm();
+      return;
+    }
+    this.#done();
+    const err = Object.assign(new Error('Request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' });
+    this.#server.emit('clientError', err, this.#socket);
+  };
 }
 
 function clientErrorResponse(status: number): string {
@@ -326,8 +428,8 @@ function onClientError(err: Error & { code?: string }, socket: Duplex): void {
  * On a runtime built with `.io('memory')` no real port is opened: the server listens on
  * the runtime's in-memory loopback (`server.backend === 'memory'`, `server.port` is a
  * port of that network), and tests reach it with `request(server, ...)` from
- * `zokio/testing` or a `TcpStream` of the same runtime. There `keepAliveTimeoutMs` is not
- * applied and `requestTimeoutMs` runs on the real clock (see the module note).
+ * `zokio/testing` or a `TcpStream` of the same runtime. The limits apply there too, and
+ * the timeouts run on the runtime's clock (a `VirtualClock` moves them in tests).
  *
  * @example
  * ```ts
@@ -353,13 +455,16 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const bodyLimit = limits.bodyBytes;
   const requestTimeout = limits.requestTimeoutMs;
+  const inMemory = driver.backend === 'memory';
+  // node's request timeout reads the real clock; on the memory backend MemoryAcceptor applies it on the runtime's.
+  const nodeRequestTimeout = inMemory ? 0 : requestTimeout;
   const server = createServer({
     maxHeaderSize: limits.headerBytes,
-    requestTimeout,
-    headersTimeout: requestTimeout,
+    requestTimeout: nodeRequestTimeout,
+    headersTimeout: nodeRequestTimeout,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     // Timeouts are checked on this period; keep it well under the request timeout.
-    connectionsCheckingInterval: requestTimeout > 0 ? Math.max(10, Math.min(30_000, Math.floor(requestTimeout / 4))) : 30_000,
+    connectionsCheckingInterval: nodeRequestTimeout > 0 ? Math.max(10, Math.min(30_000, Math.floor(requestTimeout / 4))) : 30_000,
     noDelay: true,
   });
   server.on('clientError', onClientError);
@@ -386,9 +491,9 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
   const host = options.host ?? '127.0.0.1';
   let port: number;
   let memory: MemoryAcceptor | undefined;
-  if (driver.backend === 'memory') {
+  if (inMemory) {
     // No real socket: the in-memory loopback's connections are fed to node:http.
-    memory = new MemoryAcceptor(server);
+    memory = new MemoryAcceptor(server, rt, requestTimeout);
     port = await memory.listen(driver, host, options.port ?? 0);
   } else {
     await new Promise<void>((resolve, reject) => {
