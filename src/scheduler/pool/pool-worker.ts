@@ -13,6 +13,7 @@
  * @module
  */
 import { TaskAbortedError, TaskNotFoundError } from '../../errors.js';
+import { SharedSlab } from '../../memory/shared-slab.js';
 import { reviveShared } from '../../sync/shared/revive.js';
 import type { TaskRef } from '../task-ref.js';
 import { loadTask, lookupTask, type TaskFunction } from '../task-registry.js';
@@ -218,6 +219,9 @@ export class PoolWorker implements WorkerContext {
     Atomics.add(a, H_SLEEPERS, 1);
     if (!this.#hasWork() && !(done?.() ?? false) && !this.#nestedReady() && !this.#core.shuttingDown) {
       Atomics.add(a, c + W_PARKS, 1);
+      // An idle worker keeps no free SharedSlab blocks out of other threads' reach (and a
+      // worker terminated at shutdown is usually parked, so it loses none).
+      SharedSlab.flushAll();
       Atomics.wait(a, c + W_WAKE, seq);
     }
     Atomics.store(a, c + W_PARKED, 0);
@@ -233,6 +237,7 @@ export class PoolWorker implements WorkerContext {
     Atomics.add(a, H_SLEEPERS, 1);
     if (!this.#hasWork() && !this.#nestedReady() && !this.#core.shuttingDown) {
       Atomics.add(a, c + W_PARKS, 1);
+      SharedSlab.flushAll(); // as in #park
       const r = waitAsync(a, c + W_WAKE, seq);
       if (r.async) await r.value;
     }

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { Runtime } from '../../src/index.js';
+import { SharedSlab } from '../../src/memory/index.js';
+import { tasks } from '../fixtures/memory-slab-stress-tasks.js';
+
+describe('SharedSlab as a pool task argument', () => {
+  it('a worker has one instance per slab, and gives its cached blocks back when it parks', async () => {
+    const rt = Runtime.builder().workers(1).build();
+    try {
+      const slab = new SharedSlab({ blockSize: 16, blockCount: 64, threadCache: 8 });
+      expect(await rt.exec(tasks.sameInstance, slab)).toBe(true);
+      expect(await rt.exec(tasks.sameInstance, slab)).toBe(true);
+      // The task ends with 8 free blocks in the worker's cache ...
+      expect(await rt.exec(tasks.churn, slab, 8)).toBe(8);
+      // ... which the idle worker flushes right after it published the result.
+      let spins = 0;
+      while (slab.stats().cached > 0 && spins < 10_000) {
+        await new Promise((resolve) => setImmediate(resolve));
+        spins++;
+      }
+      expect(slab.stats()).toMatchObject({ inUse: 0, cached: 0, free: 64 });
+      const all = Array.from({ length: 64 }, () => slab.alloc());
+      expect(new Set(all).size).toBe(64);
+      expect(slab.alloc()).toBe(SharedSlab.EXHAUSTED);
+    } finally {
+      await rt.shutdown();
+    }
+  });
+});
