@@ -5,7 +5,9 @@
  * Implementation note. Publishers check `channel.hasSubscribers` before building a
  * message, so a channel nobody listens to costs one property read. Channels are per
  * thread: a subscriber on the main thread sees what the main thread publishes (local
- * tasks, spans, pool events the main side sees), not what a worker thread publishes.
+ * tasks, spans), not what a worker thread publishes. The `zokio:worker:*` events happen
+ * on pool worker threads and are published there: subscribe from a module the workers
+ * load (a task module), and count them across threads with `rt.metrics().pool`.
  *
  * @example
  * ```ts
@@ -25,11 +27,11 @@ export const CHANNELS = Object.freeze({
   taskSpawn: 'zokio:task:spawn',
   /** A local task settled (done, failed or aborted). Message: {@link TaskEndMessage}. */
   taskEnd: 'zokio:task:end',
-  /** A pool worker stole a task from another worker's deque. Message: {@link WorkerStealMessage}. */
+  /** A pool worker stole a task from another worker (published on the thief's thread). Message: {@link WorkerStealMessage}. */
   workerSteal: 'zokio:worker:steal',
-  /** A pool worker found no work and parked. Message: {@link WorkerParkMessage}. */
+  /** A pool worker found no work and parked (published on that worker's thread). Message: {@link WorkerParkMessage}. */
   workerPark: 'zokio:worker:park',
-  /** A parked pool worker was woken. Message: {@link WorkerParkMessage}. */
+  /** A parked pool worker was woken (published on that worker's thread). Message: {@link WorkerParkMessage}. */
   workerUnpark: 'zokio:worker:unpark',
   /** A recorded span ended. Message: the span (`SpanData`). */
   spanEnd: 'zokio:span:end',
@@ -57,7 +59,7 @@ export interface TaskEndMessage {
 export interface WorkerStealMessage {
   /** The worker that stole. */
   readonly worker: number;
-  /** The worker it stole from (-1: the global injector). */
+  /** The worker it stole from (its deque, or its inbox when the deque was empty). */
   readonly from: number;
   /** Tasks taken. */
   readonly count: number;

@@ -1,8 +1,9 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
 import { Runtime } from '../../src/index.js';
-import { CHANNELS, installTracing, span, type SpanData, type TaskEndMessage, type TaskSpawnMessage } from '../../src/trace/index.js';
+import { CHANNELS, installTracing, span, type SpanData, type TaskEndMessage, type TaskSpawnMessage, type WorkerParkMessage, type WorkerStealMessage } from '../../src/trace/index.js';
 import { taskSpawnChannel } from '../../src/trace/channels.js';
+import { tasks as channelTasks } from './fixtures/channel-tasks.js';
 
 describe('diagnostics channels', () => {
   it('names every runtime event once', () => {
@@ -57,5 +58,34 @@ describe('diagnostics channels', () => {
     }
     expect(names).toEqual(['seen']);
     await rt.shutdown();
+  });
+});
+
+describe('worker channels', () => {
+  it('publish steals, parks and unparks on the pool worker threads', async () => {
+    const rt = Runtime.builder().workers(2).build();
+    try {
+      await rt.run(async () => {
+        // Each round one worker runs `split` and the other, idle, steals a half (and has
+        // loaded the module, so it is subscribed, from its first steal on).
+        for (let round = 0; round < 6; round++) expect(await rt.exec(channelTasks.split, 2_000_000)).toBe(2);
+        const reports = new Map<number, { worker: number; steals: WorkerStealMessage[]; parks: WorkerParkMessage[]; unparks: WorkerParkMessage[] }>();
+        for (let i = 0; i < 50 && reports.size < 2; i++) {
+          const r = await rt.exec(channelTasks.report);
+          reports.set(r.worker, r);
+        }
+        const all = [...reports.values()];
+        expect(all.flatMap((r) => r.steals).length).toBeGreaterThan(0);
+        for (const r of all) {
+          for (const s of r.steals) expect(s).toEqual({ worker: r.worker, from: 1 - r.worker, count: 1 });
+          for (const p of [...r.parks, ...r.unparks]) expect(p).toEqual({ worker: r.worker });
+        }
+        expect(all.some((r) => r.parks.length > 0 && r.unparks.length > 0)).toBe(true);
+        const stolen = (rt.metrics().pool as { workers: { stolen: number }[] }).workers.reduce((n, w) => n + w.stolen, 0);
+        expect(all.flatMap((r) => r.steals).length).toBeLessThanOrEqual(stolen);
+      });
+    } finally {
+      await rt.shutdown();
+    }
   });
 });
