@@ -56,6 +56,7 @@ import {
   type PoolLayout,
 } from './layout.js';
 import type { MessagePort } from 'node:worker_threads';
+import { workerParkChannel, workerStealChannel, workerUnparkChannel } from '../../trace/channels.js';
 import { SharedBufferTable } from './shared-buffers.js';
 import { forkTraceContext, setWorkerContext, taskSpanIsolation, type TaskTraceContext, type WorkerContext } from './worker-context.js';
 
@@ -189,6 +190,7 @@ export class PoolWorker implements WorkerContext {
       if (idx < 0) idx = core.inboxes[v]!.pop();
       if (idx >= 0) {
         Atomics.add(this.#a, this.#ctl + W_STOLEN, 1);
+        if (workerStealChannel.hasSubscribers) workerStealChannel.publish({ worker: this.index, from: v, count: 1 });
         if (core.deques[v]!.size() > 0) core.wakeOne();
         return idx;
       }
@@ -222,7 +224,9 @@ export class PoolWorker implements WorkerContext {
       // An idle worker keeps no free SharedSlab blocks out of other threads' reach (and a
       // worker terminated at shutdown is usually parked, so it loses none).
       SharedSlab.flushAll();
+      if (workerParkChannel.hasSubscribers) workerParkChannel.publish({ worker: this.index });
       Atomics.wait(a, c + W_WAKE, seq);
+      if (workerUnparkChannel.hasSubscribers) workerUnparkChannel.publish({ worker: this.index });
     }
     Atomics.store(a, c + W_PARKED, 0);
     Atomics.sub(a, H_SLEEPERS, 1);
@@ -238,8 +242,10 @@ export class PoolWorker implements WorkerContext {
     if (!this.#hasWork() && !this.#nestedReady() && !this.#core.shuttingDown) {
       Atomics.add(a, c + W_PARKS, 1);
       SharedSlab.flushAll(); // as in #park
+      if (workerParkChannel.hasSubscribers) workerParkChannel.publish({ worker: this.index });
       const r = waitAsync(a, c + W_WAKE, seq);
       if (r.async) await r.value;
+      if (workerUnparkChannel.hasSubscribers) workerUnparkChannel.publish({ worker: this.index });
     }
     Atomics.store(a, c + W_PARKED, 0);
     Atomics.sub(a, H_SLEEPERS, 1);
