@@ -2,8 +2,13 @@
  * Memory pools against what a user would write instead:
  * - SharedSlab alloc+free, single thread (one op = one `alloc()` and its `free()`), against
  *   the >= 20 M ops/s target; no peer (nothing else in the install is a cross-thread block
- *   allocator over a SharedArrayBuffer), but beside it the bare cost of the six `Atomics`
- *   operations a pair performs, as the floor this machine allows;
+ *   allocator over a SharedArrayBuffer), but beside it the same slab with `threadCache: 0`
+ *   (every call on the shared lock-free list), the bare cost of the six `Atomics`
+ *   operations such a pair performs, and of the two a pair through the thread cache
+ *   performs: the floors this machine allows;
+ * - SharedSlab in bursts: 64 allocs then their 64 frees (1 op = one alloc + one free), so
+ *   that the thread cache (32 blocks by default) refills and flushes in batches, with and
+ *   without the cache;
  * - ObjectPool acquire+release vs `new` for a small object (3 numbers) and for a 1 KiB
  *   object, twice: with a Float64Array(128) payload, and with a plain array of 128 numbers
  *   (zeroed by `reset` in both, so both sides hand out zeros);
@@ -26,7 +31,9 @@ let sink: unknown;
 let sinkNumber = 0;
 
 // --- SharedSlab ---------------------------------------------------------------------------
+// Default options: a thread cache of min(32, 1024 / 16) = 32 blocks.
 const slab = new SharedSlab({ blockSize: 64, blockCount: 1024 });
+const sharedOnly = new SharedSlab({ blockSize: 64, blockCount: 1024, threadCache: 0 });
 
 function slabPairs(): void {
   let acc = 0;
@@ -38,9 +45,20 @@ function slabPairs(): void {
   sinkNumber += acc;
 }
 
-// The same six Atomics operations a pair performs (pop: load head, load link, CAS head,
-// store state; push: CAS state, CAS head) on fixed words, with no allocator logic: the
-// floor any allocator built this way can reach on this machine, printed for context.
+// A copy of slabPairs, not a shared helper, so that each case has its own JIT feedback.
+function sharedOnlyPairs(): void {
+  let acc = 0;
+  for (let i = 0; i < PAIRS; i++) {
+    const off = sharedOnly.alloc();
+    acc += off;
+    sharedOnly.free(off);
+  }
+  sinkNumber += acc;
+}
+
+// The same six Atomics operations a pair performs on the shared list (pop: load head, load
+// link, CAS head, store state; push: CAS state, CAS head) on fixed words, with no allocator
+// logic: the floor any allocator built that way can reach on this machine, for context.
 const floorWords = new Int32Array(new SharedArrayBuffer(256));
 
 function atomicsFloor(): void {
@@ -53,6 +71,49 @@ function atomicsFloor(): void {
     Atomics.store(w, 32, -1);
     acc += Atomics.compareExchange(w, 32, -1, link);
     acc += Atomics.compareExchange(w, 16, head + 1, head);
+  }
+  sinkNumber += acc;
+}
+
+// The two a pair through the thread cache performs (alloc: store state; free: CAS state).
+function atomicsFloorCached(): void {
+  const w = floorWords;
+  let acc = 0;
+  for (let i = 0; i < PAIRS; i++) {
+    Atomics.store(w, 32, -1);
+    acc += Atomics.compareExchange(w, 32, -1, -2);
+  }
+  sinkNumber += acc;
+}
+
+const BURST = 64;
+const BURST_PAIRS = Math.floor(PAIRS / BURST) * BURST; // 9984 pairs per measured call
+const burstHeld = new Int32Array(BURST);
+const burstSlab = new SharedSlab({ blockSize: 64, blockCount: 1024 });
+const burstSharedOnly = new SharedSlab({ blockSize: 64, blockCount: 1024, threadCache: 0 });
+
+function slabBursts(): void {
+  const held = burstHeld;
+  let acc = 0;
+  for (let r = 0; r < BURST_PAIRS / BURST; r++) {
+    for (let i = 0; i < BURST; i++) held[i] = burstSlab.alloc();
+    for (let i = 0; i < BURST; i++) {
+      acc += held[i]!;
+      burstSlab.free(held[i]!);
+    }
+  }
+  sinkNumber += acc;
+}
+
+function sharedOnlyBursts(): void {
+  const held = burstHeld;
+  let acc = 0;
+  for (let r = 0; r < BURST_PAIRS / BURST; r++) {
+    for (let i = 0; i < BURST; i++) held[i] = burstSharedOnly.alloc();
+    for (let i = 0; i < BURST; i++) {
+      acc += held[i]!;
+      burstSharedOnly.free(held[i]!);
+    }
   }
   sinkNumber += acc;
 }
@@ -182,6 +243,7 @@ function opsCase(group: string, subject: string, fn: () => void, ops: number): B
 }
 
 const SLAB = 'SharedSlab alloc+free, 1 thread (1 op = alloc + free)';
+const SLAB_BURST = 'SharedSlab bursts of 64 allocs then 64 frees, 1 thread (1 op = alloc + free)';
 const SMALL = 'ObjectPool vs new: small object (3 numbers)';
 const LARGE = 'ObjectPool vs new: 1 KiB object (Float64Array(128), zeroed)';
 const PLAIN_GROUP = 'ObjectPool vs new: 1 KiB object (plain array of 128 numbers, zeroed)';
@@ -192,7 +254,11 @@ export default defineSuite({
   title: 'pools vs plain allocation (for small short-lived objects V8 young-generation `new` can beat pooling; see the ratios)',
   cases: [
     opsCase(SLAB, 'zokio', slabPairs, PAIRS),
+    opsCase(SLAB, 'zokio, threadCache: 0 (shared list only)', sharedOnlyPairs, PAIRS),
     opsCase(SLAB, '6 bare Atomics ops (floor, not an allocator)', atomicsFloor, PAIRS),
+    opsCase(SLAB, '2 bare Atomics ops (cached-pair floor, not an allocator)', atomicsFloorCached, PAIRS),
+    opsCase(SLAB_BURST, 'zokio', slabBursts, BURST_PAIRS),
+    opsCase(SLAB_BURST, 'zokio, threadCache: 0 (shared list only)', sharedOnlyBursts, BURST_PAIRS),
     opsCase(SMALL, 'zokio', vecPooled, PAIRS),
     opsCase(SMALL, 'new', vecNew, PAIRS),
     opsCase(LARGE, 'zokio', recordPooled, PAIRS),
