@@ -10,7 +10,7 @@
 import { ClosedError } from '../errors.js';
 import { abortReason } from '../scheduler/time.js';
 import { checkCount, MAX_COUNT } from './internal/check.js';
-import { Waiter, WaiterQueue } from './internal/waiter-queue.js';
+import { noop, WaiterQueue, type Parked } from './internal/waiter-queue.js';
 
 /** Options for {@link Semaphore.acquire}. */
 export interface AcquireOptions {
@@ -44,15 +44,28 @@ export interface Permit extends Disposable {
 }
 
 /**
- * @internal The permit is also the waiter record while its acquire waits (see
- * {@link Waiter}): one allocation per contended acquire besides the promise.
+ * @internal The permit is also the waiter record while its acquire waits (it carries the
+ * queue's {@link Parked} fields): one allocation per contended acquire besides the promise.
+ *
+ * Resolving a promise with an object makes V8 look up `then` on it (is it a thenable?),
+ * with a generic, uncached property lookup along the prototype chain. That lookup is a
+ * measurable share of a handoff (bench/sync.bench.ts), so the permit is a plain class
+ * rather than a `Waiter` subclass (one prototype less), and its prototype answers `then`
+ * itself with a non-enumerable `undefined` (below), so the lookup stops there instead of
+ * walking on to `Object.prototype`. `permit.then` reads `undefined` either way.
  */
-class SemaphorePermit extends Waiter<SemaphorePermit> implements Permit {
+class SemaphorePermit implements Permit, Parked<SemaphorePermit> {
   sem: Semaphore | undefined;
+  readonly n: number;
+  resolve: (permit: SemaphorePermit) => void = noop;
+  reject: (reason: unknown) => void = noop;
+  pending = true;
+  signal: AbortSignal | undefined = undefined;
+  onAbort: (() => void) | undefined = undefined;
 
   constructor(sem: Semaphore, n: number) {
-    super(n, undefined);
     this.sem = sem;
+    this.n = n;
   }
 
   get permits(): number {
@@ -74,6 +87,9 @@ class SemaphorePermit extends Waiter<SemaphorePermit> implements Permit {
     this.release();
   }
 }
+
+// Not a thenable: see the class comment.
+Object.defineProperty(SemaphorePermit.prototype, 'then', { value: undefined });
 
 /**
  * A counting semaphore: limits how many callers hold permits at once.
@@ -112,7 +128,7 @@ export class Semaphore {
 
   #permits: number;
   #closed = false;
-  readonly #queue = new WaiterQueue();
+  readonly #queue = new WaiterQueue<SemaphorePermit>();
 
   /** @param permits initial number of free permits: an integer from 0 to 2^30. */
   constructor(permits: number) {
@@ -217,7 +233,7 @@ export class Semaphore {
   #serve(): void {
     const queue = this.#queue;
     for (;;) {
-      const w = queue.peek() as SemaphorePermit | undefined;
+      const w = queue.peek();
       if (w === undefined || w.n > this.#permits) return;
       queue.takeHead();
       this.#permits -= w.n;

@@ -19,11 +19,25 @@ import { abortReason } from '../../scheduler/time.js';
 import { Ring } from './ring.js';
 
 /**
- * @internal One parked caller. Primitives whose result is a per-caller object (a semaphore
- * permit, a mutex guard) subclass it, so that the waiter *is* the result and a contended
- * wait allocates one object besides its promise.
+ * @internal What the queue reads and writes on a parked caller. {@link Waiter} is the
+ * general record; a primitive whose result is a per-caller object (a semaphore permit) may
+ * give that object these fields instead, so that the waiter *is* the result.
  */
-export class Waiter<T = unknown> {
+export interface Parked<T> {
+  resolve: (value: T) => void;
+  reject: (reason: unknown) => void;
+  /** False once woken, rejected or cancelled. */
+  pending: boolean;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+/**
+ * @internal One parked caller. Primitives whose result is a per-caller object (a mutex
+ * guard) may subclass it, so that the waiter *is* the result and a contended wait
+ * allocates one object besides its promise.
+ */
+export class Waiter<T = unknown> implements Parked<T> {
   resolve: (value: T) => void = noop;
   reject: (reason: unknown) => void = noop;
   /** False once woken, rejected or cancelled. */
@@ -41,20 +55,22 @@ export class Waiter<T = unknown> {
   }
 }
 
-function noop(): void {}
+/** @internal Placeholder resolve/reject of a record that is not parked yet. */
+export function noop(): void {}
 
 /** @internal A waiter of any payload type, as the queue stores it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyWaiter = Waiter<any>;
 
 /** @internal A FIFO of waiters with lazy removal of cancelled ones. */
-export class WaiterQueue {
-  readonly ring = new Ring<AnyWaiter>(8);
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export class WaiterQueue<W extends Parked<any> = AnyWaiter> {
+  readonly ring = new Ring<W>(8);
   /** Number of waiters still pending. */
   live = 0;
 
   /** The oldest pending waiter, dropping dead ones at the head; undefined when none. */
-  peek(): AnyWaiter | undefined {
+  peek(): W | undefined {
     const ring = this.ring;
     while (ring.length > 0) {
       const w = ring.peek();
@@ -76,7 +92,7 @@ export class WaiterQueue {
    * Removes the oldest pending waiter and marks it settled (listener removed); the caller
    * then resolves or rejects it. Undefined when none.
    */
-  take(): AnyWaiter | undefined {
+  take(): W | undefined {
     const ring = this.ring;
     while (ring.length > 0) {
       const w = ring.shift();
@@ -91,7 +107,7 @@ export class WaiterQueue {
   }
 
   /** Cancels `w` if still pending (select loser, abort); returns whether it was pending. */
-  cancel(w: AnyWaiter): boolean {
+  cancel(w: W): boolean {
     if (!w.pending) return false;
     w.pending = false;
     this.live--;
@@ -110,7 +126,7 @@ export class WaiterQueue {
    * Creates the promise for `w`, wires `signal` (abort → cancel, `onCancel`, reject with
    * the signal's reason) and appends `w`. The signal must not be aborted already.
    */
-  wait<T>(w: Waiter<T>, signal: AbortSignal | undefined, onCancel?: () => void): Promise<T> {
+  wait<T>(w: W & Parked<T>, signal: AbortSignal | undefined, onCancel?: () => void): Promise<T> {
     const promise = new Promise<T>((resolve, reject) => {
       w.resolve = resolve;
       w.reject = reject;
@@ -131,7 +147,7 @@ export class WaiterQueue {
   }
 
   /** Appends an already wired waiter (select registers its own). */
-  push(w: AnyWaiter): void {
+  push(w: W): void {
     this.ring.push(w);
     this.live++;
   }
