@@ -303,7 +303,9 @@ export class SharedSlab {
       w[W_INDEX_BITS] = indexBits;
       w[W_DATA_OFFSET] = dataOffset;
       w[W_THREAD_CACHE] = threadCache ?? Math.min(32, blockCount >> 4);
-      crypto.getRandomValues(w.subarray(W_ID_HIGH, W_ID_LOW + 1));
+      const id = crypto.getRandomValues(new Int32Array(2)); // into local memory, then copied
+      w[W_ID_HIGH] = id[0]!;
+      w[W_ID_LOW] = id[1]!;
       // Every block free: 0 on top, i's next is i + 1 (stored + 1), the last one's is 0.
       for (let i = 0; i < blockCount; i++) w[W_CONTROL + i] = i + 1 < blockCount ? i + 2 : 0;
       w[W_HEAD] = 1; // tag 0, top index 0
@@ -328,13 +330,12 @@ export class SharedSlab {
     this.#cache = { blocks: new Int32Array(this.#capacity), count: 0 };
     const id = slabId(w);
     opened.set(id, new WeakRef(this));
-    if (this.#capacity > 0) {
-      leftovers.register(this, { words: w, mask: this.#indexMask, tagOne: this.#tagOne, cache: this.#cache, id });
-      if (!exitHooked) {
-        exitHooked = true;
-        // A worker whose script ends, or that calls process.exit, gives its cached blocks back.
-        process.once('exit', () => SharedSlab.flushAll());
-      }
+    // Every instance, cached or not: the finalizer also drops the registry entry.
+    leftovers.register(this, { words: w, mask: this.#indexMask, tagOne: this.#tagOne, cache: this.#cache, id });
+    if (this.#capacity > 0 && !exitHooked) {
+      exitHooked = true;
+      // A worker whose script ends, or that calls process.exit, gives its cached blocks back.
+      process.once('exit', () => SharedSlab.flushAll());
     }
   }
 

@@ -8,10 +8,10 @@ describe('SharedSlab as a pool task argument', () => {
     const rt = Runtime.builder().workers(1).build();
     try {
       const slab = new SharedSlab({ blockSize: 16, blockCount: 64, threadCache: 8 });
-      expect(await rt.exec(tasks.sameInstance, slab)).toBe(true);
-      expect(await rt.exec(tasks.sameInstance, slab)).toBe(true);
+      expect(await rt.exec(tasks.sameInstance, slab.handle)).toBe(true);
+      expect(await rt.exec(tasks.sameInstance, slab.handle)).toBe(true);
       // The task ends with 8 free blocks in the worker's cache ...
-      expect(await rt.exec(tasks.churn, slab, 8)).toBe(8);
+      expect(await rt.exec(tasks.churn, slab.handle, 8)).toBe(8);
       // ... which the idle worker flushes right after it published the result.
       let spins = 0;
       while (slab.stats().cached > 0 && spins < 10_000) {

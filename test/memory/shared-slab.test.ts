@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { SharedSlab, MEMORY_RULES } from '../../src/memory/index.js';
 import { ConfigError, PoolError } from '../../src/errors.js';
@@ -275,6 +277,27 @@ describe('SharedSlab thread cache', () => {
     expect(one.stats()).toMatchObject({ inUse: 0, cached: 0, free: 64 });
     expect(two.stats()).toMatchObject({ inUse: 0, cached: 0, free: 64 });
     expect(Array.from({ length: 64 }, () => one.alloc()).every((o) => o !== SharedSlab.EXHAUSTED)).toBe(true);
+  });
+
+  it('gives back the cache of an instance that is garbage-collected', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const slab = new SharedSlab({ blockSize: 8, blockCount: 64, threadCache: 8 });
+    const held = Array.from({ length: 6 }, () => slab.alloc());
+    // Freed through an instance nobody keeps: its cache holds the 6 blocks.
+    ((): void => {
+      const other = secondThread(slab);
+      for (const o of held) other.free(o);
+    })();
+    expect(slab.stats()).toMatchObject({ inUse: 0, cached: 6 + slab.cachedHere });
+    for (let i = 0; i < 100 && slab.stats().cached > slab.cachedHere; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      gc();
+    }
+    expect(slab.stats()).toMatchObject({ inUse: 0, cached: slab.cachedHere });
+    // Back on the shared list: this thread can allocate all 64.
+    const all = Array.from({ length: 64 }, () => slab.alloc());
+    expect(new Set(all).size).toBe(64);
   });
 
   it('behaves like a set of offsets shared by two caches (fast-check model test)', () => {
