@@ -9,6 +9,13 @@
  * timer, and sets the alarm to the wheel's next deadline. The alarm keeps the process
  * alive while at least one timer scheduled without `unref` is armed.
  *
+ * Cancelling is a wheel cancel (lazy: the wheel only marks the entry, see timer-wheel.ts)
+ * and, like `clearTimeout`, does not move the alarm later: a wake that then finds nothing
+ * due just sets the alarm to the next deadline, which never belongs to cancelled timers
+ * alone. The alarm is cleared when the last timer is cancelled and drops its keep-alive
+ * when the last timer without `unref` is, since the wheel's `size` and `refCount` count
+ * armed timers only.
+ *
  * `sleep` without options costs at most one promise and one wheel slot: the promise's own
  * resolve function is the timer callback (captured by a shared executor, no closure per
  * call). Consecutive plain sleeps that fall due in the same tick (a loop of tasks that all

@@ -20,10 +20,19 @@
  *             │
  *             ▼ head[level*64 + slot] / tail[...]  (Int32Array, -1 = empty)
  *
- *  timer i (struct of arrays, grown by doubling, freed entries chained through next[]):
+ *  slot list:  head ─► [armed] ⇄ [cancelled] ⇄ [armed] ⇄ [cancelled] ◄─ tail
+ *                                 (flags 0, callback dropped, reclaimed lazily)
+ *
+ *  timer i (struct of arrays, grown by doubling, free entries chained through next[]):
  *    when[i]  Float64  deadline tick        next[i] / prev[i]  Int32  FIFO list links
- *    gen[i]   Int32    generation           list[i]  Int16  list index, -1 when free
- *    flags[i] Uint8    UNREF bit            callbacks[i]  plain array of functions
+ *    gen[i]   Int32    generation           list[i]  Int16  list it is linked into
+ *    flags[i] Uint8    ARMED | UNREF        callbacks[i]  plain array of functions
+ *
+ *  entry states:  free ──schedule──► armed ──fire──► free
+ *                                      │
+ *                                   cancel
+ *                                      ▼
+ *                        cancelled, still linked ──fire / cascade / purge──► free
  *
  *  id = gen * 2^26 + i    (a stale id carries an old generation and cancels nothing)
  * ```
@@ -33,6 +42,19 @@
  * occupied slot at level L + 1), so timers fire in deadline order, ties in schedule order.
  * The next occupied slot of a level is found with `Math.clz32` on the two 32-bit halves of
  * its mask, never by scanning slots.
+ *
+ * Cancellation is lazy (as in Go's runtime timers): `cancel` checks the id, bumps the
+ * generation (the id is stale at once), clears ARMED, drops the callback and counts the
+ * entry as dead; it touches no list, so a cancel costs a few loads and stores on the
+ * entry's own cells. A dead entry stays linked where it was and is reclaimed (put on the
+ * free chain) when its slot comes up: the fire loop and cascades skip and free it,
+ * `nextDeadline` frees dead entries at the head of the earliest slot until it finds an
+ * armed one, so no deadline is ever reported for cancelled timers alone. Two rules bound
+ * the dead: when the last armed timer goes (`size` reaches 0), every linked entry is dead
+ * and all of them are forgotten at once (lists emptied through the occupied masks, index
+ * allocation restarts at 0); and a schedule that finds the free chain empty first purges
+ * every list when the dead outnumber both the armed timers and `PURGE_MIN`, so the arrays
+ * never grow because of cancelled timers. Each dead entry is visited O(1) times in all.
  */
 
 /** A timer callback. It receives no arguments; its return value is ignored. */
@@ -72,8 +94,18 @@ const INDEX_MASK = (1 << INDEX_BITS) - 1;
 const GEN_SCALE = 2 ** INDEX_BITS;
 const GEN_MASK = (1 << INDEX_BITS) - 1;
 const MAX_TIMERS = 1 << INDEX_BITS;
+/** End of the free chain. */
 const FREE = -1;
-const UNREF = 1;
+/** flags[i]: the timer is armed (scheduled, not fired, not cancelled). */
+const ARMED = 1;
+/** flags[i]: the timer does not count in refCount. */
+const UNREF = 2;
+/**
+ * Dead (cancelled, still linked) entries tolerated before a schedule that would take a new
+ * index purges every list instead; above it, a purge happens once the dead outnumber the
+ * armed timers, so a purge costs O(armed + dead + occupied slots) and frees more than half.
+ */
+const PURGE_MIN = 256;
 
 /** Index of the lowest set bit of a non-zero 32-bit mask. */
 function ctz(mask: number): number {
@@ -135,6 +167,8 @@ export class TimerWheel {
   #used = 0;
   #free = FREE;
   #size = 0;
+  /** Cancelled entries still linked in a slot list, waiting to be reclaimed. */
+  #dead = 0;
   #refCount = 0;
   #fired = 0;
   #cancelled = 0;
@@ -168,7 +202,7 @@ export class TimerWheel {
     this.#next = new Int32Array(capacity);
     this.#prev = new Int32Array(capacity);
     this.#gen = new Int32Array(capacity);
-    this.#list = new Int16Array(capacity).fill(FREE);
+    this.#list = new Int16Array(capacity);
     this.#flags = new Uint8Array(capacity);
   }
 
@@ -229,6 +263,11 @@ export class TimerWheel {
   #add(deadlineMs: number, callback: TimerCallback, unref: boolean): number {
     if (typeof callback !== 'function') throw new TypeError(`callback must be a function (received ${typeof callback})`);
     let i = this.#free;
+    if (i === FREE && this.#dead > PURGE_MIN && this.#dead > this.#size) {
+      // Reclaim the dead before taking a new index: cancelled timers never grow the arrays.
+      this.#purge();
+      i = this.#free;
+    }
     if (i !== FREE) this.#free = this.#next[i]!;
     else {
       if (this.#used === this.#capacity) this.#grow();
@@ -244,9 +283,9 @@ export class TimerWheel {
     this.#when[i] = when;
     this.#callbacks[i] = callback;
     this.#size++;
-    if (unref) this.#flags[i] = UNREF;
+    if (unref) this.#flags[i] = ARMED | UNREF;
     else {
-      this.#flags[i] = 0;
+      this.#flags[i] = ARMED;
       this.#refCount++;
     }
     this.#insert(i, when);
@@ -256,21 +295,30 @@ export class TimerWheel {
   /**
    * Cancels a timer. Returns true when the timer was armed and is now cancelled; false for
    * an unknown id, a timer that already fired or was cancelled, or a stale id whose slot
-   * has been reused (nothing changes then).
+   * has been reused (nothing changes then). O(1): the callback is released at once, the
+   * entry's slot later (see the implementation note).
    */
   cancel(id: number): boolean {
     const i = id & INDEX_MASK;
-    if (i >= this.#used || this.#list[i] === FREE || this.#gen[i]! * GEN_SCALE + i !== id) return false;
-    this.#unlink(i);
-    this.#release(i);
+    if (i >= this.#used) return false;
+    const flags = this.#flags[i]!;
+    const gen = this.#gen[i]!;
+    if ((flags & ARMED) === 0 || gen * GEN_SCALE + i !== id) return false;
+    // Lazy: the entry stays linked, dead, until its slot is processed or a purge frees it.
+    this.#gen[i] = (gen + 1) & GEN_MASK;
+    this.#flags[i] = 0;
+    this.#callbacks[i] = undefined;
+    if ((flags & UNREF) === 0) this.#refCount--;
     this.#cancelled++;
+    this.#dead++;
+    if (--this.#size === 0) this.#dropAll();
     return true;
   }
 
   /** True when `id` names a timer that is armed (scheduled, not fired, not cancelled). */
   has(id: number): boolean {
     const i = id & INDEX_MASK;
-    return i < this.#used && this.#list[i] !== FREE && this.#gen[i]! * GEN_SCALE + i === id;
+    return i < this.#used && (this.#flags[i]! & ARMED) !== 0 && this.#gen[i]! * GEN_SCALE + i === id;
   }
 
   /**
@@ -283,8 +331,11 @@ export class TimerWheel {
     if (this.#size === 0) return undefined;
     const elapsed = this.#elapsed;
     for (let level = 0; level < LEVELS; level++) {
-      const slot = this.#nextSlot(level, digit(elapsed, level));
-      if (slot >= 0) return this.#slotStart(elapsed, level, slot) * this.resolutionMs;
+      let slot: number;
+      // Slots holding only cancelled timers are emptied on the way (each dead entry once).
+      while ((slot = this.#nextSlot(level, digit(elapsed, level))) >= 0) {
+        if (this.#dropDeadHead(level * SLOTS + slot)) return this.#slotStart(elapsed, level, slot) * this.resolutionMs;
+      }
     }
     return this.#overflowStart() * this.resolutionMs;
   }
@@ -336,6 +387,10 @@ export class TimerWheel {
       let i: number;
       while ((i = head[list]!) !== -1) {
         this.#unlink(i);
+        if ((this.#flags[i]! & ARMED) === 0) {
+          this.#reclaim(i);
+          continue;
+        }
         const callback = this.#callbacks[i]!;
         this.#release(i);
         this.#fired++;
@@ -350,15 +405,21 @@ export class TimerWheel {
 
   /** Cancels every timer (their ids become stale) without firing any. */
   clear(): void {
+    const flags = this.#flags;
     for (let i = 0; i < this.#used; i++) {
-      if (this.#list[i] !== FREE) {
-        this.#release(i);
+      if ((flags[i]! & ARMED) !== 0) {
+        this.#gen[i] = (this.#gen[i]! + 1) & GEN_MASK;
+        flags[i] = 0;
+        this.#callbacks[i] = undefined;
         this.#cancelled++;
       }
     }
+    this.#size = 0;
+    this.#refCount = 0;
     this.#head.fill(-1);
     this.#tail.fill(-1);
     this.#occupied.fill(0);
+    this.#forgetIndices();
   }
 
   /** First occupied slot of `level` at or after `from`, or -1. */
@@ -380,14 +441,35 @@ export class TimerWheel {
     return Math.floor(elapsed / block) * block + slot * POW[level]!;
   }
 
-  /** First tick of the top-level block that holds the earliest overflow timer. */
+  /** First tick of the top-level block that holds the earliest armed overflow timer (dead ones are reclaimed). */
   #overflowStart(): number {
     let min = Infinity;
-    for (let i = this.#head[OVERFLOW]!; i !== -1; i = this.#next[i]!) if (this.#when[i]! < min) min = this.#when[i]!;
+    for (let i = this.#head[OVERFLOW]!; i !== -1; ) {
+      const next = this.#next[i]!;
+      if ((this.#flags[i]! & ARMED) === 0) {
+        this.#unlink(i);
+        this.#reclaim(i);
+      } else if (this.#when[i]! < min) min = this.#when[i]!;
+      i = next;
+    }
     return Math.floor(min / POW[LEVELS]!) * POW[LEVELS]!;
   }
 
-  /** Re-inserts every timer of `list` from the current `elapsed` (they move to lower levels). */
+  /** Reclaims the dead entries at the head of `list`; true when an armed timer is left at its head. */
+  #dropDeadHead(list: number): boolean {
+    let i: number;
+    while ((i = this.#head[list]!) !== -1) {
+      if ((this.#flags[i]! & ARMED) !== 0) return true;
+      this.#unlink(i);
+      this.#reclaim(i);
+    }
+    return false;
+  }
+
+  /**
+   * Re-inserts every armed timer of `list` from the current `elapsed` (they move to lower
+   * levels) and reclaims the dead ones.
+   */
   #cascade(list: number): void {
     let i = this.#head[list]!;
     this.#head[list] = -1;
@@ -399,9 +481,64 @@ export class TimerWheel {
     }
     while (i !== -1) {
       const next = this.#next[i]!;
-      this.#insert(i, this.#when[i]!);
+      if ((this.#flags[i]! & ARMED) !== 0) this.#insert(i, this.#when[i]!);
+      else this.#reclaim(i);
       i = next;
     }
+  }
+
+  /** Reclaims every dead entry of every list, keeping the armed ones in order. */
+  #purge(): void {
+    const occupied = this.#occupied;
+    for (let w = 0; w < LEVELS * 2; w++) {
+      // Word w of the masks covers lists w * 32 .. w * 32 + 31 (level w >> 1, half w & 1).
+      for (let mask = occupied[w]!; mask !== 0; mask &= mask - 1) this.#purgeList(w * 32 + ctz(mask));
+    }
+    this.#purgeList(OVERFLOW);
+  }
+
+  #purgeList(list: number): void {
+    for (let i = this.#head[list]!; i !== -1; ) {
+      const next = this.#next[i]!;
+      if ((this.#flags[i]! & ARMED) === 0) {
+        this.#unlink(i);
+        this.#reclaim(i);
+      }
+      i = next;
+    }
+  }
+
+  /**
+   * The last armed timer is gone: every entry still linked is dead. Empties the occupied
+   * lists (O(occupied slots), not O(dead)) and restarts index allocation at 0.
+   */
+  #dropAll(): void {
+    if (this.#dead !== 0) {
+      const occupied = this.#occupied;
+      const head = this.#head;
+      const tail = this.#tail;
+      for (let w = 0; w < LEVELS * 2; w++) {
+        for (let mask = occupied[w]!; mask !== 0; mask &= mask - 1) {
+          const list = w * 32 + ctz(mask);
+          head[list] = -1;
+          tail[list] = -1;
+        }
+        occupied[w] = 0;
+      }
+      head[OVERFLOW] = -1;
+      tail[OVERFLOW] = -1;
+    }
+    this.#forgetIndices();
+  }
+
+  /**
+   * With no entry linked, every index is free: forget the free chain and hand indices out
+   * from 0 again, in order. Generations are kept, so every old id stays stale.
+   */
+  #forgetIndices(): void {
+    this.#dead = 0;
+    this.#free = FREE;
+    this.#used = 0;
   }
 
   /** Appends timer `i` to the tail of the list its deadline belongs to. */
@@ -439,15 +576,22 @@ export class TimerWheel {
     }
   }
 
-  /** Returns timer `i` to the free list and bumps its generation. */
+  /** Returns armed timer `i` (unlinked, about to fire) to the free chain and bumps its generation. */
   #release(i: number): void {
     this.#gen[i] = (this.#gen[i]! + 1) & GEN_MASK;
-    this.#list[i] = FREE;
+    if ((this.#flags[i]! & UNREF) === 0) this.#refCount--;
+    this.#flags[i] = 0;
     this.#callbacks[i] = undefined;
     this.#next[i] = this.#free;
     this.#free = i;
-    this.#size--;
-    if (this.#flags[i] !== UNREF) this.#refCount--;
+    if (--this.#size === 0) this.#dropAll();
+  }
+
+  /** Returns dead entry `i` (unlinked; generation already bumped by `cancel`) to the free chain. */
+  #reclaim(i: number): void {
+    this.#next[i] = this.#free;
+    this.#free = i;
+    this.#dead--;
   }
 
   /** Doubles every per-timer array. */
@@ -466,7 +610,7 @@ export class TimerWheel {
     const gen = new Int32Array(capacity);
     gen.set(this.#gen);
     this.#gen = gen;
-    const list = new Int16Array(capacity).fill(FREE);
+    const list = new Int16Array(capacity);
     list.set(this.#list);
     this.#list = list;
     const flags = new Uint8Array(capacity);

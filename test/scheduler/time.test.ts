@@ -139,6 +139,72 @@ describe('sleep', () => {
     expect(timers(rt)).toMatchObject({ armed: 0, keepingAlive: 0, fired: 1, cancelled: 1 });
   });
 
+  it('a cancelled timer may leave the alarm set: the wake finds nothing due and re-arms for the next timer', async () => {
+    const log: Array<[number, boolean] | 'clear'> = [];
+    let wake: ((now: number) => void) | undefined;
+    let time = 0;
+    const clock: Clock = {
+      now: () => time,
+      alarm(onWake): Alarm {
+        wake = onWake;
+        return { set: (at, keepAlive) => log.push([at, keepAlive]), clear: () => log.push('clear') };
+      },
+    };
+    const rt = createRuntime();
+    runtimes.push(rt);
+    useClock(rt, clock);
+    log.length = 0;
+    const early = new AbortController();
+    const cancelled = rt.run(() => sleep(10, { signal: early.signal }));
+    cancelled.catch(() => {});
+    const later = track(rt.run(() => sleep(20)));
+    expect(log).toEqual([[10, true]]);
+    early.abort();
+    await expect(cancelled).rejects.toBeDefined();
+    expect(log).toEqual([[10, true]]); // like clearTimeout: the host timer is not moved later
+    time = 10;
+    wake!(10); // a spurious wake: nothing is due, the alarm moves to the armed timer
+    expect(log[log.length - 1]).toEqual([20, true]);
+    expect(timers(rt)).toMatchObject({ armed: 1, fired: 0, cancelled: 1 });
+    time = 20;
+    wake!(20);
+    await later.promise;
+    expect(log[log.length - 1]).toBe('clear');
+    // Cancelling the last armed timer clears the alarm at once, cancelled entries or not.
+    const last = new AbortController();
+    const p = rt.run(() => sleep(5, { signal: last.signal }));
+    p.catch(() => {});
+    expect(log[log.length - 1]).toEqual([25, true]);
+    last.abort();
+    await expect(p).rejects.toBeDefined();
+    expect(log[log.length - 1]).toBe('clear');
+    expect(timers(rt)).toMatchObject({ armed: 0, keepingAlive: 0, fired: 1, cancelled: 2 });
+  });
+
+  it('a process whose timers were all cancelled exits (child process, real clock)', () => {
+    // Asserts that the child ends and what it printed, never how long it took: a child still
+    // held by the one-minute timers would outlive execFileSync's timeout and fail the test.
+    const dir = mkdtempSync(join(tmpdir(), 'zokio-cancel-'));
+    const index = join(process.cwd(), 'src/index.ts');
+    try {
+      const file = join(dir, 'child.mts');
+      writeFileSync(
+        file,
+        `import { sleep, timeout } from ${JSON.stringify(index)};
+const controller = new AbortController();
+sleep(60_000, { signal: controller.signal }).catch(() => console.log('sleep aborted'));
+timeout(60_000, sleep(5)).then(() => console.log('work won'));
+sleep(10).then(() => controller.abort());
+`,
+      );
+      const out = execFileSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 30_000 });
+      expect(out).toContain('sleep aborted');
+      expect(out).toContain('work won');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('keeps the process alive like setTimeout; unref opts out (child process, real clock)', () => {
     // Asserts on what the child printed, never on how long anything took.
     const dir = mkdtempSync(join(tmpdir(), 'zokio-sleep-'));

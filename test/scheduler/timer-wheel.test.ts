@@ -1,10 +1,14 @@
 import fc from 'fast-check';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { TimerWheel } from '../../src/scheduler/timer-wheel.js';
 
 /** Slot widths of the six levels, in ticks. */
 const LEVEL = [1, 64, 64 ** 2, 64 ** 3, 64 ** 4, 64 ** 5];
 const RANGE = 64 ** 6;
+/** PURGE_MIN in timer-wheel.ts: dead entries tolerated before a new entry index triggers a purge. */
+const PURGE_MIN = 256;
 
 describe('TimerWheel', () => {
   it('fires due timers in deadline order, ties in schedule order', () => {
@@ -188,12 +192,126 @@ describe('TimerWheel', () => {
   });
 });
 
+describe('TimerWheel lazy cancellation', () => {
+  /** The entry index an id names (its low 26 bits); the generation is above. */
+  const indexOf = (id: number): number => id % 2 ** 26;
+
+  it('cancelled timers never fire, and cancel is exact however often it is repeated', () => {
+    const wheel = new TimerWheel();
+    const fired: number[] = [];
+    const ids = Array.from({ length: 10 }, (_, k) => wheel.schedule(5 + k * 1000, () => fired.push(k)));
+    for (let k = 0; k < 10; k += 3) expect(wheel.cancel(ids[k]!)).toBe(true);
+    for (let k = 0; k < 10; k += 3) expect(wheel.cancel(ids[k]!)).toBe(false);
+    expect(ids.map((id) => wheel.has(id))).toEqual(ids.map((_, k) => k % 3 !== 0));
+    expect(wheel.size).toBe(6);
+    expect(wheel.cancelledCount).toBe(4);
+    wheel.advance(20_000);
+    expect(fired).toEqual([1, 2, 4, 5, 7, 8]);
+    expect(wheel.size).toBe(0);
+  });
+
+  it('drops the callback of a cancelled timer at once, so its closure can be collected', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const wheel = new TimerWheel();
+    wheel.schedule(50, () => {}); // keeps the wheel non-empty: no bulk reclaim
+    const ref = ((): WeakRef<object> => {
+      const big = { payload: new Array<number>(1000).fill(1) };
+      wheel.cancel(wheel.schedule(10_000, () => big.payload.length));
+      return new WeakRef(big);
+    })();
+    await new Promise((resolve) => setImmediate(resolve)); // WeakRef targets are kept until the job ends
+    gc();
+    expect(ref.deref()).toBeUndefined();
+    expect(wheel.size).toBe(1);
+  });
+
+  it('nextDeadline skips slots that hold only cancelled timers, at every level and in the overflow list', () => {
+    const cases: Array<[cancelled: number[], armed: number, next: number]> = [
+      [[1, 2, 3], 7, 7], // level 0
+      [[10, 70, 130], 4000, 3968], // level 0 and level 1, armed at level 1 (slot start 62 * 64)
+      [[5, 5000, 300_000], 64 ** 4 + 3, 64 ** 4], // levels 0, 2, 3; armed at level 4
+      [[7, RANGE + 5], 3 * RANGE + 1, 3 * RANGE], // overflow: the earliest armed overflow timer decides
+    ];
+    for (const [cancelled, armed, next] of cases) {
+      const wheel = new TimerWheel();
+      const ids = cancelled.map((d) => wheel.schedule(d, () => {}));
+      const fired: number[] = [];
+      wheel.schedule(armed, () => fired.push(armed));
+      for (const id of ids) wheel.cancel(id);
+      expect(wheel.nextDeadline()).toBe(next);
+      wheel.advance(armed - 1);
+      expect(fired).toEqual([]);
+      wheel.advance(armed);
+      expect(fired).toEqual([armed]);
+      expect(wheel.nextDeadline()).toBeUndefined();
+    }
+  });
+
+  it('a slot reached by time reclaims its cancelled timers for new ones', () => {
+    const wheel = new TimerWheel();
+    wheel.schedule(100, () => {});
+    const b = wheel.schedule(10, () => {});
+    wheel.cancel(b);
+    wheel.advance(50); // processes slot 10: its dead entry goes back to the free chain
+    const c = wheel.schedule(5, () => {});
+    expect(indexOf(c)).toBe(indexOf(b));
+    expect(c).not.toBe(b);
+    expect(wheel.cancel(b)).toBe(false); // the stale id does not cancel `c`
+    expect(wheel.has(c)).toBe(true);
+  });
+
+  it('when the last armed timer is cancelled, every cancelled entry is reclaimed at once', () => {
+    const wheel = new TimerWheel();
+    const ids = [3, 100, 5000, 300_000, RANGE + 1].map((d) => wheel.schedule(d, () => {}));
+    for (const id of ids) wheel.cancel(id);
+    expect(wheel.size).toBe(0);
+    expect(wheel.nextDeadline()).toBeUndefined();
+    const fired: string[] = [];
+    const fresh = wheel.schedule(3, () => fired.push('fresh'));
+    expect(indexOf(fresh)).toBe(0); // entries are handed out from the start again
+    for (const id of ids) expect(wheel.cancel(id)).toBe(false);
+    wheel.advance(RANGE + 10);
+    expect(fired).toEqual(['fresh']);
+    expect(wheel.firedCount).toBe(1);
+  });
+
+  it('schedule/cancel churn reuses cancelled entries instead of growing the arrays', () => {
+    for (const armedCount of [1, 1000]) {
+      const wheel = new TimerWheel({ initialCapacity: 4 });
+      const fired: number[] = [];
+      for (let k = 0; k < armedCount; k++) wheel.schedule(60_000 + k, () => fired.push(k));
+      let maxIndex = 0;
+      for (let k = 0; k < 100_000; k++) {
+        // A request with a 30 s timeout that finishes almost at once, 1 ms apart.
+        const id = wheel.schedule(30_000, () => fired.push(-1));
+        maxIndex = Math.max(maxIndex, indexOf(id));
+        wheel.cancel(id);
+        if (k % 100 === 0) wheel.advance(wheel.now + 1);
+      }
+      // Entries in use never exceed the armed timers plus max(PURGE_MIN, armed) dead ones.
+      expect(maxIndex).toBeLessThanOrEqual(armedCount + Math.max(PURGE_MIN, armedCount));
+      expect(wheel.size).toBe(armedCount);
+      expect(wheel.cancelledCount).toBe(100_000);
+      wheel.advance(200_000);
+      expect(fired).toEqual(Array.from({ length: armedCount }, (_, k) => k));
+    }
+  });
+});
+
 // ---------------------------------------------------------------------------------------
-// Model-based property test: the wheel against a naive sorted list.
+// Model-based property tests: the wheel against a naive sorted list.
 
 type Op =
   | { kind: 'schedule'; delay: number; child: number | undefined }
+  /** Cancel the `pick`-th timer ever scheduled (an unknown id when out of range). */
   | { kind: 'cancel'; pick: number }
+  /** Cancel the timer scheduled `back` schedules ago. */
+  | { kind: 'cancelRecent'; back: number }
+  /** Cancel every pending timer, newest first or oldest first. */
+  | { kind: 'cancelAll'; newestFirst: boolean }
+  /** Schedule `count` timers and cancel them all at once, except every `keepEvery`-th (0: none kept). */
+  | { kind: 'churn'; count: number; delay: number; keepEvery: number }
   | { kind: 'advance'; dt: number }
   /** Advance to exactly the earliest pending deadline, plus `extra` ticks (often 0 or -1). */
   | { kind: 'advanceToNext'; extra: number };
@@ -203,6 +321,8 @@ interface ModelTimer {
   readonly tick: number;
   readonly seq: number;
   readonly child: number | undefined;
+  /** Scheduled into a different 2^36-tick block than the wheel's time: it went to the overflow list. */
+  readonly overflow: boolean;
   pending: boolean;
   /** The child the model scheduled when it fired this timer. */
   childTimer?: ModelTimer;
@@ -223,91 +343,160 @@ const dtArb = fc.oneof(
   { weight: 2, arbitrary: fc.integer({ min: 0, max: 2 ** 41 }) },
   { weight: 1, arbitrary: fc.double({ min: 0, max: 50, noNaN: true }) },
 );
+const scheduleArb = fc.record({ kind: fc.constant('schedule' as const), delay: delayArb, child: fc.option(delayArb, { nil: undefined }) });
+const advanceArb = fc.record({ kind: fc.constant('advance' as const), dt: dtArb });
+const advanceToNextArb = fc.record({ kind: fc.constant('advanceToNext' as const), extra: fc.constantFrom(-1, 0, 0, 0, 1) });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('schedule' as const), delay: delayArb, child: fc.option(delayArb, { nil: undefined }) }) },
+  { weight: 5, arbitrary: scheduleArb },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('cancel' as const), pick: fc.integer({ min: -5, max: 200 }) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('advance' as const), dt: dtArb }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('advanceToNext' as const), extra: fc.constantFrom(-1, 0, 0, 0, 1) }) },
+  { weight: 3, arbitrary: advanceArb },
+  { weight: 3, arbitrary: advanceToNextArb },
 );
+/** Mostly cancels, of recent timers (often still armed), of everything, and bursts of them. */
+const cancelHeavyOpArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 4, arbitrary: scheduleArb },
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('cancelRecent' as const), back: fc.integer({ min: 0, max: 12 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancel' as const), pick: fc.integer({ min: -5, max: 200 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancelAll' as const), newestFirst: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('churn' as const),
+      count: fc.integer({ min: 1, max: 400 }),
+      delay: delayArb,
+      keepEvery: fc.constantFrom(0, 0, 2, 7, 50),
+    }),
+  },
+  { weight: 2, arbitrary: advanceArb },
+  { weight: 3, arbitrary: advanceToNextArb },
+);
+const resolutionArb = fc.constantFrom(1, 3, 10);
+const startArb = fc.oneof(fc.constantFrom(0, 64 ** 3, 64 ** 5 - 3, 2 ** 32 - 7), fc.integer({ min: 0, max: 2 ** 34 }));
+
+const INDEX_MASK = 2 ** 26 - 1;
+
+/**
+ * Where `nextDeadline` must point, in ticks, for the earliest armed timer `m` seen from
+ * the wheel's tick `e`, when that timer never went through the overflow list: the start of
+ * its slot, at the level of the highest base-64 digit in which `m` and `e` differ.
+ * Cancelled timers anywhere in the wheel must not move it.
+ */
+function expectedNextTick(e: number, m: number): number {
+  let level = 0;
+  for (let l = 1; l < 6; l++) if (Math.floor(e / LEVEL[l]!) !== Math.floor(m / LEVEL[l]!)) level = l;
+  return Math.floor(m / LEVEL[level]!) * LEVEL[level]!;
+}
+
+/** Runs `ops` on a wheel and on the model, checking after every op. */
+function checkAgainstModel(resolution: number, start: number, ops: readonly Op[]): void {
+  const wheel = new TimerWheel({ resolutionMs: resolution, startMs: start, initialCapacity: 2 });
+  const model: ModelTimer[] = [];
+  const ids: number[] = [];
+  const fired: number[] = [];
+  let now = start;
+  let seq = 0;
+  let label = 0;
+  let peakSize = 0;
+
+  const modelSchedule = (delay: number, child: number | undefined): ModelTimer => {
+    const tick = Math.ceil((now + delay) / resolution);
+    const overflow = Math.floor(tick / RANGE) !== Math.floor(Math.floor(now / resolution) / RANGE);
+    const timer: ModelTimer = { label: label++, tick, seq: seq++, child, overflow, pending: true };
+    model.push(timer);
+    return timer;
+  };
+  const wheelSchedule = (timer: ModelTimer, delay: number): void => {
+    const id = wheel.schedule(delay, () => {
+      fired.push(timer.label);
+      expect(wheel.now).toBeGreaterThanOrEqual(timer.tick * resolution - 1e-9); // never early
+      if (timer.child !== undefined) {
+        expect(timer.childTimer).toBeDefined();
+        wheelSchedule(timer.childTimer!, timer.child);
+      }
+    });
+    // Cancelled timers never grow the arrays: a new entry index is only taken while the
+    // dead (cancelled, not yet reclaimed) number at most max(PURGE_MIN, armed).
+    peakSize = Math.max(peakSize, wheel.size);
+    expect(id & INDEX_MASK).toBeLessThanOrEqual(2 * Math.max(PURGE_MIN, peakSize));
+    ids.push(id);
+  };
+  const cancel = (k: number): void => {
+    const inRange = k >= 0 && k < ids.length;
+    const target = inRange ? model[k]! : undefined;
+    expect(wheel.cancel(inRange ? ids[k]! : 1e9 + k)).toBe(target?.pending === true);
+    if (target !== undefined) target.pending = false;
+  };
+
+  for (const op of ops) {
+    if (op.kind === 'schedule') {
+      wheelSchedule(modelSchedule(op.delay, op.child), op.delay);
+    } else if (op.kind === 'cancel') {
+      cancel(op.pick);
+    } else if (op.kind === 'cancelRecent') {
+      cancel(ids.length - 1 - op.back);
+    } else if (op.kind === 'cancelAll') {
+      const pending = model.flatMap((t, k) => (t.pending ? [k] : []));
+      if (op.newestFirst) pending.reverse();
+      for (const k of pending) cancel(k);
+      expect(wheel.size).toBe(0);
+    } else if (op.kind === 'churn') {
+      const first = ids.length;
+      for (let j = 0; j < op.count; j++) {
+        const delay = op.delay + (j % 5);
+        wheelSchedule(modelSchedule(delay, undefined), delay);
+      }
+      for (let j = 0; j < op.count; j++) if (op.keepEvery === 0 || j % op.keepEvery !== 0) cancel(first + j);
+    } else {
+      let target = now;
+      if (op.kind === 'advance') target = now + op.dt;
+      else {
+        const ticks = model.filter((t) => t.pending).map((t) => t.tick);
+        if (ticks.length > 0) target = Math.max(now, (Math.min(...ticks) + op.extra) * resolution);
+      }
+      const targetTick = Math.floor(target / resolution);
+      const expected: number[] = [];
+      for (;;) {
+        let best: ModelTimer | undefined;
+        for (const t of model) {
+          if (t.pending && t.tick <= targetTick && (best === undefined || t.tick < best.tick || (t.tick === best.tick && t.seq < best.seq))) best = t;
+        }
+        if (best === undefined) break;
+        best.pending = false;
+        expected.push(best.label);
+        if (best.tick * resolution > now) now = best.tick * resolution;
+        if (best.child !== undefined) best.childTimer = modelSchedule(best.child, undefined);
+      }
+      fired.length = 0;
+      wheel.advance(target);
+      if (target > now) now = target;
+      expect(fired).toEqual(expected);
+      expect(wheel.now).toBe(now);
+    }
+    const pending = model.filter((t) => t.pending);
+    expect(wheel.size).toBe(pending.length);
+    const next = wheel.nextDeadline();
+    if (pending.length === 0) expect(next).toBeUndefined();
+    else {
+      const earliest = Math.min(...pending.map((t) => t.tick));
+      expect(next).toBeLessThanOrEqual(earliest * resolution);
+      // Without the overflow list in play the answer is exact, whatever was cancelled.
+      if (!pending.some((t) => t.overflow)) expect(next).toBe(expectedNextTick(Math.floor(now / resolution), earliest) * resolution);
+    }
+  }
+}
 
 describe('TimerWheel against a sorted-list model', () => {
   it('fires exactly the due, uncancelled timers in deadline order, ties in schedule order', () => {
     fc.assert(
-      fc.property(
-        fc.constantFrom(1, 3, 10),
-        fc.oneof(fc.constantFrom(0, 64 ** 3, 64 ** 5 - 3, 2 ** 32 - 7), fc.integer({ min: 0, max: 2 ** 34 })),
-        fc.array(opArb, { maxLength: 120 }),
-        (resolution, start, ops) => {
-          const wheel = new TimerWheel({ resolutionMs: resolution, startMs: start, initialCapacity: 2 });
-          const model: ModelTimer[] = [];
-          const ids: number[] = [];
-          const fired: number[] = [];
-          let now = start;
-          let seq = 0;
-          let label = 0;
-
-          const modelSchedule = (delay: number, child: number | undefined): ModelTimer => {
-            const timer: ModelTimer = { label: label++, tick: Math.ceil((now + delay) / resolution), seq: seq++, child, pending: true };
-            model.push(timer);
-            return timer;
-          };
-          const wheelSchedule = (timer: ModelTimer, delay: number): void => {
-            ids.push(
-              wheel.schedule(delay, () => {
-                fired.push(timer.label);
-                expect(wheel.now).toBeGreaterThanOrEqual(timer.tick * resolution - 1e-9); // never early
-                if (timer.child !== undefined) {
-                  expect(timer.childTimer).toBeDefined();
-                  wheelSchedule(timer.childTimer!, timer.child);
-                }
-              }),
-            );
-          };
-
-          for (const op of ops) {
-            if (op.kind === 'schedule') {
-              wheelSchedule(modelSchedule(op.delay, op.child), op.delay);
-            } else if (op.kind === 'cancel') {
-              const id = op.pick >= 0 && op.pick < ids.length ? ids[op.pick]! : 1e9 + op.pick;
-              const target = op.pick >= 0 && op.pick < ids.length ? model[op.pick]! : undefined;
-              const expected = target?.pending === true;
-              expect(wheel.cancel(id)).toBe(expected);
-              if (target !== undefined) target.pending = false;
-            } else {
-              let target = now;
-              if (op.kind === 'advance') target = now + op.dt;
-              else {
-                const ticks = model.filter((t) => t.pending).map((t) => t.tick);
-                if (ticks.length > 0) target = Math.max(now, (Math.min(...ticks) + op.extra) * resolution);
-              }
-              const targetTick = Math.floor(target / resolution);
-              const expected: number[] = [];
-              for (;;) {
-                let best: ModelTimer | undefined;
-                for (const t of model) {
-                  if (t.pending && t.tick <= targetTick && (best === undefined || t.tick < best.tick || (t.tick === best.tick && t.seq < best.seq))) best = t;
-                }
-                if (best === undefined) break;
-                best.pending = false;
-                expected.push(best.label);
-                if (best.tick * resolution > now) now = best.tick * resolution;
-                if (best.child !== undefined) best.childTimer = modelSchedule(best.child, undefined);
-              }
-              fired.length = 0;
-              wheel.advance(target);
-              if (target > now) now = target;
-              expect(fired).toEqual(expected);
-              expect(wheel.now).toBe(now);
-            }
-            const pending = model.filter((t) => t.pending);
-            expect(wheel.size).toBe(pending.length);
-            const next = wheel.nextDeadline();
-            if (pending.length === 0) expect(next).toBeUndefined();
-            else expect(next).toBeLessThanOrEqual(Math.min(...pending.map((t) => t.tick)) * resolution);
-          }
-        },
-      ),
+      fc.property(resolutionArb, startArb, fc.array(opArb, { maxLength: 120 }), checkAgainstModel),
       { numRuns: 300 },
+    );
+  });
+
+  it('stays exact under cancel-heavy runs: bursts, cancel-all, cancels of recent timers', () => {
+    fc.assert(
+      fc.property(resolutionArb, startArb, fc.array(cancelHeavyOpArb, { maxLength: 60 }), checkAgainstModel),
+      { numRuns: 200 },
     );
   });
 });
