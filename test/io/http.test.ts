@@ -1,7 +1,10 @@
+import { createHook } from 'node:async_hooks';
 import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRuntime } from '../../src/runtime/runtime.js';
 import { currentRuntime } from '../../src/scheduler/combinators.js';
+import { sleep } from '../../src/scheduler/time.js';
+import { VirtualClock } from '../../src/testing/index.js';
 import { HttpError, json, serve, type HttpServer } from '../../src/io/http/index.js';
 import { setRequestTracer } from '../../src/io/http/request-tracer.js';
 import { raw, request, until } from './http-helpers.js';
@@ -117,9 +120,78 @@ describe('zokio/http serve()', () => {
       setRequestTracer(previous);
     }
   });
+
+  it('a synchronous plain handler runs in the runtime\'s context and is answered with no task and no promise per request', async () => {
+    server = await rt.run(() => serve((req) => ({ body: `${req.path} ${currentRuntime() === rt ? 'same runtime' : 'other runtime'}` }), { port: 0 }));
+    const spawnedBefore = rt.metrics().tasks.spawned;
+    expect((await request(server.port, '/a')).body).toBe('/a same runtime');
+    expect(rt.metrics().tasks.spawned).toBe(spawnedBefore);
+
+    // 200 pipelined requests on one raw socket (callbacks only on the client side): count
+    // the promises created in this process until every response is in.
+    const n = 200;
+    let promises = 0;
+    const hook = createHook({ init: (_id, type) => void (type === 'PROMISE' && promises++) });
+    const replies = await new Promise<number>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port: server!.port });
+      let text = '';
+      socket.on('error', reject);
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1');
+        const count = text.split('HTTP/1.1 200 ').length - 1;
+        if (count === n) {
+          hook.disable();
+          socket.destroy();
+          resolve(count);
+        }
+      });
+      socket.on('connect', () => {
+        hook.enable();
+        socket.write('GET /b HTTP/1.1\r\nhost: x\r\n\r\n'.repeat(n));
+      });
+    });
+    expect(replies).toBe(n);
+    // Before: five per request (the task's async body and its awaits). A few may come from the test runner.
+    expect(promises).toBeLessThan(n / 10);
+  });
+
+  it('a response still in flight (a promise, a stream) is a runtime task', async () => {
+    server = await rt.run(() =>
+      serve(async (req) => {
+        if (req.path === '/stream') return { body: (async function* () { yield 'x'; yield 'y'; })() };
+        await undefined;
+        return { body: 'later' };
+      }, { port: 0 }),
+    );
+    const spawnedBefore = rt.metrics().tasks.spawned;
+    expect((await request(server.port, '/')).body).toBe('later');
+    expect((await request(server.port, '/stream')).body).toBe('xy');
+    expect(rt.metrics().tasks.spawned).toBe(spawnedBefore + 2);
+    expect(rt.metrics().tasks.alive).toBe(0);
+  });
 });
 
 describe('zokio/http graceful shutdown', () => {
+  it('rt.shutdown() lets an in-flight handler finish its runtime sleep before the timers stop (auto-advancing VirtualClock)', async () => {
+    const clock = new VirtualClock();
+    const rt = clock.install(createRuntime({ io: 'node' }));
+    let started = false;
+    const server = await rt.run(() =>
+      serve(async () => {
+        started = true;
+        await sleep(1_000);
+        return { body: 'slept' };
+      }, { port: 0 }),
+    );
+    const pending = request(server.port, '/');
+    await until(() => started, 'the handler started');
+    const shutdown = rt.shutdown();
+    const res = await pending;
+    expect([res.status, res.body]).toEqual([200, 'slept']);
+    await shutdown;
+    await server.closed;
+  });
+
   it('stops accepting, finishes in-flight requests, closes idle keep-alive sockets, then resolves', async () => {
     const rt = createRuntime({ io: 'node' });
     let release!: () => void;

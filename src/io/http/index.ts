@@ -1,6 +1,6 @@
 /**
- * `zokio/http`: `serve()` runs each request as a runtime task, with request limits
- * (400/408/413/431), server-sent events with heartbeats and backpressure, and graceful
+ * `zokio/http`: `serve()` runs each request in the runtime's context (a response still
+ * in flight is a runtime task), with request limits (400/408/413/431), server-sent events with heartbeats and backpressure, and graceful
  * shutdown.
  *
  * @module zokio/http

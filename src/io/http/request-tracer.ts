@@ -2,9 +2,10 @@
  * TRACING HOOK (for `src/trace`): the one place `serve()` lets tracing wrap a request.
  *
  * Implementation note. `serve()` calls the registered tracer around every handler call,
- * inside the request's runtime task. The tracing module registers a tracer that extracts
- * the incoming W3C `traceparent` from `request.headers`, opens a server span around
- * `next()`, and records the status of the result. With no tracer registered (the
+ * inside the runtime's context (the store a task of the request would run in). The
+ * tracing module registers a tracer that extracts the incoming W3C `traceparent` from
+ * `request.headers`, opens a server span around `next()`, and records the status of the
+ * result. With no tracer registered (the
  * default) `serve()` calls the handler directly, at no cost. This file imports nothing,
  * so the tracing module can depend on it without pulling in `node:http`.
  */

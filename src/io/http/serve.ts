@@ -1,14 +1,17 @@
 /**
- * `serve()`: an HTTP/1.1 server whose handlers run as runtime tasks.
+ * `serve()`: an HTTP/1.1 server whose handlers run in the runtime's context.
  *
  * Implementation note. Built on `node:http` (its parser and its limits: `maxHeaderSize`,
  * `requestTimeout`, `headersTimeout`, `keepAliveTimeout`). Per request the hot path is:
  * a Content-Length check against the body limit, one `ServerRequest` wrapper (no copies),
- * one `rt.spawn` (so the handler sees the runtime context and shutdown can abort it), the
- * handler call (through the tracing hook when one is registered), and `writeHead` +
- * `end` for a plain body. Parse errors are answered from the `clientError` event: 400 for
- * a malformed request, 431 for oversized headers, 408 when the headers or the request did
- * not arrive within `requestTimeoutMs`; each such connection is then closed.
+ * the handler call in the runtime's context (through the tracing hook when one is
+ * registered), and, when the handler returned a plain response synchronously,
+ * `writeHead` + `end` right away: no task and no promise. A response still in flight (a
+ * promise, a stream, SSE) is finished by a runtime task, which the runtime's shutdown
+ * waits for and aborts (see {@link dispatch}). Parse errors are answered from the
+ * `clientError` event: 400 for a malformed request, 431 for oversized headers, 408 when
+ * the headers or the request did not arrive within `requestTimeoutMs`; each such
+ * connection is then closed.
  *
  * Graceful shutdown (`server.close()`, the `signal` option, `rt.shutdown()`, or a signal
  * handler in shutdown mode): stop accepting, abort SSE streams, let in-flight requests
@@ -30,7 +33,7 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { currentRuntimeObject } from '../../runtime/context.js';
+import { contextStorage, currentRuntimeObject } from '../../runtime/context.js';
 import type { ZokioRuntime } from '../../runtime/runtime.js';
 import type { TaskContext } from '../../scheduler/task.js';
 import { timerDriverOf, type TimerDriver } from '../../scheduler/time.js';
@@ -104,7 +107,11 @@ export interface HttpResponseInit {
 /** What a handler may return. */
 export type HandlerResult = HttpResponseInit | Response | SseBody;
 
-/** A request handler: runs as a runtime task per request. */
+/**
+ * A request handler: called in the runtime's context per request. A plain result returned
+ * synchronously is written at once; a promise or a streaming body is finished by a
+ * runtime task.
+ */
 export type Handler = (request: HttpRequest) => HandlerResult | PromiseLike<HandlerResult>;
 
 const DEFAULT_LIMITS = Object.freeze({ headerBytes: 16 * 1024, bodyBytes: 1024 * 1024, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 });
@@ -418,7 +425,8 @@ function onClientError(err: Error & { code?: string }, socket: Duplex): void {
 }
 
 /**
- * Starts an HTTP server; each request runs `handler` as a task of the current runtime.
+ * Starts an HTTP server; each request runs `handler` in the current runtime's context
+ * (what it leaves in flight, a promise or a stream, as a task of that runtime).
  *
  * Use it for services and health endpoints. The handler receives a light request
  * (`method`, `url`, `path`, `headers`, `text()`, `json()`, `bytes()`, `signal`) and returns
@@ -471,6 +479,8 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
 
   const signal = options.signal;
   let state: HttpServer | undefined;
+  const here = contextStorage.getStore();
+  const runStore = here?.runtime === rt ? here : await rt.run(() => contextStorage.getStore()!);
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const http = state!;
@@ -484,7 +494,11 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
       return;
     }
     const request = new ServerRequest(req, res, bodyLimit);
-    rt.spawn((cx) => handle(http, handler, request, cx));
+    // In the runtime's context, as `rt.spawn` would run it: the current store when it
+    // belongs to this runtime (node:http's events carry the store the server was started
+    // in), else the runtime's own.
+    if (contextStorage.getStore()?.runtime === rt) dispatch(http, handler, request, rt);
+    else contextStorage.run(runStore, dispatch, http, handler, request, rt);
   };
   server.on('request', onRequest);
 
@@ -527,23 +541,71 @@ function reject(res: ServerResponse, status: number, message: string): void {
 }
 
 /**
- * The body of each request task. Never throws: every failure becomes a response.
+ * Runs one request, inside a store of the runtime. Never throws: every failure becomes a
+ * response.
  *
- * It stays synchronous as far as it can: a handler that returns a plain object (or a
- * promise of one) costs no promise here beyond the handler's own and one `then`, because
- * every promise is paid twice once AsyncLocalStorage is active. Streaming bodies return a
- * promise that settles when the stream ends.
+ * A handler that returns a plain response (string, bytes or no body) synchronously is
+ * answered right here: no task, no promise. Once any AsyncLocalStorage is enabled (the
+ * runtime's context always is), Node 20 calls its promise hooks for every promise, and
+ * a spawned task costs five (its async body, and two per `await`), the whole difference
+ * to bare `node:http` on a `/health` route. Whatever stays in flight (a promise, a
+ * stream, SSE, a WHATWG `Response`) is finished by a runtime task ({@link track}), so
+ * that `rt.shutdown()` waits for it and aborts it like any other task.
  */
-function handle(server: HttpServer, handler: Handler, request: ServerRequest, cx: TaskContext): void | Promise<void> {
-  let result: HandlerResult | PromiseLike<HandlerResult> | Promise<unknown>;
+function dispatch(server: HttpServer, handler: Handler, request: ServerRequest, rt: ZokioRuntime): void {
+  const res = request.res;
+  let result: unknown;
   try {
     const tracer = currentRequestTracer();
-    result = tracer === undefined ? handler(request) : (traced(tracer, handler, request) as HandlerResult | Promise<unknown>);
+    result = tracer === undefined ? handler(request) : traced(tracer, handler, request);
+    if (writePlain(res, result)) {
+      server.requestDone();
+      return;
+    }
   } catch (err) {
-    fail(request.res, err);
+    fail(res, err);
     server.requestDone();
     return;
   }
+  track(server, request, result, rt);
+}
+
+/**
+ * Writes `result` when it is a plain response init with a string, bytes or no body, and
+ * returns true; returns false (writing nothing) for anything else.
+ */
+function writePlain(res: ServerResponse, result: unknown): boolean {
+  if (typeof result !== 'object' || result === null || typeof (result as PromiseLike<unknown>).then === 'function') return false;
+  if (result instanceof SseBody || result instanceof Response) return false;
+  const { body, status, headers } = result as HttpResponseInit;
+  if (typeof body === 'string' || body instanceof Uint8Array) {
+    res.writeHead(status ?? 200, (headers as OutgoingHttpHeaders | undefined) ?? (typeof body === 'string' ? TEXT_HEADERS : undefined));
+    res.end(body);
+    return true;
+  }
+  if (body !== undefined && body !== null) return false;
+  if (headers === undefined) res.writeHead(status ?? 200);
+  else res.writeHead(status ?? 200, headers as OutgoingHttpHeaders);
+  res.end();
+  return true;
+}
+
+/**
+ * Finishes a response that is still in flight (a handler's promise, or a streaming
+ * body) as a runtime task: the runtime counts it, waits for it at shutdown, and its
+ * signal stops an SSE stream. While the runtime is shutting down it takes no new tasks;
+ * the response is then finished untracked (the server's own shutdown still waits for it).
+ */
+function track(server: HttpServer, request: ServerRequest, result: unknown, rt: ZokioRuntime): void {
+  try {
+    rt.spawn((cx) => settle(server, request, result, cx));
+  } catch {
+    void settle(server, request, result, undefined);
+  }
+}
+
+/** Waits for the handler's promise, if it is one, then writes the response. */
+function settle(server: HttpServer, request: ServerRequest, result: unknown, cx: TaskContext | undefined): void | Promise<void> {
   if (result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
     return Promise.resolve(result as PromiseLike<HandlerResult>).then(
       (value) => finish(server, request, value, cx),
@@ -561,34 +623,30 @@ function handle(server: HttpServer, handler: Handler, request: ServerRequest, cx
  * the handler's result as it is (a value, or its promise): the tracing module registers
  * its tracer whenever it is loaded, and with tracing off that tracer returns `next()`
  * unchanged, so a synchronous handler stays synchronous. An `async` wrapper here cost
- * three promises per request (each paid twice under AsyncLocalStorage) plus the `then`
- * in `handle`, about 0.7 µs of CPU per request with tracing off.
+ * three promises per request (each paid twice under AsyncLocalStorage) plus a `then`,
+ * about 0.7 µs of CPU per request with tracing off.
  */
 function traced(tracer: RequestTracer, handler: Handler, request: ServerRequest): unknown {
   return tracer(request, () => handler(request) as Promise<unknown>);
 }
 
 /** Writes the handler's result; calls `requestDone` once the response is written. */
-function finish(server: HttpServer, request: ServerRequest, result: HandlerResult, cx: TaskContext): void | Promise<void> {
+function finish(server: HttpServer, request: ServerRequest, result: HandlerResult, cx: TaskContext | undefined): void | Promise<void> {
   const res = request.res;
   let pending: Promise<void> | undefined;
   try {
-    if (result instanceof SseBody) pending = streamSse(result, res, [server.closingSignal, cx.signal]);
+    if (result instanceof SseBody) pending = streamSse(result, res, stopSignals(server, cx));
     else if (result instanceof Response) pending = sendResponse(res, result);
-    else {
+    else if (!writePlain(res, result)) {
       const body = result.body;
-      const status = result.status ?? 200;
-      const headers = result.headers as OutgoingHttpHeaders | undefined;
-      if (typeof body === 'string' || body instanceof Uint8Array) {
-        res.writeHead(status, headers ?? (typeof body === 'string' ? TEXT_HEADERS : undefined));
-        res.end(body);
-      } else if (body instanceof SseBody) {
-        pending = streamSse(body, res, [server.closingSignal, cx.signal]);
+      if (body instanceof SseBody) {
+        pending = streamSse(body, res, stopSignals(server, cx));
       } else {
+        const status = result.status ?? 200;
+        const headers = result.headers as OutgoingHttpHeaders | undefined;
         if (headers === undefined) res.writeHead(status);
         else res.writeHead(status, headers);
-        if (body === undefined || body === null) res.end();
-        else pending = pipeChunks(res, body);
+        pending = pipeChunks(res, body as AsyncIterable<Uint8Array | string>);
       }
     }
   } catch (err) {
@@ -605,6 +663,11 @@ function finish(server: HttpServer, request: ServerRequest, result: HandlerResul
       server.requestDone();
     },
   );
+}
+
+/** What ends an SSE stream besides its client: the server's shutdown and the request task's abort. */
+function stopSignals(server: HttpServer, cx: TaskContext | undefined): AbortSignal[] {
+  return cx === undefined ? [server.closingSignal] : [server.closingSignal, cx.signal];
 }
 
 /** Answers a failure: an `HttpError` with its status, anything else with 500. */
