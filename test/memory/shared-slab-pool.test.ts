@@ -26,4 +26,20 @@ describe('SharedSlab as a pool task argument', () => {
       await rt.shutdown();
     }
   });
+
+  it('a blocking thread gives its cached blocks back once its job queue is empty', async () => {
+    const rt = Runtime.builder().workers(1).blockingThreads(1).build();
+    try {
+      const slab = new SharedSlab({ blockSize: 16, blockCount: 64, threadCache: 8 });
+      expect(await rt.spawnBlocking(tasks.churn, slab.handle, 8)).toBe(8);
+      let spins = 0;
+      while (slab.stats().cached > 0 && spins < 10_000) {
+        await new Promise((resolve) => setImmediate(resolve));
+        spins++;
+      }
+      expect(slab.stats()).toMatchObject({ inUse: 0, cached: 0, free: 64 });
+    } finally {
+      await rt.shutdown();
+    }
+  });
 });

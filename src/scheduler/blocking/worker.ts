@@ -13,12 +13,13 @@
  * `currentWorkerTaskContext()` reads while the job runs, so spans it opens join the
  * caller's trace, as in a stealing worker.
  *
- * This file imports only the protocol, the error helpers, the task registry and the
- * worker-context slots, never
+ * This file imports only the protocol, the error helpers, the task registry, the
+ * worker-context slots and `SharedSlab` (to flush its thread cache when idle), never
  * `src/index.ts`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { WorkerCrashedError, errorToWire } from '../../errors.js';
+import { SharedSlab } from '../../memory/shared-slab.js';
 import { reviveShared } from '../../sync/shared/revive.js';
 import { loadTask } from '../task-registry.js';
 import { setBlockingTraceContext } from '../pool/worker-context.js';
@@ -73,6 +74,9 @@ async function drain(): Promise<void> {
     answer(job.id, job.status, outcome);
     port.postMessage({ type: 'done', id: job.id, ok: outcome.ok } satisfies WorkerMessage);
   }
+  // Idle now (and perhaps terminated next): keep no free SharedSlab blocks in this
+  // thread's cache, out of other threads' reach, as a pool worker does before it parks.
+  SharedSlab.flushAll();
   draining = false;
 }
 
