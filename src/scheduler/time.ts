@@ -81,7 +81,8 @@ export class TimerDriver implements RuntimePart {
     if (wheel.size === 0) wheel.advance(this.clock.now()); // an empty wheel catches up for free
     const id = wheel.scheduleAt(atMs, callback, unref);
     // Hot path: a timer due after the alarm, with the alarm already keeping the process alive.
-    if (atMs < this.#armedAt || (!unref && !this.#armedKeepAlive)) this.#armFor(atMs);
+    // (Strict compares: `!field` on a boolean field compiles to a generic ToBoolean.)
+    if (atMs < this.#armedAt || (unref === false && this.#armedKeepAlive === false)) this.#armFor(atMs);
     return id;
   }
 
@@ -97,7 +98,7 @@ export class TimerDriver implements RuntimePart {
     const wheel = this.wheel;
     if (!wheel.cancel(id)) return false;
     if (wheel.size === 0) this.#disarm();
-    else if (this.#armedKeepAlive && wheel.refCount === 0) this.#arm(this.#armedAt);
+    else if (this.#armedKeepAlive === true && wheel.refCount === 0) this.#arm(this.#armedAt);
     return true;
   }
 

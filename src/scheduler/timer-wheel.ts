@@ -21,12 +21,12 @@
  *             ▼ head[level*64 + slot] / tail[...]  (Int32Array, -1 = empty)
  *
  *  slot list:  head ─► [armed] ⇄ [cancelled] ⇄ [armed] ⇄ [cancelled] ◄─ tail
- *                                 (flags 0, callback dropped, reclaimed lazily)
+ *                                 (ARMED clear, callback dropped, reclaimed lazily)
  *
  *  timer i (struct of arrays, grown by doubling, free entries chained through next[]):
  *    when[i]  Float64  deadline tick        next[i] / prev[i]  Int32  FIFO list links
- *    gen[i]   Int32    generation           list[i]  Int16  list it is linked into
- *    flags[i] Uint8    ARMED | UNREF        callbacks[i]  plain array of functions
+ *    state[i] Int32    UNREF:ARMED:gen      list[i]  Int16  list it is linked into
+ *             bit 27   bit 26  bits 0..25   callbacks[i]  plain array of functions
  *
  *  entry states:  free ──schedule──► armed ──fire──► free
  *                                      │
@@ -43,18 +43,19 @@
  * The next occupied slot of a level is found with `Math.clz32` on the two 32-bit halves of
  * its mask, never by scanning slots.
  *
- * Cancellation is lazy (as in Go's runtime timers): `cancel` checks the id, bumps the
- * generation (the id is stale at once), clears ARMED, drops the callback and counts the
- * entry as dead; it touches no list, so a cancel costs a few loads and stores on the
- * entry's own cells. A dead entry stays linked where it was and is reclaimed (put on the
- * free chain) when its slot comes up: the fire loop and cascades skip and free it,
- * `nextDeadline` frees dead entries at the head of the earliest slot until it finds an
- * armed one, so no deadline is ever reported for cancelled timers alone. Two rules bound
- * the dead: when the last armed timer goes (`size` reaches 0), every linked entry is dead
- * and all of them are forgotten at once (lists emptied through the occupied masks, index
- * allocation restarts at 0); and a schedule that finds the free chain empty first purges
- * every list when the dead outnumber both the armed timers and `PURGE_MIN`, so the arrays
- * never grow because of cancelled timers. Each dead entry is visited O(1) times in all.
+ * Cancellation is lazy (as in Go's runtime timers): `cancel` checks the id against
+ * `state[i]`, bumps the generation and clears ARMED in one store (the id is stale at
+ * once), drops the callback and counts the entry as dead (dead = cancelled - reclaimed);
+ * it touches no list, so a cancel is one load and two stores on the entry's own cells. A
+ * dead entry stays linked where it was and is reclaimed (put on the free chain) when its
+ * slot comes up: the fire loop and cascades skip and free it, `nextDeadline` frees dead
+ * entries at the head of the earliest slot until it finds an armed one, so no deadline is
+ * ever reported for cancelled timers alone. Two rules bound the dead: when the last armed
+ * timer goes (`size` reaches 0), every linked entry is dead and all of them are forgotten
+ * at once (lists emptied through the occupied masks, index allocation restarts at 0); and
+ * a schedule that finds the free chain empty first purges every list when the dead
+ * outnumber both the armed timers and `PURGE_MIN`, so the arrays never grow because of
+ * cancelled timers. Each dead entry is visited O(1) times in all.
  */
 
 /** A timer callback. It receives no arguments; its return value is ignored. */
@@ -96,10 +97,10 @@ const GEN_MASK = (1 << INDEX_BITS) - 1;
 const MAX_TIMERS = 1 << INDEX_BITS;
 /** End of the free chain. */
 const FREE = -1;
-/** flags[i]: the timer is armed (scheduled, not fired, not cancelled). */
-const ARMED = 1;
-/** flags[i]: the timer does not count in refCount. */
-const UNREF = 2;
+/** state[i] bit: the timer is armed (scheduled, not fired, not cancelled). */
+const ARMED = 1 << INDEX_BITS;
+/** state[i] bit: the timer does not count in refCount. */
+const UNREF = 2 << INDEX_BITS;
 /**
  * Dead (cancelled, still linked) entries tolerated before a schedule that would take a new
  * index purges every list instead; above it, a purge happens once the dead outnumber the
@@ -166,18 +167,24 @@ export class TimerWheel {
   /** Indices below this have been handed out at least once. */
   #used = 0;
   #free = FREE;
+  /**
+   * Armed timers. The only counter a cancel of a timer without `unref` updates: the others
+   * are derived (refCount = size - unrefArmed, cancelled = scheduled - fired - size, dead =
+   * cancelled - reclaimed), which keeps `cancel` free of dependent read-modify-writes.
+   */
   #size = 0;
-  /** Cancelled entries still linked in a slot list, waiting to be reclaimed. */
-  #dead = 0;
-  #refCount = 0;
+  /** Armed timers scheduled with `unref`. */
+  #unrefArmed = 0;
+  #scheduled = 0;
   #fired = 0;
-  #cancelled = 0;
+  /** Cancelled entries put back on the free chain (or forgotten) so far. */
+  #reclaimed = 0;
   #when: Float64Array;
   #next: Int32Array;
   #prev: Int32Array;
-  #gen: Int32Array;
+  /** Generation in bits 0..25, ARMED and UNREF above (0..25 only while free or dead). */
+  #state: Int32Array;
   #list: Int16Array;
-  #flags: Uint8Array;
   #callbacks: Array<TimerCallback | undefined> = [];
   readonly #head = new Int32Array(OVERFLOW + 1).fill(-1);
   readonly #tail = new Int32Array(OVERFLOW + 1).fill(-1);
@@ -201,9 +208,8 @@ export class TimerWheel {
     this.#when = new Float64Array(capacity);
     this.#next = new Int32Array(capacity);
     this.#prev = new Int32Array(capacity);
-    this.#gen = new Int32Array(capacity);
+    this.#state = new Int32Array(capacity);
     this.#list = new Int16Array(capacity);
-    this.#flags = new Uint8Array(capacity);
   }
 
   /** Timers scheduled and not yet fired or cancelled. */
@@ -213,7 +219,7 @@ export class TimerWheel {
 
   /** Armed timers that were scheduled without `unref` (the ones that keep a process alive). */
   get refCount(): number {
-    return this.#refCount;
+    return this.#size - this.#unrefArmed;
   }
 
   /** The wheel's time in ms: where the last {@link TimerWheel.advance} left it. */
@@ -228,7 +234,11 @@ export class TimerWheel {
 
   /** Timers cancelled since the wheel was created. */
   get cancelledCount(): number {
-    return this.#cancelled;
+    return this.#cancelled();
+  }
+
+  #cancelled(): number {
+    return this.#scheduled - this.#fired - this.#size;
   }
 
   /**
@@ -263,10 +273,13 @@ export class TimerWheel {
   #add(deadlineMs: number, callback: TimerCallback, unref: boolean): number {
     if (typeof callback !== 'function') throw new TypeError(`callback must be a function (received ${typeof callback})`);
     let i = this.#free;
-    if (i === FREE && this.#dead > PURGE_MIN && this.#dead > this.#size) {
+    if (i === FREE) {
       // Reclaim the dead before taking a new index: cancelled timers never grow the arrays.
-      this.#purge();
-      i = this.#free;
+      const dead = this.#cancelled() - this.#reclaimed;
+      if (dead > PURGE_MIN && dead > this.#size) {
+        this.#purge();
+        i = this.#free;
+      }
     }
     if (i !== FREE) this.#free = this.#next[i]!;
     else {
@@ -283,13 +296,14 @@ export class TimerWheel {
     this.#when[i] = when;
     this.#callbacks[i] = callback;
     this.#size++;
-    if (unref) this.#flags[i] = ARMED | UNREF;
-    else {
-      this.#flags[i] = ARMED;
-      this.#refCount++;
-    }
+    this.#scheduled++;
+    const gen = this.#state[i]!; // a free entry's state is its generation alone
+    if (unref) {
+      this.#state[i] = gen | ARMED | UNREF;
+      this.#unrefArmed++;
+    } else this.#state[i] = gen | ARMED;
     this.#insert(i, when);
-    return this.#gen[i]! * GEN_SCALE + i;
+    return gen * GEN_SCALE + i;
   }
 
   /**
@@ -301,16 +315,12 @@ export class TimerWheel {
   cancel(id: number): boolean {
     const i = id & INDEX_MASK;
     if (i >= this.#used) return false;
-    const flags = this.#flags[i]!;
-    const gen = this.#gen[i]!;
-    if ((flags & ARMED) === 0 || gen * GEN_SCALE + i !== id) return false;
+    const state = this.#state[i]!;
+    if ((state & ARMED) === 0 || (state & GEN_MASK) * GEN_SCALE + i !== id) return false;
     // Lazy: the entry stays linked, dead, until its slot is processed or a purge frees it.
-    this.#gen[i] = (gen + 1) & GEN_MASK;
-    this.#flags[i] = 0;
+    this.#state[i] = (state + 1) & GEN_MASK; // next generation, ARMED and UNREF cleared
     this.#callbacks[i] = undefined;
-    if ((flags & UNREF) === 0) this.#refCount--;
-    this.#cancelled++;
-    this.#dead++;
+    if ((state & UNREF) !== 0) this.#unrefArmed--;
     if (--this.#size === 0) this.#dropAll();
     return true;
   }
@@ -318,7 +328,9 @@ export class TimerWheel {
   /** True when `id` names a timer that is armed (scheduled, not fired, not cancelled). */
   has(id: number): boolean {
     const i = id & INDEX_MASK;
-    return i < this.#used && (this.#flags[i]! & ARMED) !== 0 && this.#gen[i]! * GEN_SCALE + i === id;
+    if (i >= this.#used) return false;
+    const state = this.#state[i]!;
+    return (state & ARMED) !== 0 && (state & GEN_MASK) * GEN_SCALE + i === id;
   }
 
   /**
@@ -387,13 +399,13 @@ export class TimerWheel {
       let i: number;
       while ((i = head[list]!) !== -1) {
         this.#unlink(i);
-        if ((this.#flags[i]! & ARMED) === 0) {
+        if ((this.#state[i]! & ARMED) === 0) {
           this.#reclaim(i);
           continue;
         }
         const callback = this.#callbacks[i]!;
+        this.#fired++; // before the release, which derives the cancelled count from it
         this.#release(i);
-        this.#fired++;
         fired++;
         callback();
       }
@@ -405,17 +417,15 @@ export class TimerWheel {
 
   /** Cancels every timer (their ids become stale) without firing any. */
   clear(): void {
-    const flags = this.#flags;
+    const state = this.#state;
     for (let i = 0; i < this.#used; i++) {
-      if ((flags[i]! & ARMED) !== 0) {
-        this.#gen[i] = (this.#gen[i]! + 1) & GEN_MASK;
-        flags[i] = 0;
+      if ((state[i]! & ARMED) !== 0) {
+        state[i] = (state[i]! + 1) & GEN_MASK;
         this.#callbacks[i] = undefined;
-        this.#cancelled++;
       }
     }
-    this.#size = 0;
-    this.#refCount = 0;
+    this.#size = 0; // the armed timers count as cancelled from here
+    this.#unrefArmed = 0;
     this.#head.fill(-1);
     this.#tail.fill(-1);
     this.#occupied.fill(0);
@@ -446,7 +456,7 @@ export class TimerWheel {
     let min = Infinity;
     for (let i = this.#head[OVERFLOW]!; i !== -1; ) {
       const next = this.#next[i]!;
-      if ((this.#flags[i]! & ARMED) === 0) {
+      if ((this.#state[i]! & ARMED) === 0) {
         this.#unlink(i);
         this.#reclaim(i);
       } else if (this.#when[i]! < min) min = this.#when[i]!;
@@ -459,7 +469,7 @@ export class TimerWheel {
   #dropDeadHead(list: number): boolean {
     let i: number;
     while ((i = this.#head[list]!) !== -1) {
-      if ((this.#flags[i]! & ARMED) !== 0) return true;
+      if ((this.#state[i]! & ARMED) !== 0) return true;
       this.#unlink(i);
       this.#reclaim(i);
     }
@@ -481,7 +491,7 @@ export class TimerWheel {
     }
     while (i !== -1) {
       const next = this.#next[i]!;
-      if ((this.#flags[i]! & ARMED) !== 0) this.#insert(i, this.#when[i]!);
+      if ((this.#state[i]! & ARMED) !== 0) this.#insert(i, this.#when[i]!);
       else this.#reclaim(i);
       i = next;
     }
@@ -500,7 +510,7 @@ export class TimerWheel {
   #purgeList(list: number): void {
     for (let i = this.#head[list]!; i !== -1; ) {
       const next = this.#next[i]!;
-      if ((this.#flags[i]! & ARMED) === 0) {
+      if ((this.#state[i]! & ARMED) === 0) {
         this.#unlink(i);
         this.#reclaim(i);
       }
@@ -513,7 +523,7 @@ export class TimerWheel {
    * lists (O(occupied slots), not O(dead)) and restarts index allocation at 0.
    */
   #dropAll(): void {
-    if (this.#dead !== 0) {
+    if (this.#cancelled() !== this.#reclaimed) {
       const occupied = this.#occupied;
       const head = this.#head;
       const tail = this.#tail;
@@ -536,7 +546,7 @@ export class TimerWheel {
    * from 0 again, in order. Generations are kept, so every old id stays stale.
    */
   #forgetIndices(): void {
-    this.#dead = 0;
+    this.#reclaimed = this.#cancelled();
     this.#free = FREE;
     this.#used = 0;
   }
@@ -578,9 +588,9 @@ export class TimerWheel {
 
   /** Returns armed timer `i` (unlinked, about to fire) to the free chain and bumps its generation. */
   #release(i: number): void {
-    this.#gen[i] = (this.#gen[i]! + 1) & GEN_MASK;
-    if ((this.#flags[i]! & UNREF) === 0) this.#refCount--;
-    this.#flags[i] = 0;
+    const state = this.#state[i]!;
+    this.#state[i] = (state + 1) & GEN_MASK;
+    if ((state & UNREF) !== 0) this.#unrefArmed--;
     this.#callbacks[i] = undefined;
     this.#next[i] = this.#free;
     this.#free = i;
@@ -591,7 +601,7 @@ export class TimerWheel {
   #reclaim(i: number): void {
     this.#next[i] = this.#free;
     this.#free = i;
-    this.#dead--;
+    this.#reclaimed++;
   }
 
   /** Doubles every per-timer array. */
@@ -607,15 +617,12 @@ export class TimerWheel {
     const prev = new Int32Array(capacity);
     prev.set(this.#prev);
     this.#prev = prev;
-    const gen = new Int32Array(capacity);
-    gen.set(this.#gen);
-    this.#gen = gen;
+    const state = new Int32Array(capacity);
+    state.set(this.#state);
+    this.#state = state;
     const list = new Int16Array(capacity);
     list.set(this.#list);
     this.#list = list;
-    const flags = new Uint8Array(capacity);
-    flags.set(this.#flags);
-    this.#flags = flags;
     this.#capacity = capacity;
   }
 }
