@@ -97,9 +97,14 @@ export class TimerDriver implements RuntimePart {
   cancel(id: number): boolean {
     const wheel = this.wheel;
     if (!wheel.cancel(id)) return false;
-    if (wheel.size === 0) this.#disarm();
-    else if (this.#armedKeepAlive === true && wheel.refCount === 0) this.#arm(this.#armedAt);
+    if (wheel.refCount === 0) this.#noRefLeft(); // one test on the hot path (size 0 implies it)
     return true;
+  }
+
+  /** No timer without `unref` is armed any more: clear the alarm, or stop it keeping the process alive. */
+  #noRefLeft(): void {
+    if (this.wheel.size === 0) this.#disarm();
+    else if (this.#armedKeepAlive === true) this.#arm(this.#armedAt);
   }
 
   metrics(): TimerMetrics {

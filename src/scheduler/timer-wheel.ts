@@ -21,12 +21,12 @@
  *             ▼ head[level*64 + slot] / tail[...]  (Int32Array, -1 = empty)
  *
  *  slot list:  head ─► [armed] ⇄ [cancelled] ⇄ [armed] ⇄ [cancelled] ◄─ tail
- *                                 (ARMED clear, callback dropped, reclaimed lazily)
+ *                              (stamp < 0, callback dropped, reclaimed lazily)
  *
  *  timer i (struct of arrays, grown by doubling, free entries chained through next[]):
  *    when[i]  Float64  deadline tick        next[i] / prev[i]  Int32  FIFO list links
- *    state[i] Int32    UNREF:ARMED:gen      list[i]  Int16  list it is linked into
- *             bit 27   bit 26  bits 0..25   callbacks[i]  plain array of functions
+ *    stamp[i] Float64  armed: its id        list[i]  Int16  list it is linked into
+ *                      else: -1 - last id   callbacks[i]  plain array of functions
  *
  *  entry states:  free ──schedule──► armed ──fire──► free
  *                                      │
@@ -34,7 +34,8 @@
  *                                      ▼
  *                        cancelled, still linked ──fire / cascade / purge──► free
  *
- *  id = gen * 2^26 + i    (a stale id carries an old generation and cancels nothing)
+ *  id = gen * 2^26 + i,  gen = 2 * n + UNREF bit,  n = 1, 2, ... per reuse of entry i
+ *  (a stale id carries an old generation: it matches no stamp and cancels nothing)
  * ```
  *
  * Slot lists are FIFO, cascades walk them head to tail, and the lowest occupied level
@@ -43,10 +44,10 @@
  * The next occupied slot of a level is found with `Math.clz32` on the two 32-bit halves of
  * its mask, never by scanning slots.
  *
- * Cancellation is lazy (as in Go's runtime timers): `cancel` checks the id against
- * `state[i]`, bumps the generation and clears ARMED in one store (the id is stale at
- * once), drops the callback and counts the entry as dead (dead = cancelled - reclaimed);
- * it touches no list, so a cancel is one load and two stores on the entry's own cells. A
+ * Cancellation is lazy (as in Go's runtime timers): `cancel` compares the id with
+ * `stamp[i]` (one load, one compare), stores `-1 - id` there (the id is stale at once),
+ * drops the callback and counts the entry as dead (dead = cancelled - reclaimed); it
+ * touches no list, so a cancel is one load and two stores on the entry's own cells. A
  * dead entry stays linked where it was and is reclaimed (put on the free chain) when its
  * slot comes up: the fire loop and cascades skip and free it, `nextDeadline` frees dead
  * entries at the head of the earliest slot until it finds an armed one, so no deadline is
@@ -93,20 +94,37 @@ const TWO_32 = 4294967296;
 const INDEX_BITS = 26;
 const INDEX_MASK = (1 << INDEX_BITS) - 1;
 const GEN_SCALE = 2 ** INDEX_BITS;
-const GEN_MASK = (1 << INDEX_BITS) - 1;
+/** Ids stay below 2^52 (26 bits of generation): exact doubles, and `id / GEN_SCALE` fits an int32. */
+const ID_LIMIT = 2 ** 52;
 const MAX_TIMERS = 1 << INDEX_BITS;
 /** End of the free chain. */
 const FREE = -1;
-/** state[i] bit: the timer is armed (scheduled, not fired, not cancelled). */
-const ARMED = 1 << INDEX_BITS;
-/** state[i] bit: the timer does not count in refCount. */
-const UNREF = 2 << INDEX_BITS;
 /**
  * Dead (cancelled, still linked) entries tolerated before a schedule that would take a new
  * index purges every list instead; above it, a purge happens once the dead outnumber the
  * armed timers, so a purge costs O(armed + dead + occupied slots) and frees more than half.
  */
 const PURGE_MIN = 256;
+
+/** 1 when `id` names a timer scheduled with `unref` (the low bit of its generation), else 0. */
+function unrefBit(id: number): number {
+  return (id / GEN_SCALE) & 1;
+}
+
+/**
+ * The id entry `i` hands out next, from the `stamp` it holds while free or dead (`-1 - its
+ * last id`): two generations on, dropping the last one's UNREF bit, wrapping below 2^52.
+ */
+function nextId(stamp: number): number {
+  const last = -1 - stamp;
+  const id = last + (2 - unrefBit(last)) * GEN_SCALE;
+  return id < ID_LIMIT ? id : id - ID_LIMIT;
+}
+
+/** Stamps of never-used entries: `-1 - i`, as if id `i` (generation 0) had been retired. */
+function freshStamps(stamp: Float64Array, from: number): void {
+  for (let i = from; i < stamp.length; i++) stamp[i] = -1 - i;
+}
 
 /** Index of the lowest set bit of a non-zero 32-bit mask. */
 function ctz(mask: number): number {
@@ -182,8 +200,8 @@ export class TimerWheel {
   #when: Float64Array;
   #next: Int32Array;
   #prev: Int32Array;
-  /** Generation in bits 0..25, ARMED and UNREF above (0..25 only while free or dead). */
-  #state: Int32Array;
+  /** The id while armed; `-1 - last id` (< 0) while free or dead. */
+  #stamp: Float64Array;
   #list: Int16Array;
   #callbacks: Array<TimerCallback | undefined> = [];
   readonly #head = new Int32Array(OVERFLOW + 1).fill(-1);
@@ -208,7 +226,8 @@ export class TimerWheel {
     this.#when = new Float64Array(capacity);
     this.#next = new Int32Array(capacity);
     this.#prev = new Int32Array(capacity);
-    this.#state = new Int32Array(capacity);
+    this.#stamp = new Float64Array(capacity);
+    freshStamps(this.#stamp, 0);
     this.#list = new Int16Array(capacity);
   }
 
@@ -297,13 +316,14 @@ export class TimerWheel {
     this.#callbacks[i] = callback;
     this.#size++;
     this.#scheduled++;
-    const gen = this.#state[i]!; // a free entry's state is its generation alone
+    let id = nextId(this.#stamp[i]!);
     if (unref) {
-      this.#state[i] = gen | ARMED | UNREF;
+      id += GEN_SCALE;
       this.#unrefArmed++;
-    } else this.#state[i] = gen | ARMED;
+    }
+    this.#stamp[i] = id;
     this.#insert(i, when);
-    return gen * GEN_SCALE + i;
+    return id;
   }
 
   /**
@@ -314,13 +334,14 @@ export class TimerWheel {
    */
   cancel(id: number): boolean {
     const i = id & INDEX_MASK;
-    if (i >= this.#used) return false;
-    const state = this.#state[i]!;
-    if ((state & ARMED) === 0 || (state & GEN_MASK) * GEN_SCALE + i !== id) return false;
+    // A free or dead entry's stamp is negative, an armed one's is its id: one compare
+    // rejects unknown, fired, cancelled and stale ids alike.
+    if (i >= this.#used || this.#stamp[i] !== id) return false;
     // Lazy: the entry stays linked, dead, until its slot is processed or a purge frees it.
-    this.#state[i] = (state + 1) & GEN_MASK; // next generation, ARMED and UNREF cleared
+    this.#stamp[i] = -1 - id;
     this.#callbacks[i] = undefined;
-    if ((state & UNREF) !== 0) this.#unrefArmed--;
+    // unrefBit(id), written out: a call to a module function keeps a check that the binding is unchanged.
+    if (((id / GEN_SCALE) & 1) !== 0) this.#unrefArmed--;
     if (--this.#size === 0) this.#dropAll();
     return true;
   }
@@ -328,9 +349,7 @@ export class TimerWheel {
   /** True when `id` names a timer that is armed (scheduled, not fired, not cancelled). */
   has(id: number): boolean {
     const i = id & INDEX_MASK;
-    if (i >= this.#used) return false;
-    const state = this.#state[i]!;
-    return (state & ARMED) !== 0 && (state & GEN_MASK) * GEN_SCALE + i === id;
+    return i < this.#used && this.#stamp[i] === id;
   }
 
   /**
@@ -399,7 +418,7 @@ export class TimerWheel {
       let i: number;
       while ((i = head[list]!) !== -1) {
         this.#unlink(i);
-        if ((this.#state[i]! & ARMED) === 0) {
+        if (this.#stamp[i]! < 0) {
           this.#reclaim(i);
           continue;
         }
@@ -417,10 +436,10 @@ export class TimerWheel {
 
   /** Cancels every timer (their ids become stale) without firing any. */
   clear(): void {
-    const state = this.#state;
+    const stamp = this.#stamp;
     for (let i = 0; i < this.#used; i++) {
-      if ((state[i]! & ARMED) !== 0) {
-        state[i] = (state[i]! + 1) & GEN_MASK;
+      if (stamp[i]! >= 0) {
+        stamp[i] = -1 - stamp[i]!;
         this.#callbacks[i] = undefined;
       }
     }
@@ -456,7 +475,7 @@ export class TimerWheel {
     let min = Infinity;
     for (let i = this.#head[OVERFLOW]!; i !== -1; ) {
       const next = this.#next[i]!;
-      if ((this.#state[i]! & ARMED) === 0) {
+      if (this.#stamp[i]! < 0) {
         this.#unlink(i);
         this.#reclaim(i);
       } else if (this.#when[i]! < min) min = this.#when[i]!;
@@ -469,7 +488,7 @@ export class TimerWheel {
   #dropDeadHead(list: number): boolean {
     let i: number;
     while ((i = this.#head[list]!) !== -1) {
-      if ((this.#state[i]! & ARMED) !== 0) return true;
+      if (this.#stamp[i]! >= 0) return true;
       this.#unlink(i);
       this.#reclaim(i);
     }
@@ -491,7 +510,7 @@ export class TimerWheel {
     }
     while (i !== -1) {
       const next = this.#next[i]!;
-      if ((this.#state[i]! & ARMED) !== 0) this.#insert(i, this.#when[i]!);
+      if (this.#stamp[i]! >= 0) this.#insert(i, this.#when[i]!);
       else this.#reclaim(i);
       i = next;
     }
@@ -510,7 +529,7 @@ export class TimerWheel {
   #purgeList(list: number): void {
     for (let i = this.#head[list]!; i !== -1; ) {
       const next = this.#next[i]!;
-      if ((this.#state[i]! & ARMED) === 0) {
+      if (this.#stamp[i]! < 0) {
         this.#unlink(i);
         this.#reclaim(i);
       }
@@ -586,18 +605,18 @@ export class TimerWheel {
     }
   }
 
-  /** Returns armed timer `i` (unlinked, about to fire) to the free chain and bumps its generation. */
+  /** Returns armed timer `i` (unlinked, about to fire) to the free chain and retires its id. */
   #release(i: number): void {
-    const state = this.#state[i]!;
-    this.#state[i] = (state + 1) & GEN_MASK;
-    if ((state & UNREF) !== 0) this.#unrefArmed--;
+    const id = this.#stamp[i]!;
+    this.#stamp[i] = -1 - id;
+    if (unrefBit(id) !== 0) this.#unrefArmed--;
     this.#callbacks[i] = undefined;
     this.#next[i] = this.#free;
     this.#free = i;
     if (--this.#size === 0) this.#dropAll();
   }
 
-  /** Returns dead entry `i` (unlinked; generation already bumped by `cancel`) to the free chain. */
+  /** Returns dead entry `i` (unlinked; its id already retired by `cancel`) to the free chain. */
   #reclaim(i: number): void {
     this.#next[i] = this.#free;
     this.#free = i;
@@ -617,9 +636,10 @@ export class TimerWheel {
     const prev = new Int32Array(capacity);
     prev.set(this.#prev);
     this.#prev = prev;
-    const state = new Int32Array(capacity);
-    state.set(this.#state);
-    this.#state = state;
+    const stamp = new Float64Array(capacity);
+    stamp.set(this.#stamp);
+    freshStamps(stamp, this.#capacity);
+    this.#stamp = stamp;
     const list = new Int16Array(capacity);
     list.set(this.#list);
     this.#list = list;
