@@ -13,11 +13,11 @@
  *  word 0 ┌─────────────────────────────────────────────────────────────────────┐
  *         │ HEADER (64 words)                                                   │
  *         │  MAGIC  SHUTDOWN  SLEEPERS  MAIN_WAITING  MAIN_WAKE  NEXT_NAME_ID    │
- *         │  NAME_TOP  NEXT_SAB_ID  ROBIN  WORKERS  ...                          │
+ *         │  NAME_TOP  NEXT_SAB_ID  ROBIN  WORKERS  NEXT_PAYLOAD_ID  ...         │
  *         ├─────────────────────────────────────────────────────────────────────┤
  *         │ WORKER CONTROL × W (32 words each: own cache lines)                 │
  *         │  WAKE (futex)  PARKED  ALIVE  INCARNATION  executed stolen parked    │
- *         │  joins inlinePops stolenSides helpIterations ...                     │
+ *         │  joins inlinePops stolenSides helpIterations ready payloadBuffers    │
  *         ├─────────────────────────────────────────────────────────────────────┤
  *         │ DEQUE × W   TOP │pad│ BOTTOM │pad│ slots[queueCapacity]  (Chase-Lev) │
  *         ├─────────────────────────────────────────────────────────────────────┤
@@ -42,6 +42,12 @@
  *  20..35 scalar slots: 8 × Float64 (args in, result out in slot 0)
  *  36..63 inline payload bytes (112 B): serialized args / result / error
  * ```
+ * A payload longer than the inline bytes goes out of the record (`PAYLOAD_KIND`): into a
+ * chain of blocks of the pool's arena slab (`P_SAB`, `PAYLOAD_SAB` = byte offset of the
+ * first block), or, for main-thread records under `memory: { strategy: 'heap' }`, into a
+ * SharedArrayBuffer of its own (`P_HEAP`, `PAYLOAD_SAB` = the buffer's payload id, see
+ * `shared-buffers.ts`; 0 once the payload was read or discarded).
+ *
  * Records are owned by the thread that allocates them (the main thread or one worker);
  * only the owner frees a record, so allocation is a thread-local free list with no
  * shared allocator on the hot path.
@@ -64,6 +70,8 @@ export const H_NAME_TOP = 6;
 export const H_NEXT_SAB_ID = 7;
 export const H_ROBIN = 8;
 export const H_WORKERS = 9;
+/** Counter of payload buffer ids (heap strategy; see `shared-buffers.ts`). */
+export const H_NEXT_PAYLOAD_ID = 10;
 export const MAGIC = 0x5a4b5750; // 'ZKWP'
 
 /** Words of one worker's control block. */
@@ -84,6 +92,8 @@ export const W_INLINE_POPS = 20;
 export const W_STOLEN_SIDES = 21;
 export const W_HELP_ITERATIONS = 22;
 export const W_READY = 23;
+/** Payload buffers in this worker's buffer table now (heap strategy), for metrics. */
+export const W_PAYLOAD_BUFFERS = 24;
 
 /** Words of one task record. */
 export const RECORD_WORDS = 64;
@@ -127,6 +137,8 @@ export const F_TRACE = 2;
 export const P_NONE = 0;
 export const P_INLINE = 1;
 export const P_SAB = 2;
+/** A SharedArrayBuffer of its own (heap strategy, main-thread records only). */
+export const P_HEAP = 3;
 
 /** Owner id of the main thread; worker `w` is `w + 1`. */
 export const MAIN_OWNER = 0;

@@ -5,10 +5,21 @@
  *
  * Implementation note. Scalars (numbers, booleans, null, undefined) travel inline in a
  * record's Float64 slots with a 4-bit tag each; anything else is serialized with
- * `v8.Serializer` into the record's inline bytes, or into a one-shot shared buffer when
- * it does not fit (see `shared-buffers.ts`). `SharedArrayBuffer`s inside values are
- * replaced by markers carrying their pool-wide id, so shared objects (SharedSemaphore,
- * SAB-backed typed arrays) reach the worker as the same memory.
+ * `v8.Serializer` into the record's inline bytes. A payload that does not fit goes, by
+ * the runtime's memory strategy:
+ * - `pooled`: into a chain of blocks of the pool's arena, a `SharedSlab` created once
+ *   (registered as `pool.payloads` in `rt.metrics().memory`);
+ * - `heap`: for a main-thread record (arguments of `rt.exec`/`rt.map`, their results and
+ *   errors), into a `SharedArrayBuffer` of its own that travels through the buffer table
+ *   (see `shared-buffers.ts`) and is garbage-collected once read; a record a worker
+ *   creates (`join` side, `exec` inside a task) may be run by any other worker, which the
+ *   star of ports cannot reach, so its payloads use a small arena (also `pool.payloads`).
+ *
+ * Every payload is read exactly once or discarded (`discardPayload`: cancelled, orphaned,
+ * a join side run inline, a result nobody waits for), which frees its blocks or lets its
+ * buffer go. `SharedArrayBuffer`s inside values are replaced by markers carrying their
+ * pool-wide id, so shared objects (SharedSemaphore, SAB-backed typed arrays) reach the
+ * worker as the same memory.
  *
  * Parking is an event count per worker: a worker reads its `WAKE` word, raises `PARKED`
  * and the global `SLEEPERS`, re-checks every queue, and only then `Atomics.wait`s on
@@ -35,6 +46,7 @@ import {
   MAIN_OWNER,
   MAX_NAMES,
   NAME_BYTES,
+  P_HEAP,
   P_INLINE,
   P_NONE,
   P_SAB,
@@ -98,13 +110,15 @@ export class PoolCore {
   readonly injector: Injector;
   readonly completions: Injector;
   readonly buffers: SharedBufferTable;
-  /** Blocks for payloads too big for a record's inline bytes. */
+  /** Blocks for payloads too big for a record's inline bytes (with `heapPayloads`: of worker records only). */
   readonly arena: SharedSlab;
+  /** Memory strategy `heap`: a main-thread record's long payload gets a SharedArrayBuffer of its own. */
+  readonly heapPayloads: boolean;
   readonly #nameIds = new Map<string, number>();
   readonly #names: Array<{ module: string; name: string } | undefined> = [];
   #robin = 0;
 
-  constructor(sab: SharedArrayBuffer, layout: PoolLayout, arena: SharedArrayBuffer, buffers: SharedBufferTable) {
+  constructor(sab: SharedArrayBuffer, layout: PoolLayout, arena: SharedArrayBuffer, buffers: SharedBufferTable, heapPayloads: boolean) {
     this.sab = sab;
     this.layout = layout;
     this.i32 = new Int32Array(sab);
@@ -120,6 +134,7 @@ export class PoolCore {
     this.completions = new Injector(this.i32, layout.completionBase, layout.mainRecords);
     this.buffers = buffers;
     this.arena = SharedSlab.from(arena);
+    this.heapPayloads = heapPayloads;
   }
 
   /** Word offset of record `index`. */
@@ -311,6 +326,15 @@ export class PoolCore {
       a[r + R_PAYLOAD_KIND] = P_INLINE;
       return;
     }
+    if (this.heapPayloads && a[r + R_OWNER] === MAIN_OWNER) {
+      // A buffer of its own, posted to the thread(s) that may read it before the record
+      // is published; nothing to free: it is collected once no table or view holds it.
+      const buffer = new SharedArrayBuffer(len);
+      new Uint8Array(buffer).set(bytes);
+      a[r + R_PAYLOAD_KIND] = P_HEAP;
+      this.buffers.sendPayload(r, buffer);
+      return;
+    }
     // A chain of arena blocks: word 0 of each block = offset + 1 of the next (0 = last).
     const arena = this.arena;
     const room = arena.blockSize - 8;
@@ -334,11 +358,19 @@ export class PoolCore {
     a[r + R_PAYLOAD_KIND] = P_SAB;
   }
 
-  /** Frees the payload of a record that will never be read (cancelled, orphaned). */
+  /**
+   * Frees the payload of a record that will never be read (cancelled, orphaned, a join
+   * side run inline, a result nobody waits for). A no-op once the payload was read.
+   */
   discardPayload(r: number): void {
-    if (this.i32[r + R_PAYLOAD_KIND] === P_SAB) {
-      this.i32[r + R_PAYLOAD_KIND] = P_NONE;
-      this.#freeChain(this.i32[r + R_PAYLOAD_SAB]!);
+    const a = this.i32;
+    const kind = a[r + R_PAYLOAD_KIND];
+    if (kind === P_SAB) {
+      a[r + R_PAYLOAD_KIND] = P_NONE;
+      this.#freeChain(a[r + R_PAYLOAD_SAB]!);
+    } else if (kind === P_HEAP) {
+      a[r + R_PAYLOAD_KIND] = P_NONE;
+      this.buffers.dropPayload(Atomics.exchange(a, r + R_PAYLOAD_SAB, 0));
     }
   }
 
@@ -374,6 +406,15 @@ export class PoolCore {
         block = next;
       }
       return bytes;
+    }
+    if (kind === P_HEAP) {
+      a[r + R_PAYLOAD_KIND] = P_NONE;
+      const id = Atomics.load(a, r + R_PAYLOAD_SAB);
+      try {
+        return new Uint8Array(this.buffers.takePayload(id), 0, len);
+      } finally {
+        Atomics.store(a, r + R_PAYLOAD_SAB, 0); // after the take: a drain inside it must still see the payload live
+      }
     }
     throw new Error('zokio pool: record has no payload');
   }
@@ -485,6 +526,7 @@ export class PoolCore {
     }
     const w = owner - 1;
     if (Atomics.load(a, r + R_OWNER_INCARNATION) !== Atomics.load(a, this.ctl(w) + W_INCARNATION)) {
+      this.discardPayload(r);
       Atomics.store(a, r + R_STATE, S_FREE);
       return;
     }

@@ -50,14 +50,16 @@ import {
   W_READY,
   W_STOLEN,
   W_STOLEN_SIDES,
+  W_PAYLOAD_BUFFERS,
   W_WAKE,
   partitionSize,
   partitionStart,
+  workerControl,
   type PoolLayout,
 } from './layout.js';
 import type { MessagePort } from 'node:worker_threads';
 import { workerParkChannel, workerStealChannel, workerUnparkChannel } from '../../trace/channels.js';
-import { SharedBufferTable } from './shared-buffers.js';
+import { SharedBufferTable, type PayloadEntry } from './shared-buffers.js';
 import { forkTraceContext, setWorkerContext, taskSpanIsolation, type TaskTraceContext, type WorkerContext } from './worker-context.js';
 
 /** What the main thread hands each worker. */
@@ -67,6 +69,10 @@ export interface PoolWorkerData {
   readonly arena: SharedArrayBuffer;
   readonly port: MessagePort;
   readonly known: ReadonlyArray<readonly [number, SharedArrayBuffer]>;
+  /** Argument payload buffers still unread (a replacement worker was not there when they were posted). */
+  readonly payloads: readonly PayloadEntry[];
+  /** Memory strategy `heap`: main-thread records carry long payloads in buffers of their own. */
+  readonly heapPayloads: boolean;
   readonly index: number;
   readonly strategy: 'local_first' | 'global_first' | 'round_robin';
   readonly workStealing: boolean;
@@ -114,7 +120,8 @@ export class PoolWorker implements WorkerContext {
   constructor(data: PoolWorkerData) {
     this.index = data.index;
     const i32 = new Int32Array(data.sab);
-    this.#core = new PoolCore(data.sab, data.layout, data.arena, new SharedBufferTable(i32, [data.port], data.known));
+    const buffers = new SharedBufferTable(i32, [data.port], { known: data.known, payloads: data.payloads, countWord: workerControl(data.layout, data.index) + W_PAYLOAD_BUFFERS });
+    this.#core = new PoolCore(data.sab, data.layout, data.arena, buffers, data.heapPayloads);
     this.#a = this.#core.i32;
     this.#ctl = this.#core.ctl(data.index);
     this.#owner = data.index + 1;
@@ -222,8 +229,10 @@ export class PoolWorker implements WorkerContext {
     if (!this.#hasWork() && !(done?.() ?? false) && !this.#nestedReady() && !this.#core.shuttingDown) {
       Atomics.add(a, c + W_PARKS, 1);
       // An idle worker keeps no free SharedSlab blocks out of other threads' reach (and a
-      // worker terminated at shutdown is usually parked, so it loses none).
+      // worker terminated at shutdown is usually parked, so it loses none), and no payload
+      // buffer that another worker has read since it was posted.
       SharedSlab.flushAll();
+      if (this.#core.heapPayloads) this.#core.buffers.drain();
       if (workerParkChannel.hasSubscribers) workerParkChannel.publish({ worker: this.index });
       Atomics.wait(a, c + W_WAKE, seq);
       if (workerUnparkChannel.hasSubscribers) workerUnparkChannel.publish({ worker: this.index });
@@ -242,6 +251,7 @@ export class PoolWorker implements WorkerContext {
     if (!this.#hasWork() && !this.#nestedReady() && !this.#core.shuttingDown) {
       Atomics.add(a, c + W_PARKS, 1);
       SharedSlab.flushAll(); // as in #park
+      if (this.#core.heapPayloads) this.#core.buffers.drain();
       if (workerParkChannel.hasSubscribers) workerParkChannel.publish({ worker: this.index });
       const r = waitAsync(a, c + W_WAKE, seq);
       if (r.async) await r.value;
@@ -269,7 +279,8 @@ export class PoolWorker implements WorkerContext {
     const r = core.rec(idx);
     const owner = a[r + R_OWNER]!;
     if (owner !== MAIN_OWNER && Atomics.load(a, r + R_OWNER_INCARNATION) !== Atomics.load(a, core.ctl(owner - 1) + W_INCARNATION)) {
-      Atomics.store(a, r + R_STATE, S_FREE); // its owner died: nobody waits for it
+      core.discardPayload(r); // its owner died: nobody waits for it
+      Atomics.store(a, r + R_STATE, S_FREE);
       return undefined;
     }
     const nameId = a[r + R_NAME_ID]!;
@@ -305,10 +316,16 @@ export class PoolWorker implements WorkerContext {
     return undefined;
   }
 
-  /** A main-owned record the caller cancelled while queued: hand it back so main frees it. */
+  /**
+   * A main-owned record the caller cancelled while queued: drop its arguments (so that the
+   * other workers' tables let a payload buffer go at their next drain) and hand it back
+   * so main frees it.
+   */
   #dropCancelled(idx: number): void {
     const r = this.#core.rec(idx);
-    if (this.#a[r + R_OWNER] === MAIN_OWNER) this.#core.complete(idx, S_CANCELLED);
+    if (this.#a[r + R_OWNER] !== MAIN_OWNER) return;
+    this.#core.discardPayload(r);
+    this.#core.complete(idx, S_CANCELLED);
   }
 
   #invoke(idx: number, r: number, fn: TaskFunction): void {
@@ -359,6 +376,7 @@ export class PoolWorker implements WorkerContext {
     const core = this.#core;
     const r = core.rec(idx);
     this.#controllers.delete(idx);
+    core.discardPayload(r); // arguments never read (the task module failed to load)
     if (ok) {
       try {
         core.writeResult(r, value);
@@ -383,7 +401,11 @@ export class PoolWorker implements WorkerContext {
       const r = this.#core.rec(i);
       const s = Atomics.load(a, r + R_STATE);
       const stale = a[r + R_OWNER_INCARNATION] !== this.#incarnation;
-      if (s === S_FREE || (stale && (s === S_DONE_OK || s === S_DONE_ERR || s === S_CANCELLED))) this.#free.push(i);
+      if (s === S_FREE) this.#free.push(i);
+      else if (stale && (s === S_DONE_OK || s === S_DONE_ERR || s === S_CANCELLED)) {
+        this.#core.discardPayload(r); // a result the previous incarnation never read
+        this.#free.push(i);
+      }
     }
   }
 
@@ -402,8 +424,11 @@ export class PoolWorker implements WorkerContext {
     return idx;
   }
 
+  /** Frees one of this worker's records; a payload still in it (a join side run inline with its original arguments) goes too. */
   #release(idx: number): void {
-    Atomics.store(this.#a, this.#core.rec(idx) + R_STATE, S_FREE);
+    const r = this.#core.rec(idx);
+    this.#core.discardPayload(r);
+    Atomics.store(this.#a, r + R_STATE, S_FREE);
     this.#free.push(idx);
   }
 
@@ -474,7 +499,12 @@ export class PoolWorker implements WorkerContext {
       // No record left in this worker's partition: run it here, still asynchronously.
       return Promise.resolve().then(() => (lookupTask(ref.module, ref.name) ?? loadTaskSync(ref))(...(args as never[])));
     }
-    this.#fill(idx, ref, args, prepared);
+    try {
+      this.#fill(idx, ref, args, prepared);
+    } catch (err) {
+      this.#release(idx); // e.g. the payload arena is full
+      return Promise.reject(err);
+    }
     const core = this.#core;
     let queued = false;
     if (this.#strategy === 'global_first') queued = core.injector.push(idx);
@@ -501,7 +531,13 @@ export class PoolWorker implements WorkerContext {
     const prepared = core.prepareArgs(refB, argsB);
     const idx = this.#alloc();
     if (idx < 0) return runBoth(fnA, sa, fnB, sb);
-    this.#fill(idx, refB, argsB, prepared);
+    try {
+      this.#fill(idx, refB, argsB, prepared);
+    } catch {
+      // The payload arena is full: no stealable side, both run here.
+      this.#release(idx);
+      return runBoth(fnA, sa, fnB, sb);
+    }
     const deque = core.deques[this.index]!;
     if (!deque.push(idx)) {
       this.#release(idx);

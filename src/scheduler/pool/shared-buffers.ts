@@ -1,6 +1,7 @@
 /**
- * The side table that lets application `SharedArrayBuffer`s travel inside task arguments
- * and results.
+ * The side table that lets `SharedArrayBuffer`s travel between the pool's threads: the
+ * application's buffers inside task arguments and results, and (memory strategy `heap`)
+ * the one-payload buffers of main-thread task records.
  *
  * Implementation note. `v8.Serializer` can write a `SharedArrayBuffer` only as an id that
  * Node's `v8.Deserializer` cannot read back, and task records hold bytes, not handles.
@@ -14,32 +15,92 @@
  * The ports form a star: the main thread holds one port per worker, each worker one port
  * to the main thread. The main thread announces a buffer to every worker; a worker
  * announces one it created to the main thread only, so a buffer created on a worker can
- * go back to the main thread but not straight to another worker. Buffers stay in every
- * table until the pool shuts down (they are usually long-lived shared objects).
+ * go back to the main thread but not straight to another worker. Application buffers stay
+ * in every table until the pool shuts down (they are usually long-lived shared objects).
+ *
+ * Payload buffers (`sendPayload`) are one-shot: a payload too long for a record's inline
+ * bytes, in a SharedArrayBuffer of its own, posted as `{ id, sab, rec }` where `rec` is
+ * the word offset of the record whose `R_PAYLOAD_SAB` word holds `id` while the payload
+ * is unread. Only main-thread records use them, so the star is enough: arguments go from
+ * the main thread to every worker (any worker may run the record), results from the
+ * running worker to the main thread. A payload is live while its record's `R_PAYLOAD_SAB`
+ * word equals its id (ids are never reused; the reader, or whoever discards the payload,
+ * stores 0 there with `Atomics`), and a table keeps only live payloads:
+ *
+ * ```
+ *  writer: store id → R_PAYLOAD_SAB, post {id, sab, rec}, publish the record (state word)
+ *  reader: takePayload(id): table hit, or drain the ports (the message is there) and take;
+ *          then store 0 → R_PAYLOAD_SAB
+ *  every drain: a received payload whose R_PAYLOAD_SAB no longer holds its id is dropped,
+ *          and so is every table entry whose record moved on (read elsewhere, discarded)
+ * ```
+ *
+ * A worker drains when it misses and before it parks; the main thread drains when it
+ * misses and when the pool goes idle, and then wakes each parked worker whose table still
+ * holds payload buffers (each worker publishes its count in its control block), so that
+ * it drains again. A thread's table thus holds at most the payloads that were live at its
+ * last drain (a busy worker's port queue also holds the messages posted while it runs one
+ * task), and the tables empty soon after the pool goes idle. The main thread also keeps
+ * the argument buffers it sent until their records complete (`forgetSent`), to hand the
+ * live ones to a replacement worker, which did not have a port when they were posted.
  *
  * @module
  */
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { H_NEXT_SAB_ID } from './layout.js';
+import { H_NEXT_PAYLOAD_ID, H_NEXT_SAB_ID, R_PAYLOAD_SAB } from './layout.js';
 
 interface SabMessage {
   readonly id: number;
   readonly sab: SharedArrayBuffer;
+  /** Payload buffers only: word offset of the record that carries the payload. */
+  readonly rec?: number;
+}
+
+/** A payload buffer and the record (word offset) it belongs to. */
+interface Payload {
+  readonly rec: number;
+  readonly sab: SharedArrayBuffer;
+}
+
+/** A live payload buffer for a replacement worker's start-up data: `[id, rec, sab]`. */
+export type PayloadEntry = readonly [id: number, rec: number, sab: SharedArrayBuffer];
+
+/** How a thread's table starts. */
+export interface BufferTableOptions {
+  /** True on the main thread (it keeps the argument payloads it sends, see `forgetSent`). */
+  readonly main?: boolean;
+  /** Application buffers a replacement worker starts with. */
+  readonly known?: ReadonlyArray<readonly [number, SharedArrayBuffer]>;
+  /** Live payload buffers a replacement worker starts with. */
+  readonly payloads?: readonly PayloadEntry[];
+  /** Where a worker publishes how many payload buffers its table holds (-1: nowhere). */
+  readonly countWord?: number;
 }
 
 /** One thread's view of the pool-wide buffer table. */
 export class SharedBufferTable {
-  readonly #header: Int32Array;
+  readonly #pool: Int32Array;
   readonly #ports: Array<MessagePort | undefined>;
   readonly #byId = new Map<number, SharedArrayBuffer>();
   readonly #ids = new WeakMap<SharedArrayBuffer, number>();
+  /** Live payload buffers received on this thread, by payload id. */
+  readonly #payloads = new Map<number, Payload>();
+  /** Main thread: argument payloads sent and not yet completed, by record word offset. */
+  readonly #sent = new Map<number, { readonly id: number; readonly sab: SharedArrayBuffer }>();
+  readonly #main: boolean;
+  /** Word of the pool memory where this thread publishes `#payloads.size` (-1: none). */
+  readonly #countWord: number;
 
-  /** `ports`: on the main thread one per worker, on a worker `[toMain]`. */
-  constructor(header: Int32Array, ports: Array<MessagePort | undefined>, known: ReadonlyArray<readonly [number, SharedArrayBuffer]> = []) {
-    this.#header = header;
+  /** `pool`: the pool's shared memory; `ports`: on the main thread one per worker, on a worker `[toMain]`. */
+  constructor(pool: Int32Array, ports: Array<MessagePort | undefined>, options: BufferTableOptions = {}) {
+    this.#pool = pool;
     this.#ports = ports;
+    this.#main = options.main ?? false;
+    this.#countWord = options.countWord ?? -1;
     for (const port of ports) port?.unref();
-    for (const [id, sab] of known) this.#remember(id, sab);
+    for (const [id, sab] of options.known ?? []) this.#remember(id, sab);
+    for (const [id, rec, sab] of options.payloads ?? []) this.#receivePayload(id, rec, sab);
+    this.#publishCount();
   }
 
   /** Main thread: the port to worker `w` changed (a replacement worker). */
@@ -63,7 +124,7 @@ export class SharedBufferTable {
   idOf(sab: SharedArrayBuffer): number {
     let id = this.#ids.get(sab);
     if (id === undefined) {
-      id = Atomics.add(this.#header, H_NEXT_SAB_ID, 1) + 1;
+      id = Atomics.add(this.#pool, H_NEXT_SAB_ID, 1) + 1;
       this.#remember(id, sab);
       for (const port of this.#ports) port?.postMessage({ id, sab } satisfies SabMessage);
     }
@@ -82,20 +143,95 @@ export class SharedBufferTable {
     return sab;
   }
 
-  /** Receives every announced buffer. */
+  // ── payload buffers ─────────────────────────────────────────────────────────────
+
+  /**
+   * Gives `sab` a new payload id, stores the id in the `R_PAYLOAD_SAB` word of the record
+   * at word offset `rec` and posts the buffer on every port (call it before the record is
+   * published). On the main thread the buffer is also kept until {@link forgetSent}.
+   */
+  sendPayload(rec: number, sab: SharedArrayBuffer): number {
+    let id = Atomics.add(this.#pool, H_NEXT_PAYLOAD_ID, 1) + 1;
+    if (id === 0) id = Atomics.add(this.#pool, H_NEXT_PAYLOAD_ID, 1) + 1; // 0 means "no payload"
+    Atomics.store(this.#pool, rec + R_PAYLOAD_SAB, id);
+    if (this.#main) this.#sent.set(rec, { id, sab });
+    for (const port of this.#ports) port?.postMessage({ id, sab, rec } satisfies SabMessage);
+    return id;
+  }
+
+  /**
+   * Takes the payload buffer `id` out of the table (draining the ports when it has not
+   * arrived yet); the caller then stores 0 in the record's `R_PAYLOAD_SAB` word.
+   */
+  takePayload(id: number): SharedArrayBuffer {
+    let entry = this.#payloads.get(id);
+    if (entry === undefined) {
+      this.drain();
+      entry = this.#payloads.get(id);
+      if (entry === undefined) throw new Error(`zokio pool: payload buffer #${id} is unknown on this thread`);
+    }
+    this.#payloads.delete(id);
+    this.#publishCount();
+    return entry.sab;
+  }
+
+  /** Forgets payload `id` if this table holds it (the payload was discarded unread). */
+  dropPayload(id: number): void {
+    if (this.#payloads.delete(id)) this.#publishCount();
+  }
+
+  /** Main thread: the record at word offset `rec` completed; its argument buffer is no longer needed here. */
+  forgetSent(rec: number): void {
+    if (this.#sent.size > 0) this.#sent.delete(rec);
+  }
+
+  /** Main thread: the argument payloads still unread, for a replacement worker. */
+  sentPayloads(): PayloadEntry[] {
+    const out: PayloadEntry[] = [];
+    for (const [rec, { id, sab }] of this.#sent) {
+      if (Atomics.load(this.#pool, rec + R_PAYLOAD_SAB) === id) out.push([id, rec, sab]);
+    }
+    return out;
+  }
+
+  /** Payload buffers this thread holds now: received and unread, plus (main thread) sent and not completed. */
+  get payloadCount(): number {
+    return this.#payloads.size + this.#sent.size;
+  }
+
+  #receivePayload(id: number, rec: number, sab: SharedArrayBuffer): void {
+    if (Atomics.load(this.#pool, rec + R_PAYLOAD_SAB) === id) this.#payloads.set(id, { rec, sab });
+  }
+
+  #publishCount(): void {
+    if (this.#countWord >= 0) Atomics.store(this.#pool, this.#countWord, this.#payloads.size);
+  }
+
+  /** Receives every announced buffer, and drops payload buffers that are no longer live. */
   drain(): void {
     for (const port of this.#ports) {
       if (port === undefined) continue;
       for (;;) {
         const m = receiveMessageOnPort(port) as { message: SabMessage } | undefined;
         if (m === undefined) break;
-        this.#remember(m.message.id, m.message.sab);
+        const { id, sab, rec } = m.message;
+        if (rec === undefined) this.#remember(id, sab);
+        else this.#receivePayload(id, rec, sab);
       }
     }
+    if (this.#payloads.size > 0) {
+      for (const [id, { rec }] of this.#payloads) {
+        if (Atomics.load(this.#pool, rec + R_PAYLOAD_SAB) !== id) this.#payloads.delete(id);
+      }
+    }
+    this.#publishCount();
   }
 
-  /** Closes the ports. */
+  /** Closes the ports and forgets every payload buffer. */
   close(): void {
     for (const port of this.#ports) port?.close();
+    this.#payloads.clear();
+    this.#sent.clear();
+    this.#publishCount();
   }
 }

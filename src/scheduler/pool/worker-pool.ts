@@ -17,7 +17,10 @@
  * @module
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { SharedSlab } from '../../memory/shared-slab.js';
+import { SharedSlab, type SharedSlabOptions } from '../../memory/shared-slab.js';
+// Type only: `runtime.ts` imports this module, and `runtime-part.ts` imports `runtime.ts`
+// and registers itself at load; a value import here would close that cycle.
+import type { MemoryPart } from '../../memory/runtime-part.js';
 import { SharedBufferTable } from './shared-buffers.js';
 import { RuntimeClosedError, WorkerCrashedError } from '../../errors.js';
 import { contextStorage } from '../../runtime/context.js';
@@ -41,6 +44,8 @@ import {
   R_RUNNER,
   R_SPAN_ID,
   R_STATE,
+  INLINE_BYTES,
+  RECORD_WORDS,
   R_TRACE_FLAGS,
   R_TRACE_ID,
   S_CANCELLED,
@@ -56,10 +61,13 @@ import {
   W_INLINE_POPS,
   W_JOINS,
   W_PARKS,
+  W_PAYLOAD_BUFFERS,
   W_READY,
   W_STOLEN,
   W_STOLEN_SIDES,
   computeLayout,
+  partitionSize,
+  partitionStart,
 } from './layout.js';
 import { F_MAP, F_TRACE, PoolCore, waitAsync, type Prepared } from './pool-core.js';
 import type { PoolWorkerData } from './pool-worker.js';
@@ -148,9 +156,54 @@ interface AbortHook {
 
 const pools = new WeakMap<object, WorkerPool>();
 
-/** Payload arena geometry: 4096 blocks of 8 KiB (32 MiB of address space, touched lazily). */
-const ARENA_BLOCK = 8192;
-const ARENA_BLOCKS = 4096;
+/**
+ * Payload arena geometry. Memory strategy `pooled`: 4096 blocks of 8 KiB (32 MiB of
+ * address space, touched lazily) for every payload longer than a record's inline bytes.
+ * No thread cache: payload blocks are allocated on one thread and freed on another, and a
+ * crashed worker's cached blocks would be lost to the arena for good.
+ */
+const ARENA: SharedSlabOptions = { blockSize: 8192, blockCount: 4096, threadCache: 0 };
+/**
+ * Strategy `heap`: main-thread records carry long payloads in buffers of their own; the
+ * arena serves only the records workers create (join sides, `exec` inside a task), which
+ * another worker may run: 512 blocks of 8 KiB (4 MiB, touched lazily).
+ */
+const WORKER_ARENA: SharedSlabOptions = { blockSize: 8192, blockCount: 512, threadCache: 0 };
+
+/** Records of one owner (the main thread or one worker), in `rt.metrics().memory.pools['pool.records']`. */
+export interface PoolRecordOwnerStats {
+  /** `'main'` or `'worker N'`. */
+  readonly owner: string;
+  /** Records in its partition. */
+  readonly capacity: number;
+  /** Records not free now (queued, running, or done and not yet read back). */
+  readonly inUse: number;
+}
+
+/**
+ * `rt.metrics().memory.pools['pool.records']`: the pool's task records (fixed partitions
+ * of the pool's shared memory, one per owner) and where long payloads go. A snapshot.
+ */
+export interface PoolRecordStats {
+  /** Bytes of one record (its inline payload area is {@link PoolRecordStats.inlineBytes}). */
+  readonly recordBytes: number;
+  /** Payload bytes a record holds inline; longer payloads go out of the record. */
+  readonly inlineBytes: number;
+  /** Records of every owner. */
+  readonly capacity: number;
+  /** Records of every owner not free now. */
+  readonly inUse: number;
+  /** By owner: the main thread first, then worker 0, 1, ... */
+  readonly owners: readonly PoolRecordOwnerStats[];
+  /**
+   * Where longer payloads go: `'arena'` (strategy `pooled`: blocks of `pool.payloads`) or
+   * `'heap'` (a buffer of its own per payload of a main-thread record; worker-created
+   * records still use the `pool.payloads` arena).
+   */
+  readonly payloads: 'arena' | 'heap';
+  /** Payload buffers (`heap`) the pool's buffer tables hold now, on every thread. */
+  readonly payloadBuffers: number;
+}
 
 /** @internal The pool behind a runtime (tests and benches use it for placement and metrics). */
 export function poolOf(runtime: object): WorkerPool | undefined {
@@ -203,10 +256,18 @@ export class WorkerPool implements ParallelEngine {
     const workers = this.#config.workers;
     const layout = computeLayout(workers, this.#config.queueCapacity);
     const sab = new SharedArrayBuffer(layout.byteLength);
-    // No thread cache: payload blocks are allocated on one thread and freed on another,
-    // and a crashed worker's cached blocks would be lost to the arena for good.
-    const arena = new SharedSlab({ blockSize: ARENA_BLOCK, blockCount: ARENA_BLOCKS, threadCache: 0 });
-    const core = new PoolCore(sab, layout, arena.buffer, new SharedBufferTable(new Int32Array(sab), new Array(workers).fill(undefined)));
+    const heap = this.#config.memory.strategy === 'heap';
+    // The runtime's memory part creates (strategy `pooled`) and reports the arena; without
+    // the part (a runtime built before it was loaded) the pool makes its own.
+    const memory = this.#runtime.part<MemoryPart>('memory');
+    let arena = heap ? undefined : memory?.createSlab('pool.payloads', ARENA);
+    if (arena === undefined) {
+      arena = new SharedSlab(heap ? WORKER_ARENA : ARENA);
+      memory?.register('pool.payloads', arena);
+    }
+    memory?.register('pool.records', { stats: () => this.recordStats() });
+    const buffers = new SharedBufferTable(new Int32Array(sab), new Array(workers).fill(undefined), { main: true });
+    const core = new PoolCore(sab, layout, arena.buffer, buffers, heap);
     core.injector.init();
     core.completions.init();
     for (const inbox of core.inboxes) inbox.init();
@@ -227,6 +288,7 @@ export class WorkerPool implements ParallelEngine {
     const core = this.#core!;
     const { port1, port2 } = new MessageChannel();
     const known = core.buffers.entries();
+    const payloads = core.buffers.sentPayloads();
     core.buffers.setPort(w, port1);
     const data: PoolWorkerData = {
       sab: core.sab,
@@ -234,6 +296,8 @@ export class WorkerPool implements ParallelEngine {
       arena: core.arena.buffer,
       port: port2,
       known,
+      payloads,
+      heapPayloads: core.heapPayloads,
       index: w,
       strategy: this.#config.strategy,
       workStealing: this.#config.workStealing,
@@ -341,7 +405,15 @@ export class WorkerPool implements ParallelEngine {
         core.u8.set(ctx.spanId.subarray(0, 8), (r + R_SPAN_ID) * 4);
       }
     }
-    core.writeArgs(r, nameId, args, prepared, flags);
+    try {
+      core.writeArgs(r, nameId, args, prepared, flags);
+    } catch (err) {
+      // No room for the payload (the arena is full, or no memory for a buffer of its own).
+      this.#free.push(idx);
+      this.#settled();
+      reject(err);
+      return;
+    }
     Atomics.store(a, r + R_STATE, S_QUEUED); // publishes everything written above
     this.#resolve[idx] = resolve;
     this.#reject[idx] = reject;
@@ -466,7 +538,10 @@ export class WorkerPool implements ParallelEngine {
           reject(new RuntimeClosedError('the task was dropped'));
         }
       }
-      if (state === S_CANCELLED) core.discardPayload(r);
+      // A payload nobody read (cancelled, or a result nobody waits for any more) goes now;
+      // after a read this is one plain load.
+      core.discardPayload(r);
+      core.buffers.forgetSent(r);
       Atomics.store(a, r + R_STATE, S_FREE);
       this.#free.push(idx);
     }
@@ -514,6 +589,16 @@ export class WorkerPool implements ParallelEngine {
   }
 
   #onIdle(): void {
+    const core = this.#core;
+    if (core?.heapPayloads === true) {
+      // Strategy `heap`: receive what the workers posted and let go of the result buffers
+      // discarded unread (a result nobody waits for, a crashed worker's) while their
+      // messages were still in the ports; wake a parked worker whose table still holds
+      // payload buffers, so that it drains again (it drains before it parks) and lets go
+      // of the ones other workers read since.
+      core.buffers.drain();
+      for (let w = 0; w < this.#config.workers; w++) if (Atomics.load(core.i32, core.ctl(w) + W_PAYLOAD_BUFFERS) > 0) core.wakeWorker(w);
+    }
     if (this.#reffed) {
       this.#reffed = false;
       for (const w of this.#workers) w?.unref();
@@ -564,11 +649,13 @@ export class WorkerPool implements ParallelEngine {
       const owner = a[r + R_OWNER]!;
       const { name, module } = core.nameOf(a[r + R_NAME_ID]!);
       const err = new WorkerCrashedError(`worker ${w} died (exit code ${code}) while running task '${name}' (${module})${why}`, { cause });
+      core.discardPayload(r); // a result it may have written before it died
       if (owner === MAIN_OWNER) {
         const reject = this.#reject[idx];
         this.#resolve[idx] = undefined;
         this.#reject[idx] = undefined;
         this.#unhook(idx);
+        core.buffers.forgetSent(r);
         Atomics.store(a, r + R_STATE, S_FREE);
         this.#free.push(idx);
         if (reject !== undefined) {
@@ -586,7 +673,9 @@ export class WorkerPool implements ParallelEngine {
     Atomics.add(a, ctl + W_INCARNATION, 1);
     // 3. Its deque holds only its own records: drop them. Its inbox: re-queue, once.
     for (let x = core.deques[w]!.steal(); x !== EMPTY; x = core.deques[w]!.steal()) {
-      if (x >= 0) Atomics.store(a, core.rec(x) + R_STATE, S_FREE);
+      if (x < 0) continue;
+      core.discardPayload(core.rec(x));
+      Atomics.store(a, core.rec(x) + R_STATE, S_FREE);
     }
     for (let x = core.inboxes[w]!.pop(); x !== EMPTY; x = core.inboxes[w]!.pop()) {
       if (!core.injector.push(x)) this.#spill.push(x);
@@ -675,6 +764,56 @@ export class WorkerPool implements ParallelEngine {
         started: core !== undefined,
       },
     };
+  }
+
+  /**
+   * `pool.records` in `rt.metrics().memory.pools`: a snapshot of record usage. The main
+   * partition's count comes from its free list; a worker's partition (its free list is the
+   * worker's own) is counted from the state words, `workerRecords` loads per worker.
+   */
+  recordStats(): PoolRecordStats {
+    const core = this.#core;
+    const layout = core?.layout ?? computeLayout(this.#config.workers, this.#config.queueCapacity);
+    const owners: PoolRecordOwnerStats[] = [];
+    const mainCapacity = partitionSize(layout, MAIN_OWNER);
+    owners.push({ owner: 'main', capacity: mainCapacity, inUse: core === undefined ? 0 : mainCapacity - this.#free.length });
+    for (let w = 0; w < layout.workers; w++) {
+      const start = partitionStart(layout, w + 1);
+      const capacity = partitionSize(layout, w + 1);
+      let inUse = 0;
+      if (core !== undefined) {
+        // Plain loop over the partition's state words (metrics only, never a hot path).
+        for (let i = start; i < start + capacity; i++) if (Atomics.load(core.i32, core.rec(i) + R_STATE) !== S_FREE) inUse++;
+      }
+      owners.push({ owner: `worker ${w}`, capacity, inUse });
+    }
+    let payloadBuffers = 0;
+    if (core !== undefined) {
+      const counts = this.payloadBuffers();
+      payloadBuffers = counts.main + counts.workers.reduce((sum, n) => sum + n, 0);
+    }
+    return {
+      recordBytes: RECORD_WORDS * 4,
+      inlineBytes: INLINE_BYTES,
+      capacity: layout.totalRecords,
+      inUse: owners.reduce((sum, o) => sum + o.inUse, 0),
+      owners,
+      payloads: this.#config.memory.strategy === 'heap' ? 'heap' : 'arena',
+      payloadBuffers,
+    };
+  }
+
+  /**
+   * @internal Payload buffers (strategy `heap`) held now by the main thread's table (received
+   * results not read yet, argument buffers of records not completed yet) and by each
+   * worker's table (as each worker last published it).
+   */
+  payloadBuffers(): { main: number; workers: number[] } {
+    const core = this.#core;
+    if (core === undefined) return { main: 0, workers: [] };
+    const workers: number[] = [];
+    for (let w = 0; w < this.#config.workers; w++) workers.push(Atomics.load(core.i32, core.ctl(w) + W_PAYLOAD_BUFFERS));
+    return { main: core.buffers.payloadCount, workers };
   }
 
   async shutdown(timeoutMs: number): Promise<void> {
