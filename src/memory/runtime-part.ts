@@ -3,10 +3,15 @@
  * by `rt.metrics().memory`, and the switch that `.memory({ strategy })` sets.
  *
  * Implementation note: importing this module registers the part with
- * `registerRuntimePart`, so every runtime built afterwards has it (`zokio/memory` imports
- * it; so does any part that creates pools, such as the work-stealing pool). With strategy
- * `'pooled'`, {@link MemoryPart.createSlab} creates a registered `SharedSlab`; with `'heap'`
- * it returns `undefined` and the caller keeps its records on the heap.
+ * `registerRuntimePart`, so every runtime built afterwards has it (`zokio` and
+ * `zokio/memory` import it). With strategy `'pooled'`, {@link MemoryPart.createSlab} creates
+ * a registered `SharedSlab`; with `'heap'` it returns `undefined` and the caller keeps its
+ * data on the heap. The work-stealing pool uses it for its payload arena (`pool.payloads`:
+ * created here under `'pooled'`; under `'heap'` main-thread task payloads get buffers of
+ * their own and the pool registers a small arena for worker-created tasks itself) and
+ * registers `pool.records`, its task-record usage, under both strategies. The pool finds
+ * the part with `runtime.part('memory')` rather than importing this module, which would
+ * close an import cycle through `runtime.ts`.
  *
  * @module
  */
@@ -50,7 +55,11 @@ export interface MemoryMetrics {
 export class MemoryPart implements RuntimePart {
   /** The part's name and its key in `rt.metrics()`. */
   readonly name = 'memory';
-  /** `'pooled'`: task records live in a `SharedSlab`; `'heap'`: plain heap objects. */
+  /**
+   * `'pooled'`: parts keep their shared records in registered `SharedSlab`s (the pool's
+   * long task payloads in `pool.payloads`); `'heap'`: in memory of their own (the pool's
+   * main-thread task payloads in one SharedArrayBuffer each).
+   */
   readonly strategy: MemoryStrategy;
   readonly #sources = new Map<string, MemoryStatsSource>();
 

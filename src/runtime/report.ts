@@ -40,9 +40,17 @@ export interface RuntimeReport<Flavor extends 'current_thread' | 'multi_thread' 
     /** Whether libuv uses io_uring for fs. */
     readonly ioUring: boolean;
   };
-  /** Memory strategy for task records. */
+  /** Where the work-stealing pool keeps task payloads too long for a task record. */
   readonly memory: {
-    /** `pooled` (task records in a shared slab) or `heap`. */
+    /**
+     * `pooled`: an argument list, result or error longer than a task record's inline bytes
+     * goes into blocks of a shared slab arena created with the pool (`pool.payloads` in
+     * `rt.metrics().memory.pools`). `heap`: such a payload of a task submitted from the
+     * main thread (`exec`, `map`) gets a SharedArrayBuffer of its own, garbage-collected
+     * once read; tasks submitted inside workers (`join` sides, nested `exec`) still use a
+     * small arena. Either way the task records are fixed partitions of the pool's shared
+     * memory (`pool.records`).
+     */
     readonly strategy: MemoryStrategy;
   };
   /** Tracing exporter and sampling. */
@@ -103,7 +111,7 @@ export function describeReport(report: RuntimeReport): string {
     ['blocking threads', String(report.blockingThreads)],
     ['timer', `${report.timer.levels} levels x ${report.timer.slotsPerLevel} slots @ ${report.timer.resolutionMs} ms (range ${report.timer.rangeMs} ms)`],
     ['io', `${report.io.backend} (requested ${report.io.requested}; poller ${report.io.poller}; io_uring ${report.io.ioUring ? 'on' : 'off'})`],
-    ['memory', report.memory.strategy],
+    ['memory', `${report.memory.strategy} (long task payloads ${report.memory.strategy === 'heap' ? 'in buffers of their own' : 'in a shared slab arena'})`],
     ['tracing', report.tracing.exporter === 'none' ? 'off' : `${report.tracing.exporter} (sample ratio ${report.tracing.sampleRatio}${report.tracing.path ? `, ${report.tracing.path}` : ''})`],
     ['platform', `${p.os} ${p.arch}, ${p.cpus} cpus, node ${p.node}`],
     ['capabilities', `SharedArrayBuffer ${p.sharedArrayBuffer ? 'yes' : 'no'}, Atomics.waitAsync ${p.atomicsWaitAsync ? 'yes' : 'no'}, cache line ${p.cacheLineBytes} B (assumed)`],

@@ -22,6 +22,7 @@ describe('the memory part of a runtime', () => {
     expect(memory.pools.objects!.inUse).toBe(1);
     expect(memory.pools.buffers!.inUse).toBe(1);
     expect(memory.pools['task-records']!.inUse).toBe(1);
+    expect(rt.describe()).toMatch(/memory\s+pooled \(long task payloads in a shared slab arena\)/);
     unregister();
     expect(Object.keys((rt.metrics().memory as { pools: object }).pools)).toEqual(['objects', 'task-records']);
     part.register('objects', new ObjectPool(() => ({}), { capacity: 1 }));
@@ -35,6 +36,7 @@ describe('the memory part of a runtime', () => {
     expect(part.pooled).toBe(false);
     expect(part.createSlab('task-records', { blockSize: 64, blockCount: 32 })).toBeUndefined();
     expect(rt.metrics().memory).toEqual({ strategy: 'heap', pools: {} });
+    expect(rt.describe()).toMatch(/memory\s+heap \(long task payloads in buffers of their own\)/);
     await rt.shutdown();
   });
 
