@@ -3,7 +3,9 @@
  * the engine behind `sleep`, `timeout` and `interval`) beside Node's `setTimeout` /
  * `clearTimeout`, callback timers on both sides, one shared callback:
  * - schedule 1,000,000 timers with 5,000 distinct delays;
- * - cancel them;
+ * - cancel them (zokio cancels lazily: it marks the entry and drops its callback, and the
+ *   entry is unlinked when its slot is next processed; when the last armed timer goes, as
+ *   at the end of this case, every such entry is dropped at once, inside the timed loop);
  * - memory per armed timer: V8 heap *plus* ArrayBuffer memory (the wheel keeps its timers
  *   in typed arrays, which live outside the V8 heap), 1,000,000 timers armed;
  * - 1,000,000 timers spread over 0..1000 ms: time from the first schedule to the last fire;

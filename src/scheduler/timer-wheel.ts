@@ -34,7 +34,7 @@
  *                                      ▼
  *                        cancelled, still linked ──fire / cascade / purge──► free
  *
- *  id = gen * 2^26 + i,  gen = 2 * n + UNREF bit,  n = 1, 2, ... per reuse of entry i
+ *  id = gen * 2^26 + i,  gen = 2 * n + UNREF bit,  n = 1, 2, ... (mod 2^25) per use of entry i
  *  (a stale id carries an old generation: it matches no stamp and cancels nothing)
  * ```
  *
@@ -56,7 +56,9 @@
  * at once (lists emptied through the occupied masks, index allocation restarts at 0); and
  * a schedule that finds the free chain empty first purges every list when the dead
  * outnumber both the armed timers and `PURGE_MIN`, so the arrays never grow because of
- * cancelled timers. Each dead entry is visited O(1) times in all.
+ * cancelled timers (entries in use stay within 2 * max(PURGE_MIN, peak armed) + 1). Every path
+ * that meets a dead entry reclaims it, and a purge's walk over armed entries is paid for
+ * by the more numerous dead it frees, so each cancel costs amortized O(1) in all.
  */
 
 /** A timer callback. It receives no arguments; its return value is ignored. */

@@ -276,6 +276,27 @@ describe('TimerWheel lazy cancellation', () => {
     expect(wheel.firedCount).toBe(1);
   });
 
+  it('keeps refCount exact through cancels and fires of ref and unref timers on reused entries', () => {
+    const wheel = new TimerWheel({ initialCapacity: 2 });
+    wheel.schedule(1_000, () => {}); // stays armed: entries are reused one by one, not all reset
+    for (let round = 0; round < 50; round++) {
+      const unref = round % 3 === 0;
+      const a = wheel.schedule(5, () => {}, unref);
+      const b = wheel.schedule(5, () => {}, !unref);
+      expect(wheel.refCount).toBe(2);
+      expect(wheel.cancel(a)).toBe(true);
+      expect(wheel.refCount).toBe(unref ? 2 : 1);
+      expect(wheel.cancel(a)).toBe(false);
+      expect(wheel.refCount).toBe(unref ? 2 : 1);
+      wheel.advance(wheel.now + 5); // fires b, reclaims a
+      expect(wheel.has(b)).toBe(false);
+      expect(wheel.refCount).toBe(1);
+      expect(wheel.size).toBe(1);
+    }
+    expect(wheel.firedCount).toBe(50);
+    expect(wheel.cancelledCount).toBe(50);
+  });
+
   it('schedule/cancel churn reuses cancelled entries instead of growing the arrays', () => {
     for (const armedCount of [1, 1000]) {
       const wheel = new TimerWheel({ initialCapacity: 4 });
