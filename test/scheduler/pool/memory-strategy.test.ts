@@ -88,7 +88,7 @@ describe("memory strategy 'pooled'", () => {
     const before = rt.metrics().pool as { workers: Array<{ stolenSides: number; inlinePops: number }> };
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => rt.exec(tasks.bigJoin, BIG / 4, i % 2 === 0 ? 3_000_000 : 0)));
     expect(results).toEqual(Array(8).fill(BIG / 2));
-    expect(await rt.exec(tasks.bigJoin, BIG / 4, 30_000_000)).toBe(BIG / 2); // side b stolen, most likely
+    expect(await rt.exec(tasks.stolenBigJoin, new Int32Array(new SharedArrayBuffer(4)), BIG / 4)).toBe(BIG / 2);
     expect(await Promise.all([rt.exec(tasks.bigNested, BIG), rt.exec(tasks.bigNested, BIG)])).toEqual([BIG, BIG]);
     const after = rt.metrics().pool as typeof before;
     const sum = (m: typeof before, k: 'stolenSides' | 'inlinePops'): number => m.workers.reduce((s, w) => s + w[k], 0);
@@ -143,8 +143,9 @@ describe("memory strategy 'heap'", () => {
     const before = rt.metrics().pool as { workers: Array<{ stolenSides: number }> };
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => rt.exec(tasks.bigJoin, BIG, i % 2 === 0 ? 3_000_000 : 0)));
     expect(results).toEqual(Array(8).fill(2 * BIG));
-    // One join alone, its side a spinning: the idle worker wakes and steals side b.
-    expect(await rt.exec(tasks.bigJoin, BIG, 30_000_000)).toBe(2 * BIG);
+    // Side a waits until the idle worker has stolen side b (whose 100 KB argument and
+    // result go through the arena).
+    expect(await rt.exec(tasks.stolenBigJoin, new Int32Array(new SharedArrayBuffer(4)), BIG)).toBe(2 * BIG);
     expect(await Promise.all([rt.exec(tasks.bigNested, BIG), rt.exec(tasks.bigNested, BIG)])).toEqual([BIG, BIG]);
     const after = rt.metrics().pool as typeof before;
     expect(after.workers.reduce((s, w) => s + w.stolenSides, 0)).toBeGreaterThan(before.workers.reduce((s, w) => s + w.stolenSides, 0));
