@@ -69,20 +69,12 @@ export class WaiterQueue<W extends Parked<any> = AnyWaiter> {
   /** Number of waiters still pending. */
   live = 0;
 
-  /** The oldest pending waiter, dropping dead ones at the head; undefined when none. */
-  peek(): W | undefined {
-    const ring = this.ring;
-    while (ring.length > 0) {
-      const w = ring.peek();
-      if (w.pending) return w;
-      ring.shift();
-    }
-    return undefined;
-  }
-
-  /** Removes the waiter {@link WaiterQueue.peek} just returned and marks it settled. */
-  takeHead(): void {
-    const w = this.ring.shift();
+  /**
+   * Marks `w` settled: no longer pending or counted, its abort listener removed. A waker
+   * calls it on the waiter it just shifted off the ring, then resolves or rejects it; a
+   * cancelled waiter is settled in place and dropped when it reaches the head.
+   */
+  settle(w: W): void {
     w.pending = false;
     this.live--;
     if (w.onAbort !== undefined) w.signal!.removeEventListener('abort', w.onAbort);
@@ -97,9 +89,7 @@ export class WaiterQueue<W extends Parked<any> = AnyWaiter> {
     while (ring.length > 0) {
       const w = ring.shift();
       if (w.pending) {
-        w.pending = false;
-        this.live--;
-        if (w.onAbort !== undefined) w.signal!.removeEventListener('abort', w.onAbort);
+        this.settle(w);
         return w;
       }
     }
@@ -109,9 +99,7 @@ export class WaiterQueue<W extends Parked<any> = AnyWaiter> {
   /** Cancels `w` if still pending (select loser, abort); returns whether it was pending. */
   cancel(w: W): boolean {
     if (!w.pending) return false;
-    w.pending = false;
-    this.live--;
-    if (w.onAbort !== undefined) w.signal!.removeEventListener('abort', w.onAbort);
+    this.settle(w);
     const ring = this.ring;
     if (ring.length > 32 && ring.length > 2 * this.live) this.compact();
     return true;
@@ -127,23 +115,36 @@ export class WaiterQueue<W extends Parked<any> = AnyWaiter> {
    * the signal's reason) and appends `w`. The signal must not be aborted already.
    */
   wait<T>(w: W & Parked<T>, signal: AbortSignal | undefined, onCancel?: () => void): Promise<T> {
+    const promise = this.park(w);
+    if (signal !== undefined) this.listen(w, signal, onCancel);
+    return promise;
+  }
+
+  /**
+   * Creates the promise for `w` and appends `w`, with no signal to wire: the whole of a
+   * contended wait on a hot path. Kept this small, and the executor's closure holding `w`
+   * alone, so that V8 inlines it into the caller.
+   */
+  park<T>(w: W & Parked<T>): Promise<T> {
     const promise = new Promise<T>((resolve, reject) => {
       w.resolve = resolve;
       w.reject = reject;
     });
-    if (signal !== undefined) {
-      w.signal = signal;
-      w.onAbort = () => {
-        if (this.cancel(w)) {
-          if (onCancel !== undefined) onCancel();
-          w.reject(abortReason(signal));
-        }
-      };
-      signal.addEventListener('abort', w.onAbort, { once: true });
-    }
     this.ring.push(w);
     this.live++;
     return promise;
+  }
+
+  /** Abort of a parked `w`: cancel it, call `onCancel`, reject with the signal's reason. */
+  private listen(w: W, signal: AbortSignal, onCancel: (() => void) | undefined): void {
+    w.signal = signal;
+    w.onAbort = () => {
+      if (this.cancel(w)) {
+        if (onCancel !== undefined) onCancel();
+        w.reject(abortReason(signal));
+      }
+    };
+    signal.addEventListener('abort', w.onAbort, { once: true });
   }
 
   /** Appends an already wired waiter (select registers its own). */
