@@ -60,7 +60,11 @@ export interface TimerConfig {
 /** Memory options. */
 export interface MemoryConfig {
   /**
-   * `pooled` keeps worker task records in a shared slab; `heap` allocates them plainly.
+   * Where the work-stealing pool puts task payloads too long for a record's inline area
+   * (112 bytes): `pooled` in blocks of a shared slab arena (`pool.payloads` in
+   * `rt.metrics().memory`), `heap` in a `SharedArrayBuffer` of their own per payload,
+   * garbage-collected once read. Task records themselves are fixed partitions of the pool's
+   * shared memory either way (`pool.records`).
    * @default 'pooled'
    */
   readonly strategy?: MemoryStrategy;
