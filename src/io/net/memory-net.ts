@@ -43,8 +43,9 @@ export class MemorySocket extends Duplex {
   readonly #timers: MemoryTimers | undefined;
   /** Clock time of the last read or write, while a timeout is set. */
   #lastActive = 0;
-  /** Wheel id of the idle timer, -1 when none is armed. */
+  /** Wheel id of the idle timer, -1 when none is armed, and the timers it is armed on. */
   #timer = -1;
+  #armedOn: TimerDriver | undefined;
 
   constructor(local: { host: string; port: number }, remote: { host: string; port: number }, timers?: MemoryTimers) {
     super({ highWaterMark: MEMORY_HWM, allowHalfOpen: true });
@@ -144,20 +145,24 @@ export class MemorySocket extends Duplex {
     const timers = this.#timers?.();
     if (timers === undefined || timers.closed) return;
     this.#timer = timers.add(atMs, this.#onTimer, true);
+    this.#armedOn = timers;
   }
 
   #disarm(): void {
     if (this.#timer === -1) return;
-    this.#timers?.().cancel(this.#timer);
+    this.#armedOn!.cancel(this.#timer);
     this.#timer = -1;
+    this.#armedOn = undefined;
   }
 
   readonly #onTimer = (): void => {
+    const timers = this.#armedOn!;
     this.#timer = -1;
+    this.#armedOn = undefined;
     if (this.destroyed || this.timeout === 0) return;
     const due = this.#lastActive + this.timeout;
     // Activity since the timer was armed moved the deadline: wait for the rest.
-    if (this.#timers!().clock.now() < due) this.#arm(due);
+    if (timers.clock.now() < due) this.#arm(due);
     else this.emit('timeout');
   };
 }
