@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ClosedError } from '../../src/errors.js';
-import { Semaphore } from '../../src/sync/index.js';
+import { Semaphore, type Permit } from '../../src/sync/index.js';
 import { abortLater, codeOf, step } from './helpers.js';
 
 describe('Semaphore', () => {
@@ -79,6 +79,77 @@ describe('Semaphore', () => {
     expect(sem.waiting).toBe(0);
   });
 
+  it('a release with waiters hands permits straight to the head, which resumes one microtask later', async () => {
+    const sem = new Semaphore(1);
+    const held = await sem.acquire();
+    let resumed: Permit | undefined;
+    const head = sem.acquire().then((p) => (resumed = p));
+    const next = sem.acquire();
+    held.release();
+    expect(sem.available).toBe(0); // handed over, never free
+    expect(sem.tryAcquire()).toBeUndefined();
+    expect(sem.waiting).toBe(1);
+    await Promise.resolve(); // the head's reaction was queued by release(), before this one
+    expect(resumed?.permits).toBe(1);
+    expect(await head).toBe(resumed);
+    resumed!.release();
+    resumed!.release(); // idempotent after a handoff too
+    const last = await next;
+    expect(sem.available).toBe(0);
+    last.release();
+    expect(sem.available).toBe(1);
+    expect(sem.waiting).toBe(0);
+  });
+
+  it('a permit is not a thenable: every path delivers the permit object itself', async () => {
+    const sem = new Semaphore(1);
+    const p = await sem.acquire();
+    expect((p as unknown as { then?: unknown }).then).toBeUndefined();
+    expect(Object.keys(p)).not.toContain('then');
+    expect(await Promise.resolve(p)).toBe(p);
+    const waiting = sem.acquire();
+    p.release();
+    const q = await waiting;
+    expect(await Promise.resolve(q)).toBe(q);
+    expect(q.permits).toBe(1);
+    q[Symbol.dispose]();
+    expect(sem.available).toBe(1);
+  });
+
+  it('one addPermits serves several heads in order and stops at the first that does not fit', async () => {
+    const sem = new Semaphore(0);
+    const ac = new AbortController();
+    const order: string[] = [];
+    const mark = (name: string) => (p: Permit) => (order.push(name), p);
+    const a = sem.acquire(1).then(mark('a'));
+    const dead = sem.acquire(1, { signal: ac.signal }).catch(() => 'aborted');
+    const b = sem.acquire(2).then(mark('b'));
+    const e = sem.acquire(1).then(mark('e'));
+    const c = sem.acquire(2).then(mark('c'));
+    const d = sem.acquire(1).then(mark('d'));
+    ac.abort();
+    expect(await dead).toBe('aborted');
+    sem.addPermits(4); // a (1), skips the aborted one, b (2), e (the last 1); c and d wait
+    expect(sem.available).toBe(0);
+    expect(sem.waiting).toBe(2);
+    const [pa, pb, pe] = await Promise.all([a, b, e]);
+    expect(order).toEqual(['a', 'b', 'e']);
+    pa.release(); // 1 free: c needs 2, and d (which would fit) stays behind it
+    expect(sem.available).toBe(1);
+    expect(sem.waiting).toBe(2);
+    pe.release(); // 2 free: c takes them
+    const pc = await c;
+    expect(sem.available).toBe(0);
+    pb.release(); // 2 free: d takes 1
+    const pd = await d;
+    expect(sem.available).toBe(1);
+    expect(order).toEqual(['a', 'b', 'e', 'c', 'd']);
+    pc.release();
+    pd.release();
+    expect(sem.available).toBe(4);
+    expect(sem.waiting).toBe(0);
+  });
+
   it('property: permits never negative and conserved, FIFO service, consistent after any abort', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -122,6 +193,81 @@ describe('Semaphore', () => {
           expect(sem.available).toBe(total);
           expect(sem.waiting).toBe(0);
           expect(grants).toEqual(arrivals.filter((i) => grants.includes(i)));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+  it('property: looping contenders (acquire, hold, release, again) are served in call order', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(
+          fc.array(fc.record({ n: fc.integer({ min: 1, max: 4 }), abort: fc.boolean(), hold: fc.boolean(), tryFirst: fc.boolean() }), {
+            minLength: 1,
+            maxLength: 4,
+          }),
+          { minLength: 1, maxLength: 5 },
+        ),
+        fc.array(fc.integer({ min: 1, max: 2 }), { maxLength: 3 }),
+        async (s, initial, contenders, extra) => {
+          const sem = new Semaphore(initial);
+          let total = initial;
+          let held = 0;
+          let seq = 0;
+          const calls: number[] = []; // acquire calls in call order (ids)
+          const grants: number[] = []; // the same ids in the order their permits arrived
+          const check = (): void => {
+            expect(sem.available).toBeGreaterThanOrEqual(0);
+            expect(sem.available + held).toBeLessThanOrEqual(total);
+          };
+          const adders = extra.map(async (k, i) => {
+            await step(s, `add ${i}`);
+            total += k;
+            sem.addPermits(k);
+            check();
+          });
+          const loops = contenders.map(async (rounds, c) => {
+            for (const [r, req] of rounds.entries()) {
+              const n = Math.min(req.n, initial);
+              await step(s, `arrive ${c}.${r}`);
+              let permit: Permit | undefined;
+              if (req.tryFirst) {
+                permit = sem.tryAcquire(n);
+                if (permit !== undefined) {
+                  const id = seq++;
+                  calls.push(id);
+                  grants.push(id);
+                }
+              }
+              if (permit === undefined) {
+                const ac = new AbortController();
+                abortLater(s, ac, req.abort, `abort ${c}.${r}`);
+                const id = seq++;
+                calls.push(id);
+                try {
+                  permit = await sem.acquire(n, req.abort ? { signal: ac.signal } : undefined);
+                } catch {
+                  calls.splice(calls.indexOf(id), 1); // aborted: never granted
+                  check();
+                  continue;
+                }
+                grants.push(id);
+              }
+              held += n;
+              check();
+              if (req.hold) await step(s, `hold ${c}.${r}`);
+              held -= n;
+              permit.release();
+              check();
+            }
+          });
+          await s.waitFor(Promise.all([...loops, ...adders]));
+          expect(held).toBe(0);
+          expect(sem.available).toBe(total);
+          expect(sem.waiting).toBe(0);
+          expect(grants).toEqual(calls);
         },
       ),
       { numRuns: 200 },
