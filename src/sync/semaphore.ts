@@ -12,7 +12,7 @@
 import { ClosedError } from '../errors.js';
 import { abortReason } from '../scheduler/time.js';
 import { checkCount, MAX_COUNT } from './internal/check.js';
-import { noop, WaiterQueue, type Parked } from './internal/waiter-queue.js';
+import { noop, WaiterQueue, type AbortHook, type Parked } from './internal/waiter-queue.js';
 
 /** Options for {@link Semaphore.acquire}. */
 export interface AcquireOptions {
@@ -62,8 +62,7 @@ class SemaphorePermit implements Permit, Parked<SemaphorePermit> {
   resolve: (permit: SemaphorePermit) => void = noop;
   reject: (reason: unknown) => void = noop;
   pending = true;
-  signal: AbortSignal | undefined = undefined;
-  onAbort: (() => void) | undefined = undefined;
+  abort: AbortHook | undefined = undefined;
 
   constructor(sem: Semaphore, n: number) {
     this.sem = sem;

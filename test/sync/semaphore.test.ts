@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ClosedError } from '../../src/errors.js';
@@ -49,6 +50,25 @@ describe('Semaphore', () => {
     await expect(big).rejects.toMatchObject({ name: 'AbortError' });
     const p = await small;
     expect(sem.available).toBe(0);
+    p.release();
+    expect(sem.available).toBe(1);
+    expect(sem.waiting).toBe(0);
+  });
+
+  it('a signal costs one listener while waiting, removed once the wait ends either way', async () => {
+    const sem = new Semaphore(1);
+    const held = await sem.acquire();
+    const ac = new AbortController();
+    const served = sem.acquire(1, { signal: ac.signal });
+    const aborted = sem.acquire(1, { signal: ac.signal });
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(2);
+    held.release(); // served gets it: its listener goes, the other stays
+    const p = await served;
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(1);
+    ac.abort(); // after the handoff: only the still-waiting one rejects
+    await expect(aborted).rejects.toMatchObject({ name: 'AbortError' });
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+    expect(p.permits).toBe(1);
     p.release();
     expect(sem.available).toBe(1);
     expect(sem.waiting).toBe(0);

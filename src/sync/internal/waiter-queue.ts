@@ -28,8 +28,8 @@ export interface Parked<T> {
   reject: (reason: unknown) => void;
   /** False once woken, rejected or cancelled. */
   pending: boolean;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
+  /** The abort listener, when the wait was given a signal. */
+  abort: AbortHook | undefined;
 }
 
 /**
@@ -46,8 +46,7 @@ export class Waiter<T = unknown> implements Parked<T> {
   n: number;
   /** The message a waiting sender hands over, or the receiver a broadcast waiter reads for. */
   payload: unknown;
-  signal: AbortSignal | undefined = undefined;
-  onAbort: (() => void) | undefined = undefined;
+  abort: AbortHook | undefined = undefined;
 
   constructor(n: number, payload: unknown) {
     this.n = n;
@@ -57,6 +56,37 @@ export class Waiter<T = unknown> implements Parked<T> {
 
 /** @internal Placeholder resolve/reject of a record that is not parked yet. */
 export function noop(): void {}
+
+/**
+ * @internal The abort listener of a waiter whose wait was given a signal: one object that
+ * is both the listener (`handleEvent`) and what removing it needs, so a waiter spends one
+ * field on abort support, `undefined` when no signal was given.
+ */
+export class AbortHook {
+  constructor(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    private readonly queue: WaiterQueue<any>,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    private readonly w: Parked<any>,
+    private readonly signal: AbortSignal,
+    private readonly onCancel: (() => void) | undefined,
+  ) {
+    signal.addEventListener('abort', this, { once: true });
+  }
+
+  /** The signal aborted: cancel the waiter if still pending, then reject it. */
+  handleEvent(): void {
+    if (this.queue.cancel(this.w)) {
+      if (this.onCancel !== undefined) this.onCancel();
+      this.w.reject(abortReason(this.signal));
+    }
+  }
+
+  /** The waiter settled first: stop listening. */
+  detach(): void {
+    this.signal.removeEventListener('abort', this);
+  }
+}
 
 /** @internal A waiter of any payload type, as the queue stores it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -77,7 +107,7 @@ export class WaiterQueue<W extends Parked<any> = AnyWaiter> {
   settle(w: W): void {
     w.pending = false;
     this.live--;
-    if (w.onAbort !== undefined) w.signal!.removeEventListener('abort', w.onAbort);
+    if (w.abort !== undefined) w.abort.detach();
   }
 
   /**
@@ -116,7 +146,7 @@ export class WaiterQueue<W extends Parked<any> = AnyWaiter> {
    */
   wait<T>(w: W & Parked<T>, signal: AbortSignal | undefined, onCancel?: () => void): Promise<T> {
     const promise = this.park(w);
-    if (signal !== undefined) this.listen(w, signal, onCancel);
+    if (signal !== undefined) w.abort = new AbortHook(this, w, signal, onCancel);
     return promise;
   }
 
@@ -133,18 +163,6 @@ export class WaiterQueue<W extends Parked<any> = AnyWaiter> {
     this.ring.push(w);
     this.live++;
     return promise;
-  }
-
-  /** Abort of a parked `w`: cancel it, call `onCancel`, reject with the signal's reason. */
-  private listen(w: W, signal: AbortSignal, onCancel: (() => void) | undefined): void {
-    w.signal = signal;
-    w.onAbort = () => {
-      if (this.cancel(w)) {
-        if (onCancel !== undefined) onCancel();
-        w.reject(abortReason(signal));
-      }
-    };
-    signal.addEventListener('abort', w.onAbort, { once: true });
   }
 
   /** Appends an already wired waiter (select registers its own). */
