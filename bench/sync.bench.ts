@@ -55,6 +55,13 @@ async function contend(body: () => Promise<void>): Promise<void> {
   await Promise.all(all);
 }
 
+// Every acquire after the first four waits (16 contenders, 4 permits, FIFO), so this is
+// the handoff path. Per op, zokio allocates a permit (its own waiter record) and one pending
+// promise, and the waiter resumes one microtask after `release()`; async-sema's `acquire`
+// is an async function returning a new promise (an outer and an inner promise, a
+// `{ resolve, reject }` record, three microtasks per op of which two between `release()`
+// and the waiter), and each release goes through an EventEmitter. The contender's own
+// `await` is common to both.
 async function zokioSemaphore(): Promise<void> {
   const sem = new Semaphore(4);
   await contend(async () => {

@@ -90,7 +90,7 @@ class SemaphorePermit implements Permit, Parked<SemaphorePermit> {
 }
 
 // Not a thenable: see the class comment.
-Object.defineProperty(SemaphorePermit.prototype, 'then', { value: undefined });
+Object.defineProperty(SemaphorePermit.prototype, 'then', { value: undefined, writable: true });
 
 /**
  * A counting semaphore: limits how many callers hold permits at once.
