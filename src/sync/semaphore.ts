@@ -259,7 +259,6 @@ export class Semaphore {
     this.#permits = permits;
   }
 
-
   readonly #onCancel = (): void => {
     if (this.#queue.live > 0) this.#serve();
   };
