@@ -3,7 +3,8 @@
  * asks for, so every request handled by `zokio/http` runs in a `server` span that
  * continues the caller's trace (W3C `traceparent`).
  *
- * Implementation note. `serve()` calls the tracer inside the request's task, so the
+ * Implementation note. `serve()` calls the tracer in the runtime's context (the handler
+ * runs there; a response still in flight is then finished by a runtime task), so the
  * runtime's store (and its tracer) is current. With no live tracer in this thread the
  * tracer calls `next()` directly. The span is named `METHOD /path` (query removed) and
  * carries the OpenTelemetry HTTP attributes `http.request.method`, `url.path` and
