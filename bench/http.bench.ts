@@ -4,7 +4,8 @@
  * - GET /health requests per second (target: zokio >= 0.9× node:http);
  * - mixed load: /health p99 latency while /cpu (2 ms of CPU per request) is saturated —
  *   zokio offloads /cpu to the work-stealing pool with `rt.exec`, bare node computes on
- *   its event loop (target: zokio p99 < 10 ms);
+ *   its event loop (target: zokio p99 < 10 ms); autocannon reports latency in whole
+ *   milliseconds, so 0 means under 1 ms (and the table shows no ratio for it);
  * - RSS of each server process after its load.
  *
  * Each server runs in its own child process (this file, started with

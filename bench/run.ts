@@ -152,7 +152,9 @@ async function main(): Promise<void> {
       const rows = results.filter((r) => r.group === group);
       const z = rows.find((r) => r.subject === 'zokio');
       for (const r of rows) {
-        const ratio = z !== undefined && r !== z && Number.isFinite(z.median) && Number.isFinite(r.median) ? `${ratioOf(z, r).toFixed(2)}×` : '';
+        // No ratio when either side has no finite median, or when it would divide by 0
+        // (a latency below the tool's resolution reads 0).
+        const ratio = z !== undefined && r !== z && Number.isFinite(z.median) && Number.isFinite(r.median) && Number.isFinite(ratioOf(z, r)) ? `${ratioOf(z, r).toFixed(2)}×` : '';
         const value = r.error !== undefined ? `error: ${r.error}` : format(r.median);
         md.push(`| ${group} | ${r.subject} | ${value} | ${r.unit} | ${ratio} |`);
       }
