@@ -29,3 +29,15 @@ export function untilAborted(signal: AbortSignal): Promise<never> {
     else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
   });
 }
+
+/**
+ * Waits until `check()` holds, polling every millisecond or so: a wait for another thread,
+ * process or socket, never a time assertion. Throws naming `what` when it gives up.
+ */
+export async function until(check: () => boolean, what = 'the condition', maxPolls = 20_000): Promise<void> {
+  for (let i = 0; i < maxPolls; i++) {
+    if (check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}

@@ -48,14 +48,7 @@ export function request(port: number, path: string, init?: { method?: string; bo
   });
 }
 
-/** Resolves when `predicate` holds, checking on every turn of the event loop (no time assertions). */
-export async function until(predicate: () => boolean, what: string, maxTurns = 200_000): Promise<void> {
-  for (let i = 0; i < maxTurns; i++) {
-    if (predicate()) return;
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  throw new Error(`gave up waiting for: ${what}`);
-}
+export { until } from '../helpers.js';
 
 // Helpers over a runtime's own network (the in-memory loopback on `.io('memory')`): no timers.
 

@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { until } from '../helpers.js';
 import { Runtime } from '../../src/index.js';
 import { installTracing, span, toChromeEvents, tracerOf } from '../../src/trace/index.js';
 import { MemoryExporter } from './memory-exporter.js';
 import { tasks } from './fixtures/trace-pool-tasks.js';
-
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
-}
 
 describe('trace context across the work-stealing pool', () => {
   it('spans in worker tasks join the caller trace, with the right parents, across exec and nested join', async () => {

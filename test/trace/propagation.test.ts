@@ -1,14 +1,11 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
+import { until } from '../helpers.js';
 import { Runtime } from '../../src/index.js';
 import { captureTraceContext, installTracing, runWithTraceContext, serverSpan, span, tracerOf, type TraceContext } from '../../src/trace/index.js';
 import { MemoryExporter } from './memory-exporter.js';
 
 const WORKER = new URL('./fixtures/trace-worker.mjs', import.meta.url);
-
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
-}
 
 describe('trace context propagation', () => {
   it('captures nothing outside a span or with tracing off', async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../../helpers.js';
 import { Runtime, WorkerCrashedError } from '../../../src/index.js';
 import type { SharedSlabStats } from '../../../src/memory/index.js';
 import { poolOf, type PoolRecordStats } from '../../../src/scheduler/pool/worker-pool.js';
@@ -11,10 +12,6 @@ type Pools = { 'pool.payloads': SharedSlabStats; 'pool.records': PoolRecordStats
 
 function pools(rt: { metrics(): Record<string, unknown> }): Pools {
   return (rt.metrics().memory as { pools: Pools }).pools;
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 2));
 }
 
 /** Word 0 counts holds started; words 1.. are gates. */

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../../helpers.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Runtime, TaskAbortedError, TaskArgumentError, TaskNotFoundError, WorkerCrashedError, ZokioError, type TaskRef } from '../../../src/index.js';
@@ -84,12 +85,6 @@ describe('exec', () => {
     expect(seen.length).toBe(10);
   });
 });
-
-/** Waits (in small event-loop steps, no time assertion) until `cond` holds. */
-async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 2000 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
-  expect(cond()).toBe(true);
-}
 
 function executed(): number {
   return (rt.metrics().pool as { workers: Array<{ executed: number }> }).workers.reduce((s, w) => s + w.executed, 0);
