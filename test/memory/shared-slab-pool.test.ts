@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { until } from '../helpers.js';
 import { Runtime } from '../../src/index.js';
 import { SharedSlab } from '../../src/memory/index.js';
 import { tasks } from '../fixtures/memory-slab-stress-tasks.js';
@@ -13,11 +14,7 @@ describe('SharedSlab as a pool task argument', () => {
       // The task ends with 8 free blocks in the worker's cache ...
       expect(await rt.exec(tasks.churn, slab.handle, 8)).toBe(8);
       // ... which the idle worker flushes right after it published the result.
-      let spins = 0;
-      while (slab.stats().cached > 0 && spins < 10_000) {
-        await new Promise((resolve) => setImmediate(resolve));
-        spins++;
-      }
+      await until(() => slab.stats().cached === 0, 'the cached blocks to come back');
       expect(slab.stats()).toMatchObject({ inUse: 0, cached: 0, free: 64 });
       const all = Array.from({ length: 64 }, () => slab.alloc());
       expect(new Set(all).size).toBe(64);
@@ -32,11 +29,7 @@ describe('SharedSlab as a pool task argument', () => {
     try {
       const slab = new SharedSlab({ blockSize: 16, blockCount: 64, threadCache: 8 });
       expect(await rt.spawnBlocking(tasks.churn, slab.handle, 8)).toBe(8);
-      let spins = 0;
-      while (slab.stats().cached > 0 && spins < 10_000) {
-        await new Promise((resolve) => setImmediate(resolve));
-        spins++;
-      }
+      await until(() => slab.stats().cached === 0, 'the cached blocks to come back');
       expect(slab.stats()).toMatchObject({ inUse: 0, cached: 0, free: 64 });
     } finally {
       await rt.shutdown();

@@ -22,6 +22,35 @@ function paused(): { clock: VirtualClock; rt: RuntimeBase } {
   return { clock, rt };
 }
 
+/**
+ * A runtime on a hand-driven clock whose alarm logs every `set(at, keepAlive)` and
+ * `clear()`; `wakeAt(t)` moves the time to `t` and fires the alarm's wake.
+ */
+function recordingAlarm(): { rt: RuntimeBase; log: Array<[number, boolean] | 'clear'>; wakeAt: (t: number) => void } {
+  const log: Array<[number, boolean] | 'clear'> = [];
+  let wake: ((now: number) => void) | undefined;
+  let time = 0;
+  const clock: Clock = {
+    now: () => time,
+    alarm(onWake): Alarm {
+      wake = onWake;
+      return { set: (at, keepAlive) => log.push([at, keepAlive]), clear: () => log.push('clear') };
+    },
+  };
+  const rt = createRuntime();
+  runtimes.push(rt);
+  useClock(rt, clock);
+  log.length = 0;
+  return {
+    rt,
+    log,
+    wakeAt(t: number): void {
+      time = t;
+      wake!(t);
+    },
+  };
+}
+
 function timers(rt: RuntimeBase): TimerMetrics {
   return rt.metrics().timers as TimerMetrics;
 }
@@ -110,20 +139,7 @@ describe('sleep', () => {
   });
 
   it('sets the alarm to keep the process alive only while a non-unref timer is armed', async () => {
-    const log: Array<[number, boolean] | 'clear'> = [];
-    let wake: ((now: number) => void) | undefined;
-    let time = 0;
-    const clock: Clock = {
-      now: () => time,
-      alarm(onWake): Alarm {
-        wake = onWake;
-        return { set: (at, keepAlive) => log.push([at, keepAlive]), clear: () => log.push('clear') };
-      },
-    };
-    const rt = createRuntime();
-    runtimes.push(rt);
-    useClock(rt, clock);
-    log.length = 0;
+    const { rt, log, wakeAt } = recordingAlarm();
     const controller = new AbortController();
     const refd = rt.run(() => sleep(10, { signal: controller.signal }));
     refd.catch(() => {});
@@ -132,28 +148,14 @@ describe('sleep', () => {
     controller.abort();
     await expect(refd).rejects.toBeDefined();
     expect(log[log.length - 1]).toEqual([5, false]); // only the unref'd sleep is left
-    time = 5;
-    wake!(5);
+    wakeAt(5);
     await unrefd.promise;
     expect(log[log.length - 1]).toBe('clear');
     expect(timers(rt)).toMatchObject({ armed: 0, keepingAlive: 0, fired: 1, cancelled: 1 });
   });
 
   it('a cancelled timer may leave the alarm set: the wake finds nothing due and re-arms for the next timer', async () => {
-    const log: Array<[number, boolean] | 'clear'> = [];
-    let wake: ((now: number) => void) | undefined;
-    let time = 0;
-    const clock: Clock = {
-      now: () => time,
-      alarm(onWake): Alarm {
-        wake = onWake;
-        return { set: (at, keepAlive) => log.push([at, keepAlive]), clear: () => log.push('clear') };
-      },
-    };
-    const rt = createRuntime();
-    runtimes.push(rt);
-    useClock(rt, clock);
-    log.length = 0;
+    const { rt, log, wakeAt } = recordingAlarm();
     const early = new AbortController();
     const cancelled = rt.run(() => sleep(10, { signal: early.signal }));
     cancelled.catch(() => {});
@@ -162,12 +164,10 @@ describe('sleep', () => {
     early.abort();
     await expect(cancelled).rejects.toBeDefined();
     expect(log).toEqual([[10, true]]); // like clearTimeout: the host timer is not moved later
-    time = 10;
-    wake!(10); // a spurious wake: nothing is due, the alarm moves to the armed timer
+    wakeAt(10); // a spurious wake: nothing is due, the alarm moves to the armed timer
     expect(log[log.length - 1]).toEqual([20, true]);
     expect(timers(rt)).toMatchObject({ armed: 1, fired: 0, cancelled: 1 });
-    time = 20;
-    wake!(20);
+    wakeAt(20);
     await later.promise;
     expect(log[log.length - 1]).toBe('clear');
     // Cancelling the last armed timer clears the alarm at once, cancelled entries or not.
