@@ -2,6 +2,8 @@
 import { request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { TcpStream } from '../../src/io/net/index.js';
+import { serve, type HttpServer } from '../../src/io/http/index.js';
+import type { RuntimeBase } from '../../src/index.js';
 
 export interface RawResult {
   /** Everything the server sent before it closed the connection. */
@@ -110,4 +112,25 @@ export async function settle(predicate: () => boolean, what: string, maxTurns = 
     await new Promise((r) => setImmediate(r));
   }
   throw new Error(`gave up waiting for: ${what}`);
+}
+
+/**
+ * A server (on `rt`'s backend, any port) whose `/slow` requests wait until `release()`;
+ * every other path answers `ok` at once. `started()` counts the slow requests begun.
+ */
+export async function gatedServer(rt: RuntimeBase): Promise<{ server: HttpServer; release: () => void; started: () => number }> {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let started = 0;
+  const server = await rt.run(() =>
+    serve(async (req) => {
+      if (req.path === '/slow') {
+        started++;
+        await gate;
+        return { body: 'finished' };
+      }
+      return { body: 'ok' };
+    }, { port: 0 }),
+  );
+  return { server, release, started: () => started };
 }

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRuntime } from '../../src/runtime/runtime.js';
 import { HttpError, json, serve, type HttpServer, type ServeOptions } from '../../src/io/http/index.js';
 import { memoryBackend, request, VirtualClock } from '../../src/testing/index.js';
-import { connectTo, rawOver, settle, type StreamReader } from './http-helpers.js';
+import { connectTo, gatedServer, rawOver, settle, type StreamReader } from './http-helpers.js';
 
 type Rt = ReturnType<typeof createRuntime>;
 
@@ -263,19 +263,7 @@ describe('serve() on the memory backend: timeouts on the runtime clock (paused V
 describe('serve() on the memory backend: graceful shutdown', () => {
   it('stops accepting, finishes in-flight requests, closes idle keep-alive connections, then resolves', async () => {
     const rt = createRuntime({ io: 'memory' });
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let started = 0;
-    const server = await rt.run(() =>
-      serve(async (req) => {
-        if (req.path === '/slow') {
-          started++;
-          await gate;
-          return { body: 'finished' };
-        }
-        return { body: 'ok' };
-      }, { port: 0 }),
-    );
+    const { server, release, started } = await gatedServer(rt);
     // An idle keep-alive connection: one request done, connection left open.
     const idle = await connectTo(rt, server.port);
     await idle.stream.write('GET /health HTTP/1.1\r\nhost: x\r\n\r\n');
@@ -283,7 +271,7 @@ describe('serve() on the memory backend: graceful shutdown', () => {
     expect(idle.text).toMatch(/^HTTP\/1\.1 200 [\s\S]*\r\nok\r\n/);
 
     const inflight = request(server, { path: '/slow' });
-    await settle(() => started === 1, 'slow request started');
+    await settle(() => started() === 1, 'slow request started');
     let closed = false;
     const closing = server.close().then(() => (closed = true));
     await idle.toEnd(); // the server closes the idle connection

@@ -7,7 +7,7 @@ import { sleep } from '../../src/scheduler/time.js';
 import { VirtualClock } from '../../src/testing/index.js';
 import { HttpError, json, serve, type HttpServer } from '../../src/io/http/index.js';
 import { setRequestTracer } from '../../src/io/http/request-tracer.js';
-import { raw, request, until } from './http-helpers.js';
+import { gatedServer, raw, request, until } from './http-helpers.js';
 
 describe('zokio/http serve()', () => {
   let rt: ReturnType<typeof createRuntime>;
@@ -194,19 +194,7 @@ describe('zokio/http graceful shutdown', () => {
 
   it('stops accepting, finishes in-flight requests, closes idle keep-alive sockets, then resolves', async () => {
     const rt = createRuntime({ io: 'node' });
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let started = 0;
-    const server = await rt.run(() =>
-      serve(async (req) => {
-        if (req.path === '/slow') {
-          started++;
-          await gate;
-          return { body: 'finished' };
-        }
-        return { body: 'ok' };
-      }, { port: 0 }),
-    );
+    const { server, release, started } = await gatedServer(rt);
     // An idle keep-alive connection: one request done, socket left open.
     const idle = connect({ host: '127.0.0.1', port: server.port });
     let idleClosed = false;
@@ -218,7 +206,7 @@ describe('zokio/http graceful shutdown', () => {
     await until(() => idleReply.includes('ok'), 'keep-alive reply');
 
     const inflight = request(server.port, '/slow');
-    await until(() => started === 1, 'slow request started');
+    await until(() => started() === 1, 'slow request started');
     let closed = false;
     const closing = server.close().then(() => (closed = true));
     await until(() => idleClosed, 'idle keep-alive socket closed');
