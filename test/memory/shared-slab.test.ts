@@ -6,6 +6,28 @@ import { SharedSlab, MEMORY_RULES } from '../../src/memory/index.js';
 import { ConfigError, PoolError } from '../../src/errors.js';
 import { reviveShared, SHARED_KIND_FIELD } from '../../src/sync/shared/revive.js';
 
+/** The model side of the slab model tests: the offsets held now, and every offset freed. */
+class HeldOffsets {
+  readonly held = new Set<number>();
+  readonly released: number[] = [];
+
+  /** Frees one held offset (picked by `pick`), if any, in the slab and the model. */
+  freeOne(slab: SharedSlab, pick: number): void {
+    if (this.held.size === 0) return;
+    const off = [...this.held][pick % this.held.size]!;
+    slab.free(off);
+    this.held.delete(off);
+    this.released.push(off);
+  }
+
+  /** Frees a released offset again (unless it was allocated since) and expects a double-free error. */
+  checkDoubleFree(slab: SharedSlab, pick: number): void {
+    if (this.released.length === 0) return;
+    const off = this.released[pick % this.released.length]!;
+    if (!this.held.has(off)) expect(() => slab.free(off)).toThrow(/double free/);
+  }
+}
+
 describe('SharedSlab', () => {
   it('hands out every block once, then reports exhaustion without throwing', () => {
     const slab = new SharedSlab({ blockSize: 64, blockCount: 4 });
@@ -117,8 +139,8 @@ describe('SharedSlab', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 12 }), fc.array(cmd, { maxLength: 200 }), (blockCount, cmds) => {
         const slab = new SharedSlab({ blockSize: 8, blockCount });
-        const held = new Set<number>();
-        const released: number[] = [];
+        const model = new HeldOffsets();
+        const held = model.held;
         let exhausted = 0;
         for (const c of cmds) {
           if (c.kind === 'alloc') {
@@ -132,14 +154,10 @@ describe('SharedSlab', () => {
               expect(slab.indexOf(off)).toBeLessThan(blockCount);
               held.add(off);
             }
-          } else if (c.kind === 'free' && held.size > 0) {
-            const off = [...held][c.pick % held.size]!;
-            slab.free(off);
-            held.delete(off);
-            released.push(off);
-          } else if (c.kind === 'doubleFree' && released.length > 0) {
-            const off = released[c.pick % released.length]!;
-            if (!held.has(off)) expect(() => slab.free(off)).toThrow(/double free/);
+          } else if (c.kind === 'free') {
+            model.freeOne(slab, c.pick);
+          } else if (c.kind === 'doubleFree') {
+            model.checkDoubleFree(slab, c.pick);
           } else if (c.kind === 'badFree' && held.size > 0) {
             expect(() => slab.free([...held][0]! + c.delta)).toThrow(PoolError);
           }
@@ -317,8 +335,8 @@ describe('SharedSlab thread cache', () => {
       fc.property(fc.integer({ min: 1, max: 24 }), fc.integer({ min: 0, max: 6 }), fc.array(cmd, { maxLength: 200 }), (blockCount, threadCache, cmds) => {
         const first = new SharedSlab({ blockSize: 8, blockCount, threadCache });
         const threads = [first, secondThread(first)];
-        const held = new Set<number>();
-        const released: number[] = [];
+        const model = new HeldOffsets();
+        const held = model.held;
         let exhausted = 0;
         for (const c of cmds) {
           const slab = threads[c.t]!;
@@ -335,14 +353,10 @@ describe('SharedSlab thread cache', () => {
               expect(held.has(off)).toBe(false);
               held.add(off);
             }
-          } else if (c.kind === 'free' && held.size > 0) {
-            const off = [...held][c.pick % held.size]!;
-            slab.free(off);
-            held.delete(off);
-            released.push(off);
-          } else if (c.kind === 'doubleFree' && released.length > 0) {
-            const off = released[c.pick % released.length]!;
-            if (!held.has(off)) expect(() => slab.free(off)).toThrow(/double free/);
+          } else if (c.kind === 'free') {
+            model.freeOne(slab, c.pick);
+          } else if (c.kind === 'doubleFree') {
+            model.checkDoubleFree(slab, c.pick);
           } else if (c.kind === 'flush') {
             const n = slab.cachedHere;
             expect(slab.flush()).toBe(n);
