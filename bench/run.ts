@@ -15,7 +15,7 @@ import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cpus, platform, arch } from 'node:os';
-import type { BenchCase, BenchSuite } from './harness.js';
+import { dropContextHooks, type BenchCase, type BenchSuite } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -137,6 +137,7 @@ async function main(): Promise<void> {
           } catch (err) {
             r.error = err instanceof Error ? err.message : String(err);
           }
+          dropContextHooks(); // the next case starts without zokio's async hooks (see harness.ts)
         }
       }
     } finally {

@@ -12,6 +12,10 @@
  * and, for the tasks budget, memory per pending `sleep(ms)` promise beside a promise around
  * `setTimeout` (5,000 distinct delays, so that no two consecutive sleeps share a promise).
  *
+ * Both sides keep what they schedule in an array allocated before the timed loop (a
+ * Float64Array of zokio ids, a packed array of Node `Timeout` objects), so the loops time
+ * the timer calls rather than the growth of the caller's array.
+ *
  * Every zokio case reads the runtime clock per timer, as `sleep` does (the system clock
  * reads `performance.now()` once per synchronous run, as Node's timers use libuv's cached
  * loop time). The rate cases use one long-lived driver, as a runtime does; the memory case
@@ -26,6 +30,13 @@ const N = 1_000_000;
 const DISTINCT = 5_000;
 const NODE = 'node:setTimeout';
 const noop = (): void => {};
+/**
+ * Warm-up before each rate case, the same on both sides: a few rounds, so that the timed
+ * loop runs settled code. With one round of 50,000, zokio's cancel rate swung between about
+ * 60 M and 145 M/s from one repeat to the next.
+ */
+const WARMUP_TIMERS = 100_000;
+const WARMUP_ROUNDS = 4;
 
 function count(options: MeasureOptions): number {
   return options.quick ? 200_000 : N;
@@ -65,29 +76,31 @@ function sharedDriver(): TimerDriver {
   return shared;
 }
 
-function zokioSchedule(driver: TimerDriver, n: number, ids: number[]): number {
+function zokioSchedule(driver: TimerDriver, n: number, ids: Float64Array): number {
   const clock = driver.clock;
   const start = performance.now();
-  for (let i = 0; i < n; i++) ids[i] = driver.add(clock.now() + delayOf(i), noop, false); // appends to a fresh array
+  for (let i = 0; i < n; i++) ids[i] = driver.add(clock.now() + delayOf(i), noop, false);
   return performance.now() - start;
 }
 
-function zokioCancelAll(driver: TimerDriver, ids: readonly number[]): void {
+function zokioCancelAll(driver: TimerDriver, ids: Float64Array): void {
   for (let i = 0; i < ids.length; i++) driver.cancel(ids[i]!);
   if (driver.wheel.size !== 0) throw new Error('zokio: timers left after cancelling all');
 }
 
 function zokioWarmup(driver: TimerDriver): void {
-  const ids: number[] = [];
-  zokioSchedule(driver, 50_000, ids);
-  zokioCancelAll(driver, ids);
+  const ids = new Float64Array(WARMUP_TIMERS);
+  for (let round = 0; round < WARMUP_ROUNDS; round++) {
+    zokioSchedule(driver, WARMUP_TIMERS, ids);
+    zokioCancelAll(driver, ids);
+  }
 }
 
 async function zokioScheduleRate(options: MeasureOptions): Promise<number> {
   const n = count(options);
   const driver = sharedDriver();
   zokioWarmup(driver);
-  const ids: number[] = [];
+  const ids = new Float64Array(n);
   await freshTurn();
   const ms = zokioSchedule(driver, n, ids);
   zokioCancelAll(driver, ids);
@@ -98,7 +111,7 @@ async function zokioCancelRate(options: MeasureOptions): Promise<number> {
   const n = count(options);
   const driver = sharedDriver();
   zokioWarmup(driver);
-  const ids: number[] = [];
+  const ids = new Float64Array(n);
   zokioSchedule(driver, n, ids);
   await freshTurn();
   const start = performance.now();
@@ -109,7 +122,7 @@ async function zokioCancelRate(options: MeasureOptions): Promise<number> {
 
 async function zokioMemory(options: MeasureOptions): Promise<number> {
   const n = count(options);
-  const ids: number[] = Array.from({ length: n }, () => 0); // packed, allocated before the baseline
+  const ids = new Float64Array(n); // allocated before the baseline
   collectGarbage();
   const before = memoryInUse();
   const driver = new TimerDriver(systemClock, 1); // a fresh wheel: its arrays count in full
@@ -159,22 +172,29 @@ async function zokioSleepMemory(options: MeasureOptions): Promise<number> {
 
 // --- node -------------------------------------------------------------------------------
 
+/** A packed array for `n` Node timer handles, allocated before any timing starts. */
+function timeoutArray(n: number): NodeJS.Timeout[] {
+  return Array.from({ length: n }, () => undefined as never);
+}
+
 function nodeSchedule(n: number, handles: NodeJS.Timeout[]): number {
   const start = performance.now();
-  for (let i = 0; i < n; i++) handles[i] = setTimeout(noop, delayOf(i)); // appends to a fresh array
+  for (let i = 0; i < n; i++) handles[i] = setTimeout(noop, delayOf(i));
   return performance.now() - start;
 }
 
 function nodeWarmup(): void {
-  const handles: NodeJS.Timeout[] = [];
-  nodeSchedule(50_000, handles);
-  for (const h of handles) clearTimeout(h);
+  const handles = timeoutArray(WARMUP_TIMERS);
+  for (let round = 0; round < WARMUP_ROUNDS; round++) {
+    nodeSchedule(WARMUP_TIMERS, handles);
+    for (const h of handles) clearTimeout(h);
+  }
 }
 
 async function nodeScheduleRate(options: MeasureOptions): Promise<number> {
   const n = count(options);
   nodeWarmup();
-  const handles: NodeJS.Timeout[] = [];
+  const handles = timeoutArray(n);
   await freshTurn();
   const ms = nodeSchedule(n, handles);
   for (const h of handles) clearTimeout(h);
@@ -184,7 +204,7 @@ async function nodeScheduleRate(options: MeasureOptions): Promise<number> {
 async function nodeCancelRate(options: MeasureOptions): Promise<number> {
   const n = count(options);
   nodeWarmup();
-  const handles: NodeJS.Timeout[] = [];
+  const handles = timeoutArray(n);
   nodeSchedule(n, handles);
   await freshTurn();
   const start = performance.now();
@@ -195,7 +215,7 @@ async function nodeCancelRate(options: MeasureOptions): Promise<number> {
 
 async function nodeMemory(options: MeasureOptions): Promise<number> {
   const n = count(options);
-  const handles: NodeJS.Timeout[] = Array.from({ length: n }, () => undefined as never); // packed, before the baseline
+  const handles = timeoutArray(n); // before the baseline
   collectGarbage();
   const before = memoryInUse();
   nodeSchedule(n, handles);
@@ -221,7 +241,7 @@ async function nodeFireAll(options: MeasureOptions): Promise<number> {
 
 async function nodeSleepMemory(options: MeasureOptions): Promise<number> {
   const n = count(options);
-  const handles: NodeJS.Timeout[] = Array.from({ length: n }, () => undefined as never);
+  const handles = timeoutArray(n);
   const promises: Promise<void>[] = Array.from({ length: n }, () => undefined as never);
   collectGarbage();
   const before = memoryInUse();

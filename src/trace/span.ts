@@ -299,8 +299,11 @@ const NOOP_SPAN: Span = new NonRecordingSpan(undefined, '0'.repeat(32), '0'.repe
 /** Number of live tracers in this thread; 0 means `span()` calls `fn` directly. */
 let activeTracers = 0;
 const runtimeTracers = /* @__PURE__ */ new WeakMap<object, SpanFactory>();
-/** Spans of code that runs outside any runtime store (worker threads, plain scripts). */
-const detachedStorage = /* @__PURE__ */ new AsyncLocalStorage<SpanBase>();
+/**
+ * Spans of code that runs outside any runtime store (worker threads, plain scripts).
+ * @internal Exported for the bench runner only (see bench/harness.ts `dropContextHooks`).
+ */
+export const detachedStorage = /* @__PURE__ */ new AsyncLocalStorage<SpanBase>();
 let remoteAccessor: (() => SpanBase | undefined) | undefined;
 
 /** @internal Counts a tracer in (+1) or out (-1) of this thread. */
