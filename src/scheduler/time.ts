@@ -79,7 +79,7 @@ export class TimerDriver implements RuntimePart {
   add(atMs: number, callback: TimerCallback, unref: boolean): number {
     const wheel = this.wheel;
     if (wheel.size === 0) wheel.advance(this.clock.now()); // an empty wheel catches up for free
-    const id = wheel.scheduleAt(atMs, callback, unref);
+    const id = wheel.scheduleAtTrusted(atMs, callback, unref);
     // Hot path: a timer due after the alarm, with the alarm already keeping the process alive.
     // (Strict compares: `!field` on a boolean field compiles to a generic ToBoolean.)
     if (atMs < this.#armedAt || (unref === false && this.#armedKeepAlive === false)) this.#armFor(atMs);

@@ -26,7 +26,8 @@
  *  timer i (struct of arrays, grown by doubling, free entries chained through next[]):
  *    when[i]  Float64  deadline tick        next[i] / prev[i]  Int32  FIFO list links
  *    stamp[i] Float64  armed: its id        list[i]  Int16  list it is linked into
- *                      else: -1 - last id   callbacks[i]  plain array of functions
+ *                      else: -1 - last id   unref[i] Uint8  1 when scheduled with `unref`
+ *                                           callbacks[i]  plain array of functions
  *
  *  entry states:  free ──schedule──► armed ──fire──► free
  *                                      │
@@ -34,7 +35,7 @@
  *                                      ▼
  *                        cancelled, still linked ──fire / cascade / purge──► free
  *
- *  id = gen * 2^26 + i,  gen = 2 * n + UNREF bit,  n = 1, 2, ... (mod 2^25) per use of entry i
+ *  id = gen * 2^26 + i,  gen = 1, 2, ... (mod 2^26) per use of entry i
  *  (a stale id carries an old generation: it matches no stamp and cancels nothing)
  * ```
  *
@@ -108,18 +109,12 @@ const FREE = -1;
  */
 const PURGE_MIN = 256;
 
-/** 1 when `id` names a timer scheduled with `unref` (the low bit of its generation), else 0. */
-function unrefBit(id: number): number {
-  return (id / GEN_SCALE) & 1;
-}
-
 /**
- * The id entry `i` hands out next, from the `stamp` it holds while free or dead (`-1 - its
- * last id`): two generations on, dropping the last one's UNREF bit, wrapping below 2^52.
+ * @internal The id entry `i` hands out next, from the `stamp` it holds while free or dead
+ * (`-1 - its last id`): one generation on, wrapping below 2^52. Exported for the tests.
  */
-function nextId(stamp: number): number {
-  const last = -1 - stamp;
-  const id = last + (2 - unrefBit(last)) * GEN_SCALE;
+export function nextId(stamp: number): number {
+  const id = -1 - stamp + GEN_SCALE;
   return id < ID_LIMIT ? id : id - ID_LIMIT;
 }
 
@@ -205,6 +200,8 @@ export class TimerWheel {
   /** The id while armed; `-1 - last id` (< 0) while free or dead. */
   #stamp: Float64Array;
   #list: Int16Array;
+  /** 1 while the timer in entry i was scheduled with `unref`. */
+  #unref: Uint8Array;
   #callbacks: Array<TimerCallback | undefined> = [];
   readonly #head = new Int32Array(OVERFLOW + 1).fill(-1);
   readonly #tail = new Int32Array(OVERFLOW + 1).fill(-1);
@@ -231,6 +228,7 @@ export class TimerWheel {
     this.#stamp = new Float64Array(capacity);
     freshStamps(this.#stamp, 0);
     this.#list = new Int16Array(capacity);
+    this.#unref = new Uint8Array(capacity);
   }
 
   /** Timers scheduled and not yet fired or cancelled. */
@@ -291,6 +289,14 @@ export class TimerWheel {
     return this.#add(deadlineMs, callback, unref);
   }
 
+  /**
+   * @internal {@link TimerWheel.scheduleAt} without the check of `deadlineMs`, for the
+   * runtime's timer driver, whose deadlines are computed from input it has checked.
+   */
+  scheduleAtTrusted(deadlineMs: number, callback: TimerCallback, unref: boolean): number {
+    return this.#add(deadlineMs, callback, unref);
+  }
+
   #add(deadlineMs: number, callback: TimerCallback, unref: boolean): number {
     if (typeof callback !== 'function') throw new TypeError(`callback must be a function (received ${typeof callback})`);
     let i = this.#free;
@@ -312,18 +318,20 @@ export class TimerWheel {
       const tick = Math.floor(this.#now / this.resolutionMs);
       if (tick > this.#elapsed) this.#elapsed = tick;
     }
-    let when = Math.ceil(deadlineMs / this.resolutionMs);
+    const resolution = this.resolutionMs;
+    // The default 1 ms resolution skips the divide (a measurable part of a schedule).
+    let when = resolution === 1 ? Math.ceil(deadlineMs) : Math.ceil(deadlineMs / resolution);
     if (when < this.#elapsed) when = this.#elapsed;
     this.#when[i] = when;
     this.#callbacks[i] = callback;
     this.#size++;
     this.#scheduled++;
-    let id = nextId(this.#stamp[i]!);
-    if (unref) {
-      id += GEN_SCALE;
-      this.#unrefArmed++;
-    }
+    const id = nextId(this.#stamp[i]!);
     this.#stamp[i] = id;
+    if (unref) {
+      this.#unref[i] = 1;
+      this.#unrefArmed++;
+    } else this.#unref[i] = 0;
     this.#insert(i, when);
     return id;
   }
@@ -342,8 +350,7 @@ export class TimerWheel {
     // Lazy: the entry stays linked, dead, until its slot is processed or a purge frees it.
     this.#stamp[i] = -1 - id;
     this.#callbacks[i] = undefined;
-    // unrefBit(id), written out: a call to a module function keeps a check that the binding is unchanged.
-    if (((id / GEN_SCALE) & 1) !== 0) this.#unrefArmed--;
+    if (this.#unref[i] !== 0) this.#unrefArmed--;
     if (--this.#size === 0) this.#dropAll();
     return true;
   }
@@ -609,9 +616,8 @@ export class TimerWheel {
 
   /** Returns armed timer `i` (unlinked, about to fire) to the free chain and retires its id. */
   #release(i: number): void {
-    const id = this.#stamp[i]!;
-    this.#stamp[i] = -1 - id;
-    if (unrefBit(id) !== 0) this.#unrefArmed--;
+    this.#stamp[i] = -1 - this.#stamp[i]!;
+    if (this.#unref[i] !== 0) this.#unrefArmed--;
     this.#callbacks[i] = undefined;
     this.#next[i] = this.#free;
     this.#free = i;
@@ -645,6 +651,9 @@ export class TimerWheel {
     const list = new Int16Array(capacity);
     list.set(this.#list);
     this.#list = list;
+    const unrefs = new Uint8Array(capacity);
+    unrefs.set(this.#unref);
+    this.#unref = unrefs;
     this.#capacity = capacity;
   }
 }

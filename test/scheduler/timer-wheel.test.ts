@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { TimerWheel } from '../../src/scheduler/timer-wheel.js';
+import { TimerWheel, nextId } from '../../src/scheduler/timer-wheel.js';
 
 /** Slot widths of the six levels, in ticks. */
 const LEVEL = [1, 64, 64 ** 2, 64 ** 3, 64 ** 4, 64 ** 5];
@@ -189,6 +189,44 @@ describe('TimerWheel', () => {
     expect(wheel.refCount).toBe(0);
     wheel.clear();
     expect(wheel.size).toBe(0);
+  });
+});
+
+describe('TimerWheel ids', () => {
+  const SCALE = 2 ** 26;
+
+  it('the next id of an entry keeps its index, one generation on, below 2^52', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: SCALE - 1 }), fc.integer({ min: 0, max: SCALE - 1 }), (index, gen) => {
+        const id = gen * SCALE + index;
+        const next = nextId(-1 - id); // the stamp an entry holds once `id` is retired
+        expect(next).toBeLessThan(2 ** 52);
+        expect(next % SCALE).toBe(index);
+        expect(next & (SCALE - 1)).toBe(index); // how the wheel reads the index of a double id
+        expect(Math.floor(next / SCALE)).toBe((gen + 1) % SCALE);
+      }),
+    );
+  });
+
+  it('the last generation wraps to generation 0, and a fresh entry starts at generation 1', () => {
+    const index = 12_345;
+    expect(nextId(-1 - ((SCALE - 1) * SCALE + index))).toBe(index);
+    expect(nextId(-1 - index)).toBe(SCALE + index); // a fresh entry's stamp
+  });
+
+  it('an unref timer and a ref timer reusing its entry keep refCount right', () => {
+    const wheel = new TimerWheel();
+    const a = wheel.schedule(10, () => {}, true);
+    expect(wheel.refCount).toBe(0);
+    wheel.cancel(a);
+    const b = wheel.schedule(10, () => {}); // the same entry, now without unref
+    expect(b % SCALE).toBe(a % SCALE);
+    expect(wheel.refCount).toBe(1);
+    wheel.advance(10);
+    expect([wheel.size, wheel.refCount]).toEqual([0, 0]);
+    const c = wheel.schedule(10, () => {}, true);
+    expect(c % SCALE).toBe(a % SCALE);
+    expect([wheel.size, wheel.refCount]).toEqual([1, 0]);
   });
 });
 
