@@ -225,6 +225,14 @@ export class WorkerPool implements ParallelEngine {
   #overflowHead = 0;
   #spill: number[] = [];
   #pending = 0;
+  /**
+   * Main records cancelled while queued: their promise has settled, and a worker hands the
+   * record back when it meets it. The completion loop keeps draining until they are back,
+   * or they would stay in use until the next task woke the loop.
+   */
+  #cancelledOut = 0;
+  /** 1 for a record counted in `#cancelledOut`. */
+  #cancelledAt: Uint8Array = new Uint8Array(0);
   #looping = false;
   #reffed = true;
   #wakeScheduled = false;
@@ -280,6 +288,7 @@ export class WorkerPool implements ParallelEngine {
     this.#resolve = new Array(n).fill(undefined);
     this.#reject = new Array(n).fill(undefined);
     this.#hooks = new Array(n).fill(undefined);
+    this.#cancelledAt = new Uint8Array(n);
     for (let w = 0; w < workers; w++) this.#spawn(w);
     return core;
   }
@@ -487,7 +496,7 @@ export class WorkerPool implements ParallelEngine {
     try {
       for (;;) {
         this.#drain(core);
-        if (this.#pending === 0) break;
+        if (this.#pending === 0 && this.#cancelledOut === 0) break;
         const seq = Atomics.load(a, H_MAIN_WAKE);
         Atomics.store(a, H_MAIN_WAITING, 1);
         if (core.completions.size() > 0) {
@@ -514,6 +523,10 @@ export class WorkerPool implements ParallelEngine {
       n++;
       const r = core.rec(idx);
       const state = Atomics.load(a, r + R_STATE);
+      if (this.#cancelledAt[idx] === 1) {
+        this.#cancelledAt[idx] = 0;
+        this.#cancelledOut--;
+      }
       const resolve = this.#resolve[idx];
       const reject = this.#reject[idx];
       if (resolve !== undefined && reject !== undefined) {
@@ -616,6 +629,8 @@ export class WorkerPool implements ParallelEngine {
     if (Atomics.compareExchange(a, r + R_STATE, S_QUEUED, S_CANCELLED) === S_QUEUED) {
       // Removed from the queue: the record comes back on the completion ring when a
       // worker meets it, and is freed then.
+      this.#cancelledAt[idx] = 1;
+      this.#cancelledOut++;
       const reject = this.#reject[idx]!;
       this.#resolve[idx] = undefined;
       this.#reject[idx] = undefined;

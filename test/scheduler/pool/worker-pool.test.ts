@@ -106,6 +106,32 @@ describe('abort', () => {
     expect(await rt.exec(tasks.inc, 9)).toBe(10);
   });
 
+  it('takes back the records of tasks cancelled while queued, also once nothing else is pending', async () => {
+    // One worker, so the order in which it meets the records is known.
+    const solo = Runtime.builder().workers(1).build();
+    try {
+      const mainInUse = (): number =>
+        (solo.metrics().memory as { pools: Record<string, { owners: { inUse: number }[] }> }).pools['pool.records']!.owners[0]!.inUse;
+      const busyCtl = new AbortController();
+      const busy = solo.exec({ signal: busyCtl.signal }, tasks.spinUntilAborted, 1e13);
+      await until(() => (solo.metrics().pool as { workers: Array<{ executed: number }> }).workers[0]!.executed === 1);
+      // Queued behind the spinning task: `kickSpin` returns at once but leaves the worker a
+      // long spin of its own, and only then does it meet the cancelled records. Their
+      // promises settled at the abort, so nothing is pending when they come back.
+      const kick = solo.exec(tasks.kickSpin, 50_000_000);
+      const queuedCtl = new AbortController();
+      const queued = Array.from({ length: 8 }, (_, i) => solo.exec({ signal: queuedCtl.signal }, tasks.inc, i).catch((e: unknown) => e));
+      queuedCtl.abort(new Error('cancelled'));
+      expect((await Promise.all(queued)).map((e) => (e as Error).message)).toEqual(Array(8).fill('cancelled'));
+      busyCtl.abort();
+      expect(await busy).toBe('aborted');
+      expect(await kick).toBe(0);
+      await until(() => mainInUse() === 0, 'the cancelled records to come back', 5_000);
+    } finally {
+      await solo.shutdown();
+    }
+  });
+
   it('aborting a map signal drops queued chunks and flags running ones', async () => {
     const base = executed();
     const ctl = new AbortController();
