@@ -15,6 +15,15 @@
  * microtask was measured 1.7× faster, but it ran every task of a batch in the first
  * spawner's context, which is wrong; correctness first.
  *
+ * A waiting async function keeps every register it has used alive in its generator, so
+ * `runTask` has few locals and leaves the body closure to a helper: a task waiting on a
+ * promise no longer keeps its body alive (736 B per sleeping task in the tasks bench,
+ * 752 B before). A version made of promise reactions instead of an async function (a
+ * handle from `new Promise`, a start job queued on a resolved promise, two closures on
+ * the body's promise) was measured too: 808 B per sleeping task and 1.15 M against
+ * 1.07 M tasks/s. Its resolving functions and closures weigh what the generator does,
+ * so it was not kept.
+ *
  * Records are nodes of an intrusive doubly linked list of live tasks (O(1) insert and
  * remove, no Set). The AbortController behind `cx.signal` is created only when a body
  * reads it.
@@ -208,25 +217,39 @@ function noop(): void {}
  * run in; the returned promise is the task's handle.
  */
 export async function runTask(record: TaskRecord): Promise<unknown> {
+  // Few locals on purpose: an async function keeps every register it uses in its generator
+  // for as long as it waits, so the bookkeeping lives in the helpers below.
   await undefined; // start on a microtask, in the spawner's context
-  if (record.state !== PENDING) throw record.abortError();
+  if (record.state !== PENDING) throw record.abortError(); // aborted before its start
+  let value: unknown;
+  try {
+    value = await startBody(record);
+  } catch (err) {
+    throw bodyFailed(record, err);
+  }
+  return bodyReturned(record, value);
+}
+
+/** Runs the body of a task that was not aborted before its start. */
+function startBody(record: TaskRecord): unknown {
   record.setState(RUNNING);
   const body = record.body!;
   record.body = undefined;
-  let value: unknown;
-  try {
-    value = await body(record);
-  } catch (err) {
-    if ((record.state as number) === ABORTED) {
-      record.handle.catch(noop);
-      throw record.abortError();
-    }
-    record.finish(FAILED, err);
-    // Nobody may ever await this task: its failure must not become an unhandled rejection.
-    record.handle.catch(noop);
-    throw err;
-  }
-  if ((record.state as number) === ABORTED) {
+  return body(record);
+}
+
+/** Bookkeeping for a body that threw: returns what the handle rejects with. */
+function bodyFailed(record: TaskRecord, err: unknown): unknown {
+  // Nobody may ever await this task: its failure must not become an unhandled rejection.
+  record.handle.catch(noop);
+  if (record.state === ABORTED) return record.abortError();
+  record.finish(FAILED, err);
+  return err;
+}
+
+/** Bookkeeping for a body that returned: the value, or the abort error if it was aborted meanwhile. */
+function bodyReturned(record: TaskRecord, value: unknown): unknown {
+  if (record.state === ABORTED) {
     record.handle.catch(noop);
     throw record.abortError();
   }

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Runtime, TaskAbortedError, ZokioError, isTask, type Task } from '../../src/index.js';
 import { deferred, flush, untilAborted } from '../helpers.js';
@@ -17,6 +19,27 @@ describe('Task states', () => {
     gate.resolve(7);
     expect(await task).toBe(7);
     expect(task.state).toBe('done');
+  });
+
+  it('does not keep its body alive while it waits for the promise the body returned', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const gate = deferred<number>();
+    const [task, ref] = ((): [Task<number>, WeakRef<object>] => {
+      const big = { payload: new Array<number>(1000).fill(1) };
+      const body = (): Promise<number> => {
+        big.payload[0] = 2; // the body's closure holds `big`; the promise it returns does not
+        return gate.promise;
+      };
+      return [rt.spawn(body), new WeakRef(big)];
+    })();
+    await flush();
+    expect(task.state).toBe('running');
+    await new Promise((resolve) => setImmediate(resolve)); // WeakRef targets are kept until the job ends
+    gc();
+    expect(ref.deref()).toBeUndefined();
+    gate.resolve(7);
+    expect(await task).toBe(7);
   });
 
   it('goes running → failed and rejects with the thrown error', async () => {
