@@ -6,13 +6,16 @@
  *   zokio offloads /cpu to the work-stealing pool with `rt.exec`, bare node computes on
  *   its event loop (target: zokio p99 < 10 ms); autocannon reports latency in whole
  *   milliseconds, so 0 means under 1 ms (and the table shows no ratio for it);
- * - RSS of each server process after its load.
+ * - RSS of each server process after its load;
+ * and, as a reference in the /health group, bare node:http with one AsyncLocalStorage
+ * entered (what the context every zokio process carries costs node:http by itself).
  *
  * Each server runs in its own child process (this file, started with
  * ZOKIO_HTTP_BENCH_ROLE set) so autocannon in the runner does not share its event loop.
  * The machine may be shared: the runner reports medians of the repeats.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +47,10 @@ function spin(ms: number): number {
 
 async function runServer(kind: string): Promise<void> {
   let port: number;
-  if (kind === 'node') {
+  if (kind === 'node' || kind === 'node-als') {
+    // The reference: bare node:http in a process where one AsyncLocalStorage has been
+    // entered, as Zokio's runtime context is in every zokio process (see ALS_REFERENCE).
+    if (kind === 'node-als') new AsyncLocalStorage<object>().enterWith({});
     const server = createServer((req, res) => {
       if (req.url === '/health') {
         res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
@@ -160,9 +166,18 @@ async function rss(key: string, measureLoad: () => Promise<number>): Promise<num
   return lastRss.get(key)!;
 }
 
+/**
+ * Not a peer: bare node:http with one AsyncLocalStorage entered. On Node 20 the first
+ * `AsyncLocalStorage.run()` or `enterWith()` installs async hooks for the whole process, so
+ * node's own per-request objects pay for them; this row shows, in the same run, what that
+ * alone costs bare node:http, against which zokio's `serve()` can be read.
+ */
+const ALS_REFERENCE = 'node:http + one AsyncLocalStorage (reference)';
+
 const cases: BenchCase[] = [
   { group: 'GET /health', subject: 'zokio', unit: 'req/s', better: 'higher', measure: (o) => healthRps('zokio', o) },
   { group: 'GET /health', subject: 'node:http', unit: 'req/s', better: 'higher', measure: (o) => healthRps('node', o) },
+  { group: 'GET /health', subject: ALS_REFERENCE, unit: 'req/s', better: 'higher', measure: (o) => healthRps('node-als', o) },
   { group: 'mixed: /health p99 while /cpu saturated', subject: 'zokio', unit: 'ms', better: 'lower', measure: (o) => mixedP99('zokio-mixed', o) },
   { group: 'mixed: /health p99 while /cpu saturated', subject: 'node:http', unit: 'ms', better: 'lower', measure: (o) => mixedP99('node', o) },
   { group: 'RSS after /health load', subject: 'zokio', unit: 'MB', better: 'lower', measure: (o) => rss('health:zokio', () => healthRps('zokio', o)) },
@@ -180,10 +195,10 @@ export default defineSuite({
     { group: 'mixed: /health p99 while /cpu saturated', text: 'zokio /health p99 < 10 ms', check: (z) => z < 10 },
   ],
   async setup() {
-    for (const kind of ['zokio', 'node', 'zokio-mixed']) children.set(kind, await startChild(kind));
+    for (const kind of ['zokio', 'node', 'node-als', 'zokio-mixed']) children.set(kind, await startChild(kind));
     // Warm up the JIT of each server briefly before measuring.
     const run = await autocannon();
-    for (const kind of ['zokio', 'node']) await run({ url: `http://127.0.0.1:${children.get(kind)!.port}/health`, connections: 10, duration: 1 });
+    for (const kind of ['zokio', 'node', 'node-als']) await run({ url: `http://127.0.0.1:${children.get(kind)!.port}/health`, connections: 10, duration: 1 });
   },
   async teardown() {
     for (const child of children.values()) {
