@@ -3,6 +3,7 @@
  * concurrently awaiting a sleep — beside Effect (`Effect.forkChild` + `Fiber.join`,
  * `Effect.sleep`) and plain async functions (with `setTimeout` for the sleep).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Effect, Fiber } from 'effect';
 import { Runtime, sleep, type Task } from '../src/index.js';
 import { defineSuite, heapBytesPerItem, throughput, type MeasureOptions } from './harness.js';
@@ -31,6 +32,22 @@ function plainSpawnJoin(options: MeasureOptions): Promise<number> {
     for (let i = 0; i < BATCH; i++) await tasks[i];
   }, BATCH, options);
 }
+
+/**
+ * Not a peer: runs a plain-async-function case inside one AsyncLocalStorage, as every zokio
+ * task runs inside the runtime's. On Node 20 entering one installs async hooks for the whole
+ * process; this shows, in the same run, what they alone cost plain async functions. The
+ * storage is disabled afterwards, so that the hooks do not outlive the case.
+ */
+async function withOneStorage(measure: (options: MeasureOptions) => Promise<number>, options: MeasureOptions): Promise<number> {
+  const storage = new AsyncLocalStorage<object>();
+  try {
+    return await storage.run({}, () => measure(options));
+  } finally {
+    storage.disable();
+  }
+}
+const ALS_REFERENCE = 'one AsyncLocalStorage entered (reference)';
 
 const effectBatch = Effect.gen(function* () {
   const fibers: Fiber.Fiber<number>[] = new Array(BATCH);
@@ -106,9 +123,11 @@ export default defineSuite({
     { group: 'spawn+join (batches of 1000)', subject: 'zokio', unit: 'tasks/s', better: 'higher', measure: zokioSpawnJoin },
     { group: 'spawn+join (batches of 1000)', subject: 'effect', unit: 'tasks/s', better: 'higher', measure: effectSpawnJoin },
     { group: 'spawn+join (batches of 1000)', subject: 'async fn', unit: 'tasks/s', better: 'higher', measure: plainSpawnJoin },
+    { group: 'spawn+join (batches of 1000)', subject: `async fn, ${ALS_REFERENCE}`, unit: 'tasks/s', better: 'higher', measure: (o) => withOneStorage(plainSpawnJoin, o) },
     { group: 'heap per task awaiting sleep', subject: 'zokio', unit: 'B/task', better: 'lower', measure: zokioHeap },
     { group: 'heap per task awaiting sleep', subject: 'effect', unit: 'B/task', better: 'lower', measure: effectHeap },
     { group: 'heap per task awaiting sleep', subject: 'async fn + setTimeout', unit: 'B/task', better: 'lower', measure: plainHeap },
+    { group: 'heap per task awaiting sleep', subject: `async fn + setTimeout, ${ALS_REFERENCE}`, unit: 'B/task', better: 'lower', measure: (o) => withOneStorage(plainHeap, o) },
   ],
   targets: [
     { group: 'spawn+join (batches of 1000)', text: '>= 3,000,000 tasks/s', check: (z) => z >= 3_000_000 },
