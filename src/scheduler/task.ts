@@ -217,14 +217,14 @@ const STARTED = Promise.resolve();
 
 /**
  * @internal The life of one task. Called at spawn time, inside the store the task must
- * run in; the returned promise is the task's handle.
+ * run in; the returned promise is the task's handle. Few locals on purpose: an async
+ * function keeps every register it uses in its generator for as long as it waits, so the
+ * bookkeeping lives in the helpers below.
  */
 export async function runTask(record: TaskRecord): Promise<unknown> {
-  // Few locals on purpose: an async function keeps every register it uses in its generator
-  // for as long as it waits, so the bookkeeping lives in the helpers below.
   // Start on a microtask, in the spawner's context. Awaiting an already resolved native
   // promise makes one promise fewer than `await undefined` (which wraps the value in a new
-  // one), and with AsyncLocalStorage's hooks on every promise costs an init hook.
+  // one), and with AsyncLocalStorage's hooks on, every promise costs an init hook.
   await STARTED;
   if (record.state !== PENDING) throw record.abortError(); // aborted before its start
   let value: unknown;

@@ -47,8 +47,9 @@
  *
  * Cancellation is lazy (as in Go's runtime timers): `cancel` compares the id with
  * `stamp[i]` (one load, one compare), stores `-1 - id` there (the id is stale at once),
- * drops the callback and counts the entry as dead (dead = cancelled - reclaimed); it
- * touches no list, so a cancel is one load and two stores on the entry's own cells. A
+ * drops the callback, reads the entry's `unref` flag and counts the entry as dead (dead =
+ * cancelled - reclaimed); it touches no list, so a cancel is two loads and two stores on
+ * the entry's own cells. A
  * dead entry stays linked where it was and is reclaimed (put on the free chain) when its
  * slot comes up: the fire loop and cascades skip and free it, `nextDeadline` frees dead
  * entries at the head of the earliest slot until it finds an armed one, so no deadline is
