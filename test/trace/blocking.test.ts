@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { until } from '../helpers.js';
 import { Runtime } from '../../src/index.js';
-import { installTracing, span, toChromeEvents, tracerOf } from '../../src/trace/index.js';
-import { MemoryExporter } from './memory-exporter.js';
+import { installTracing, span, toChromeEvents } from '../../src/trace/index.js';
+import { MemoryExporter, collectSpans } from './memory-exporter.js';
 import { tasks } from './fixtures/trace-pool-tasks.js';
 
 describe('trace context across the blocking pool', () => {
@@ -12,8 +11,7 @@ describe('trace context across the blocking pool', () => {
     installTracing(rt, { exporter, flushIntervalMs: 0 });
     try {
       expect(await rt.run(() => span('caller', () => rt.spawnBlocking(tasks.leaf, 7)))).toBe(7);
-      await until(() => exporter.spans.length + (rt.metrics().tracing as { pending: number }).pending >= 2);
-      await tracerOf(rt)!.flush();
+      await collectSpans(rt, exporter, 2);
       const caller = exporter.byName('caller');
       const leaf = exporter.byName('leaf 7');
       expect(leaf.traceId).toBe(caller.traceId);

@@ -1,5 +1,6 @@
 /** A span exporter that keeps every batch in memory, for tests. */
-import type { SpanData, SpanExporter } from '../../src/trace/index.js';
+import { tracerOf, type SpanData, type SpanExporter } from '../../src/trace/index.js';
+import { until } from '../helpers.js';
 
 export class MemoryExporter implements SpanExporter {
   readonly spans: SpanData[] = [];
@@ -17,4 +18,15 @@ export class MemoryExporter implements SpanExporter {
     if (found.length !== 1) throw new Error(`expected one span named ${name}, found ${found.length}: ${this.spans.map((s) => s.name).join(', ')}`);
     return found[0]!;
   }
+}
+
+/**
+ * Waits until `count` spans have reached the runtime's tracer (in `exporter` already, or
+ * still buffered: spans from other threads arrive asynchronously), then flushes them all
+ * into `exporter`.
+ */
+export async function collectSpans(rt: Parameters<typeof tracerOf>[0], exporter: MemoryExporter, count: number): Promise<void> {
+  const pending = (): number => (rt.metrics().tracing as { pending: number }).pending;
+  await until(() => exporter.spans.length + pending() >= count, `${count} spans`);
+  await tracerOf(rt)!.flush();
 }

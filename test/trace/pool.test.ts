@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { until } from '../helpers.js';
 import { Runtime } from '../../src/index.js';
 import { installTracing, span, toChromeEvents, tracerOf } from '../../src/trace/index.js';
-import { MemoryExporter } from './memory-exporter.js';
+import { MemoryExporter, collectSpans } from './memory-exporter.js';
 import { tasks } from './fixtures/trace-pool-tasks.js';
 
 describe('trace context across the work-stealing pool', () => {
@@ -16,8 +15,7 @@ describe('trace context across the work-stealing pool', () => {
       );
       expect(results).toEqual([1, 21 + 22, 3]);
       // 'request', 'other', 'leaf 1', 'pair 2', 'leaf 21', 'leaf 22', 'leaf 3'
-      await until(() => exporter.spans.length + (rt.metrics().tracing as { pending: number }).pending >= 7);
-      await tracerOf(rt)!.flush();
+      await collectSpans(rt, exporter, 7);
 
       const request = exporter.byName('request');
       for (const s of exporter.spans) expect(s.traceId).toBe(request.traceId);
@@ -54,8 +52,7 @@ describe('trace context across the work-stealing pool', () => {
       const sums = await rt.run(() => Promise.all(roots.map((id) => span(`root ${id}`, () => rt.exec(tasks.quad, id)))));
       expect(sums).toEqual(roots.map((id) => [1, 2].reduce((acc, p) => acc + 2 * (id * 100 + p * 10) + 3, 0)));
       const expected = roots.length * (1 + 1 + 2 + 4); // root, quad, 2 pairs, 4 leaves
-      await until(() => exporter.spans.length + (rt.metrics().tracing as { pending: number }).pending >= expected);
-      await tracerOf(rt)!.flush();
+      await collectSpans(rt, exporter, expected);
       expect(exporter.spans).toHaveLength(expected);
       for (const id of roots) {
         const root = exporter.byName(`root ${id}`);
@@ -91,8 +88,7 @@ describe('trace context across the work-stealing pool', () => {
       for (; attempt < 10 && helped() === 0; attempt++) {
         exporter.spans.length = 0;
         expect(await rt.run(() => span('root', () => rt.exec(tasks.skewedQuad, 1)))).toBe(111 + 112 + 121 + 122);
-        await until(() => exporter.spans.length + (rt.metrics().tracing as { pending: number }).pending >= 8);
-        await tracerOf(rt)!.flush();
+        await collectSpans(rt, exporter, 8);
       }
       expect(helped()).toBeGreaterThan(0);
       const parentOf = (name: string): string => {

@@ -1,9 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { until } from '../helpers.js';
 import { Runtime } from '../../src/index.js';
 import { captureTraceContext, installTracing, runWithTraceContext, serverSpan, span, tracerOf, type TraceContext } from '../../src/trace/index.js';
-import { MemoryExporter } from './memory-exporter.js';
+import { MemoryExporter, collectSpans } from './memory-exporter.js';
 
 const WORKER = new URL('./fixtures/trace-worker.mjs', import.meta.url);
 
@@ -41,8 +40,7 @@ describe('trace context propagation', () => {
       await rt.run(() => span('exec', () => worker.postMessage({ id: 1, trace: captureTraceContext(), depth: 2 })));
       const { value, inner } = await reply;
       expect(value).toBe(3);
-      await until(() => exporter.spans.length + (rt.metrics().tracing as { pending: number }).pending >= 5);
-      await tracerOf(rt)!.flush();
+      await collectSpans(rt, exporter, 5);
 
       const exec = exporter.byName('exec');
       const job = exporter.byName('job');
