@@ -55,28 +55,39 @@ function expectAllBlocksFree(slab: SharedSlab): void {
   slab.flush();
 }
 
+const PAIRS = 1_000_000;
+const MAIN_PAIRS = 300_000;
+
+/**
+ * Two workers (one reviving the slab itself, one opening it from its handle) and the main
+ * thread each run alloc/free pairs holding up to `hold` blocks, started together; returns
+ * the three reports, after the checks every such run must pass.
+ */
+async function stressThreeOwners(slab: SharedSlab, hold: number): Promise<StressResult[]> {
+  const control = new Int32Array(new SharedArrayBuffer(4));
+  const workers = [
+    startWorker({ slab, open: 'revive', id: 1, pairs: PAIRS, hold, control }),
+    startWorker({ slab: slab.handle, open: 'from', id: 2, pairs: PAIRS, hold, control }),
+  ];
+  await Promise.all(workers.map((w) => w.ready));
+  start(control, 1);
+  const main = stressSlab(slab, 3, MAIN_PAIRS, hold);
+  const results = [...(await Promise.all(workers.map((w) => w.result))), main];
+  for (const r of results) {
+    expect(r.violations, `owner ${r.id} saw a block held by another owner`).toBe(0);
+    expect(r.freeErrors, `owner ${r.id} got a double-free error for a block it held`).toBe(0);
+  }
+  expect(results.map((r) => r.pairs)).toEqual([PAIRS, PAIRS, MAIN_PAIRS]);
+  expect(slab.stats().exhausted).toBe(results.reduce((n, r) => n + r.exhausted, 0));
+  return results;
+}
+
 describe('SharedSlab across threads', () => {
   it('2 workers x 1,000,000 alloc/free pairs plus the main thread, shared list only: no block ever has two owners', async () => {
     // 8 blocks for 3 owners holding up to 4 each: heavy contention on the head and regular exhaustion.
     const slab = new SharedSlab({ blockSize: 16, blockCount: 8, threadCache: 0 });
-    const control = new Int32Array(new SharedArrayBuffer(4));
-    const PAIRS = 1_000_000;
-    const workers = [
-      startWorker({ slab, open: 'revive', id: 1, pairs: PAIRS, hold: 4, control }),
-      startWorker({ slab: slab.handle, open: 'from', id: 2, pairs: PAIRS, hold: 4, control }),
-    ];
-    await Promise.all(workers.map((w) => w.ready));
-    start(control, 1);
-    const main = stressSlab(slab, 3, 300_000, 4);
-    const results = [...(await Promise.all(workers.map((w) => w.result))), main];
-
-    for (const r of results) {
-      expect(r.violations, `owner ${r.id} saw a block held by another owner`).toBe(0);
-      expect(r.freeErrors, `owner ${r.id} got a double-free error for a block it held`).toBe(0);
-      expect(r.flushed).toBe(0);
-    }
-    expect(results.map((r) => r.pairs)).toEqual([PAIRS, PAIRS, 300_000]);
-    expect(slab.stats().exhausted).toBe(results.reduce((n, r) => n + r.exhausted, 0));
+    const results = await stressThreeOwners(slab, 4);
+    for (const r of results) expect(r.flushed).toBe(0);
     expectAllBlocksFree(slab);
   });
 
@@ -85,26 +96,12 @@ describe('SharedSlab across threads', () => {
     // cache empties and fills over and over, blocks flushed by one thread are refilled by
     // another, and at times the free blocks all sit in the other threads' caches.
     const slab = new SharedSlab({ blockSize: 16, blockCount: 40, threadCache: 4 });
-    const control = new Int32Array(new SharedArrayBuffer(4));
-    const PAIRS = 1_000_000;
-    const workers = [
-      startWorker({ slab, open: 'revive', id: 1, pairs: PAIRS, hold: 16, control }),
-      startWorker({ slab: slab.handle, open: 'from', id: 2, pairs: PAIRS, hold: 16, control }),
-    ];
-    await Promise.all(workers.map((w) => w.ready));
-    start(control, 1);
-    const main = stressSlab(slab, 3, 300_000, 16);
-    const results = [...(await Promise.all(workers.map((w) => w.result))), main];
-
+    const results = await stressThreeOwners(slab, 16);
     for (const r of results) {
-      expect(r.violations, `owner ${r.id} saw a block held by another owner`).toBe(0);
-      expect(r.freeErrors, `owner ${r.id} got a double-free error for a block it held`).toBe(0);
       expect(r.refills, `owner ${r.id} never refilled its cache`).toBeGreaterThan(100);
       expect(r.flushes, `owner ${r.id} never flushed its cache`).toBeGreaterThan(100);
       expect(r.flushed).toBeLessThanOrEqual(4);
     }
-    expect(results.map((r) => r.pairs)).toEqual([PAIRS, PAIRS, 300_000]);
-    expect(slab.stats().exhausted).toBe(results.reduce((n, r) => n + r.exhausted, 0));
     // Each owner flushed its cache before reporting: every block is back.
     expectAllBlocksFree(slab);
   });
