@@ -11,6 +11,21 @@ class HeldOffsets {
   readonly held = new Set<number>();
   readonly released: number[] = [];
 
+  /**
+   * Checks what an `alloc` returned: EXHAUSTED exactly when `exhausted`, otherwise an
+   * offset nobody holds, which the model then holds. Returns 1 for an exhaustion, else 0.
+   */
+  took(off: number, exhausted: boolean): number {
+    if (exhausted) {
+      expect(off).toBe(SharedSlab.EXHAUSTED);
+      return 1;
+    }
+    expect(off).not.toBe(SharedSlab.EXHAUSTED);
+    expect(this.held.has(off)).toBe(false);
+    this.held.add(off);
+    return 0;
+  }
+
   /** Frees one held offset (picked by `pick`), if any, in the slab and the model. */
   freeOne(slab: SharedSlab, pick: number): void {
     if (this.held.size === 0) return;
@@ -145,15 +160,8 @@ describe('SharedSlab', () => {
         for (const c of cmds) {
           if (c.kind === 'alloc') {
             const off = slab.alloc();
-            if (held.size === blockCount) {
-              expect(off).toBe(SharedSlab.EXHAUSTED);
-              exhausted++;
-            } else {
-              expect(off).not.toBe(SharedSlab.EXHAUSTED);
-              expect(held.has(off)).toBe(false);
-              expect(slab.indexOf(off)).toBeLessThan(blockCount);
-              held.add(off);
-            }
+            exhausted += model.took(off, held.size === blockCount);
+            if (off !== SharedSlab.EXHAUSTED) expect(slab.indexOf(off)).toBeLessThan(blockCount);
           } else if (c.kind === 'free') {
             model.freeOne(slab, c.pick);
           } else if (c.kind === 'doubleFree') {
@@ -344,15 +352,7 @@ describe('SharedSlab thread cache', () => {
             const before = slab.stats();
             // Exhausted exactly when this thread's cache and the shared list are both empty.
             const empty = slab.cachedHere === 0 && before.free - before.cached === 0;
-            const off = slab.alloc();
-            if (empty) {
-              expect(off).toBe(SharedSlab.EXHAUSTED);
-              exhausted++;
-            } else {
-              expect(off).not.toBe(SharedSlab.EXHAUSTED);
-              expect(held.has(off)).toBe(false);
-              held.add(off);
-            }
+            exhausted += model.took(slab.alloc(), empty);
           } else if (c.kind === 'free') {
             model.freeOne(slab, c.pick);
           } else if (c.kind === 'doubleFree') {
