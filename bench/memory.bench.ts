@@ -105,6 +105,7 @@ function slabBursts(): void {
   sinkNumber += acc;
 }
 
+// A copy of slabBursts, not a shared helper, for the same reason as sharedOnlyPairs.
 function sharedOnlyBursts(): void {
   const held = burstHeld;
   let acc = 0;
