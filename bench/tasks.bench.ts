@@ -33,6 +33,29 @@ function plainSpawnJoin(options: MeasureOptions): Promise<number> {
   }, BATCH, options);
 }
 
+/** A resolved promise to start on, as zokio's tasks do. */
+const STARTED = Promise.resolve();
+
+/** The bare life of a task: start on a microtask, then wait for the body's promise. */
+async function bareTask(body: () => Promise<number>): Promise<number> {
+  await STARTED;
+  return await body();
+}
+
+/**
+ * Not a peer: the floor under a zokio task's spawn+join. What a task must do at the least
+ * (the body starts on a microtask, not inside the spawn, so that a task is first
+ * `pending`; and the handle settles when the body's promise does), with no record, id,
+ * state or owner: run inside one AsyncLocalStorage, as zokio's tasks are.
+ */
+function bareTaskSpawnJoin(options: MeasureOptions): Promise<number> {
+  return throughput(async () => {
+    const tasks: Promise<number>[] = new Array(BATCH);
+    for (let i = 0; i < BATCH; i++) tasks[i] = bareTask(async () => i);
+    for (let i = 0; i < BATCH; i++) await tasks[i];
+  }, BATCH, options);
+}
+
 /**
  * Not a peer: runs a plain-async-function case inside one AsyncLocalStorage, as every zokio
  * task runs inside the runtime's. On Node 20 entering one installs async hooks for the whole
@@ -98,6 +121,31 @@ async function plainHeap(options: MeasureOptions): Promise<number> {
   });
 }
 
+/**
+ * Not a peer: the floor under any task that is a native promise run by an async
+ * function. Each item is a bare async function awaiting one promise that all of them
+ * share: no timer, no record, no handle fields. A zokio task cannot weigh less than this
+ * plus its own bookkeeping.
+ */
+async function awaitFloorHeap(options: MeasureOptions): Promise<number> {
+  return heapBytesPerItem(sleepers(options), async (count) => {
+    let release!: () => void;
+    const shared = new Promise<void>((resolve) => (release = resolve));
+    const tasks: Promise<void>[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      tasks[i] = (async () => {
+        await shared;
+      })();
+    }
+    return async () => {
+      release();
+      await tasks[count - 1];
+      tasks.length = 0;
+    };
+  });
+}
+const FLOOR = 'async fn awaiting one shared promise (floor reference)';
+
 async function effectHeap(options: MeasureOptions): Promise<number> {
   return heapBytesPerItem(sleepers(options), async (count) => {
     let started = 0;
@@ -124,10 +172,13 @@ export default defineSuite({
     { group: 'spawn+join (batches of 1000)', subject: 'effect', unit: 'tasks/s', better: 'higher', measure: effectSpawnJoin },
     { group: 'spawn+join (batches of 1000)', subject: 'async fn', unit: 'tasks/s', better: 'higher', measure: plainSpawnJoin },
     { group: 'spawn+join (batches of 1000)', subject: `async fn, ${ALS_REFERENCE}`, unit: 'tasks/s', better: 'higher', measure: (o) => withOneStorage(plainSpawnJoin, o) },
+    { group: 'spawn+join (batches of 1000)', subject: `deferred start + await of an async body, ${ALS_REFERENCE.replace('reference', 'floor reference')}`, unit: 'tasks/s', better: 'higher', measure: (o) => withOneStorage(bareTaskSpawnJoin, o) },
     { group: 'heap per task awaiting sleep', subject: 'zokio', unit: 'B/task', better: 'lower', measure: zokioHeap },
     { group: 'heap per task awaiting sleep', subject: 'effect', unit: 'B/task', better: 'lower', measure: effectHeap },
     { group: 'heap per task awaiting sleep', subject: 'async fn + setTimeout', unit: 'B/task', better: 'lower', measure: plainHeap },
     { group: 'heap per task awaiting sleep', subject: `async fn + setTimeout, ${ALS_REFERENCE}`, unit: 'B/task', better: 'lower', measure: (o) => withOneStorage(plainHeap, o) },
+    { group: 'heap per task awaiting sleep', subject: FLOOR, unit: 'B/task', better: 'lower', measure: awaitFloorHeap },
+    { group: 'heap per task awaiting sleep', subject: `${FLOOR}, one AsyncLocalStorage entered`, unit: 'B/task', better: 'lower', measure: (o) => withOneStorage(awaitFloorHeap, o) },
   ],
   targets: [
     { group: 'spawn+join (batches of 1000)', text: '>= 3,000,000 tasks/s', check: (z) => z >= 3_000_000 },
