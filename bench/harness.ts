@@ -53,6 +53,13 @@ export interface BenchSuite {
   teardown?(): Promise<void>;
 }
 
+/** The median of `values` (the mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 /** Declares a suite (identity function that checks the shape). */
 export function defineSuite(suite: BenchSuite): BenchSuite {
   return suite;

@@ -15,7 +15,7 @@ import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cpus, platform, arch } from 'node:os';
-import { dropContextHooks, type BenchCase, type BenchSuite } from './harness.js';
+import { dropContextHooks, median, type BenchCase, type BenchSuite } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -32,12 +32,6 @@ interface CaseResult {
   readonly samples: number[];
   median: number;
   error?: string;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function format(value: number): string {
