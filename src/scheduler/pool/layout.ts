@@ -99,6 +99,7 @@ export const W_PAYLOAD_BUFFERS = 24;
 export const RECORD_WORDS = 64;
 export const R_STATE = 0;
 export const R_OWNER = 1;
+/** 1 + the index of the worker running the record, or holding it off every queue while its task module loads; 0 otherwise. */
 export const R_RUNNER = 2;
 export const R_NAME_ID = 3;
 export const R_ARGC = 4;

@@ -289,6 +289,9 @@ export class PoolWorker implements WorkerContext {
       const { module, name } = core.nameOf(nameId);
       fn = lookupTask(module, name);
       if (fn === undefined) {
+        // Held off every queue until its module is loaded: RUNNER names this worker, so
+        // that if it dies meanwhile the main thread finds the record (see `#onExit`).
+        Atomics.store(a, r + R_RUNNER, this.#owner);
         if (sync) {
           this.#deferred.push(idx);
           return undefined;
@@ -325,6 +328,8 @@ export class PoolWorker implements WorkerContext {
     const r = this.#core.rec(idx);
     if (this.#a[r + R_OWNER] !== MAIN_OWNER) return;
     this.#core.discardPayload(r);
+    // Handed back: no longer this worker's to answer for if it dies.
+    Atomics.store(this.#a, r + R_RUNNER, 0);
     this.#core.complete(idx, S_CANCELLED);
   }
 
@@ -514,7 +519,10 @@ export class PoolWorker implements WorkerContext {
       if (queued) core.wakeWorker(target);
     }
     if (!queued) queued = core.deques[this.index]!.push(idx) || core.injector.push(idx);
-    if (!queued) this.#deferred.push(idx);
+    if (!queued) {
+      Atomics.store(this.#a, core.rec(idx) + R_RUNNER, this.#owner); // held here: see `#run`
+      this.#deferred.push(idx);
+    }
     core.wakeOne();
     return new Promise((resolve, reject) => this.#nested.set(idx, { resolve, reject }));
   }

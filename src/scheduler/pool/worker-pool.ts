@@ -656,14 +656,31 @@ export class WorkerPool implements ParallelEngine {
     const cause = this.#lastError[w];
     this.#lastError[w] = undefined;
     const why = cause instanceof Error ? `: ${cause.message}` : '';
-    // 1. Everything it was running fails (and only that).
+    // 1. Everything it was running fails (and only that). RUNNER also names the worker
+    //    that holds a record off every queue while its task module loads (still QUEUED,
+    //    or CANCELLED meanwhile): those fail too, or, cancelled, are taken back here, as
+    //    that worker will never hand them back.
     const total = core.layout.totalRecords;
+    let freedMain = false;
     for (let idx = 0; idx < total; idx++) {
       const r = core.rec(idx);
-      if (Atomics.load(a, r + R_STATE) !== S_RUNNING || Atomics.load(a, r + R_RUNNER) !== w + 1) continue;
+      if (Atomics.load(a, r + R_RUNNER) !== w + 1) continue;
+      const state = Atomics.load(a, r + R_STATE);
       const owner = a[r + R_OWNER]!;
+      if (state === S_CANCELLED && owner === MAIN_OWNER && this.#cancelledAt[idx] === 1) {
+        this.#cancelledAt[idx] = 0;
+        this.#cancelledOut--;
+        core.discardPayload(r);
+        core.buffers.forgetSent(r);
+        Atomics.store(a, r + R_STATE, S_FREE);
+        this.#free.push(idx);
+        freedMain = true;
+        continue;
+      }
+      if (state !== S_RUNNING && state !== S_QUEUED) continue;
       const { name, module } = core.nameOf(a[r + R_NAME_ID]!);
-      const err = new WorkerCrashedError(`worker ${w} died (exit code ${code}) while running task '${name}' (${module})${why}`, { cause });
+      const doing = state === S_RUNNING ? 'running' : 'loading the module of';
+      const err = new WorkerCrashedError(`worker ${w} died (exit code ${code}) while ${doing} task '${name}' (${module})${why}`, { cause });
       core.discardPayload(r); // a result it may have written before it died
       if (owner === MAIN_OWNER) {
         const reject = this.#reject[idx];
@@ -673,6 +690,7 @@ export class WorkerPool implements ParallelEngine {
         core.buffers.forgetSent(r);
         Atomics.store(a, r + R_STATE, S_FREE);
         this.#free.push(idx);
+        freedMain = true;
         if (reject !== undefined) {
           this.#settled();
           reject(err);
@@ -684,6 +702,7 @@ export class WorkerPool implements ParallelEngine {
         core.complete(idx, S_DONE_ERR);
       }
     }
+    if (freedMain) this.#refill(core); // submissions waiting for a free record
     // 2. Its own records (join sides, nested execs) are orphans from now on.
     Atomics.add(a, ctl + W_INCARNATION, 1);
     // 3. Its deque holds only its own records: drop them. Its inbox: re-queue, once.

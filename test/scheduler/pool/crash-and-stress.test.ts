@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Runtime, WorkerCrashedError } from '../../../src/index.js';
 import { poolOf } from '../../../src/scheduler/pool/worker-pool.js';
 import { tasks } from '../../fixtures/pool-tasks.js';
+import { exitOnLoad } from '../../fixtures/pool-tasks-exit-on-load.js';
+import { until } from '../../helpers.js';
 
 describe('crash recovery', () => {
   it('a worker that exits mid-task fails only that task; queued work runs exactly once elsewhere', async () => {
@@ -29,6 +31,44 @@ describe('crash recovery', () => {
       // An uncaught exception in a callback is a crash too.
       const cb = await rt.exec(tasks.throwLater).catch((e: unknown) => e);
       expect(cb).toBeInstanceOf(WorkerCrashedError);
+      expect(await rt.exec(tasks.inc, 5)).toBe(6);
+    } finally {
+      await rt.shutdown();
+    }
+  });
+});
+
+describe('a worker that dies while it loads a task module', () => {
+  type PoolMetrics = { restarts: number };
+  const mainInUse = (rt: { metrics(): object }): number =>
+    ((rt.metrics() as { memory: unknown }).memory as { pools: Record<string, { owners: { inUse: number }[] }> }).pools['pool.records']!.owners[0]!.inUse;
+
+  it('fails the record it held, and the replacement takes new work', async () => {
+    const rt = Runtime.builder().workers(2).build();
+    try {
+      expect(await rt.exec(tasks.inc, 0)).toBe(1);
+      const err = await rt.exec(exitOnLoad.never, 1).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkerCrashedError);
+      expect((err as Error).message).toContain("while loading the module of task 'never'");
+      expect((err as Error).message).toContain('exit code 9');
+      expect((rt.metrics().pool as PoolMetrics).restarts).toBe(1);
+      expect(await Promise.all([rt.exec(tasks.inc, 1), rt.exec(tasks.inc, 2)])).toEqual([2, 3]);
+      expect(mainInUse(rt)).toBe(0);
+    } finally {
+      await rt.shutdown();
+    }
+  });
+
+  it('takes back a record cancelled while held, which that worker can no longer hand back', async () => {
+    const rt = Runtime.builder().workers(1).build();
+    try {
+      expect(await rt.exec(tasks.inc, 0)).toBe(1);
+      const ctl = new AbortController();
+      const cancelled = rt.exec({ signal: ctl.signal }, exitOnLoad.never, 1).catch((e: unknown) => e);
+      ctl.abort(new Error('cancelled'));
+      expect(((await cancelled) as Error).message).toBe('cancelled');
+      await until(() => (rt.metrics().pool as PoolMetrics).restarts === 1, 'the worker to die');
+      await until(() => mainInUse(rt) === 0, 'the cancelled record to come back');
       expect(await rt.exec(tasks.inc, 5)).toBe(6);
     } finally {
       await rt.shutdown();
