@@ -24,12 +24,17 @@
  * 1.07 M tasks/s. Its resolving functions and closures weigh what the generator does,
  * so it was not kept.
  *
+ * A body that returns a plain value (not a thenable) is not awaited: the task is done in
+ * the turn its body ran, one promise and one turn fewer (1.5 → 2.4 M tasks/s for
+ * spawn+join in one measurement).
+ *
  * Records are nodes of an intrusive doubly linked list of live tasks (O(1) insert and
  * remove, no Set). The AbortController behind `cx.signal` is created only when a body
  * reads it.
  */
 import { TaskAbortedError } from '../errors.js';
 import type { ContextStore } from '../runtime/context.js';
+import { isThenable } from './thenable.js';
 
 /** Where a task is in its life. */
 export type TaskState = 'pending' | 'running' | 'done' | 'failed' | 'aborted';
@@ -229,7 +234,10 @@ export async function runTask(record: TaskRecord): Promise<unknown> {
   if (record.state !== PENDING) throw record.abortError(); // aborted before its start
   let value: unknown;
   try {
-    value = await startBody(record);
+    value = startBody(record);
+    // A body that returned a plain value is done now: no await, so no promise and no
+    // extra turn (each promise costs an init hook once AsyncLocalStorage is on).
+    if (isThenable(value)) value = await value;
   } catch (err) {
     throw bodyFailed(record, err);
   }

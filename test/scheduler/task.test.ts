@@ -60,6 +60,13 @@ describe('Task states', () => {
     expect(task.state).toBe('failed');
   });
 
+  it('a body that returns a value is done within its own turn: the task spawned next sees it done', async () => {
+    const first = rt.spawn(() => 1);
+    const seen = rt.spawn(() => first.state);
+    expect(await seen).toBe('done');
+    expect(await first).toBe(1);
+  });
+
   it('does not start a body before the spawner yields', async () => {
     let started = false;
     const task = rt.spawn(() => {

@@ -61,6 +61,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { workerParkChannel, workerStealChannel, workerUnparkChannel } from '../../trace/channels.js';
 import { SharedBufferTable, type PayloadEntry } from './shared-buffers.js';
 import { forkTraceContext, setWorkerContext, taskSpanIsolation, type TaskTraceContext, type WorkerContext } from './worker-context.js';
+import { isThenable } from '../thenable.js';
 
 /** What the main thread hands each worker. */
 export interface PoolWorkerData {
@@ -88,10 +89,6 @@ const MAX_ASYNC_IN_FLIGHT = 256;
 interface Nested {
   resolve(value: unknown): void;
   reject(err: unknown): void;
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
 }
 
 /** One worker thread of the pool. */
