@@ -10,13 +10,13 @@ import { defineSuite, heapBytesPerItem, throughput, type MeasureOptions } from '
 
 const BATCH = 1000;
 
-async function zokioSpawnJoin(options: MeasureOptions): Promise<number> {
+async function zokioSpawnJoin(options: MeasureOptions, body: (i: number) => () => number | Promise<number>): Promise<number> {
   const rt = Runtime.builder().build();
   try {
     return await rt.run(() =>
       throughput(async () => {
         const tasks: Task<number>[] = new Array(BATCH);
-        for (let i = 0; i < BATCH; i++) tasks[i] = rt.spawn(async () => i);
+        for (let i = 0; i < BATCH; i++) tasks[i] = rt.spawn(body(i));
         for (let i = 0; i < BATCH; i++) await tasks[i];
       }, BATCH, options),
     );
@@ -24,6 +24,10 @@ async function zokioSpawnJoin(options: MeasureOptions): Promise<number> {
     await rt.shutdown();
   }
 }
+/** The body of the main spawn+join case: an async function, as a plain async caller would write. */
+const asyncBody = (i: number) => async (): Promise<number> => i;
+/** A body that returns its value: the closer match of Effect's `Effect.succeed(i)`. */
+const syncBody = (i: number) => (): number => i;
 
 function plainSpawnJoin(options: MeasureOptions): Promise<number> {
   return throughput(async () => {
@@ -168,11 +172,13 @@ export default defineSuite({
   name: 'tasks',
   title: 'local tasks: spawn+join throughput and heap per sleeping task',
   cases: [
-    { group: 'spawn+join (batches of 1000)', subject: 'zokio', unit: 'tasks/s', better: 'higher', measure: zokioSpawnJoin },
+    { group: 'spawn+join (batches of 1000)', subject: 'zokio', unit: 'tasks/s', better: 'higher', measure: (o) => zokioSpawnJoin(o, asyncBody) },
     { group: 'spawn+join (batches of 1000)', subject: 'effect', unit: 'tasks/s', better: 'higher', measure: effectSpawnJoin },
     { group: 'spawn+join (batches of 1000)', subject: 'async fn', unit: 'tasks/s', better: 'higher', measure: plainSpawnJoin },
     { group: 'spawn+join (batches of 1000)', subject: `async fn, ${ALS_REFERENCE}`, unit: 'tasks/s', better: 'higher', measure: (o) => withOneStorage(plainSpawnJoin, o) },
     { group: 'spawn+join (batches of 1000)', subject: `deferred start + await of an async body, ${ALS_REFERENCE.replace('reference', 'floor reference')}`, unit: 'tasks/s', better: 'higher', measure: (o) => withOneStorage(bareTaskSpawnJoin, o) },
+    { group: 'spawn+join, synchronous body (batches of 1000)', subject: 'zokio', unit: 'tasks/s', better: 'higher', measure: (o) => zokioSpawnJoin(o, syncBody) },
+    { group: 'spawn+join, synchronous body (batches of 1000)', subject: 'effect', unit: 'tasks/s', better: 'higher', measure: effectSpawnJoin },
     { group: 'heap per task awaiting sleep', subject: 'zokio', unit: 'B/task', better: 'lower', measure: zokioHeap },
     { group: 'heap per task awaiting sleep', subject: 'effect', unit: 'B/task', better: 'lower', measure: effectHeap },
     { group: 'heap per task awaiting sleep', subject: 'async fn + setTimeout', unit: 'B/task', better: 'lower', measure: plainHeap },
