@@ -10,6 +10,14 @@
  * holds fewer than 2^31 items (capacity is at most 65536). The capacity is fixed: `push`
  * returns false when full and the caller runs the work inline or sends it elsewhere.
  *
+ * A thief takes one item, not half the deque as tokio's does. In this protocol the owner's
+ * `pop` takes the bottom item without a CAS whenever it sees `top` below it; a thief that
+ * claimed k > 1 items with one CAS of `top` from t to t + k would race an owner that pops
+ * several times between the thief's read of `bottom` and its CAS (each pop still reads
+ * `top` = t), down into [t, t + k): both would take the same items. tokio's queue avoids
+ * this with a second head packed into the same word, so that the owner sees a steal in
+ * progress; that is a different queue, not a change to this one.
+ *
  * Layout (Int32 words from `base`; `top` and `bottom` on separate cache lines):
  * ```
  *  base+0   TOP      ── thieves CAS it forward
