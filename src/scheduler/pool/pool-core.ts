@@ -340,22 +340,25 @@ export class PoolCore {
     const room = arena.blockSize - 8;
     const words = arena.int32;
     const out = arena.bytes;
-    let first = -1;
+    // Each block is linked into the record's chain before it is filled, so that a thread
+    // that dies in the middle (a worker out of memory) leaves a chain `discardPayload`
+    // frees whole when the main thread fails its records, not blocks nobody can reach.
     let prev = -1;
     for (let at = 0; at < len; at += room) {
       const block = arena.alloc();
       if (block === SharedSlab.EXHAUSTED) {
-        this.#freeChain(first);
+        if (prev >= 0) this.discardPayload(r); // the blocks taken so far
         throw new RangeError(`a ${len}-byte payload does not fit in the pool's shared arena (${arena.blockCount} blocks of ${arena.blockSize} bytes)`);
       }
       words[block >> 2] = 0;
-      out.set(bytes.subarray(at, Math.min(len, at + room)), block + 8);
       if (prev >= 0) words[prev >> 2] = block + 1;
-      else first = block;
+      else {
+        a[r + R_PAYLOAD_SAB] = block;
+        a[r + R_PAYLOAD_KIND] = P_SAB;
+      }
       prev = block;
+      out.set(bytes.subarray(at, Math.min(len, at + room)), block + 8);
     }
-    a[r + R_PAYLOAD_SAB] = first;
-    a[r + R_PAYLOAD_KIND] = P_SAB;
   }
 
   /**
