@@ -16,7 +16,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineSuite, median, type BenchCase, type MeasureOptions } from './harness.js';
@@ -45,25 +46,28 @@ function spin(ms: number): number {
   return turns;
 }
 
+/** The bare node:http server's handler: /health, /cpu (computed on the event loop), else 404. */
+function nodeHandler(req: IncomingMessage, res: ServerResponse): void {
+  if (req.url === '/health') {
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end('ok');
+  } else if (req.url === '/cpu') {
+    const body = JSON.stringify({ turns: spin(CPU_MS) });
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(body);
+  } else {
+    res.writeHead(404);
+    res.end();
+  }
+}
+
 async function runServer(kind: string): Promise<void> {
   let port: number;
   if (kind === 'node' || kind === 'node-als') {
     // The reference: bare node:http in a process where one AsyncLocalStorage has been
     // entered, as Zokio's runtime context is in every zokio process (see ALS_REFERENCE).
     if (kind === 'node-als') new AsyncLocalStorage<object>().enterWith({});
-    const server = createServer((req, res) => {
-      if (req.url === '/health') {
-        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-        res.end('ok');
-      } else if (req.url === '/cpu') {
-        const body = JSON.stringify({ turns: spin(CPU_MS) });
-        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
-        res.end(body);
-      } else {
-        res.writeHead(404);
-        res.end();
-      }
-    });
+    const server = createServer(nodeHandler);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as { port: number }).port;
   } else {
@@ -229,6 +233,90 @@ async function rss(key: string, measureLoad: () => Promise<unknown>): Promise<nu
 }
 
 /**
+ * GET /health with no network: CPU time per request of `serve()` or of a bare `node:http`
+ * server in this process, both fed by the in-memory loopback of a `memory`-backend
+ * runtime and both inside that runtime's context (so both pay the same async hooks). A
+ * client pipelines batches of 64 requests on one connection. Without the kernel and
+ * autocannon in the way, the difference between the two rows is the work `serve()` adds
+ * to a request, measured to a fraction of a microsecond. `requestTimeoutMs: 0` because on
+ * this backend `serve()` runs that timeout on the runtime's timers, and the bare server
+ * has none here.
+ */
+async function inProcessCpuPerRequest(kind: 'zokio' | 'node', options: MeasureOptions): Promise<number> {
+  const { createRuntime } = await import('../src/index.js');
+  const { serve } = await import('../src/io/http/index.js');
+  const rt = createRuntime({ io: 'memory' });
+  const total = options.quick ? 10_000 : 40_000;
+  try {
+    return await rt.run(async () => {
+      let connect: () => Promise<Duplex>;
+      let stop: () => Promise<void>;
+      if (kind === 'zokio') {
+        const server = await serve((req) => (req.url === '/health' ? { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'ok' } : { status: 404 }), { port: 0, limits: { requestTimeoutMs: 0 } });
+        connect = () => server.connect();
+        stop = () => server.close();
+      } else {
+        // The same wiring serve() uses on this backend: the loopback's connections go to a
+        // node:http server that never listens on a real socket.
+        const server = createServer(nodeHandler);
+        const listener = await listenInMemory(rt, server);
+        connect = () => listener.connect();
+        stop = async () => {
+          server.close();
+          await listener.close();
+        };
+      }
+      try {
+        // Warm-up, then the median of three runs: the first thousands of requests of a new
+        // server still run partly unoptimized code (measured: up to a fifth slower).
+        await pipelineHealth(connect, total);
+        const runs: number[] = [];
+        for (let i = 0; i < 3; i++) runs.push(await pipelineHealth(connect, total));
+        return median(runs);
+      } finally {
+        await stop();
+      }
+    });
+  } finally {
+    await rt.shutdown();
+  }
+}
+
+/** Feeds the connections of a `memory`-backend runtime's loopback to `server` (as `serve()` does there). */
+async function listenInMemory(rt: object, server: Server): Promise<{ connect(): Promise<Duplex>; close(): Promise<void> }> {
+  const { ioDriver } = await import('../src/io/driver.js');
+  const net = ioDriver(rt as never).net;
+  const listener = await net.listen('127.0.0.1', 0, 511, (socket: Duplex) => server.emit('connection', socket));
+  server.emit('listening'); // starts node's connection tracking, as for a listening server
+  return { connect: () => net.connect('127.0.0.1', listener.address.port, undefined), close: () => listener.close() };
+}
+
+/** Sends `total` GET /health on one connection, 64 pipelined at a time; returns CPU µs per request. */
+async function pipelineHealth(connect: () => Promise<Duplex>, total: number): Promise<number> {
+  const batch = 64;
+  const requests = Buffer.from('GET /health HTTP/1.1\r\nHost: bench\r\n\r\n'.repeat(batch));
+  const socket = await connect();
+  let answered = 0;
+  let wanted = 0;
+  let wake: (() => void) | undefined;
+  socket.on('data', (chunk: Buffer) => {
+    for (let at = chunk.indexOf('HTTP/1.1 200'); at >= 0; at = chunk.indexOf('HTTP/1.1 200', at + 12)) answered++;
+    if (answered >= wanted) wake?.();
+  });
+  const start = process.cpuUsage();
+  for (let sent = 0; sent < total; sent += batch) {
+    wanted = sent + batch;
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+      socket.write(requests);
+    });
+  }
+  const used = process.cpuUsage(start);
+  socket.destroy();
+  return (used.user + used.system) / total;
+}
+
+/**
  * Not a peer: bare node:http with one AsyncLocalStorage entered. On Node 20 the first
  * `AsyncLocalStorage.run()` or `enterWith()` installs async hooks for the whole process, so
  * node's own per-request objects pay for them; this row shows, in the same run, what that
@@ -240,6 +328,8 @@ const cases: BenchCase[] = [
   { group: 'GET /health', subject: 'zokio', unit: 'req/s', better: 'higher', measure: (o) => healthRps('zokio', o) },
   { group: 'GET /health', subject: 'node:http', unit: 'req/s', better: 'higher', measure: (o) => healthRps('node', o) },
   { group: 'GET /health', subject: ALS_REFERENCE, unit: 'req/s', better: 'higher', measure: (o) => healthRps('node-als', o) },
+  { group: 'GET /health in process (memory loopback, both in the runtime context)', subject: 'zokio', unit: 'µs CPU/req', better: 'lower', measure: (o) => inProcessCpuPerRequest('zokio', o) },
+  { group: 'GET /health in process (memory loopback, both in the runtime context)', subject: 'node:http', unit: 'µs CPU/req', better: 'lower', measure: (o) => inProcessCpuPerRequest('node', o) },
   { group: 'mixed: /health p99 while /cpu saturated', subject: 'zokio', unit: 'ms', better: 'lower', measure: (o) => mixedP99('zokio-mixed', o) },
   { group: 'mixed: /health p99 while /cpu saturated', subject: 'node:http', unit: 'ms', better: 'lower', measure: (o) => mixedP99('node', o) },
   { group: 'RSS after /health load', subject: 'zokio', unit: 'MB', better: 'lower', measure: (o) => rss('health:zokio', () => loadHealth(o)) },
