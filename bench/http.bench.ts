@@ -20,6 +20,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { HttpRequest, HttpResponseInit } from '../src/io/http/index.js';
 import { defineSuite, median, type BenchCase, type MeasureOptions } from './harness.js';
 
 /** The part of autocannon's result this bench reads. */
@@ -61,6 +62,11 @@ function nodeHandler(req: IncomingMessage, res: ServerResponse): void {
   }
 }
 
+/** The zokio server's handler: what `nodeHandler` answers on /health, as a response init. */
+function zokioHandler(req: HttpRequest): HttpResponseInit {
+  return req.url === '/health' ? { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'ok' } : { status: 404 };
+}
+
 async function runServer(kind: string): Promise<void> {
   let port: number;
   if (kind === 'node' || kind === 'node-als') {
@@ -80,7 +86,7 @@ async function runServer(kind: string): Promise<void> {
     } else {
       const rt = createRuntime({ io: 'node' });
       const server = await rt.run(() =>
-        serve((req) => (req.url === '/health' ? { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'ok' } : { status: 404 }), { port: 0 }),
+        serve(zokioHandler, { port: 0 }),
       );
       port = server.port;
     }
@@ -252,7 +258,7 @@ async function inProcessCpuPerRequest(kind: 'zokio' | 'node', options: MeasureOp
       let connect: () => Promise<Duplex>;
       let stop: () => Promise<void>;
       if (kind === 'zokio') {
-        const server = await serve((req) => (req.url === '/health' ? { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'ok' } : { status: 404 }), { port: 0, limits: { requestTimeoutMs: 0 } });
+        const server = await serve(zokioHandler, { port: 0, limits: { requestTimeoutMs: 0 } });
         connect = () => server.connect();
         stop = () => server.close();
       } else {
