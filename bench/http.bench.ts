@@ -181,8 +181,8 @@ async function healthRps(kind: string, options: MeasureOptions): Promise<number>
  *   let drift fall on one server more than another (single runs of the same server
  *   ranged from 15 k to 29 k req/s).
  * - New processes every round: a server process can keep a slow JIT state for its whole
- *   life (one zokio process ran at 0.78× of an identical one for a whole 12-turn
- *   comparison; a new process of the same code ran at par). With the same processes for
+ *   life (one zokio process ran at 0.78× of another with the same server code for a
+ *   whole 12-turn comparison; new processes of both ran at par). With the same processes for
  *   every repeat, such a state skews all of them; with new ones, the runner's median over
  *   repeats sets it aside (as JMH runs a benchmark in several forked JVMs).
  */
