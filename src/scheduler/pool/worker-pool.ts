@@ -523,10 +523,7 @@ export class WorkerPool implements ParallelEngine {
       n++;
       const r = core.rec(idx);
       const state = Atomics.load(a, r + R_STATE);
-      if (this.#cancelledAt[idx] === 1) {
-        this.#cancelledAt[idx] = 0;
-        this.#cancelledOut--;
-      }
+      if (this.#cancelledAt[idx] === 1) this.#cancelledBack(idx);
       const resolve = this.#resolve[idx];
       const reject = this.#reject[idx];
       if (resolve !== undefined && reject !== undefined) {
@@ -551,17 +548,30 @@ export class WorkerPool implements ParallelEngine {
           reject(new RuntimeClosedError('the task was dropped'));
         }
       }
-      // A payload nobody read (cancelled, or a result nobody waits for any more) goes now;
-      // after a read this is one plain load.
-      core.discardPayload(r);
-      core.buffers.forgetSent(r);
-      Atomics.store(a, r + R_STATE, S_FREE);
-      this.#free.push(idx);
+      this.#freeMainRecord(core, idx);
     }
     if (n > 0) {
       this.#refill(core);
       if (this.#pending === 0) this.#onIdle();
     }
+  }
+
+  /**
+   * Puts main record `idx` back on the free list. A payload nobody read (cancelled, failed,
+   * or a result nobody waits for any more) goes now; after a read this is one plain load.
+   */
+  #freeMainRecord(core: PoolCore, idx: number): void {
+    const r = core.rec(idx);
+    core.discardPayload(r);
+    core.buffers.forgetSent(r);
+    Atomics.store(core.i32, r + R_STATE, S_FREE);
+    this.#free.push(idx);
+  }
+
+  /** A record cancelled while queued is back from the workers (see `#cancelledOut`). */
+  #cancelledBack(idx: number): void {
+    this.#cancelledAt[idx] = 0;
+    this.#cancelledOut--;
   }
 
   #refill(core: PoolCore): void {
@@ -668,12 +678,8 @@ export class WorkerPool implements ParallelEngine {
       const state = Atomics.load(a, r + R_STATE);
       const owner = a[r + R_OWNER]!;
       if (state === S_CANCELLED && owner === MAIN_OWNER && this.#cancelledAt[idx] === 1) {
-        this.#cancelledAt[idx] = 0;
-        this.#cancelledOut--;
-        core.discardPayload(r);
-        core.buffers.forgetSent(r);
-        Atomics.store(a, r + R_STATE, S_FREE);
-        this.#free.push(idx);
+        this.#cancelledBack(idx);
+        this.#freeMainRecord(core, idx);
         freedMain = true;
         continue;
       }
@@ -687,9 +693,7 @@ export class WorkerPool implements ParallelEngine {
         this.#resolve[idx] = undefined;
         this.#reject[idx] = undefined;
         this.#unhook(idx);
-        core.buffers.forgetSent(r);
-        Atomics.store(a, r + R_STATE, S_FREE);
-        this.#free.push(idx);
+        this.#freeMainRecord(core, idx);
         freedMain = true;
         if (reject !== undefined) {
           this.#settled();
