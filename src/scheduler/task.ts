@@ -235,9 +235,7 @@ export async function runTask(record: TaskRecord): Promise<unknown> {
   let value: unknown;
   try {
     value = startBody(record);
-    // A body that returned a plain value is done now: no await, so no promise and no
-    // extra turn (each promise costs an init hook once AsyncLocalStorage is on).
-    if (isThenable(value)) value = await value;
+    if (isThenable(value)) value = await value; // a plain value is not awaited (see the file's note)
   } catch (err) {
     throw bodyFailed(record, err);
   }
