@@ -50,7 +50,9 @@ async function bareTask(body: () => Promise<number>): Promise<number> {
  * Not a peer: the floor under a zokio task's spawn+join. What a task must do at the least
  * (the body starts on a microtask, not inside the spawn, so that a task is first
  * `pending`; and the handle settles when the body's promise does), with no record, id,
- * state or owner: run inside one AsyncLocalStorage, as zokio's tasks are.
+ * state or owner: run inside one AsyncLocalStorage, as zokio's tasks are. Its own copy of
+ * the batch loop, as each case has: one loop shared by every case would make its call site
+ * polymorphic and slow down whichever case runs later.
  */
 function bareTaskSpawnJoin(options: MeasureOptions): Promise<number> {
   return throughput(async () => {
