@@ -4,6 +4,7 @@ import { poolOf } from '../../../src/scheduler/pool/worker-pool.js';
 import { tasks } from '../../fixtures/pool-tasks.js';
 import { exitOnLoad } from '../../fixtures/pool-tasks-exit-on-load.js';
 import { until } from '../../helpers.js';
+import { mainRecordsInUse } from './pool-metrics.js';
 
 describe('crash recovery', () => {
   it('a worker that exits mid-task fails only that task; queued work runs exactly once elsewhere', async () => {
@@ -40,8 +41,6 @@ describe('crash recovery', () => {
 
 describe('a worker that dies while it loads a task module', () => {
   type PoolMetrics = { restarts: number };
-  const mainInUse = (rt: { metrics(): object }): number =>
-    ((rt.metrics() as { memory: unknown }).memory as { pools: Record<string, { owners: { inUse: number }[] }> }).pools['pool.records']!.owners[0]!.inUse;
 
   it('fails the record it held, and the replacement takes new work', async () => {
     const rt = Runtime.builder().workers(2).build();
@@ -53,7 +52,7 @@ describe('a worker that dies while it loads a task module', () => {
       expect((err as Error).message).toContain('exit code 9');
       expect((rt.metrics().pool as PoolMetrics).restarts).toBe(1);
       expect(await Promise.all([rt.exec(tasks.inc, 1), rt.exec(tasks.inc, 2)])).toEqual([2, 3]);
-      expect(mainInUse(rt)).toBe(0);
+      expect(mainRecordsInUse(rt)).toBe(0);
     } finally {
       await rt.shutdown();
     }
@@ -68,7 +67,7 @@ describe('a worker that dies while it loads a task module', () => {
       ctl.abort(new Error('cancelled'));
       expect(((await cancelled) as Error).message).toBe('cancelled');
       await until(() => (rt.metrics().pool as PoolMetrics).restarts === 1, 'the worker to die');
-      await until(() => mainInUse(rt) === 0, 'the cancelled record to come back');
+      await until(() => mainRecordsInUse(rt) === 0, 'the cancelled record to come back');
       expect(await rt.exec(tasks.inc, 5)).toBe(6);
     } finally {
       await rt.shutdown();

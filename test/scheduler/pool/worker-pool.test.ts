@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../helpers.js';
+import { mainRecordsInUse } from './pool-metrics.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Runtime, TaskAbortedError, TaskArgumentError, TaskNotFoundError, WorkerCrashedError, ZokioError, type TaskRef } from '../../../src/index.js';
@@ -110,8 +111,6 @@ describe('abort', () => {
     // One worker, so the order in which it meets the records is known.
     const solo = Runtime.builder().workers(1).build();
     try {
-      const mainInUse = (): number =>
-        (solo.metrics().memory as { pools: Record<string, { owners: { inUse: number }[] }> }).pools['pool.records']!.owners[0]!.inUse;
       const busyCtl = new AbortController();
       const busy = solo.exec({ signal: busyCtl.signal }, tasks.spinUntilAborted, 1e13);
       await until(() => (solo.metrics().pool as { workers: Array<{ executed: number }> }).workers[0]!.executed === 1);
@@ -126,7 +125,7 @@ describe('abort', () => {
       busyCtl.abort();
       expect(await busy).toBe('aborted');
       expect(await kick).toBe(0);
-      await until(() => mainInUse() === 0, 'the cancelled records to come back', 5_000);
+      await until(() => mainRecordsInUse(solo) === 0, 'the cancelled records to come back', 5_000);
     } finally {
       await solo.shutdown();
     }
