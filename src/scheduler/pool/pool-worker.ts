@@ -109,6 +109,12 @@ export class PoolWorker implements WorkerContext {
   readonly #async = new Set<number>();
   readonly #nested = new Map<number, Nested>();
   readonly #deferred: number[] = [];
+  /**
+   * Ref'd only while parked in `#parkAsync`. `Atomics.waitAsync` does not keep the event
+   * loop alive: a worker parked on it with no timer or I/O pending (say, awaiting an `exec`
+   * that another worker runs) would exit with code 13, an unsettled top-level await.
+   */
+  readonly #keepAlive = setInterval(() => {}, 2 ** 31 - 1).unref();
   #helpDepth = 0;
   #seed: number;
   #robin = 0;
@@ -251,7 +257,11 @@ export class PoolWorker implements WorkerContext {
       if (this.#core.heapPayloads) this.#core.buffers.drain();
       if (workerParkChannel.hasSubscribers) workerParkChannel.publish({ worker: this.index });
       const r = waitAsync(a, c + W_WAKE, seq);
-      if (r.async) await r.value;
+      if (r.async) {
+        this.#keepAlive.ref();
+        await r.value;
+        this.#keepAlive.unref();
+      }
       if (workerUnparkChannel.hasSubscribers) workerUnparkChannel.publish({ worker: this.index });
     }
     Atomics.store(a, c + W_PARKED, 0);

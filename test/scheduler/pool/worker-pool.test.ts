@@ -77,6 +77,20 @@ describe('exec', () => {
     expect(await rt.exec(tasks.fanOut, [1, 2, 3, 4])).toBe(14);
   });
 
+  it('a worker awaiting a nested exec that another worker runs stays alive while it parks', async () => {
+    // Atomics.waitAsync does not keep a worker's event loop alive: a worker parked on it
+    // with nothing else pending used to exit (code 13, an unsettled top-level await).
+    const view = new Int32Array(new SharedArrayBuffer(8));
+    const outer = rt.exec(tasks.awaitHeldElsewhere, view, 0, 1).catch((e: unknown) => e);
+    await until(() => Atomics.load(view, 0) === 1); // the other worker runs `hold`
+    // Give the awaiting worker the time to park (the result does not depend on how long).
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    Atomics.store(view, 1, 1);
+    Atomics.notify(view, 1);
+    expect(await outer).toBe(1);
+    expect((rt.metrics().pool as { restarts: number }).restarts).toBe(0);
+  });
+
   it('maps over many inputs in input order with progress', async () => {
     const inputs = Array.from({ length: 10_000 }, (_, i) => i);
     const seen: number[] = [];
