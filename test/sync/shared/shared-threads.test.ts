@@ -27,7 +27,7 @@ describe('SharedChannel + SharedSemaphore across threads', () => {
     const results = new SharedChannel<{ by: number; n: number; sq: number }>({ capacityBytes: 512 });
     const sem = new SharedSemaphore(2);
     const inside = new SharedArrayBuffer(8);
-    const workers = [0, 1].map((id) => startWorker({ id, jobs, results, sem, inside: inside }));
+    const workers = [0, 1].map((id) => startWorker({ entry: './sync-shared-worker.ts', id, jobs, results, sem, inside: inside }));
 
     const producer = (async () => {
       for (let n = 1; n <= N; n++) await jobs.send(n);
