@@ -103,6 +103,9 @@ const CLOSED_RESULT: TryRecvResult<never> = Object.freeze({ ok: false, reason: '
  * aborted `send` has not written its message (a message is written whole under the lock,
  * after which `send` returns) and an aborted `recv` has taken none. `*Sync` waits cannot be
  * aborted.
+ *
+ * *Lifetime*: while an async wait is pending it keeps its thread's event loop alive, as a
+ * pending socket read does (another thread may still wake it); abort it to let the thread end.
  */
 export class SharedChannel<T = unknown> implements AsyncIterable<T> {
   /** Marks this object as shared memory for worker-task arguments. */

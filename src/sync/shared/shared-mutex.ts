@@ -89,6 +89,9 @@ class Guard implements SharedMutexGuard {
  * *Cancellation*: `lock({ signal })` stops waiting when the signal aborts and holds
  * nothing (the lock is taken only by a successful compare-exchange, after which it
  * returns); a wake-up the aborted waiter may have consumed is passed on.
+ *
+ * *Lifetime*: while an async wait is pending it keeps its thread's event loop alive, as a
+ * pending socket read does (another thread may still wake it); abort it to let the thread end.
  */
 export class SharedMutex {
   /** Marks this object as shared memory for worker-task arguments. */

@@ -95,6 +95,9 @@ class SharedPermit implements Permit {
  * *Cancellation*: `acquire(n, { signal })` stops waiting when the signal aborts and holds
  * no permit (it takes permits only with a successful compare-exchange, after which it
  * returns). Sync waits in workers cannot be aborted.
+ *
+ * *Lifetime*: while an async wait is pending it keeps its thread's event loop alive, as a
+ * pending socket read does (another thread may still wake it); abort it to let the thread end.
  */
 export class SharedSemaphore {
   /** Marks this object as shared memory for worker-task arguments. */
