@@ -626,8 +626,3 @@ function badArgument(ref: TaskRef, index: number, why: string): TaskArgumentErro
 }
 
 export { CONTENDED, EMPTY };
-
-type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
-
-/** `Atomics.waitAsync` (Node 16+), typed here because the project's `lib` predates it. */
-export const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t?: number): WaitAsyncResult }).waitAsync;

@@ -18,7 +18,8 @@ import { reviveShared } from '../../sync/shared/revive.js';
 import type { TaskRef } from '../task-ref.js';
 import { loadTask, lookupTask, type TaskFunction } from '../task-registry.js';
 import { CONTENDED, EMPTY } from './deque.js';
-import { F_MAP, F_TRACE, PoolCore, waitAsync, type Prepared } from './pool-core.js';
+import { holdLoop, releaseLoop, waitAsync } from '../wait-async.js';
+import { F_MAP, F_TRACE, PoolCore, type Prepared } from './pool-core.js';
 import {
   H_SLEEPERS,
   MAIN_OWNER,
@@ -109,12 +110,6 @@ export class PoolWorker implements WorkerContext {
   readonly #async = new Set<number>();
   readonly #nested = new Map<number, Nested>();
   readonly #deferred: number[] = [];
-  /**
-   * Ref'd only while parked in `#parkAsync`. `Atomics.waitAsync` does not keep the event
-   * loop alive: a worker parked on it with no timer or I/O pending (say, awaiting an `exec`
-   * that another worker runs) would exit with code 13, an unsettled top-level await.
-   */
-  readonly #keepAlive = setInterval(() => {}, 2 ** 31 - 1).unref();
   #helpDepth = 0;
   #seed: number;
   #robin = 0;
@@ -258,9 +253,11 @@ export class PoolWorker implements WorkerContext {
       if (workerParkChannel.hasSubscribers) workerParkChannel.publish({ worker: this.index });
       const r = waitAsync(a, c + W_WAKE, seq);
       if (r.async) {
-        this.#keepAlive.ref();
+        // Held open: with no timer or I/O of its own (say, awaiting an `exec` another
+        // worker runs) the worker would otherwise end here with exit code 13.
+        holdLoop();
         await r.value;
-        this.#keepAlive.unref();
+        releaseLoop();
       }
       if (workerUnparkChannel.hasSubscribers) workerUnparkChannel.publish({ worker: this.index });
     }

@@ -69,7 +69,8 @@ import {
   partitionSize,
   partitionStart,
 } from './layout.js';
-import { F_MAP, F_TRACE, PoolCore, waitAsync, type Prepared } from './pool-core.js';
+import { waitAsync } from '../wait-async.js';
+import { F_MAP, F_TRACE, PoolCore, type Prepared } from './pool-core.js';
 import type { PoolWorkerData } from './pool-worker.js';
 import type { TaskTraceContext } from './worker-context.js';
 

@@ -10,46 +10,24 @@
  * An aborted async wait cannot take back a `notify` it may already have consumed, so the
  * abort path notifies the word once more: other waiters wake, re-check and wait again.
  *
- * `Atomics.waitAsync` alone does not keep the event loop alive: a thread awaiting it with
- * no timer or I/O pending would end (a worker with exit code 13, an unsettled top-level
- * await) before the notify comes. So one ref'd interval is held while any async wait of
- * this thread is pending, the way a pending socket read keeps a process alive.
+ * A pending async wait holds this thread's event loop open (`holdLoop`, see
+ * `scheduler/wait-async.ts`) until it is woken or aborted.
  */
 import { isMainThread } from 'node:worker_threads';
 import { ZokioError } from '../../errors.js';
 import { abortReason } from '../../scheduler/time.js';
-
-type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
-/** `Atomics.waitAsync` (Node >= 16; not yet in the ES2023 lib typings this project compiles against). */
-const atomicsWaitAsync = (Atomics as unknown as { waitAsync(i32: Int32Array, index: number, value: number): WaitAsyncResult }).waitAsync;
-
-/** Async waits of this thread now pending, and the interval they keep ref'd. */
-let held = 0;
-let keepAlive: ReturnType<typeof setInterval> | undefined;
-
-function hold(): void {
-  if (held++ === 0) (keepAlive ??= setInterval(noop, 2 ** 31 - 1)).ref();
-}
-
-function release(): void {
-  if (--held === 0) keepAlive!.unref();
-}
-
-/** @internal How many async waits of this thread hold the event loop open (for tests). */
-export function pendingWaits(): number {
-  return held;
-}
+import { holdLoop, releaseLoop, waitAsync } from '../../scheduler/wait-async.js';
 
 /** @internal Waits (async) until `i32[index]` is no longer `expected`, or `signal` aborts. */
 export function waitWord(i32: Int32Array, index: number, expected: number, signal: AbortSignal | undefined): Promise<void> | undefined {
   if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
-  const result = atomicsWaitAsync(i32, index, expected);
+  const result = waitAsync(i32, index, expected);
   if (!result.async) return undefined; // 'not-equal': changed already
-  hold();
-  if (signal === undefined) return result.value.then(release);
+  holdLoop();
+  if (signal === undefined) return result.value.then(releaseLoop);
   return new Promise<void>((resolve, reject) => {
     const onAbort = (): void => {
-      release(); // the wait itself stays pending until a notify; nobody awaits it now
+      releaseLoop(); // the wait itself stays pending until a notify; nobody awaits it now
       Atomics.notify(i32, index); // pass on a wake-up this waiter may have taken
       reject(abortReason(signal));
     };
@@ -57,7 +35,7 @@ export function waitWord(i32: Int32Array, index: number, expected: number, signa
     result.value.then(() => {
       if (signal.aborted) return; // released on abort
       signal.removeEventListener('abort', onAbort);
-      release();
+      releaseLoop();
       resolve();
     });
   });
@@ -97,5 +75,3 @@ export function unlockWord(i32: Int32Array, index: number): void {
     Atomics.notify(i32, index, 1);
   }
 }
-
-function noop(): void {}

@@ -5,7 +5,8 @@
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { pendingWaits, waitWord } from '../../../src/sync/shared/atomics-wait.js';
+import { waitWord } from '../../../src/sync/shared/atomics-wait.js';
+import { pendingWaits } from '../../../src/scheduler/wait-async.js';
 import { SharedChannel } from '../../../src/sync/index.js';
 
 const fixture = fileURLToPath(new URL('../../fixtures/sync-shared-worker.mjs', import.meta.url));
