@@ -43,7 +43,9 @@
  * cached blocks for good: at most `threadCache` per slab it used, counted in
  * `stats().cached`.
  *
- * Layout of the SharedArrayBuffer (byte offsets; one Int32 word = 4 bytes):
+ * Layout of the slab (byte offsets from its start, which is `byteOffset` in its
+ * SharedArrayBuffer: 0, unless it lives in a region of a larger buffer, as the pool's task
+ * records do; one Int32 word = 4 bytes):
  * ```
  *   0 ┌──────────────────────────────────────────────────────────────────┐
  *     │ w0 MAGIC 'ZKSL' │ w1 version │ w2 blockSize │ w3 blockCount      │
@@ -59,7 +61,7 @@
  *     │ c = -2 while it is free in one thread's cache                    │
  *     │ c = index + 1 of the free block below it while free on the       │
  *     │     shared stack (0 = bottom)                                    │
- *  dataOffset = align64(128 + 4 * blockCount) ───────────────────────────┤
+ *  align64(128 + 4 * blockCount) (dataOffset - byteOffset) ──────────────┤
  *     │ block 0 (blockSize bytes) │ block 1 │ … │ block n-1              │
  *     └──────────────────────────────────────────────────────────────────┘
  *   alloc() returns the byte offset of a block: dataOffset + index * blockSize
@@ -123,6 +125,8 @@ export interface SharedSlabHandle {
   readonly [SHARED_KIND_FIELD]: 'SharedSlab';
   /** The shared memory: header, control words and blocks; cloning keeps it shared. */
   readonly buffer: SharedArrayBuffer;
+  /** Where the slab starts in `buffer` (0 unless it lives in a region of a larger buffer). */
+  readonly byteOffset: number;
 }
 
 /** Counters of a {@link SharedSlab}; a snapshot, other threads may change it meanwhile. */
@@ -142,7 +146,7 @@ export interface SharedSlabStats {
   readonly cached: number;
   /** `alloc()` calls, from every thread, that found no free block in their cache or on the shared list. */
   readonly exhausted: number;
-  /** Bytes of the whole SharedArrayBuffer (header, control words and blocks). */
+  /** Bytes of the slab: header, control words and blocks (the whole SharedArrayBuffer, unless the slab lives in a region of a larger one). */
   readonly byteLength: number;
 }
 
@@ -206,6 +210,33 @@ function slabId(w: Int32Array): number {
   return (Atomics.load(w, W_ID_HIGH) >>> 0) * 0x200000 + (Atomics.load(w, W_ID_LOW) & 0x1fffff);
 }
 
+/** Checks the options of a new slab; returns them with the defaults filled in. */
+function checkOptions(options: SharedSlabOptions): { blockSize: number; blockCount: number; threadCache: number } {
+  const { blockSize, blockCount, threadCache } = options ?? ({} as SharedSlabOptions);
+  check(isIntIn(blockSize, 8, 1048576) && blockSize % 8 === 0, 'blockSize', MEMORY_RULES.blockSize, blockSize);
+  check(isIntIn(blockCount, 1, 1048576), 'blockCount', MEMORY_RULES.blockCount, blockCount);
+  check(threadCache === undefined || isIntIn(threadCache, 0, 1024), 'threadCache', MEMORY_RULES.threadCache, threadCache);
+  return { blockSize, blockCount, threadCache: threadCache ?? Math.min(32, blockCount >> 4) };
+}
+
+/** Writes the header and the free list of a new slab into `w`, the words of its region. */
+function initSlab(w: Int32Array, options: SharedSlabOptions): void {
+  const { blockSize, blockCount, threadCache } = checkOptions(options);
+  w[W_BLOCK_SIZE] = blockSize;
+  w[W_BLOCK_COUNT] = blockCount;
+  w[W_INDEX_BITS] = 32 - Math.clz32(blockCount);
+  w[W_DATA_OFFSET] = align64(CONTROL_BYTE + 4 * blockCount);
+  w[W_THREAD_CACHE] = threadCache;
+  const id = crypto.getRandomValues(new Int32Array(2)); // into local memory, then copied
+  w[W_ID_HIGH] = id[0]!;
+  w[W_ID_LOW] = id[1]!;
+  // Every block free: 0 on top, i's next is i + 1 (stored + 1), the last one's is 0.
+  for (let i = 0; i < blockCount; i++) w[W_CONTROL + i] = i + 1 < blockCount ? i + 2 : 0;
+  w[W_HEAD] = 1; // tag 0, top index 0
+  w[W_VERSION] = VERSION;
+  Atomics.store(w, W_MAGIC, MAGIC); // published last: from() checks it
+}
+
 function doubleFree(offset: number): PoolError {
   return new PoolError(`SharedSlab.free: block at offset ${offset} is not allocated (double free)`);
 }
@@ -263,10 +294,16 @@ export class SharedSlab {
   readonly blockSize: number;
   /** Number of blocks. */
   readonly blockCount: number;
-  /** Byte offset of block 0; block `i` starts at `dataOffset + i * blockSize`. */
+  /** Byte offset in `buffer` of the slab's header: 0, unless the slab lives in a region of a larger buffer. */
+  readonly byteOffset: number;
+  /** Bytes of the slab (header, control words and blocks) from `byteOffset`. */
+  readonly byteLength: number;
+  /** Byte offset in `buffer` of block 0; block `i` starts at `dataOffset + i * blockSize`. */
   readonly dataOffset: number;
   // The views and the cache are private fields so that a structured clone of the slab
   // (a worker task argument) carries only the kind, the buffer and three numbers.
+  /** The slab's own words (header and control words), from `byteOffset`. */
+  readonly #words: Int32Array;
   readonly #int32: Int32Array;
   readonly #bytes: Uint8Array;
   readonly #float64: Float64Array;
@@ -285,43 +322,29 @@ export class SharedSlab {
    * @throws ConfigError (code `ZOKIO_ERR_CONFIG`) when an option breaks its rule.
    */
   constructor(options: SharedSlabOptions);
-  /** @internal Opens an existing slab buffer; use {@link SharedSlab.from}. */
-  constructor(options: SharedSlabOptions, existing: SharedArrayBuffer);
-  constructor(options: SharedSlabOptions, existing?: SharedArrayBuffer) {
+  /** @internal Opens an existing slab in `existing` at `byteOffset`; use {@link SharedSlab.from}. */
+  constructor(options: SharedSlabOptions, existing: SharedArrayBuffer, byteOffset?: number);
+  constructor(options: SharedSlabOptions, existing?: SharedArrayBuffer, byteOffset = 0) {
     let buffer: SharedArrayBuffer;
     if (existing === undefined) {
-      const { blockSize, blockCount, threadCache } = options ?? ({} as SharedSlabOptions);
-      check(isIntIn(blockSize, 8, 1048576) && blockSize % 8 === 0, 'blockSize', MEMORY_RULES.blockSize, blockSize);
-      check(isIntIn(blockCount, 1, 1048576), 'blockCount', MEMORY_RULES.blockCount, blockCount);
-      check(threadCache === undefined || isIntIn(threadCache, 0, 1024), 'threadCache', MEMORY_RULES.threadCache, threadCache);
-      const dataOffset = align64(CONTROL_BYTE + 4 * blockCount);
-      buffer = new SharedArrayBuffer(dataOffset + blockSize * blockCount);
-      const w = new Int32Array(buffer);
-      const indexBits = 32 - Math.clz32(blockCount);
-      w[W_BLOCK_SIZE] = blockSize;
-      w[W_BLOCK_COUNT] = blockCount;
-      w[W_INDEX_BITS] = indexBits;
-      w[W_DATA_OFFSET] = dataOffset;
-      w[W_THREAD_CACHE] = threadCache ?? Math.min(32, blockCount >> 4);
-      const id = crypto.getRandomValues(new Int32Array(2)); // into local memory, then copied
-      w[W_ID_HIGH] = id[0]!;
-      w[W_ID_LOW] = id[1]!;
-      // Every block free: 0 on top, i's next is i + 1 (stored + 1), the last one's is 0.
-      for (let i = 0; i < blockCount; i++) w[W_CONTROL + i] = i + 1 < blockCount ? i + 2 : 0;
-      w[W_HEAD] = 1; // tag 0, top index 0
-      w[W_VERSION] = VERSION;
-      Atomics.store(w, W_MAGIC, MAGIC); // published last: from() checks it
+      const { blockSize, blockCount } = checkOptions(options);
+      buffer = new SharedArrayBuffer(SharedSlab.byteLengthFor(blockSize, blockCount));
+      initSlab(new Int32Array(buffer), options);
     } else {
       buffer = existing;
     }
     this.buffer = buffer;
+    this.byteOffset = byteOffset;
+    const head = new Int32Array(buffer, byteOffset, CONTROL_BYTE >> 2);
+    this.blockSize = Atomics.load(head, W_BLOCK_SIZE);
+    this.blockCount = Atomics.load(head, W_BLOCK_COUNT);
+    this.dataOffset = byteOffset + Atomics.load(head, W_DATA_OFFSET);
+    this.byteLength = SharedSlab.byteLengthFor(this.blockSize, this.blockCount);
+    this.#words = new Int32Array(buffer, byteOffset, this.byteLength >> 2);
     this.#int32 = new Int32Array(buffer);
     this.#bytes = new Uint8Array(buffer);
     this.#float64 = new Float64Array(buffer, 0, buffer.byteLength >> 3);
-    const w = this.#int32;
-    this.blockSize = Atomics.load(w, W_BLOCK_SIZE);
-    this.blockCount = Atomics.load(w, W_BLOCK_COUNT);
-    this.dataOffset = Atomics.load(w, W_DATA_OFFSET);
+    const w = this.#words;
     const indexBits = Atomics.load(w, W_INDEX_BITS);
     this.#indexMask = (1 << indexBits) - 1;
     this.#tagOne = 1 << indexBits;
@@ -339,6 +362,28 @@ export class SharedSlab {
     }
   }
 
+  /** Bytes a slab of `blockCount` blocks of `blockSize` bytes takes: header, control words and blocks. */
+  static byteLengthFor(blockSize: number, blockCount: number): number {
+    return align64(CONTROL_BYTE + 4 * blockCount) + blockSize * blockCount;
+  }
+
+  /**
+   * @internal Creates a new slab, all blocks free, inside `buffer` from `byteOffset` (a
+   * multiple of 64) for {@link SharedSlab.byteLengthFor} bytes, for memory laid out by
+   * its owner (the work-stealing pool keeps its task records in one). Other threads open
+   * it with `SharedSlab.from({ buffer, byteOffset })`.
+   * @throws ConfigError when an option breaks its rule; RangeError when the region does not fit.
+   */
+  static inside(buffer: SharedArrayBuffer, byteOffset: number, options: SharedSlabOptions): SharedSlab {
+    const { blockSize, blockCount } = checkOptions(options);
+    const byteLength = SharedSlab.byteLengthFor(blockSize, blockCount);
+    if (!(Number.isInteger(byteOffset) && byteOffset >= 0 && byteOffset % 64 === 0 && byteOffset + byteLength <= buffer.byteLength)) {
+      throw new RangeError(`SharedSlab.inside: ${byteLength} bytes at offset ${byteOffset} do not fit a 64-byte-aligned region of a ${buffer.byteLength}-byte buffer`);
+    }
+    initSlab(new Int32Array(buffer, byteOffset, byteLength >> 2), options);
+    return new SharedSlab(options, buffer, byteOffset);
+  }
+
   /**
    * Opens a slab created elsewhere (another thread, or before a structured clone) over the
    * same memory: from its handle, a structured-clone copy of the slab, or its buffer.
@@ -354,23 +399,25 @@ export class SharedSlab {
    * ```
    * @throws PoolError (code `ZOKIO_ERR_POOL`) when the memory does not hold a slab.
    */
-  static from(source: SharedSlabHandle | { readonly buffer: SharedArrayBuffer } | SharedArrayBuffer): SharedSlab {
+  static from(source: SharedSlabHandle | { readonly buffer: SharedArrayBuffer; readonly byteOffset?: number } | SharedArrayBuffer): SharedSlab {
     if (source instanceof SharedSlab) return source;
     const buffer = source instanceof SharedArrayBuffer ? source : (source as { buffer?: unknown } | null)?.buffer;
-    if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength < CONTROL_BYTE) {
+    const at = source instanceof SharedArrayBuffer ? 0 : ((source as { byteOffset?: unknown } | null)?.byteOffset ?? 0);
+    if (!(buffer instanceof SharedArrayBuffer) || typeof at !== 'number' || !(Number.isInteger(at) && at >= 0 && at % 64 === 0) || buffer.byteLength < at + CONTROL_BYTE) {
       throw new PoolError('SharedSlab.from: expected a SharedSlab handle or its SharedArrayBuffer');
     }
-    const w = new Int32Array(buffer, 0, CONTROL_BYTE >> 2);
+    const w = new Int32Array(buffer, at, CONTROL_BYTE >> 2);
     if (Atomics.load(w, W_MAGIC) !== MAGIC || Atomics.load(w, W_VERSION) !== VERSION) {
       throw new PoolError('SharedSlab.from: this SharedArrayBuffer does not hold a SharedSlab (bad magic or version)');
     }
-    const dataOffset = Atomics.load(w, W_DATA_OFFSET);
-    if (buffer.byteLength !== dataOffset + Atomics.load(w, W_BLOCK_SIZE) * Atomics.load(w, W_BLOCK_COUNT)) {
+    const byteLength = SharedSlab.byteLengthFor(Atomics.load(w, W_BLOCK_SIZE), Atomics.load(w, W_BLOCK_COUNT));
+    // A slab at offset 0 owns its whole buffer; one inside a larger buffer must fit in it.
+    if (at === 0 ? buffer.byteLength !== byteLength : buffer.byteLength < at + byteLength) {
       throw new PoolError('SharedSlab.from: the SharedArrayBuffer size does not match the slab header');
     }
     const known = opened.get(slabId(w))?.deref();
-    if (known !== undefined && known.buffer.byteLength === buffer.byteLength && known.dataOffset === dataOffset) return known;
-    return new SharedSlab({ blockSize: 0, blockCount: 0 }, buffer);
+    if (known !== undefined && known.buffer.byteLength === buffer.byteLength && known.byteOffset === at) return known;
+    return new SharedSlab({ blockSize: 0, blockCount: 0 }, buffer, at);
   }
 
   /**
@@ -401,7 +448,7 @@ export class SharedSlab {
 
   /** A small cloneable object that opens the same slab in another thread with `SharedSlab.from(handle)`. */
   get handle(): SharedSlabHandle {
-    return { [SHARED_KIND_FIELD]: 'SharedSlab', buffer: this.buffer };
+    return { [SHARED_KIND_FIELD]: 'SharedSlab', buffer: this.buffer, byteOffset: this.byteOffset };
   }
 
   /** How many free blocks each thread may keep in its own cache (0: none), as created. */
@@ -427,7 +474,7 @@ export class SharedSlab {
     if (n >= 0) {
       const index = cache.blocks[n]!;
       cache.count = n;
-      Atomics.store(this.#int32, W_CONTROL + index, ALLOCATED);
+      Atomics.store(this.#words, W_CONTROL + index, ALLOCATED);
       return this.dataOffset + index * this.blockSize;
     }
     return this.#capacity > 0 ? this.#refillAndAlloc() : this.#popShared();
@@ -436,7 +483,7 @@ export class SharedSlab {
   /** The cache is empty: refill it from the shared list with one batch pop, then take a block. */
   #refillAndAlloc(): number {
     if (this.#refill() === 0) {
-      Atomics.add(this.#int32, W_EXHAUSTED, 1);
+      Atomics.add(this.#words, W_EXHAUSTED, 1);
       return -1;
     }
     return this.alloc();
@@ -447,7 +494,7 @@ export class SharedSlab {
    * marks them CACHED; returns how many (0: the shared stack is empty).
    */
   #refill(): number {
-    const w = this.#int32;
+    const w = this.#words;
     const mask = this.#indexMask;
     const cache = this.#cache;
     const blocks = cache.blocks;
@@ -478,7 +525,7 @@ export class SharedSlab {
 
   /** `threadCache: 0`: one pop off the shared stack. */
   #popShared(): number {
-    const w = this.#int32;
+    const w = this.#words;
     const mask = this.#indexMask;
     for (;;) {
       const head = Atomics.load(w, W_HEAD);
@@ -513,7 +560,7 @@ export class SharedSlab {
     const n = cache.count;
     if (n < this.#capacity) {
       // Hot path: one CAS claims the block (and rejects a double free), the cache keeps it.
-      if (Atomics.compareExchange(this.#int32, W_CONTROL + index, ALLOCATED, CACHED) !== ALLOCATED) throw doubleFree(offset);
+      if (Atomics.compareExchange(this.#words, W_CONTROL + index, ALLOCATED, CACHED) !== ALLOCATED) throw doubleFree(offset);
       cache.blocks[n] = index;
       cache.count = n + 1;
       return;
@@ -524,7 +571,7 @@ export class SharedSlab {
 
   /** The cache is full: claim the block, push the top `batch` cached blocks to the shared list, keep the block. */
   #flushAndFree(index: number, offset: number): void {
-    const w = this.#int32;
+    const w = this.#words;
     if (Atomics.compareExchange(w, W_CONTROL + index, ALLOCATED, CACHED) !== ALLOCATED) throw doubleFree(offset);
     const cache = this.#cache;
     this.#lastHead = pushCached(w, this.#indexMask, this.#tagOne, cache, cache.count - this.#batch, this.#lastHead);
@@ -533,7 +580,7 @@ export class SharedSlab {
 
   /** `threadCache: 0`: one push on the shared stack. */
   #pushShared(index: number, offset: number): void {
-    const w = this.#int32;
+    const w = this.#words;
     const mask = this.#indexMask;
     const slot = W_CONTROL + index;
     // A push is ABA-safe, so it starts from the last head this thread saw (see pushCached).
@@ -561,7 +608,7 @@ export class SharedSlab {
   flush(): number {
     const cache = this.#cache;
     const n = cache.count;
-    if (n > 0) this.#lastHead = pushCached(this.#int32, this.#indexMask, this.#tagOne, cache, 0, this.#lastHead);
+    if (n > 0) this.#lastHead = pushCached(this.#words, this.#indexMask, this.#tagOne, cache, 0, this.#lastHead);
     return n;
   }
 
@@ -603,12 +650,12 @@ export class SharedSlab {
 
   /** True when the block at `offset` is allocated now (a snapshot; a cached block is free). */
   isAllocated(offset: number): boolean {
-    return Atomics.load(this.#int32, W_CONTROL + this.indexOf(offset)) === ALLOCATED;
+    return Atomics.load(this.#words, W_CONTROL + this.indexOf(offset)) === ALLOCATED;
   }
 
   /** A snapshot of the counters; O(blockCount), it reads every control word. */
   stats(): SharedSlabStats {
-    const w = this.#int32;
+    const w = this.#words;
     let inUse = 0;
     let cached = 0;
     // A plain loop over the control words: stats() is the only O(n) operation and stays off the hot path.
@@ -624,14 +671,14 @@ export class SharedSlab {
       free: this.blockCount - inUse,
       cached,
       exhausted: Atomics.load(w, W_EXHAUSTED),
-      byteLength: this.buffer.byteLength,
+      byteLength: this.byteLength,
     };
   }
 }
 
 /** @internal Rebuilds a `SharedSlab` from its structured-clone copy on the worker side. */
 export function reviveSharedSlab(data: Record<string, unknown>): SharedSlab {
-  return SharedSlab.from(data as { buffer: SharedArrayBuffer });
+  return SharedSlab.from(data as { buffer: SharedArrayBuffer; byteOffset?: number });
 }
 
 registerShared('SharedSlab', reviveSharedSlab);

@@ -123,11 +123,42 @@ describe('SharedSlab', () => {
     }
   });
 
+  it('lives inside a region of a larger buffer: blocks only there, opened from its handle, bad regions refused', () => {
+    const size = SharedSlab.byteLengthFor(16, 8);
+    const buffer = new SharedArrayBuffer(128 + size + 64);
+    const outside = new Uint8Array(buffer);
+    outside.fill(0xee, 0, 128);
+    outside.fill(0xee, 128 + size);
+    const slab = SharedSlab.inside(buffer, 128, { blockSize: 16, blockCount: 8, threadCache: 0 });
+    expect(slab.byteOffset).toBe(128);
+    expect(slab.stats()).toMatchObject({ blockCount: 8, inUse: 0, byteLength: size });
+    const blocks = Array.from({ length: 8 }, () => slab.alloc());
+    expect(slab.alloc()).toBe(SharedSlab.EXHAUSTED);
+    for (const b of blocks) {
+      expect(b).toBeGreaterThanOrEqual(slab.dataOffset);
+      expect(b + 16).toBeLessThanOrEqual(128 + size);
+      slab.bytesView(b).fill(b & 0xff); // offsets are into the whole buffer
+    }
+    expect(outside.subarray(0, 128).every((x) => x === 0xee)).toBe(true);
+    expect(outside.subarray(128 + size).every((x) => x === 0xee)).toBe(true);
+    expect(SharedSlab.from(structuredClone(slab.handle))).toBe(slab);
+    expect(reviveShared(structuredClone(slab))).toBe(slab);
+    for (const b of blocks) slab.free(b);
+    expect(slab.stats().inUse).toBe(0);
+    expect(() => slab.free(blocks[0]!)).toThrow(PoolError);
+    // A region that is unaligned or does not fit; the buffer itself is not a slab at 0.
+    expect(() => SharedSlab.inside(buffer, 100, { blockSize: 16, blockCount: 8 })).toThrow(RangeError);
+    expect(() => SharedSlab.inside(buffer, 256, { blockSize: 16, blockCount: 8 })).toThrow(RangeError);
+    expect(() => SharedSlab.from(buffer)).toThrow(PoolError);
+    expect(() => SharedSlab.from({ buffer, byteOffset: 64 })).toThrow(PoolError);
+    expect(slab.stats().inUse).toBe(0);
+  });
+
   it('opens the same memory from a handle, a structured clone, or the buffer: one instance per thread', () => {
     const slab = new SharedSlab({ blockSize: 16, blockCount: 8 });
     const clone = structuredClone(slab) as unknown as Record<string, unknown>;
     expect(clone[SHARED_KIND_FIELD]).toBe('SharedSlab');
-    expect(Object.keys(clone).sort()).toEqual([SHARED_KIND_FIELD, 'blockCount', 'blockSize', 'buffer', 'dataOffset'].sort());
+    expect(Object.keys(clone).sort()).toEqual([SHARED_KIND_FIELD, 'blockCount', 'blockSize', 'buffer', 'byteLength', 'byteOffset', 'dataOffset'].sort());
     // The thread's cache of a slab lives in its instance, so every open on this thread
     // (a task argument is revived anew for every task) returns the same one.
     expect(SharedSlab.from(structuredClone(slab.handle))).toBe(slab);
