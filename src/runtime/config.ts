@@ -63,8 +63,8 @@ export interface MemoryConfig {
    * Where the work-stealing pool puts task payloads too long for a record's inline area
    * (112 bytes): `pooled` in blocks of a shared slab arena (`pool.payloads` in
    * `rt.metrics().memory`), `heap` in a `SharedArrayBuffer` of their own per payload,
-   * garbage-collected once read. Task records themselves are fixed partitions of the pool's
-   * shared memory either way (`pool.records`).
+   * garbage-collected once read. Task records themselves are blocks of a `SharedSlab` in
+   * the pool's shared memory either way (`pool.records`).
    * @default 'pooled'
    */
   readonly strategy?: MemoryStrategy;

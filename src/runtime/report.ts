@@ -48,8 +48,8 @@ export interface RuntimeReport<Flavor extends 'current_thread' | 'multi_thread' 
      * `rt.metrics().memory.pools`). `heap`: such a payload of a task submitted from the
      * main thread (`exec`, `map`) gets a SharedArrayBuffer of its own, garbage-collected
      * once read; tasks submitted inside workers (`join` sides, nested `exec`) still use a
-     * small arena. Either way the task records are fixed partitions of the pool's shared
-     * memory (`pool.records`).
+     * small arena. Either way the task records are blocks of a `SharedSlab` in the pool's
+     * shared memory (`pool.records`).
      */
     readonly strategy: MemoryStrategy;
   };

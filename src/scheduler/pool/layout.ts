@@ -18,6 +18,7 @@
  *         │ WORKER CONTROL × W (32 words each: own cache lines)                 │
  *         │  WAKE (futex)  PARKED  ALIVE  INCARNATION  executed stolen parked    │
  *         │  joins inlinePops stolenSides helpIterations ready payloadBuffers    │
+ *         │  records (owned now)                                                │
  *         ├─────────────────────────────────────────────────────────────────────┤
  *         │ DEQUE × W   TOP │pad│ BOTTOM │pad│ slots[queueCapacity]  (Chase-Lev) │
  *         ├─────────────────────────────────────────────────────────────────────┤
@@ -29,8 +30,10 @@
  *         ├─────────────────────────────────────────────────────────────────────┤
  *         │ NAME TABLE  offsets[MAX_NAMES] │ UTF-8 "moduleUrl#taskName" bytes   │
  *         ├─────────────────────────────────────────────────────────────────────┤
- *         │ RECORDS (64 words = 256 B each)                                     │
- *         │  main partition [mainRecords] │ worker 0 [workerRecords] │ ...       │
+ *         │ RECORDS: a SharedSlab laid out in this region (SharedSlab.inside)   │
+ *         │  slab header │ control word per block │ blocks of 256 B (64 words)  │
+ *         │  blockCount = mainRecords + W × workerRecords; record index = block │
+ *         │  index, its words start at recordBase + index × 64                  │
  *         └─────────────────────────────────────────────────────────────────────┘
  * ```
  *
@@ -48,12 +51,22 @@
  * SharedArrayBuffer of its own (`P_HEAP`, `PAYLOAD_SAB` = the buffer's payload id, see
  * `shared-buffers.ts`; 0 once the payload was read or discarded).
  *
- * Records are owned by the thread that allocates them (the main thread or one worker);
- * only the owner frees a record, so allocation is a thread-local free list with no
- * shared allocator on the hot path.
+ * Records are blocks of one `SharedSlab` (`threadCache: 0`: every free block is on the
+ * shared list, none parked in a thread's cache), allocated by the thread that submits the
+ * task, its *owner* (the main thread or one worker). Each owner may hold at most its quota
+ * (`mainRecords` for the main thread, `workerRecords` per worker), and the quotas add up
+ * to the block count, so an owner under its quota always finds a free block: the main
+ * thread's in-flight count bounds the completion ring, and a worker's nested submissions
+ * fall back to running inline only when its own quota is used up. The main thread counts
+ * its records itself (only it frees them); a worker's count is the `RECORDS` word of its
+ * control block, which whoever frees one of its records decrements after the free.
+ * Exactly one thread frees each record: the one that holds it at that moment (its owner
+ * after reading the outcome, a worker that finds it orphaned, the main thread cleaning up
+ * after a dead worker), and the slab's control word rejects a second free.
  *
  * @module
  */
+import { SharedSlab, type SharedSlabOptions } from '../../memory/shared-slab.js';
 
 /** Words in the header. */
 export const HEADER_WORDS = 64;
@@ -94,9 +107,12 @@ export const W_HELP_ITERATIONS = 22;
 export const W_READY = 23;
 /** Payload buffers in this worker's buffer table now (heap strategy), for metrics. */
 export const W_PAYLOAD_BUFFERS = 24;
+/** Records this worker slot owns now (allocated and not yet freed; see the file note). */
+export const W_RECORDS = 25;
 
 /** Words of one task record. */
 export const RECORD_WORDS = 64;
+export const RECORD_BYTES = RECORD_WORDS * 4;
 export const R_STATE = 0;
 export const R_OWNER = 1;
 /** 1 + the index of the worker running the record, or holding it off every queue while its task module loads; 0 otherwise. */
@@ -165,6 +181,9 @@ export interface PoolLayout {
   readonly completionBase: number;
   readonly nameOffsets: number;
   readonly nameBytesByte: number;
+  /** Byte offset of the records' SharedSlab (its header). */
+  readonly recordSlabByte: number;
+  /** Word offset of record 0 (the slab's block 0). */
   readonly recordBase: number;
   readonly totalRecords: number;
   readonly byteLength: number;
@@ -205,9 +224,11 @@ export function computeLayout(workers: number, queueCapacity: number, mainRecord
   const nameBytesByte = at * 4;
   at += NAME_BYTES / 4;
   at = align16(at);
-  const recordBase = at;
+  const recordSlabByte = at * 4;
   const totalRecords = mainRecords + workers * workerRecords;
-  at += totalRecords * RECORD_WORDS;
+  const slabBytes = SharedSlab.byteLengthFor(RECORD_BYTES, totalRecords);
+  const recordBase = (recordSlabByte + slabBytes - totalRecords * RECORD_BYTES) / 4;
+  at += slabBytes / 4;
   return {
     workers,
     queueCapacity,
@@ -223,6 +244,7 @@ export function computeLayout(workers: number, queueCapacity: number, mainRecord
     completionBase,
     nameOffsets,
     nameBytesByte,
+    recordSlabByte,
     recordBase,
     totalRecords,
     byteLength: at * 4,
@@ -249,17 +271,7 @@ export function recordAt(layout: PoolLayout, index: number): number {
   return layout.recordBase + index * RECORD_WORDS;
 }
 
-/** First record index of the partition owned by `owner` (0 = main, w + 1 = worker w). */
-export function partitionStart(layout: PoolLayout, owner: number): number {
-  return owner === MAIN_OWNER ? 0 : layout.mainRecords + (owner - 1) * layout.workerRecords;
-}
-
-/** Number of records in the partition owned by `owner`. */
-export function partitionSize(layout: PoolLayout, owner: number): number {
-  return owner === MAIN_OWNER ? layout.mainRecords : layout.workerRecords;
-}
-
-/** The owner of record `index`. */
-export function ownerOf(layout: PoolLayout, index: number): number {
-  return index < layout.mainRecords ? MAIN_OWNER : 1 + Math.floor((index - layout.mainRecords) / layout.workerRecords);
+/** The options of the records' SharedSlab, laid out at `recordSlabByte`. */
+export function recordSlabOptions(layout: PoolLayout): SharedSlabOptions {
+  return { blockSize: RECORD_BYTES, blockCount: layout.totalRecords, threadCache: 0 };
 }

@@ -62,6 +62,7 @@ import {
   R_SCALARS,
   R_STATE,
   R_TAGS,
+  RECORD_BYTES,
   RECORD_WORDS,
   S_DONE_ERR,
   S_DONE_OK,
@@ -69,6 +70,7 @@ import {
   SCALAR_SLOTS,
   W_INCARNATION,
   W_PARKED,
+  W_RECORDS,
   W_WAKE,
   WORKER_WORDS,
   dequeAt,
@@ -112,6 +114,8 @@ export class PoolCore {
   readonly buffers: SharedBufferTable;
   /** Blocks for payloads too big for a record's inline bytes (with `heapPayloads`: of worker records only). */
   readonly arena: SharedSlab;
+  /** The task records: a slab inside `sab` at `layout.recordSlabByte` (see `layout.ts`). */
+  readonly records: SharedSlab;
   /** Memory strategy `heap`: a main-thread record's long payload gets a SharedArrayBuffer of its own. */
   readonly heapPayloads: boolean;
   readonly #nameIds = new Map<string, number>();
@@ -134,7 +138,31 @@ export class PoolCore {
     this.completions = new Injector(this.i32, layout.completionBase, layout.mainRecords);
     this.buffers = buffers;
     this.arena = SharedSlab.from(arena);
+    this.records = SharedSlab.from({ buffer: sab, byteOffset: layout.recordSlabByte });
     this.heapPayloads = heapPayloads;
+  }
+
+  /**
+   * Takes a free record block, or EMPTY. The caller checked its owner's quota first (see
+   * `layout.ts`), so EMPTY does not happen in practice; the record's words are whatever
+   * its previous user left, its state word `S_FREE`.
+   */
+  allocRecord(): number {
+    const offset = this.records.alloc();
+    return offset < 0 ? EMPTY : (offset - this.records.dataOffset) / RECORD_BYTES;
+  }
+
+  /**
+   * Frees record `index`, which the calling thread holds alone at this moment (see
+   * `layout.ts`), and counts it off its owning worker's quota. Its payload must be gone.
+   */
+  freeRecord(index: number): void {
+    const a = this.i32;
+    const r = this.rec(index);
+    const owner = a[r + R_OWNER]!;
+    Atomics.store(a, r + R_STATE, S_FREE);
+    this.records.free(this.records.dataOffset + index * RECORD_BYTES);
+    if (owner !== MAIN_OWNER) Atomics.sub(a, this.ctl(owner - 1) + W_RECORDS, 1);
   }
 
   /** Word offset of record `index`. */
@@ -530,7 +558,7 @@ export class PoolCore {
     const w = owner - 1;
     if (Atomics.load(a, r + R_OWNER_INCARNATION) !== Atomics.load(a, this.ctl(w) + W_INCARNATION)) {
       this.discardPayload(r);
-      Atomics.store(a, r + R_STATE, S_FREE);
+      this.freeRecord(index);
       return;
     }
     Atomics.store(a, r + R_STATE, state);

@@ -7,8 +7,9 @@
  * event loop when it must: to load a task module, when async tasks are in flight (then it
  * parks with `Atomics.waitAsync` so their timers and I/O run), and every 64 tasks while
  * async tasks are in flight. With only synchronous tasks it parks with `Atomics.wait`.
- * Records the worker submits itself (join sides, `exec` inside a task) come from its own
- * partition of the record area, on a thread-local free list.
+ * Records the worker submits itself (join sides, `exec` inside a task) are blocks of the
+ * records `SharedSlab`, within its quota (see `layout.ts`); past the quota such a task
+ * runs inline.
  *
  * @module
  */
@@ -37,7 +38,6 @@ import {
   S_CANCELLED,
   S_DONE_ERR,
   S_DONE_OK,
-  S_FREE,
   S_QUEUED,
   S_RUNNING,
   W_ALIVE,
@@ -52,9 +52,8 @@ import {
   W_STOLEN,
   W_STOLEN_SIDES,
   W_PAYLOAD_BUFFERS,
+  W_RECORDS,
   W_WAKE,
-  partitionSize,
-  partitionStart,
   workerControl,
   type PoolLayout,
 } from './layout.js';
@@ -102,7 +101,8 @@ export class PoolWorker implements WorkerContext {
   readonly #strategy: PoolWorkerData['strategy'];
   readonly #stealing: boolean;
   readonly #incarnation: number;
-  readonly #free: number[] = [];
+  /** Records this worker slot may own at once (see `layout.ts`). */
+  readonly #quota: number;
   readonly #fns: Array<TaskFunction | undefined> = [];
   /** Records running on this stack, innermost last (for signal and trace lookups). */
   readonly #stack: number[] = [];
@@ -127,7 +127,8 @@ export class PoolWorker implements WorkerContext {
     this.#stealing = data.workStealing && data.layout.workers > 1;
     this.#incarnation = Atomics.load(this.#a, this.#ctl + W_INCARNATION);
     this.#seed = (data.index + 1) * 0x9e3779b1;
-    this.#rescan();
+    this.#quota = data.layout.workerRecords;
+    this.#reclaimStale();
     setWorkerContext(this);
   }
 
@@ -284,7 +285,7 @@ export class PoolWorker implements WorkerContext {
     const owner = a[r + R_OWNER]!;
     if (owner !== MAIN_OWNER && Atomics.load(a, r + R_OWNER_INCARNATION) !== Atomics.load(a, core.ctl(owner - 1) + W_INCARNATION)) {
       core.discardPayload(r); // its owner died: nobody waits for it
-      Atomics.store(a, r + R_STATE, S_FREE);
+      core.freeRecord(idx);
       return undefined;
     }
     const nameId = a[r + R_NAME_ID]!;
@@ -401,28 +402,44 @@ export class PoolWorker implements WorkerContext {
 
   // ── records this worker submits ─────────────────────────────────────────────────
 
-  #rescan(): void {
-    const layout = this.#core.layout;
-    const start = partitionStart(layout, this.#owner);
-    const end = start + partitionSize(layout, this.#owner);
+  /**
+   * A replacement worker frees the records of this slot that a dead incarnation submitted
+   * and that finished after it died: nobody reads their outcome, and no other thread frees
+   * a record left in a done state. Returns how many. A first incarnation has none.
+   */
+  #reclaimStale(): number {
+    if (this.#incarnation === 0) return 0;
+    const core = this.#core;
     const a = this.#a;
-    for (let i = end - 1; i >= start; i--) {
-      const r = this.#core.rec(i);
+    let n = 0;
+    // Plain loop over every record's words: on boot of a replacement and when its quota is
+    // used up, never on the hot path.
+    for (let i = 0; i < core.layout.totalRecords; i++) {
+      const r = core.rec(i);
+      if (a[r + R_OWNER] !== this.#owner || a[r + R_OWNER_INCARNATION] === this.#incarnation) continue;
       const s = Atomics.load(a, r + R_STATE);
-      const stale = a[r + R_OWNER_INCARNATION] !== this.#incarnation;
-      if (s === S_FREE) this.#free.push(i);
-      else if (stale && (s === S_DONE_OK || s === S_DONE_ERR || s === S_CANCELLED)) {
-        this.#core.discardPayload(r); // a result the previous incarnation never read
-        this.#free.push(i);
-      }
+      // A freed record's state is S_FREE before it goes back to the slab, and a new user
+      // writes its own owner before it publishes a state: a done state here is a leftover.
+      if (s !== S_DONE_OK && s !== S_DONE_ERR && s !== S_CANCELLED) continue;
+      core.discardPayload(r); // a result the previous incarnation never read
+      core.freeRecord(i);
+      n++;
     }
+    return n;
   }
 
   #alloc(): number {
-    if (this.#free.length === 0) this.#rescan();
-    const idx = this.#free.pop();
-    if (idx === undefined) return EMPTY;
     const a = this.#a;
+    const count = this.#ctl + W_RECORDS;
+    if (Atomics.load(a, count) >= this.#quota && (this.#reclaimStale() === 0 || Atomics.load(a, count) >= this.#quota)) return EMPTY;
+    // Counted before the block is taken: the count never reads lower than what this slot
+    // holds, which is what keeps a block free for every owner under its quota.
+    Atomics.add(a, count, 1);
+    const idx = this.#core.allocRecord();
+    if (idx === EMPTY) {
+      Atomics.sub(a, count, 1);
+      return EMPTY;
+    }
     const r = this.#core.rec(idx);
     Atomics.store(a, r + R_STATE, S_QUEUED);
     a[r + R_OWNER] = this.#owner;
@@ -435,10 +452,8 @@ export class PoolWorker implements WorkerContext {
 
   /** Frees one of this worker's records; a payload still in it (a join side run inline with its original arguments) goes too. */
   #release(idx: number): void {
-    const r = this.#core.rec(idx);
-    this.#core.discardPayload(r);
-    Atomics.store(this.#a, r + R_STATE, S_FREE);
-    this.#free.push(idx);
+    this.#core.discardPayload(this.#core.rec(idx));
+    this.#core.freeRecord(idx);
   }
 
   /** Fills record `idx` with a task call, copying the running task's trace context. */
@@ -505,7 +520,7 @@ export class PoolWorker implements WorkerContext {
     }
     const idx = this.#alloc();
     if (idx < 0) {
-      // No record left in this worker's partition: run it here, still asynchronously.
+      // This worker holds its whole quota of records: run it here, still asynchronously.
       return Promise.resolve().then(() => (lookupTask(ref.module, ref.name) ?? loadTaskSync(ref))(...(args as never[])));
     }
     try {

@@ -4,15 +4,16 @@
  *
  * Implementation note. Nothing starts until the first `exec`: then one
  * `SharedArrayBuffer` is laid out (see `layout.ts`) and the workers boot. A submission
- * takes a record from the main thread's partition (a plain free list: only this thread
- * allocates and frees main records), writes the call into it, pushes the record index to
- * the injector (or a worker's inbox for `round_robin`) and, once per microtask turn,
- * wakes as many parked workers as records were queued, only if any is parked. When every
- * main record is in flight, further submissions wait in an overflow list that completions
- * refill from. Workers publish finished main records on the completion ring; one
- * `Atomics.waitAsync` loop here drains the ring and settles promises in batches. The loop
- * exists only while promises are pending, and the workers are `ref`'d only then, so a
- * script whose work is done exits by itself.
+ * takes a record, a block of the records `SharedSlab`, within the main thread's quota
+ * (only this thread frees main records, so it counts them itself), writes the call into
+ * it, pushes the record index to the injector (or a worker's inbox for `round_robin`)
+ * and, once per microtask turn, wakes as many parked workers as records were queued,
+ * only if any is parked. When the main thread's whole quota is in flight, further
+ * submissions wait in an overflow list that completions refill from. Workers publish
+ * finished main records on the completion ring; one `Atomics.waitAsync` loop here drains
+ * the ring and settles promises in batches. The loop exists only while promises are
+ * pending, and the workers are `ref`'d only then, so a script whose work is done exits by
+ * itself.
  *
  * @module
  */
@@ -51,7 +52,6 @@ import {
   S_CANCELLED,
   S_DONE_ERR,
   S_DONE_OK,
-  S_FREE,
   S_QUEUED,
   S_RUNNING,
   W_ALIVE,
@@ -63,11 +63,11 @@ import {
   W_PARKS,
   W_PAYLOAD_BUFFERS,
   W_READY,
+  W_RECORDS,
   W_STOLEN,
   W_STOLEN_SIDES,
   computeLayout,
-  partitionSize,
-  partitionStart,
+  recordSlabOptions,
 } from './layout.js';
 import { waitAsync } from '../wait-async.js';
 import { F_MAP, F_TRACE, PoolCore, type Prepared } from './pool-core.js';
@@ -175,24 +175,25 @@ const WORKER_ARENA: SharedSlabOptions = { blockSize: 8192, blockCount: 512, thre
 export interface PoolRecordOwnerStats {
   /** `'main'` or `'worker N'`. */
   readonly owner: string;
-  /** Records in its partition. */
+  /** Records it may hold at once (its quota of the records slab). */
   readonly capacity: number;
-  /** Records not free now (queued, running, or done and not yet read back). */
+  /** Records it holds now (queued, running, or done and not yet read back or freed). */
   readonly inUse: number;
 }
 
 /**
- * `rt.metrics().memory.pools['pool.records']`: the pool's task records (fixed partitions
- * of the pool's shared memory, one per owner) and where long payloads go. A snapshot.
+ * `rt.metrics().memory.pools['pool.records']`: the pool's task records (blocks of one
+ * SharedSlab inside the pool's shared memory, each owner with a quota) and where long
+ * payloads go. A snapshot.
  */
 export interface PoolRecordStats {
   /** Bytes of one record (its inline payload area is {@link PoolRecordStats.inlineBytes}). */
   readonly recordBytes: number;
   /** Payload bytes a record holds inline; longer payloads go out of the record. */
   readonly inlineBytes: number;
-  /** Records of every owner. */
+  /** Blocks of the records slab: the owners' quotas added up. */
   readonly capacity: number;
-  /** Records of every owner not free now. */
+  /** Blocks of the records slab allocated now (counted from its control words). */
   readonly inUse: number;
   /** By owner: the main thread first, then worker 0, 1, ... */
   readonly owners: readonly PoolRecordOwnerStats[];
@@ -218,7 +219,8 @@ export class WorkerPool implements ParallelEngine {
   #core: PoolCore | undefined;
   #workers: Array<Worker | undefined> = [];
   readonly #lastError: unknown[] = [];
-  #free: number[] = [];
+  /** Main-thread records held now (at most `layout.mainRecords`; see `layout.ts`). */
+  #inUse = 0;
   #resolve: Array<((v: unknown) => void) | undefined> = [];
   #reject: Array<((e: unknown) => void) | undefined> = [];
   #hooks: Array<AbortHook | undefined> = [];
@@ -275,6 +277,7 @@ export class WorkerPool implements ParallelEngine {
       memory?.register('pool.payloads', arena);
     }
     memory?.register('pool.records', { stats: () => this.recordStats() });
+    SharedSlab.inside(sab, layout.recordSlabByte, recordSlabOptions(layout)); // the task records (layout.ts)
     const buffers = new SharedBufferTable(new Int32Array(sab), new Array(workers).fill(undefined), { main: true });
     const core = new PoolCore(sab, layout, arena.buffer, buffers, heap);
     core.injector.init();
@@ -283,9 +286,8 @@ export class WorkerPool implements ParallelEngine {
     Atomics.store(core.i32, H_WORKERS, workers);
     Atomics.store(core.i32, H_MAGIC, MAGIC);
     this.#core = core;
-    const n = layout.mainRecords;
-    this.#free = new Array<number>(n);
-    for (let i = 0; i < n; i++) this.#free[i] = n - 1 - i;
+    // Indexed by record: a main-thread record may be any block of the records slab.
+    const n = layout.totalRecords;
     this.#resolve = new Array(n).fill(undefined);
     this.#reject = new Array(n).fill(undefined);
     this.#hooks = new Array(n).fill(undefined);
@@ -366,8 +368,8 @@ export class WorkerPool implements ParallelEngine {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       if (this.#pending++ === 0) this.#onBusy();
-      const idx = this.#free.pop();
-      if (idx === undefined) {
+      const idx = this.#takeMainRecord(core);
+      if (idx === EMPTY) {
         const entry: Overflowed = { nameId, args, prepared, flags, resolve, reject, signal, target, cancelled: false };
         this.#overflow.push(entry);
         if (signal !== undefined) {
@@ -419,7 +421,8 @@ export class WorkerPool implements ParallelEngine {
       core.writeArgs(r, nameId, args, prepared, flags);
     } catch (err) {
       // No room for the payload (the arena is full, or no memory for a buffer of its own).
-      this.#free.push(idx);
+      core.freeRecord(idx);
+      this.#inUse--;
       this.#settled();
       reject(err);
       return;
@@ -565,8 +568,16 @@ export class WorkerPool implements ParallelEngine {
     const r = core.rec(idx);
     core.discardPayload(r);
     core.buffers.forgetSent(r);
-    Atomics.store(core.i32, r + R_STATE, S_FREE);
-    this.#free.push(idx);
+    core.freeRecord(idx);
+    this.#inUse--;
+  }
+
+  /** A record for a main-thread submission, or EMPTY when the main thread holds its quota. */
+  #takeMainRecord(core: PoolCore): number {
+    if (this.#inUse >= core.layout.mainRecords) return EMPTY;
+    const idx = core.allocRecord(); // under the quota a block is always free (see layout.ts)
+    if (idx !== EMPTY) this.#inUse++;
+    return idx;
   }
 
   /** A record cancelled while queued is back from the workers (see `#cancelledOut`). */
@@ -580,12 +591,18 @@ export class WorkerPool implements ParallelEngine {
       this.#spill.shift();
       this.#scheduleWake();
     }
-    while (this.#overflowHead < this.#overflow.length && this.#free.length > 0) {
+    while (this.#overflowHead < this.#overflow.length && this.#inUse < core.layout.mainRecords) {
       const e = this.#overflow[this.#overflowHead]!;
       this.#overflow[this.#overflowHead++] = undefined as never;
       if (e.cancelled) continue;
+      const idx = this.#takeMainRecord(core);
+      if (idx === EMPTY) {
+        this.#overflowHead--; // cannot happen under the quota; keep it queued if it does
+        this.#overflow[this.#overflowHead] = e;
+        break;
+      }
       e.cancelled = true; // its overflow abort listener must do nothing from now on
-      this.#place(core, this.#free.pop()!, e.nameId, e.args, e.prepared, e.flags, e.resolve, e.reject, e.signal, e.target);
+      this.#place(core, idx, e.nameId, e.args, e.prepared, e.flags, e.resolve, e.reject, e.signal, e.target);
     }
     if (this.#overflowHead === this.#overflow.length) {
       this.#overflow = [];
@@ -701,7 +718,7 @@ export class WorkerPool implements ParallelEngine {
           reject(err);
         }
       } else if (owner === w + 1) {
-        Atomics.store(a, r + R_STATE, S_FREE);
+        core.freeRecord(idx);
       } else {
         core.writeError(r, err);
         core.complete(idx, S_DONE_ERR);
@@ -714,7 +731,7 @@ export class WorkerPool implements ParallelEngine {
     for (let x = core.deques[w]!.steal(); x !== EMPTY; x = core.deques[w]!.steal()) {
       if (x < 0) continue;
       core.discardPayload(core.rec(x));
-      Atomics.store(a, core.rec(x) + R_STATE, S_FREE);
+      core.freeRecord(x);
     }
     for (let x = core.inboxes[w]!.pop(); x !== EMPTY; x = core.inboxes[w]!.pop()) {
       if (!core.injector.push(x)) this.#spill.push(x);
@@ -806,26 +823,19 @@ export class WorkerPool implements ParallelEngine {
   }
 
   /**
-   * `pool.records` in `rt.metrics().memory.pools`: a snapshot of record usage. The main
-   * partition's count comes from its free list; a worker's partition (its free list is the
-   * worker's own) is counted from the state words, `workerRecords` loads per worker.
+   * `pool.records` in `rt.metrics().memory.pools`: a snapshot of record usage. Each
+   * owner's count is its own (the main thread's field, a worker's `RECORDS` word); the
+   * block counts come from the records slab.
    */
   recordStats(): PoolRecordStats {
     const core = this.#core;
     const layout = core?.layout ?? computeLayout(this.#config.workers, this.#config.queueCapacity);
     const owners: PoolRecordOwnerStats[] = [];
-    const mainCapacity = partitionSize(layout, MAIN_OWNER);
-    owners.push({ owner: 'main', capacity: mainCapacity, inUse: core === undefined ? 0 : mainCapacity - this.#free.length });
+    owners.push({ owner: 'main', capacity: layout.mainRecords, inUse: this.#inUse });
     for (let w = 0; w < layout.workers; w++) {
-      const start = partitionStart(layout, w + 1);
-      const capacity = partitionSize(layout, w + 1);
-      let inUse = 0;
-      if (core !== undefined) {
-        // Plain loop over the partition's state words (metrics only, never a hot path).
-        for (let i = start; i < start + capacity; i++) if (Atomics.load(core.i32, core.rec(i) + R_STATE) !== S_FREE) inUse++;
-      }
-      owners.push({ owner: `worker ${w}`, capacity, inUse });
+      owners.push({ owner: `worker ${w}`, capacity: layout.workerRecords, inUse: core === undefined ? 0 : Atomics.load(core.i32, core.ctl(w) + W_RECORDS) });
     }
+    const blocks = core?.records.stats();
     let payloadBuffers = 0;
     if (core !== undefined) {
       const counts = this.payloadBuffers();
@@ -835,7 +845,7 @@ export class WorkerPool implements ParallelEngine {
       recordBytes: RECORD_WORDS * 4,
       inlineBytes: INLINE_BYTES,
       capacity: layout.totalRecords,
-      inUse: owners.reduce((sum, o) => sum + o.inUse, 0),
+      inUse: blocks?.inUse ?? 0,
       owners,
       payloads: this.#config.memory.strategy === 'heap' ? 'heap' : 'arena',
       payloadBuffers,

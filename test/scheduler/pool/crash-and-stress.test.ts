@@ -39,6 +39,42 @@ describe('crash recovery', () => {
   });
 });
 
+describe('task records', () => {
+  type Records = { inUse: number; owners: Array<{ inUse: number; capacity: number }> };
+  const records = (rt: { metrics(): object }): Records => (rt.metrics() as { memory: { pools: { 'pool.records': Records } } }).memory.pools['pool.records'];
+
+  it('a worker past its quota of records runs the rest of its nested submissions inline', async () => {
+    const rt = Runtime.builder().workers(2).build();
+    try {
+      expect(await rt.exec(tasks.inc, 0)).toBe(1); // starts the pool
+      const quota = records(rt).owners[1]!.capacity;
+      const n = quota + 500;
+      expect(await rt.exec(tasks.manyNested, n)).toBe((n * (n + 1)) / 2);
+      await until(() => records(rt).inUse === 0, 'every record to be freed');
+      expect(records(rt).owners.map((o) => o.inUse)).toEqual([0, 0, 0]);
+    } finally {
+      await rt.shutdown();
+    }
+  });
+
+  it('frees every record a dead worker submitted, also one whose outcome it never read', async () => {
+    const rt = Runtime.builder().workers(2).build();
+    try {
+      expect(await rt.exec(tasks.inc, 0)).toBe(1);
+      const view = new Int32Array(new SharedArrayBuffer(8));
+      const err = await rt.exec(tasks.exitAfterNested, view).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkerCrashedError);
+      expect(Atomics.load(view, 0)).toBe(1); // the nested task ran, on the other worker
+      // Its record was done before the owner died: the replacement worker frees it.
+      await until(() => records(rt).inUse === 0, 'the orphaned record to be freed');
+      expect(records(rt).owners.map((o) => o.inUse)).toEqual([0, 0, 0]);
+      expect(await Promise.all([rt.exec(tasks.manyNested, 10), rt.exec(tasks.manyNested, 10)])).toEqual([55, 55]);
+    } finally {
+      await rt.shutdown();
+    }
+  });
+});
+
 describe('a worker that dies while it loads a task module', () => {
   type PoolMetrics = { restarts: number };
 
