@@ -30,6 +30,7 @@ export {
   type TimerConfig,
   type MemoryConfig,
   type TracingConfig,
+  type WorkerResourceLimits,
 } from './runtime/config.js';
 export { type RuntimeReport } from './runtime/report.js';
 export { type PlatformCapabilities } from './runtime/platform.js';

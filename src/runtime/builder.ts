@@ -8,6 +8,7 @@ import {
   type CheckBlockingThreads,
   type CheckExporter,
   type CheckIo,
+  type CheckMegabytes,
   type CheckMemoryStrategy,
   type CheckQueueCapacity,
   type CheckResolution,
@@ -16,6 +17,7 @@ import {
   type CheckWorkers,
   type RuntimeConfig,
   type TracingConfig,
+  type WorkerResourceLimits,
 } from './config.js';
 import { ZokioRuntime, type Runtime } from './runtime.js';
 
@@ -104,6 +106,19 @@ export class RuntimeBuilder<C extends object = {}> {
     readonly sampleRatio: R;
   }>> {
     return this.#with('tracing', options as TracingConfig as { readonly exporter: E; readonly sampleRatio: R });
+  }
+
+  /**
+   * Heap and stack limits of every worker thread the runtime starts, in MB (Node's
+   * `resourceLimits`): a worker that reaches one is terminated, its running task fails with
+   * `WorkerCrashedError`, and a replacement starts. Each field a number > 0.
+   */
+  resourceLimits<const O extends number, const Y extends number, const S extends number>(limits: {
+    readonly maxOldGenerationSizeMb?: CheckMegabytes<O>;
+    readonly maxYoungGenerationSizeMb?: CheckMegabytes<Y>;
+    readonly stackSizeMb?: CheckMegabytes<S>;
+  }): RuntimeBuilder<C> {
+    return new RuntimeBuilder<C>({ ...this.#config, resourceLimits: limits as WorkerResourceLimits });
   }
 
   /**

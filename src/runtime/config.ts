@@ -37,6 +37,8 @@ export const RULES = {
   sampleRatio: 'tracing.sampleRatio must be a number from 0 to 1',
   /** The rule of {@link TracingConfig.path} (`.tracing({ path })`); checked by `build()` only. */
   tracingPath: 'tracing.path must be a non-empty string',
+  /** The rule of every field of {@link WorkerResourceLimits} (`.resourceLimits({ ... })`). */
+  resourceLimits: 'resourceLimits fields must be numbers greater than 0 (megabytes)',
 } as const;
 
 /** How a new task picks its queue on the work-stealing pool. */
@@ -55,6 +57,22 @@ export interface TimerConfig {
    * @default 1
    */
   readonly resolutionMs?: number;
+}
+
+/**
+ * Heap and stack limits of every worker thread the runtime starts (the work-stealing pool's
+ * and the blocking pool's), passed to Node's `new Worker(..., { resourceLimits })`. A
+ * worker that reaches one is terminated by Node: its running task fails with
+ * `WorkerCrashedError`, as for any other crash, and a replacement starts. Unset fields
+ * keep Node's defaults.
+ */
+export interface WorkerResourceLimits {
+  /** Largest size of the main (old-generation) heap, in MB. */
+  readonly maxOldGenerationSizeMb?: number;
+  /** Largest size of the heap space for recently created objects, in MB. */
+  readonly maxYoungGenerationSizeMb?: number;
+  /** Stack size of the thread, in MB. */
+  readonly stackSizeMb?: number;
 }
 
 /** Memory options. */
@@ -121,6 +139,8 @@ export interface RuntimeConfig {
   readonly memory?: MemoryConfig;
   /** Tracing options. */
   readonly tracing?: TracingConfig;
+  /** Heap and stack limits of the runtime's worker threads; Node's defaults when unset. */
+  readonly resourceLimits?: WorkerResourceLimits;
 }
 
 /** A config with every field resolved to a concrete value. */
@@ -158,6 +178,8 @@ export interface ResolvedConfig {
     /** Fraction of root traces recorded, 0..1. */
     readonly sampleRatio: number;
   };
+  /** Limits of the runtime's worker threads: only the fields that were set. */
+  readonly resourceLimits: WorkerResourceLimits;
 }
 
 /** The defaults every unset field takes. */
@@ -236,6 +258,12 @@ export type CheckExporter<S> = Rule<S, S extends TracingExporterName ? true : fa
 /** Checks `tracing.sampleRatio` against {@link RULES.sampleRatio}. */
 export type CheckSampleRatio<N> = Rule<N, N extends number ? (`${N}` extends '0' | '1' | `0.${Digit}${string}` ? true : false) : false, typeof RULES.sampleRatio>;
 
+/** Checks a `resourceLimits` field against {@link RULES.resourceLimits}. */
+export type CheckMegabytes<N> = Rule<N, N extends number ? (`${N}` extends '0' | `-${string}` ? false : true) : false, typeof RULES.resourceLimits>;
+
+/** Checks a `resourceLimits` object field by field. */
+export type CheckResourceLimits<T> = { [K in keyof T]: K extends keyof WorkerResourceLimits ? CheckMegabytes<T[K]> : T[K] };
+
 /** Checks a timer config object field by field. */
 export type CheckTimer<T> = { [K in keyof T]: K extends 'resolutionMs' ? CheckResolution<T[K]> : T[K] };
 /** Checks a memory config object field by field. */
@@ -255,6 +283,7 @@ export type CheckConfig<C> = {
     : K extends 'io' ? CheckIo<C[K]>
     : K extends 'memory' ? CheckMemory<C[K]>
     : K extends 'tracing' ? CheckTracing<C[K]>
+    : K extends 'resourceLimits' ? CheckResourceLimits<C[K]>
     : K extends keyof RuntimeConfig ? C[K]
     : never;
 };
@@ -279,7 +308,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-const KNOWN_FIELDS = new Set(['workers', 'queueCapacity', 'strategy', 'workStealing', 'blockingThreads', 'timer', 'io', 'memory', 'tracing']);
+const KNOWN_FIELDS = new Set(['workers', 'queueCapacity', 'strategy', 'workStealing', 'blockingThreads', 'timer', 'io', 'memory', 'tracing', 'resourceLimits']);
+const LIMIT_FIELDS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'stackSizeMb'] as const;
 
 /**
  * Checks a config against {@link RULES} and fills in {@link DEFAULTS}.
@@ -318,6 +348,17 @@ export function resolveConfig(config: RuntimeConfig): ResolvedConfig {
   if (typeof sampleRatio !== 'number' || !(sampleRatio >= 0 && sampleRatio <= 1)) throw new ConfigError('tracing.sampleRatio', RULES.sampleRatio, sampleRatio);
   if (tracing.path !== undefined && (typeof tracing.path !== 'string' || tracing.path.length === 0)) throw new ConfigError('tracing.path', RULES.tracingPath, tracing.path);
 
+  const limits = config.resourceLimits ?? {};
+  if (!isPlainObject(limits)) throw new ConfigError('resourceLimits', RULES.resourceLimits, limits);
+  const resourceLimits: Record<string, number> = {};
+  for (const key of Object.keys(limits)) {
+    const value = limits[key];
+    if (!(LIMIT_FIELDS as readonly string[]).includes(key)) throw new ConfigError(`resourceLimits.${key}`, `unknown resourceLimits field '${key}'`, value);
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !(value > 0) || value === Infinity) throw new ConfigError(`resourceLimits.${key}`, RULES.resourceLimits, value);
+    resourceLimits[key] = value;
+  }
+
   const flavor = workers === undefined ? 'current_thread' : 'multi_thread';
   return Object.freeze({
     flavor,
@@ -330,5 +371,6 @@ export function resolveConfig(config: RuntimeConfig): ResolvedConfig {
     io,
     memory: Object.freeze({ strategy: memoryStrategy }),
     tracing: Object.freeze({ exporter, path: tracing.path, sampleRatio }),
+    resourceLimits: Object.freeze(resourceLimits as WorkerResourceLimits),
   });
 }

@@ -1,7 +1,7 @@
 /**
  * The runtime report: a typed description of the parts a config chose, and its text form.
  */
-import type { IoBackendName, MemoryStrategy, ResolvedConfig, Strategy, TracingExporterName } from './config.js';
+import type { IoBackendName, MemoryStrategy, ResolvedConfig, Strategy, TracingExporterName, WorkerResourceLimits } from './config.js';
 import type { PlatformCapabilities } from './platform.js';
 
 /** What a built runtime is made of. */
@@ -62,6 +62,8 @@ export interface RuntimeReport<Flavor extends 'current_thread' | 'multi_thread' 
     /** Output file (`jsonl`, `chrome`) or collector URL (`otlp`); undefined when not set. */
     readonly path: string | undefined;
   };
+  /** Heap and stack limits of the worker threads, in MB: the fields that were set (none: Node's defaults). */
+  readonly resourceLimits: WorkerResourceLimits;
   /** Platform capabilities detected at start. */
   readonly platform: PlatformCapabilities;
 }
@@ -95,6 +97,7 @@ export function buildReport(config: ResolvedConfig, platform: PlatformCapabiliti
     }),
     memory: config.memory,
     tracing: config.tracing,
+    resourceLimits: config.resourceLimits,
     platform,
   });
 }
@@ -113,6 +116,7 @@ export function describeReport(report: RuntimeReport): string {
     ['io', `${report.io.backend} (requested ${report.io.requested}; poller ${report.io.poller}; io_uring ${report.io.ioUring ? 'on' : 'off'})`],
     ['memory', `${report.memory.strategy} (long task payloads ${report.memory.strategy === 'heap' ? 'in buffers of their own' : 'in a shared slab arena'})`],
     ['tracing', report.tracing.exporter === 'none' ? 'off' : `${report.tracing.exporter} (sample ratio ${report.tracing.sampleRatio}${report.tracing.path ? `, ${report.tracing.path}` : ''})`],
+    ['worker limits', Object.keys(report.resourceLimits).length === 0 ? "node's defaults" : Object.entries(report.resourceLimits).map(([key, mb]) => `${key} ${mb}`).join(', ')],
     ['platform', `${p.os} ${p.arch}, ${p.cpus} cpus, node ${p.node}`],
     ['capabilities', `SharedArrayBuffer ${p.sharedArrayBuffer ? 'yes' : 'no'}, Atomics.waitAsync ${p.atomicsWaitAsync ? 'yes' : 'no'}, cache line ${p.cacheLineBytes} B (assumed)`],
   ];

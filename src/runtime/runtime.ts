@@ -20,12 +20,14 @@ import {
   type CheckIo,
   type CheckMemoryStrategy,
   type CheckQueueCapacity,
+  type CheckResourceLimits,
   type CheckResolution,
   type CheckSampleRatio,
   type CheckStrategy,
   type CheckWorkers,
   type ResolvedConfig,
   type RuntimeConfig,
+  type WorkerResourceLimits,
 } from './config.js';
 import { clearDefaultRuntime, contextStorage, setDefaultRuntimeFactory, type ContextStore } from './context.js';
 import { detectPlatform } from './platform.js';
@@ -466,6 +468,7 @@ export function createRuntime<
   const M extends string = 'pooled',
   const E extends string = 'none',
   const P extends number = 1,
+  const L extends WorkerResourceLimits = {},
 >(config?: {
   readonly workers?: CheckWorkers<W>;
   readonly queueCapacity?: CheckQueueCapacity<Q>;
@@ -476,6 +479,7 @@ export function createRuntime<
   readonly io?: CheckIo<I>;
   readonly memory?: { readonly strategy?: CheckMemoryStrategy<M> };
   readonly tracing?: { readonly exporter?: CheckExporter<E>; readonly path?: string; readonly sampleRatio?: CheckSampleRatio<P> };
+  readonly resourceLimits?: CheckResourceLimits<L>;
 }): Runtime<undefined extends W ? {} : {
   /** The configured worker count, as the literal that was passed. */
   readonly workers: W;

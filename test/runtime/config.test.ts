@@ -28,6 +28,10 @@ const cases: Array<{ field: string; rule: string; build: () => unknown }> = [
   { field: 'tracing.sampleRatio', rule: RULES.sampleRatio, build: () => Runtime.builder().tracing({ sampleRatio: runtimeValue(1.5) }).build() },
   { field: 'tracing.sampleRatio', rule: RULES.sampleRatio, build: () => Runtime.builder().tracing({ sampleRatio: runtimeValue(Number.NaN) }).build() },
   { field: 'tracing.path', rule: RULES.tracingPath, build: () => Runtime.builder().tracing({ path: runtimeValue('') }).build() },
+  { field: 'resourceLimits.maxOldGenerationSizeMb', rule: RULES.resourceLimits, build: () => Runtime.builder().resourceLimits({ maxOldGenerationSizeMb: runtimeValue(0) }).build() },
+  { field: 'resourceLimits.stackSizeMb', rule: RULES.resourceLimits, build: () => createRuntime({ resourceLimits: { stackSizeMb: runtimeValue('4') } }) },
+  { field: 'resourceLimits.maxYoungGenerationSizeMb', rule: RULES.resourceLimits, build: () => createRuntime({ resourceLimits: { maxYoungGenerationSizeMb: runtimeValue(Number.NaN) } }) },
+  { field: 'resourceLimits', rule: RULES.resourceLimits, build: () => createRuntime({ resourceLimits: runtimeValue(64) }) },
 ];
 
 describe('ConfigError at build()', () => {
@@ -50,6 +54,16 @@ describe('ConfigError at build()', () => {
 
   it('rejects unknown fields by name', () => {
     expect(() => createRuntime(runtimeValue({ wrokers: 2 }))).toThrow(/unknown config field 'wrokers'/);
+    expect(() => createRuntime({ resourceLimits: runtimeValue({ maxHeapMb: 64 }) })).toThrow(/unknown resourceLimits field 'maxHeapMb'/);
+  });
+
+  it('keeps the resource limits that were set, in config and report', () => {
+    const rt = Runtime.builder().workers(1).resourceLimits({ maxOldGenerationSizeMb: 96, stackSizeMb: 2 }).build();
+    expect(rt.config.resourceLimits).toEqual({ maxOldGenerationSizeMb: 96, stackSizeMb: 2 });
+    expect(rt.report.resourceLimits).toEqual({ maxOldGenerationSizeMb: 96, stackSizeMb: 2 });
+    expect(rt.describe()).toMatch(/worker limits\s+maxOldGenerationSizeMb 96, stackSizeMb 2/);
+    expect(createRuntime().describe()).toMatch(/worker limits\s+node's defaults/);
+    void rt.shutdown();
   });
 
   it('accepts valid run-time values and resolves defaults', () => {
@@ -79,6 +93,8 @@ describe('compile-time messages name the rule in the same words', () => {
     { code: 'createRuntime({ workers: -1 })', rule: RULES.workers },
     { code: 'createRuntime({ queueCapacity: 1000 })', rule: RULES.queueCapacity },
     { code: "createRuntime({ strategy: 'fastest' })", rule: RULES.strategy },
+    { code: 'Runtime.builder().resourceLimits({ maxOldGenerationSizeMb: 0 })', rule: RULES.resourceLimits },
+    { code: 'createRuntime({ resourceLimits: { stackSizeMb: -1 } })', rule: RULES.resourceLimits },
   ];
 
   it('every invalid literal fails with its rule', () => {

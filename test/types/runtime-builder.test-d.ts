@@ -12,6 +12,8 @@ test('valid literals compile', () => {
   Runtime.builder().memory({ strategy: 'pooled' }).memory({ strategy: 'heap' });
   Runtime.builder().tracing({ exporter: 'chrome', path: 'trace.json', sampleRatio: 1 }).tracing({ exporter: 'otlp', sampleRatio: 0.25 });
   createRuntime({ workers: 2, queueCapacity: 256, strategy: 'round_robin', io: 'memory', timer: { resolutionMs: 5 } });
+  Runtime.builder().workers(2).resourceLimits({ maxOldGenerationSizeMb: 64 }).resourceLimits({ maxYoungGenerationSizeMb: 8, stackSizeMb: 0.5 });
+  createRuntime({ workers: 2, resourceLimits: { maxOldGenerationSizeMb: 128, stackSizeMb: 4 } });
 });
 
 test('invalid literals are compile errors', () => {
@@ -35,6 +37,12 @@ test('invalid literals are compile errors', () => {
   Runtime.builder().strategy('fastest');
   // @ts-expect-error blockingThreads must be an integer from 1 to 1024
   Runtime.builder().blockingThreads(0);
+  // @ts-expect-error resourceLimits fields must be numbers greater than 0 (megabytes)
+  Runtime.builder().resourceLimits({ maxOldGenerationSizeMb: 0 });
+  // @ts-expect-error resourceLimits fields must be numbers greater than 0 (megabytes)
+  Runtime.builder().resourceLimits({ stackSizeMb: -4 });
+  // @ts-expect-error resourceLimits fields must be numbers greater than 0 (megabytes)
+  createRuntime({ resourceLimits: { maxYoungGenerationSizeMb: -1 } });
   // @ts-expect-error timer.resolutionMs must be an integer >= 1
   Runtime.builder().timer({ resolutionMs: 0 });
   // @ts-expect-error timer.resolutionMs must be an integer >= 1

@@ -27,6 +27,7 @@ import {
   errorFromWire,
   errorToWire,
 } from '../../errors.js';
+import type { WorkerResourceLimits } from '../../runtime/config.js';
 import type { TaskRef } from '../task-ref.js';
 import { workerExecArgv } from '../task-registry.js';
 import { submitTraceContext } from '../pool/worker-pool.js';
@@ -143,6 +144,7 @@ interface Thread {
  */
 export class BlockingPool {
   readonly #maxThreads: number;
+  readonly #resourceLimits: WorkerResourceLimits;
   readonly #threads: Thread[] = [];
   readonly #queue: Job[] = [];
   #nextId = 1;
@@ -152,8 +154,9 @@ export class BlockingPool {
   #timedOut = 0;
   #closed = false;
 
-  constructor(maxThreads: number) {
+  constructor(maxThreads: number, resourceLimits: WorkerResourceLimits = {}) {
     this.#maxThreads = maxThreads;
+    this.#resourceLimits = resourceLimits;
   }
 
   /** Runs `ref(...args)` on a blocking thread; the promise settles with its outcome. */
@@ -318,6 +321,7 @@ export class BlockingPool {
       workerData: { syncPort: port2, wake, entry: WORKER_ENTRY.href } satisfies BlockingWorkerData,
       transferList: [port2],
       name: `zokio-blocking-${++this.#started}`,
+      resourceLimits: this.#resourceLimits,
     });
     const thread: Thread = { worker, syncPort: port1, wake, jobs: new Map(), awaited: 0, refed: false, dead: false };
     worker.on('message', (message: WorkerMessage) => this.#onMessage(thread, message));

@@ -44,7 +44,7 @@ export function getBlockingPool(runtime: ZokioRuntime): BlockingPool {
   let pool = pools.get(runtime);
   if (pool === undefined) {
     if (runtime.closed) throw new RuntimeClosedError('runtime is shut down: cannot start the blocking pool');
-    const created = new BlockingPool(runtime.config.blockingThreads);
+    const created = new BlockingPool(runtime.config.blockingThreads, runtime.config.resourceLimits);
     pools.set(runtime, created);
     runtime.addPart({ name: 'blocking', metrics: () => created.metrics(), shutdown: () => created.shutdown() });
     pool = created;

@@ -316,7 +316,7 @@ export class WorkerPool implements ParallelEngine {
       entry: ENTRY_URL.href,
     };
     Atomics.store(core.i32, core.ctl(w) + W_READY, 0);
-    const worker = new Worker(BOOT_URL, { workerData: data, transferList: [port2], execArgv: workerExecArgv(), name: `zokio-worker-${w}` });
+    const worker = new Worker(BOOT_URL, { workerData: data, transferList: [port2], execArgv: workerExecArgv(), name: `zokio-worker-${w}`, resourceLimits: this.#config.resourceLimits });
     this.#workers[w] = worker;
     worker.on('error', (err) => {
       this.#lastError[w] = err;

@@ -37,6 +37,29 @@ describe('crash recovery', () => {
       await rt.shutdown();
     }
   });
+
+  it('a worker that reaches its resourceLimits fails only its task; queued work runs and a replacement starts', async () => {
+    const rt = Runtime.builder().workers(2).resourceLimits({ maxOldGenerationSizeMb: 64 }).build();
+    try {
+      expect(await rt.exec(tasks.inc, 0)).toBe(1);
+      const oom = rt.exec(tasks.exhaustHeap).catch((e: unknown) => e);
+      const queued = Array.from({ length: 200 }, (_, i) => rt.exec(tasks.inc, i));
+      const err = await oom;
+      expect(err).toBeInstanceOf(WorkerCrashedError);
+      expect((err as Error).message).toContain("task 'exhaustHeap'");
+      expect((err as Error).message).toContain('memory limit');
+      expect(await Promise.all(queued)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+      expect((rt.metrics().pool as { restarts: number }).restarts).toBe(1);
+      expect(await Promise.all([rt.exec(tasks.inc, 1), rt.exec(tasks.inc, 2)])).toEqual([2, 3]);
+      expect(mainRecordsInUse(rt)).toBe(0);
+      // The blocking pool's threads run under the same limits.
+      const blocked = await rt.spawnBlocking(tasks.exhaustHeap).catch((e: unknown) => e);
+      expect(blocked).toBeInstanceOf(WorkerCrashedError);
+      expect(await rt.spawnBlocking(tasks.inc, 7)).toBe(8);
+    } finally {
+      await rt.shutdown();
+    }
+  });
 });
 
 describe('task records', () => {
