@@ -4,7 +4,7 @@ import { poolOf } from '../../../src/scheduler/pool/worker-pool.js';
 import { tasks } from '../../fixtures/pool-tasks.js';
 import { exitOnLoad } from '../../fixtures/pool-tasks-exit-on-load.js';
 import { until } from '../../helpers.js';
-import { mainRecordsInUse } from './pool-metrics.js';
+import { mainRecordsInUse, recordStats } from './pool-metrics.js';
 
 describe('crash recovery', () => {
   it('a worker that exits mid-task fails only that task; queued work runs exactly once elsewhere', async () => {
@@ -63,18 +63,15 @@ describe('crash recovery', () => {
 });
 
 describe('task records', () => {
-  type Records = { inUse: number; owners: Array<{ inUse: number; capacity: number }> };
-  const records = (rt: { metrics(): object }): Records => (rt.metrics() as { memory: { pools: { 'pool.records': Records } } }).memory.pools['pool.records'];
-
   it('a worker past its quota of records runs the rest of its nested submissions inline', async () => {
     const rt = Runtime.builder().workers(2).build();
     try {
       expect(await rt.exec(tasks.inc, 0)).toBe(1); // starts the pool
-      const quota = records(rt).owners[1]!.capacity;
+      const quota = recordStats(rt).owners[1]!.capacity;
       const n = quota + 500;
       expect(await rt.exec(tasks.manyNested, n)).toBe((n * (n + 1)) / 2);
-      await until(() => records(rt).inUse === 0, 'every record to be freed');
-      expect(records(rt).owners.map((o) => o.inUse)).toEqual([0, 0, 0]);
+      await until(() => recordStats(rt).inUse === 0, 'every record to be freed');
+      expect(recordStats(rt).owners.map((o) => o.inUse)).toEqual([0, 0, 0]);
     } finally {
       await rt.shutdown();
     }
@@ -89,8 +86,8 @@ describe('task records', () => {
       expect(err).toBeInstanceOf(WorkerCrashedError);
       expect(Atomics.load(view, 0)).toBe(1); // the nested task ran, on the other worker
       // Its record was done before the owner died: the replacement worker frees it.
-      await until(() => records(rt).inUse === 0, 'the orphaned record to be freed');
-      expect(records(rt).owners.map((o) => o.inUse)).toEqual([0, 0, 0]);
+      await until(() => recordStats(rt).inUse === 0, 'the orphaned record to be freed');
+      expect(recordStats(rt).owners.map((o) => o.inUse)).toEqual([0, 0, 0]);
       expect(await Promise.all([rt.exec(tasks.manyNested, 10), rt.exec(tasks.manyNested, 10)])).toEqual([55, 55]);
     } finally {
       await rt.shutdown();
