@@ -63,13 +63,24 @@ describe('crash recovery', () => {
 });
 
 describe('task records', () => {
-  it('a worker past its quota of records runs the rest of its nested submissions inline', async () => {
+  it('a worker holds at most its quota of records; past it, its nested submissions run inline', async () => {
     const rt = Runtime.builder().workers(2).build();
     try {
       expect(await rt.exec(tasks.inc, 0)).toBe(1); // starts the pool
       const quota = recordStats(rt).owners[1]!.capacity;
+      const view = new Int32Array(new SharedArrayBuffer(8));
       const n = quota + 500;
-      expect(await rt.exec(tasks.manyNested, n)).toBe((n * (n + 1)) / 2);
+      const outer = rt.exec(tasks.manyHeld, view, 0, 1, n);
+      // The other worker runs one of the records and the submitting worker the first inline
+      // one; both wait at the gate, so no record comes back meanwhile.
+      await until(() => Atomics.load(view, 0) === 2, 'both workers to hold');
+      const held = recordStats(rt).owners.map((o) => o.inUse);
+      expect(held[0]).toBe(1); // the outer task
+      expect(Math.max(held[1]!, held[2]!)).toBe(quota);
+      expect(Math.min(held[1]!, held[2]!)).toBe(0);
+      Atomics.store(view, 1, 1);
+      Atomics.notify(view, 1);
+      expect(await outer).toBe(n);
       await until(() => recordStats(rt).inUse === 0, 'every record to be freed');
       expect(recordStats(rt).owners.map((o) => o.inUse)).toEqual([0, 0, 0]);
     } finally {
