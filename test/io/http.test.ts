@@ -92,6 +92,9 @@ describe('zokio/http serve()', () => {
     expect(declared.status).toBe(413);
     const chunked = await raw(s.port, `POST /text HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n1f4\r\n${'y'.repeat(500)}\r\n0\r\n\r\n`);
     expect(chunked.response).toMatch(/^HTTP\/1\.1 413 /);
+    // Declared too long, to a handler that never reads the body: refused before it runs.
+    const unread = await raw(s.port, `POST /health HTTP/1.1\r\nhost: x\r\nCONTENT-LENGTH: 500\r\n\r\n${'z'.repeat(500)}`);
+    expect(unread.response).toMatch(/^HTTP\/1\.1 413 /);
     const ok = await request(s.port, '/text', { method: 'POST', body: 'small' });
     expect([ok.status, ok.body]).toEqual([200, 'small']);
   });
@@ -153,6 +156,18 @@ describe('zokio/http serve()', () => {
     expect(replies).toBe(n);
     // Before: five per request (the task's async body and its awaits). A few may come from the test runner.
     expect(promises).toBeLessThan(n / 10);
+  });
+
+  it('a synchronous answer that is not an object literal (a class instance, a Response) goes through a task', async () => {
+    class Answer {
+      readonly status = 202;
+      readonly body = 'from a class';
+    }
+    server = await rt.run(() => serve((req) => (req.path === '/class' ? new Answer() : new Response('whatwg', { status: 203 })), { port: 0 }));
+    const spawnedBefore = rt.metrics().tasks.spawned;
+    expect(await request(server.port, '/class')).toMatchObject({ status: 202, body: 'from a class' });
+    expect(await request(server.port, '/response')).toMatchObject({ status: 203, body: 'whatwg' });
+    expect(rt.metrics().tasks.spawned).toBe(spawnedBefore + 2);
   });
 
   it('a response still in flight (a promise, a stream) is a runtime task', async () => {

@@ -487,7 +487,7 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
     http.requests++;
     http.inFlight++;
     if (http.closing) res.shouldKeepAlive = false;
-    const length = req.headers['content-length'];
+    const length = contentLength(req.rawHeaders);
     if (length !== undefined && Number(length) > bodyLimit) {
       reject(res, 413, `request body is over the limit of ${bodyLimit} bytes`);
       http.requestDone();
@@ -529,6 +529,18 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
   return state;
 }
 
+/**
+ * The Content-Length value in `raw` (Node's `rawHeaders`: name, value, name, ...), read
+ * without `req.headers`, which Node would build for this one lookup.
+ */
+function contentLength(raw: readonly string[]): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 14 && name.toLowerCase() === 'content-length') return raw[i + 1];
+  }
+  return undefined;
+}
+
 /** Answers with `status` and closes the connection (the body may not have been read). */
 function reject(res: ServerResponse, status: number, message: string): void {
   if (res.headersSent) {
@@ -558,7 +570,7 @@ function dispatch(server: HttpServer, handler: Handler, request: ServerRequest, 
   try {
     const tracer = currentRequestTracer();
     result = tracer === undefined ? handler(request) : traced(tracer, handler, request);
-    if (writePlain(res, result)) {
+    if (isPlainInit(result) && writePlain(res, result)) {
       server.requestDone();
       return;
     }
@@ -571,13 +583,24 @@ function dispatch(server: HttpServer, handler: Handler, request: ServerRequest, 
 }
 
 /**
- * Writes `result` when it is a plain response init with a string, bytes or no body, and
- * returns true; returns false (writing nothing) for anything else.
+ * Whether a handler's result is an object literal that is not a promise: a plain response
+ * init, the only kind answered without a task. Class instances (`SseBody`, a WHATWG
+ * `Response`) take the task path. The prototype check is what spares a plain answer the
+ * `instanceof Response`, whose first use loads Node's fetch implementation (undici).
  */
-function writePlain(res: ServerResponse, result: unknown): boolean {
-  if (typeof result !== 'object' || result === null || typeof (result as PromiseLike<unknown>).then === 'function') return false;
-  if (result instanceof SseBody || result instanceof Response) return false;
-  const { body, status, headers } = result as HttpResponseInit;
+function isPlainInit(result: unknown): result is HttpResponseInit {
+  if (typeof result !== 'object' || result === null) return false;
+  const proto: unknown = Object.getPrototypeOf(result);
+  return (proto === Object.prototype || proto === null) && typeof (result as PromiseLike<unknown>).then !== 'function';
+}
+
+/**
+ * Writes `result` when its body is a string, bytes or absent, and returns true; returns
+ * false (writing nothing) for a streaming body. `result` is not a promise, an `SseBody`
+ * or a `Response`.
+ */
+function writePlain(res: ServerResponse, result: HttpResponseInit): boolean {
+  const { body, status, headers } = result;
   if (typeof body === 'string' || body instanceof Uint8Array) {
     res.writeHead(status ?? 200, (headers as OutgoingHttpHeaders | undefined) ?? (typeof body === 'string' ? TEXT_HEADERS : undefined));
     res.end(body);
