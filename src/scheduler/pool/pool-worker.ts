@@ -431,7 +431,10 @@ export class PoolWorker implements WorkerContext {
   #alloc(): number {
     const a = this.#a;
     const count = this.#ctl + W_RECORDS;
-    if (Atomics.load(a, count) >= this.#quota && (this.#reclaimStale() === 0 || Atomics.load(a, count) >= this.#quota)) return EMPTY;
+    if (Atomics.load(a, count) >= this.#quota) {
+      this.#reclaimStale();
+      if (Atomics.load(a, count) >= this.#quota) return EMPTY;
+    }
     // Counted before the block is taken: the count never reads lower than what this slot
     // holds, which is what keeps a block free for every owner under its quota.
     Atomics.add(a, count, 1);

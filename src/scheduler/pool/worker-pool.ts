@@ -591,16 +591,15 @@ export class WorkerPool implements ParallelEngine {
       this.#spill.shift();
       this.#scheduleWake();
     }
-    while (this.#overflowHead < this.#overflow.length && this.#inUse < core.layout.mainRecords) {
+    while (this.#overflowHead < this.#overflow.length) {
       const e = this.#overflow[this.#overflowHead]!;
-      this.#overflow[this.#overflowHead++] = undefined as never;
-      if (e.cancelled) continue;
-      const idx = this.#takeMainRecord(core);
-      if (idx === EMPTY) {
-        this.#overflowHead--; // cannot happen under the quota; keep it queued if it does
-        this.#overflow[this.#overflowHead] = e;
-        break;
+      if (e.cancelled) {
+        this.#overflow[this.#overflowHead++] = undefined as never;
+        continue;
       }
+      const idx = this.#takeMainRecord(core);
+      if (idx === EMPTY) break; // the main thread holds its whole quota
+      this.#overflow[this.#overflowHead++] = undefined as never;
       e.cancelled = true; // its overflow abort listener must do nothing from now on
       this.#place(core, idx, e.nameId, e.args, e.prepared, e.flags, e.resolve, e.reject, e.signal, e.target);
     }
