@@ -52,6 +52,33 @@ export function request(port: number, path: string, init?: { method?: string; bo
 
 export { until } from '../helpers.js';
 
+/**
+ * The number of whole responses at the start of `text` (raw bytes of one connection,
+ * decoded as latin1): each is a head, then a body framed by `content-length` or chunked
+ * (or none, for 204/304). Stops at the first one not yet complete.
+ */
+export function responsesIn(text: string): number {
+  let count = 0;
+  let pos = 0;
+  for (;;) {
+    const headEnd = text.indexOf('\r\n\r\n', pos);
+    if (headEnd < 0) return count;
+    const head = text.slice(pos, headEnd);
+    let at = headEnd + 4;
+    const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+    if (length !== null) {
+      at += Number(length[1]);
+      if (at > text.length) return count;
+    } else if (/\r\ntransfer-encoding: *chunked/i.test(head)) {
+      const last = text.indexOf('\r\n0\r\n\r\n', headEnd);
+      if (last < 0) return count;
+      at = last + 7;
+    }
+    count++;
+    pos = at;
+  }
+}
+
 // Helpers over a runtime's own network (the in-memory loopback on `.io('memory')`): no timers.
 
 /** Accumulates what a TcpStream receives, read on demand. */

@@ -1,16 +1,16 @@
 /**
  * The light request a `serve()` handler receives.
  *
- * Implementation note. It wraps Node's `IncomingMessage` without copying: `method`, `url`
- * and `headers` are Node's own objects, and `headers` is read from it only when a handler
- * reads it (Node builds that object lazily from the raw header list, which costs a
- * request that never looks at its headers a few hundred nanoseconds); the body is read
- * only when `bytes()`, `text()` or `json()` is called (once, then cached), with the body
- * limit enforced while reading; the `AbortController` behind `signal` is created only
- * when a handler reads it.
+ * Implementation note. It wraps the parsed head (`parser.ts`) without copying: `method`
+ * and `url` are the parser's strings, and the `headers` object is built from the raw
+ * header list only when a handler reads it (most `/health`-style handlers never do); the
+ * body is whatever the connection kept of it (up to the body limit), handed over by
+ * `bytes()`, `text()` or `json()` once it is whole; the `AbortController` behind
+ * `signal` is created only when a handler reads it.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Reply, RequestBody } from './connection.js';
 import { HttpError } from './http-error.js';
+import type { RequestHead } from './parser.js';
 
 /**
  * What a handler receives: method, url, headers, the body on demand, and a signal that
@@ -58,22 +58,22 @@ export interface HttpRequest {
 export class ServerRequest implements HttpRequest {
   readonly method: string;
   readonly url: string;
-  /** @internal */ readonly raw: IncomingMessage;
-  /** @internal */ readonly res: ServerResponse;
-  readonly #bodyLimit: number;
-  #body: Promise<Buffer> | undefined;
+  /** @internal */ readonly head: RequestHead;
+  /** @internal */ readonly res: Reply;
+  readonly #body: RequestBody | undefined;
+  #headers: Record<string, string | string[] | undefined> | undefined;
   #controller: AbortController | undefined;
 
-  constructor(raw: IncomingMessage, res: ServerResponse, bodyLimit: number) {
-    this.raw = raw;
+  constructor(head: RequestHead, res: Reply, body: RequestBody | undefined) {
+    this.head = head;
     this.res = res;
-    this.method = raw.method ?? 'GET';
-    this.url = raw.url ?? '/';
-    this.#bodyLimit = bodyLimit;
+    this.method = head.method;
+    this.url = head.url;
+    this.#body = body;
   }
 
   get headers(): Readonly<Record<string, string | string[] | undefined>> {
-    return this.raw.headers;
+    return (this.#headers ??= headersObject(this.head.rawHeaders));
   }
 
   get path(): string {
@@ -85,21 +85,23 @@ export class ServerRequest implements HttpRequest {
     if (this.#controller === undefined) {
       const controller = (this.#controller = new AbortController());
       const res = this.res;
-      if (res.writableFinished) return controller.signal;
-      if (res.destroyed) controller.abort(new HttpError(499, 'client closed the connection'));
-      else res.once('close', () => {
-        if (!res.writableFinished) controller.abort(new HttpError(499, 'client closed the connection'));
-      });
+      if (res.ended) return controller.signal;
+      if (res.gone) controller.abort(new HttpError(499, 'client closed the connection'));
+      else res.onClose(() => controller.abort(new HttpError(499, 'client closed the connection')));
     }
     return this.#controller.signal;
   }
 
   bytes(): Promise<Uint8Array> {
-    return (this.#body ??= readBody(this.raw, this.#bodyLimit));
+    return this.#read();
   }
 
   async text(): Promise<string> {
-    return (await this.bytes()).toString();
+    return (await this.#read()).toString();
+  }
+
+  #read(): Promise<Buffer> {
+    return this.#body === undefined ? Promise.resolve(EMPTY) : this.#body.read();
   }
 
   async json<T = unknown>(): Promise<T> {
@@ -112,42 +114,30 @@ export class ServerRequest implements HttpRequest {
   }
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const cleanup = (): void => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('close', onClose);
-    };
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > limit) {
-        cleanup();
-        req.pause();
-        reject(new HttpError(413, `request body is over the limit of ${limit} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = (): void => {
-      cleanup();
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    };
-    const onError = (err: Error): void => {
-      cleanup();
-      reject(err);
-    };
-    const onClose = (): void => {
-      if (req.complete) return;
-      cleanup();
-      reject(new HttpError(400, 'client closed the connection before the body was complete'));
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('close', onClose);
-  });
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Headers whose repeats are dropped (the first one counts), as Node's `IncomingMessage`
+ * does; `set-cookie` repeats become an array, `cookie` repeats are joined with `; `, and
+ * any other repeats with `, `.
+ */
+const SINGLE = new Set([
+  'age', 'authorization', 'content-length', 'content-type', 'etag', 'expires', 'from', 'host', 'if-modified-since',
+  'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization', 'referer', 'retry-after',
+  'server', 'user-agent',
+]);
+
+/** @internal The `headers` object of a request: names in lower case, repeats merged (see {@link SINGLE}). */
+export function headersObject(raw: readonly string[]): Record<string, string | string[] | undefined> {
+  // No prototype: a header named `__proto__` is an ordinary key.
+  const headers = Object.create(null) as Record<string, string | string[] | undefined>;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
+    const previous = headers[name];
+    if (previous === undefined) headers[name] = name === 'set-cookie' ? [value] : value;
+    else if (name === 'set-cookie') (previous as string[]).push(value);
+    else if (!SINGLE.has(name)) headers[name] = `${previous as string}${name === 'cookie' ? '; ' : ', '}${value}`;
+  }
+  return headers;
 }

@@ -1,37 +1,29 @@
 /**
  * `serve()`: an HTTP/1.1 server whose handlers run in the runtime's context.
  *
- * Implementation note. Built on `node:http` (its parser and its limits: `maxHeaderSize`,
- * `requestTimeout`, `headersTimeout`, `keepAliveTimeout`). Per request the hot path is:
- * a Content-Length check against the body limit, one `ServerRequest` wrapper (no copies),
- * the handler call in the runtime's context (through the tracing hook when one is
- * registered), and, when the handler returned a plain response synchronously,
- * `writeHead` + `end` right away: no task and no promise. A response still in flight (a
- * promise, a stream, SSE) is finished by a runtime task, which the runtime's shutdown
- * waits for and aborts (see {@link dispatch}). Parse errors are answered from the
- * `clientError` event: 400 for a malformed request, 431 for oversized headers, 408 when
- * the headers or the request did not arrive within `requestTimeoutMs`; each such
- * connection is then closed.
+ * Implementation note. The server is the backend's listener (a libuv TCP listener on
+ * `node`, the runtime's in-memory loopback on `memory`) and one {@link Http1Connection}
+ * per accepted stream: zokio's own HTTP/1.1 parser and response writer
+ * (`connection.ts`, `parser.ts`), the same code on both backends. Per request the hot
+ * path is: the head parsed from the socket's chunk, one `ServerRequest` wrapper (no
+ * copies), the handler call in the runtime's context (through the tracing hook when one
+ * is registered), and, when the handler returned a plain response synchronously, one
+ * `socket.write` of head and body: no task, no promise, no timer. A response still in
+ * flight (a promise, a stream, SSE) is finished by a runtime task, which the runtime's
+ * shutdown waits for and aborts (see {@link dispatch}).
+ *
+ * Refused requests (each answered, then the connection is closed): 400 for a malformed
+ * request, 431 for a head over `headerBytes`, 413 for a declared body over `bodyBytes`
+ * (before the handler runs), 408 when a request has not arrived whole within
+ * `requestTimeoutMs`. Both timeouts run on the runtime's clock on both backends (a
+ * `VirtualClock` moves them in tests).
  *
  * Graceful shutdown (`server.close()`, the `signal` option, `rt.shutdown()`, or a signal
  * handler in shutdown mode): stop accepting, abort SSE streams, let in-flight requests
- * finish (their responses carry `connection: close`), close idle keep-alive sockets, and
- * resolve when the last connection is gone; after `shutdownTimeoutMs` the remaining
+ * finish (their responses carry `connection: close`), close idle keep-alive connections,
+ * and resolve when the last connection is gone; after `shutdownTimeoutMs` the remaining
  * connections are destroyed.
- *
- * On the `memory` backend the `node:http` server never listens: a listener of the
- * runtime's in-memory loopback network feeds each accepted stream to it with
- * `server.emit('connection', stream)` (and `'listening'` is emitted once, which starts
- * node's connection tracking). Parsing, 400/431/413 and both timeouts behave as on the
- * `node` backend, and the timeouts run on the runtime's timers, so on a `VirtualClock`
- * in tests: `keepAliveTimeoutMs` through the in-memory socket's `setTimeout` (node:http
- * arms it after each response, as on a TCP socket), `requestTimeoutMs` through
- * {@link RequestDeadline} (node's own check reads the real clock, so it is off there).
- * Graceful shutdown tracks the in-memory connections itself, since node only counts
- * connections it accepted on its own socket.
  */
-import { createServer, STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { contextStorage, currentRuntimeObject } from '../../runtime/context.js';
 import type { ZokioRuntime } from '../../runtime/runtime.js';
@@ -39,7 +31,9 @@ import type { TaskContext } from '../../scheduler/task.js';
 import { timerDriverOf, type TimerDriver } from '../../scheduler/time.js';
 import { ioDriver, type IoBackendKind, type IoDriver } from '../driver.js';
 import type { BackendListener } from '../net/backend.js';
+import { Http1Connection, type ConnectionHost, type ConnectionLimits, type OutgoingHeaders, type Reply, type RequestBody } from './connection.js';
 import { HttpError } from './http-error.js';
+import type { RequestHead } from './parser.js';
 import { currentRequestTracer, type RequestTracer } from './request-tracer.js';
 import { ServerRequest, type HttpRequest } from './request.js';
 import { SseBody, streamSse } from './sse.js';
@@ -134,6 +128,71 @@ export function json(value: unknown, init?: { readonly status?: number; readonly
   };
 }
 
+/** What a server does with each request. */
+type RequestCallback = (core: ServerCore, head: RequestHead, body: RequestBody | undefined, reply: Reply) => void;
+
+/**
+ * @internal The state a server shares with its connections: limits, timers, counters,
+ * the open connections, and the request callback.
+ */
+class ServerCore implements ConnectionHost {
+  readonly limits: ConnectionLimits;
+  readonly timers: TimerDriver;
+  readonly keepAliveLines: string;
+  readonly connections = new Set<Http1Connection>();
+  readonly #closingController = new AbortController();
+  readonly #onRequest: RequestCallback;
+  closing = false;
+  requests = 0;
+  inFlight = 0;
+  /** Called when the last connection of a closing server is gone. */
+  onDrained: (() => void) | undefined;
+
+  constructor(limits: ConnectionLimits, timers: TimerDriver, onRequest: RequestCallback) {
+    this.limits = limits;
+    this.timers = timers;
+    const ms = limits.keepAliveTimeoutMs;
+    // node:http's form of the advertised idle limit (whole seconds).
+    this.keepAliveLines = ms > 0 ? `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(ms / 1000)}\r\n` : 'connection: keep-alive\r\n';
+    this.#onRequest = onRequest;
+  }
+
+  get closingSignal(): AbortSignal {
+    return this.#closingController.signal;
+  }
+
+  readonly accept = (socket: Duplex): void => {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    this.connections.add(new Http1Connection(socket, this));
+  };
+
+  onRequest(head: RequestHead, body: RequestBody | undefined, reply: Reply): void {
+    this.requests++;
+    this.inFlight++;
+    this.#onRequest(this, head, body, reply);
+  }
+
+  onClose(connection: Http1Connection): void {
+    this.connections.delete(connection);
+    if (this.closing && this.connections.size === 0) this.onDrained?.();
+  }
+
+  /** A response was written (or abandoned). */
+  requestDone(): void {
+    this.inFlight--;
+  }
+
+  /** Begins graceful shutdown: idle connections close now, busy ones after their response. */
+  close(): void {
+    this.closing = true;
+    this.#closingController.abort();
+    for (const connection of this.connections) connection.shutdown();
+  }
+}
+
 /**
  * A running server returned by {@link serve}.
  *
@@ -145,18 +204,13 @@ export function json(value: unknown, init?: { readonly status?: number; readonly
  * ```
  */
 export class HttpServer {
-  readonly #server: Server;
+  readonly #core: ServerCore;
+  readonly #listener: BackendListener;
   readonly #driver: IoDriver;
-  readonly #memory: MemoryAcceptor | undefined;
-  readonly #closing = new AbortController();
   readonly #shutdownTimeoutMs: number;
   readonly #closed: Promise<void>;
   #resolveClosed!: () => void;
   #closeStarted = false;
-  /** @internal Requests whose response has not finished. */
-  inFlight = 0;
-  /** Requests handled since start. */
-  requests = 0;
   /** The bound host. */
   readonly host: string;
   /** The bound port (a port of the in-memory network on the `memory` backend). */
@@ -165,23 +219,25 @@ export class HttpServer {
   readonly backend: IoBackendKind;
 
   /** @internal Use {@link serve}. */
-  constructor(server: Server, driver: IoDriver, host: string, port: number, shutdownTimeoutMs: number, memory?: MemoryAcceptor) {
-    this.#server = server;
+  constructor(core: ServerCore, listener: BackendListener, driver: IoDriver, host: string, shutdownTimeoutMs: number) {
+    this.#core = core;
+    this.#listener = listener;
     this.#driver = driver;
-    this.#memory = memory;
     this.host = host;
-    this.port = port;
-    this.backend = memory === undefined ? 'node' : 'memory';
+    this.port = listener.address.port;
+    this.backend = driver.backend;
     this.#shutdownTimeoutMs = shutdownTimeoutMs;
     this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
-    const done = (): void => {
-      this.#driver.closeables.delete(this);
-      this.#resolveClosed();
-    };
-    // node:http emits 'close' once its own listening socket and connections are gone; it
-    // does not count in-memory connections, so the acceptor says when those are gone.
-    if (memory === undefined) server.once('close', done);
-    else memory.onDrained = done;
+  }
+
+  /** Requests received since start. */
+  get requests(): number {
+    return this.#core.requests;
+  }
+
+  /** @internal Requests whose response has not finished. */
+  get inFlight(): number {
+    return this.#core.inFlight;
   }
 
   /**
@@ -199,11 +255,6 @@ export class HttpServer {
     return `http://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
   }
 
-  /** @internal Aborted when graceful shutdown begins. */
-  get closingSignal(): AbortSignal {
-    return this.#closing.signal;
-  }
-
   /** True once shutdown has begun. */
   get closing(): boolean {
     return this.#closeStarted;
@@ -212,12 +263,6 @@ export class HttpServer {
   /** Resolves when the server has shut down and every connection is closed. */
   get closed(): Promise<void> {
     return this.#closed;
-  }
-
-  /** @internal A response was written: during shutdown, close the connections that became idle. */
-  requestDone(): void {
-    this.inFlight--;
-    if (this.#closeStarted) setImmediate(() => this.#server.closeIdleConnections());
   }
 
   /**
@@ -230,16 +275,23 @@ export class HttpServer {
   close(): Promise<void> {
     if (this.#closeStarted) return this.#closed;
     this.#closeStarted = true;
-    this.#closing.abort();
-    this.#server.close();
-    this.#memory?.close();
-    this.#server.closeIdleConnections();
+    const core = this.#core;
+    const drained = new Promise<void>((resolve) => {
+      core.onDrained = resolve;
+    });
+    core.close();
+    if (core.connections.size === 0) core.onDrained!();
     const force = setTimeout(() => {
-      this.#server.closeAllConnections();
-      this.#memory?.destroyAll();
+      for (const connection of core.connections) connection.destroy();
     }, this.#shutdownTimeoutMs);
     force.unref();
-    void this.#closed.then(() => clearTimeout(force));
+    // The listener's close resolves once it stopped accepting (on `node`, once its
+    // connections are gone too).
+    void Promise.all([this.#listener.close().catch(() => undefined), drained]).then(() => {
+      clearTimeout(force);
+      this.#driver.closeables.delete(this);
+      this.#resolveClosed();
+    });
     return this.#closed;
   }
 
@@ -247,181 +299,6 @@ export class HttpServer {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-/**
- * @internal Feeds the in-memory connections of a `memory`-backend listener to a
- * `node:http` server that never listens, tracks them for graceful shutdown (node only
- * counts the connections of its own socket), and applies `requestTimeoutMs` on the
- * runtime's clock (node's own check reads the real clock, so it is off on this backend).
- */
-class MemoryAcceptor {
-  readonly #server: Server;
-  readonly #rt: object;
-  readonly #requestTimeoutMs: number;
-  /** Each open connection, with its request-timeout state when the timeout is on. */
-  readonly #sockets = new Map<Duplex, RequestDeadline | undefined>();
-  #listener: BackendListener | undefined;
-  #listenerClosed: Promise<void> | undefined;
-  #closing = false;
-  #drained = false;
-  /** Called once: after `close()`, when the listener is closed and the last connection is gone. */
-  onDrained: (() => void) | undefined;
-
-  constructor(server: Server, rt: object, requestTimeoutMs: number) {
-    this.#server = server;
-    this.#rt = rt;
-    this.#requestTimeoutMs = requestTimeoutMs;
-    if (requestTimeoutMs > 0) server.on('request', this.#onRequest);
-  }
-
-  /** Binds on the runtime's in-memory network; returns the bound port. */
-  async listen(driver: IoDriver, host: string, port: number): Promise<number> {
-    this.#listener = await driver.net.listen(host, port, 511, this.#accept);
-    // Starts node's connection tracking (idle connections for closeIdleConnections).
-    this.#server.emit('listening');
-    return this.#listener.address.port;
-  }
-
-  readonly #accept = (socket: Duplex): void => {
-    if (this.#closing) {
-      socket.destroy();
-      return;
-    }
-    let deadline: RequestDeadline | undefined;
-    if (this.#requestTimeoutMs > 0) {
-      deadline = new RequestDeadline(this.#server, socket, timerDriverOf(this.#rt), this.#requestTimeoutMs);
-      // Before node's own listener: a chunk that starts a request is seen before it is parsed.
-      socket.on('data', deadline.onData);
-    }
-    this.#sockets.set(socket, deadline);
-    socket.once('close', () => {
-      this.#sockets.get(socket)?.stop();
-      this.#sockets.delete(socket);
-      this.#check();
-    });
-    this.#server.emit('connection', socket);
-  };
-
-  readonly #onRequest = (req: IncomingMessage): void => {
-    this.#sockets.get(req.socket)?.onHead(req);
-  };
-
-  /** Stops accepting; resolves `onDrained` once every connection has closed. */
-  close(): void {
-    if (this.#closing) return;
-    this.#closing = true;
-    this.#listenerClosed = (this.#listener?.close() ?? Promise.resolve()).then(() => this.#check(), () => this.#check());
-  }
-
-  /** Destroys the remaining connections (the shutdown timeout expired). */
-  destroyAll(): void {
-    for (const socket of this.#sockets.keys()) socket.destroy();
-  }
-
-  #check(): void {
-    if (!this.#closing || this.#drained || this.#sockets.size > 0 || this.#listenerClosed === undefined) return;
-    void this.#listenerClosed.then(() => {
-      if (this.#drained || this.#sockets.size > 0) return;
-      this.#drained = true;
-      this.onDrained?.();
-    });
-  }
-}
-
-/**
- * @internal `requestTimeoutMs` of one in-memory connection, with node's rule: a request
- * must arrive whole (head and body) within the limit, counted from its first byte, or
- * from the connection's opening for the first one. Between requests (keep-alive idle,
- * or a response being written) nothing is counted. On expiry the connection gets the
- * same `clientError` (`ERR_HTTP_REQUEST_TIMEOUT`, answered 408) as on the node backend.
- */
-class RequestDeadline {
-  readonly #server: Server;
-  readonly #socket: Duplex;
-  readonly #timers: TimerDriver;
-  readonly #limitMs: number;
-  /** True from a request's first byte (or the connection's opening) until it has arrived whole. */
-  #pending = true;
-  /** Clock time the pending request started at. */
-  #startedAt: number;
-  /** The pending request once its head is parsed (its body may still be arriving). */
-  #request: IncomingMessage | undefined;
-  /** Wheel id of the armed timer, -1 when none. */
-  #timer = -1;
-
-  constructor(server: Server, socket: Duplex, timers: TimerDriver, limitMs: number) {
-    this.#server = server;
-    this.#socket = socket;
-    this.#timers = timers;
-    this.#limitMs = limitMs;
-    this.#startedAt = timers.clock.now();
-    this.#arm();
-  }
-
-  /** A chunk arrived (before node parses it): it starts a request unless one is pending. */
-  readonly onData = (): void => {
-    // A pending request whose body ended in an earlier chunk is done: this one starts the next.
-    if (this.#pending && (this.#request === undefined || !this.#request.complete)) return;
-    this.#pending = true;
-    this.#startedAt = this.#timers.clock.now();
-    this.#request = undefined;
-    if (this.#timer === -1) this.#arm();
-  };
-
-  /** node parsed a request head on this connection. */
-  onHead(req: IncomingMessage): void {
-    if (req.complete) this.#done();
-    else this.#request = req;
-  }
-
-  /** The connection closed. */
-  stop(): void {
-    this.#done();
-  }
-
-  #done(): void {
-    this.#pending = false;
-    this.#request = undefined;
-    if (this.#timer !== -1) this.#timers.cancel(this.#timer);
-    this.#timer = -1;
-  }
-
-  #arm(): void {
-    if (this.#timers.closed) return;
-    this.#timer = this.#timers.add(this.#startedAt + this.#limitMs, this.#onTimer, true);
-  }
-
-  readonly #onTimer = (): void => {
-    this.#timer = -1;
-    if (!this.#pending || this.#request?.complete === true) {
-      this.#done();
-      return;
-    }
-    // A later request started since the timer was armed: wait for its own deadline.
-    if (this.#timers.clock.now() < this.#startedAt + this.#limitMs) {
-      this.#arm();
-      return;
-    }
-    this.#done();
-    const err = Object.assign(new Error('Request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' });
-    this.#server.emit('clientError', err, this.#socket);
-  };
-}
-
-function clientErrorResponse(status: number): string {
-  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`;
-}
-
-function onClientError(err: Error & { code?: string }, socket: Duplex): void {
-  const code = err.code;
-  if (code === 'ECONNRESET' || !socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  socket.end(clientErrorResponse(status));
-  (socket as Socket).destroySoon?.();
 }
 
 /**
@@ -461,94 +338,36 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
   const rt = currentRuntimeObject() as ZokioRuntime;
   const driver = ioDriver(rt);
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const bodyLimit = limits.bodyBytes;
-  const requestTimeout = limits.requestTimeoutMs;
-  const inMemory = driver.backend === 'memory';
-  // node's request timeout reads the real clock; on the memory backend MemoryAcceptor applies it on the runtime's.
-  const nodeRequestTimeout = inMemory ? 0 : requestTimeout;
-  const server = createServer({
-    maxHeaderSize: limits.headerBytes,
-    requestTimeout: nodeRequestTimeout,
-    headersTimeout: nodeRequestTimeout,
-    keepAliveTimeout: limits.keepAliveTimeoutMs,
-    // Timeouts are checked on this period; keep it well under the request timeout.
-    connectionsCheckingInterval: nodeRequestTimeout > 0 ? Math.max(10, Math.min(30_000, Math.floor(requestTimeout / 4))) : 30_000,
-    noDelay: true,
-  });
-  server.on('clientError', onClientError);
-
-  const signal = options.signal;
-  let state: HttpServer | undefined;
   const here = contextStorage.getStore();
   const runStore = here?.runtime === rt ? here : await rt.run(() => contextStorage.getStore()!);
-
-  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const http = state!;
-    http.requests++;
-    http.inFlight++;
-    if (http.closing) res.shouldKeepAlive = false;
-    const length = contentLength(req.rawHeaders);
-    if (length !== undefined && Number(length) > bodyLimit) {
-      reject(res, 413, `request body is over the limit of ${bodyLimit} bytes`);
-      http.requestDone();
-      return;
-    }
-    const request = new ServerRequest(req, res, bodyLimit);
+  const core = new ServerCore(limits, timerDriverOf(rt), (server, head, body, reply) => {
+    const request = new ServerRequest(head, reply, body);
     // In the runtime's context, as `rt.spawn` would run it: the current store when it
-    // belongs to this runtime (node:http's events carry the store the server was started
-    // in), else the runtime's own.
-    if (contextStorage.getStore()?.runtime === rt) dispatch(http, handler, request, rt);
-    else contextStorage.run(runStore, dispatch, http, handler, request, rt);
-  };
-  server.on('request', onRequest);
-
+    // belongs to this runtime (socket events carry the store the server was started in),
+    // else the runtime's own.
+    if (contextStorage.getStore()?.runtime === rt) dispatch(server, handler, request, rt);
+    else contextStorage.run(runStore, dispatch, server, handler, request, rt);
+  });
   const host = options.host ?? '127.0.0.1';
-  let port: number;
-  let memory: MemoryAcceptor | undefined;
-  if (inMemory) {
-    // No real socket: the in-memory loopback's connections are fed to node:http.
-    memory = new MemoryAcceptor(server, rt, requestTimeout);
-    port = await memory.listen(driver, host, options.port ?? 0);
-  } else {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host, port: options.port ?? 0 }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = server.address();
-    port = typeof address === 'object' && address !== null ? address.port : options.port ?? 0;
-  }
-  state = new HttpServer(server, driver, host, port, options.shutdownTimeoutMs ?? 10_000, memory);
-  driver.closeables.add(state);
+  const listener = await driver.net.listen(host, options.port ?? 0, 511, core.accept, { allowHalfOpen: true });
+  const server = new HttpServer(core, listener, driver, host, options.shutdownTimeoutMs ?? 10_000);
+  driver.closeables.add(server);
+  const signal = options.signal;
   if (signal !== undefined) {
-    if (signal.aborted) void state.close();
-    else signal.addEventListener('abort', () => void state!.close(), { once: true });
+    if (signal.aborted) void server.close();
+    else signal.addEventListener('abort', () => void server.close(), { once: true });
   }
-  return state;
-}
-
-/**
- * The Content-Length value in `raw` (Node's `rawHeaders`: name, value, name, ...), read
- * without `req.headers`, which Node would build for this one lookup.
- */
-function contentLength(raw: readonly string[]): string | undefined {
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length === 14 && name.toLowerCase() === 'content-length') return raw[i + 1];
-  }
-  return undefined;
+  return server;
 }
 
 /** Answers with `status` and closes the connection (the body may not have been read). */
-function reject(res: ServerResponse, status: number, message: string): void {
+function reject(res: Reply, status: number, message: string): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.shouldKeepAlive = false;
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(message), connection: 'close' });
+  res.closeConnection();
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
   res.end(message);
 }
 
@@ -564,7 +383,7 @@ function reject(res: ServerResponse, status: number, message: string): void {
  * stream, SSE, a WHATWG `Response`) is finished by a runtime task ({@link track}), so
  * that `rt.shutdown()` waits for it and aborts it like any other task.
  */
-function dispatch(server: HttpServer, handler: Handler, request: ServerRequest, rt: ZokioRuntime): void {
+function dispatch(server: ServerCore, handler: Handler, request: ServerRequest, rt: ZokioRuntime): void {
   const res = request.res;
   let result: unknown;
   try {
@@ -599,16 +418,16 @@ function isPlainInit(result: unknown): result is HttpResponseInit {
  * false (writing nothing) for a streaming body. `result` is not a promise, an `SseBody`
  * or a `Response`.
  */
-function writePlain(res: ServerResponse, result: HttpResponseInit): boolean {
+function writePlain(res: Reply, result: HttpResponseInit): boolean {
   const { body, status, headers } = result;
   if (typeof body === 'string' || body instanceof Uint8Array) {
-    res.writeHead(status ?? 200, (headers as OutgoingHttpHeaders | undefined) ?? (typeof body === 'string' ? TEXT_HEADERS : undefined));
+    res.writeHead(status ?? 200, (headers as OutgoingHeaders | undefined) ?? (typeof body === 'string' ? TEXT_HEADERS : undefined));
     res.end(body);
     return true;
   }
   if (body !== undefined && body !== null) return false;
   if (headers === undefined) res.writeHead(status ?? 200);
-  else res.writeHead(status ?? 200, headers as OutgoingHttpHeaders);
+  else res.writeHead(status ?? 200, headers as OutgoingHeaders);
   res.end();
   return true;
 }
@@ -619,7 +438,7 @@ function writePlain(res: ServerResponse, result: HttpResponseInit): boolean {
  * signal stops an SSE stream. While the runtime is shutting down it takes no new tasks;
  * the response is then finished untracked (the server's own shutdown still waits for it).
  */
-function track(server: HttpServer, request: ServerRequest, result: unknown, rt: ZokioRuntime): void {
+function track(server: ServerCore, request: ServerRequest, result: unknown, rt: ZokioRuntime): void {
   try {
     rt.spawn((cx) => settle(server, request, result, cx));
   } catch {
@@ -628,7 +447,7 @@ function track(server: HttpServer, request: ServerRequest, result: unknown, rt: 
 }
 
 /** Waits for the handler's promise, if it is one, then writes the response. */
-function settle(server: HttpServer, request: ServerRequest, result: unknown, cx: TaskContext | undefined): void | Promise<void> {
+function settle(server: ServerCore, request: ServerRequest, result: unknown, cx: TaskContext | undefined): void | Promise<void> {
   if (result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
     return Promise.resolve(result as PromiseLike<HandlerResult>).then(
       (value) => finish(server, request, value, cx),
@@ -654,7 +473,7 @@ function traced(tracer: RequestTracer, handler: Handler, request: ServerRequest)
 }
 
 /** Writes the handler's result; calls `requestDone` once the response is written. */
-function finish(server: HttpServer, request: ServerRequest, result: HandlerResult, cx: TaskContext | undefined): void | Promise<void> {
+function finish(server: ServerCore, request: ServerRequest, result: HandlerResult, cx: TaskContext | undefined): void | Promise<void> {
   const res = request.res;
   let pending: Promise<void> | undefined;
   try {
@@ -666,7 +485,7 @@ function finish(server: HttpServer, request: ServerRequest, result: HandlerResul
         pending = streamSse(body, res, stopSignals(server, cx));
       } else {
         const status = result.status ?? 200;
-        const headers = result.headers as OutgoingHttpHeaders | undefined;
+        const headers = result.headers as OutgoingHeaders | undefined;
         if (headers === undefined) res.writeHead(status);
         else res.writeHead(status, headers);
         pending = pipeChunks(res, body as AsyncIterable<Uint8Array | string>);
@@ -689,45 +508,33 @@ function finish(server: HttpServer, request: ServerRequest, result: HandlerResul
 }
 
 /** What ends an SSE stream besides its client: the server's shutdown and the request task's abort. */
-function stopSignals(server: HttpServer, cx: TaskContext | undefined): AbortSignal[] {
+function stopSignals(server: ServerCore, cx: TaskContext | undefined): AbortSignal[] {
   return cx === undefined ? [server.closingSignal] : [server.closingSignal, cx.signal];
 }
 
 /** Answers a failure: an `HttpError` with its status, anything else with 500. */
-function fail(res: ServerResponse, err: unknown): void {
+function fail(res: Reply, err: unknown): void {
   if (err instanceof HttpError) {
     const message = err.message;
     // A body over the limit was not read to the end: the connection cannot be reused.
     if (err.status === 413) reject(res, 413, message);
     else if (!res.headersSent) {
-      res.writeHead(err.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(message) });
+      res.writeHead(err.status, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(message);
     } else res.destroy();
   } else reject(res, 500, 'Internal Server Error');
 }
 
-/** Writes chunks, waiting for `drain` when the client reads slowly. */
-async function pipeChunks(res: ServerResponse, chunks: AsyncIterable<Uint8Array | string>): Promise<void> {
+/** Writes chunks, waiting for the socket to drain when the client reads slowly. */
+async function pipeChunks(res: Reply, chunks: AsyncIterable<Uint8Array | string>): Promise<void> {
   for await (const chunk of chunks) {
     if (res.destroyed) return;
-    if (!res.write(chunk)) await waitDrain(res);
+    if (!res.write(chunk)) await res.drained();
   }
   res.end();
 }
 
-function waitDrain(res: ServerResponse): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = (): void => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-}
-
-async function sendResponse(res: ServerResponse, response: Response): Promise<void> {
+async function sendResponse(res: Reply, response: Response): Promise<void> {
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((value, key) => {
     if (key === 'set-cookie') return;
@@ -735,7 +542,7 @@ async function sendResponse(res: ServerResponse, response: Response): Promise<vo
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) headers['set-cookie'] = cookies;
-  res.writeHead(response.status, response.statusText || undefined, headers);
+  res.writeHead(response.status, headers, response.statusText || undefined);
   if (response.body === null) {
     res.end();
     return;
@@ -749,7 +556,7 @@ async function sendResponse(res: ServerResponse, response: Response): Promise<vo
         await reader.cancel();
         return;
       }
-      if (!res.write(value)) await waitDrain(res);
+      if (!res.write(value)) await res.drained();
     }
   } finally {
     reader.releaseLock();

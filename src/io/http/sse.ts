@@ -10,7 +10,7 @@
  * shuts down, or the request task is aborted; it then calls `return()` on the source so
  * its `finally` blocks run.
  */
-import type { ServerResponse } from 'node:http';
+import type { Reply } from './connection.js';
 import { sleep } from '../../scheduler/time.js';
 
 /** One server-sent event. */
@@ -41,7 +41,9 @@ export interface SseOptions {
   readonly heartbeatMs?: number;
   /**
    * The one backpressure threshold: while more than this many bytes wait in the socket's
-   * buffer, the source is not pulled and no heartbeat is written.
+   * buffer, the source is not pulled and no heartbeat is written. The socket signals
+   * that it drained only past its own high-water mark (16 KiB), so a smaller value acts
+   * as 16 KiB.
    * @default 65536
    */
   readonly highWaterMark?: number;
@@ -145,7 +147,7 @@ const BEAT = Symbol('beat');
 const STOP = Symbol('stop');
 
 /** @internal Writes the stream; resolves when it has ended (never rejects). */
-export async function streamSse(body: SseBody, res: ServerResponse, stopSignals: readonly AbortSignal[]): Promise<void> {
+export async function streamSse(body: SseBody, res: Reply, stopSignals: readonly AbortSignal[]): Promise<void> {
   const stats = body.stats;
   const stop = new AbortController();
   const onStop = (): void => stop.abort();
@@ -157,7 +159,8 @@ export async function streamSse(body: SseBody, res: ServerResponse, stopSignals:
     if (s.aborted) stop.abort();
     else s.addEventListener('abort', onStop, { once: true });
   }
-  res.on('close', onClose);
+  const offClose = res.onClose(onClose);
+  if (res.gone) onClose();
   const stopped = new Promise<typeof STOP>((resolve) => {
     if (stop.signal.aborted) resolve(STOP);
     else stop.signal.addEventListener('abort', () => resolve(STOP), { once: true });
@@ -181,11 +184,11 @@ export async function streamSse(body: SseBody, res: ServerResponse, stopSignals:
   let drained: Promise<typeof PAUSED> | undefined;
   try {
     while (!stop.signal.aborted) {
-      const slow = res.writableLength > body.highWaterMark;
+      const slow = res.writableLength > body.highWaterMark && res.needsDrain;
       if (slow && drained === undefined) {
         // Over the threshold: stop pulling the source until the socket drains.
         stats.pauses++;
-        drained = new Promise((resolve) => res.once('drain', () => resolve(PAUSED)));
+        drained = res.drained().then(() => PAUSED);
       }
       if (!slow) drained = undefined;
       if (!slow && pending === undefined) pending = iterator.next();
@@ -222,7 +225,7 @@ export async function streamSse(body: SseBody, res: ServerResponse, stopSignals:
     beats.abort();
     if (stop.signal.aborted) stats.ended ??= 'shutdown';
     for (const s of stopSignals) s.removeEventListener('abort', onStop);
-    res.off('close', onClose);
+    offClose();
     stop.abort();
     // Let the producer run its finally blocks; a pending next() is abandoned.
     void Promise.resolve(iterator.return?.()).catch(() => undefined);

@@ -23,9 +23,19 @@ export interface BackendListener {
   close(): Promise<void>;
 }
 
+/** @internal Options of {@link NetBackend.listen}. */
+export interface BackendListenOptions {
+  /**
+   * Keep an accepted stream writable after its peer ended its side (an HTTP server
+   * answers the requests that came before the client's FIN). In-memory streams always
+   * allow it. @default false
+   */
+  readonly allowHalfOpen?: boolean;
+}
+
 /** @internal The primitives a network backend provides. */
 export interface NetBackend {
   readonly name: 'node' | 'memory';
-  listen(host: string, port: number, backlog: number, onConnection: (socket: Duplex) => void): Promise<BackendListener>;
+  listen(host: string, port: number, backlog: number, onConnection: (socket: Duplex) => void, options?: BackendListenOptions): Promise<BackendListener>;
   connect(host: string, port: number, signal: AbortSignal | undefined): Promise<Duplex>;
 }

@@ -9,9 +9,9 @@ import type { BackendListener, NetBackend, SocketAddress } from './backend.js';
 /** @internal */
 export const nodeNet: NetBackend = {
   name: 'node',
-  listen(host, port, backlog, onConnection) {
+  listen(host, port, backlog, onConnection, options) {
     return new Promise<BackendListener>((resolve, reject) => {
-      const server = createServer({ pauseOnConnect: true }, (socket) => onConnection(socket));
+      const server = createServer({ pauseOnConnect: true, allowHalfOpen: options?.allowHalfOpen ?? false }, (socket) => onConnection(socket));
       server.once('error', reject);
       server.listen({ host, port, backlog }, () => {
         server.off('error', reject);
