@@ -52,31 +52,72 @@ export function request(port: number, path: string, init?: { method?: string; bo
 
 export { until } from '../helpers.js';
 
+/** One response read off the wire by {@link parseResponses}. */
+export interface WireResponse {
+  readonly status: number;
+  /** Header names in lower case (repeats joined with `, `). */
+  readonly headers: Record<string, string>;
+  /** The body, decoded from its framing. */
+  readonly body: string;
+}
+
 /**
- * The number of whole responses at the start of `text` (raw bytes of one connection,
- * decoded as latin1): each is a head, then a body framed by `content-length` or chunked
- * (or none, for 204/304). Stops at the first one not yet complete.
+ * The whole responses at the start of `text` (raw bytes of one connection, decoded as
+ * latin1), in order: each a head, then a body framed by `content-length` or chunked (none
+ * for 1xx, 204 and 304, and for answers to HEAD when `heads` says which ones are). Stops at
+ * the first one not yet complete; a body delimited by the connection's close is not read.
  */
-export function responsesIn(text: string): number {
-  let count = 0;
+export function parseResponses(text: string, heads: readonly boolean[] = []): WireResponse[] {
+  const out: WireResponse[] = [];
   let pos = 0;
   for (;;) {
     const headEnd = text.indexOf('\r\n\r\n', pos);
-    if (headEnd < 0) return count;
-    const head = text.slice(pos, headEnd);
-    let at = headEnd + 4;
-    const length = /\r\ncontent-length: *(\d+)/i.exec(head);
-    if (length !== null) {
-      at += Number(length[1]);
-      if (at > text.length) return count;
-    } else if (/\r\ntransfer-encoding: *chunked/i.test(head)) {
-      const last = text.indexOf('\r\n0\r\n\r\n', headEnd);
-      if (last < 0) return count;
-      at = last + 7;
+    if (headEnd < 0) return out;
+    const lines = text.slice(pos, headEnd).split('\r\n');
+    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0]!)?.[1]);
+    const headers: Record<string, string> = {};
+    for (const line of lines.slice(1)) {
+      const colon = line.indexOf(':');
+      const name = line.slice(0, colon).toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
     }
-    count++;
+    let at = headEnd + 4;
+    let body = '';
+    const bodyless = status < 200 || status === 204 || status === 304 || heads[out.length] === true;
+    if (bodyless) {
+      // no body
+    } else if (headers['content-length'] !== undefined) {
+      const end = at + Number(headers['content-length']);
+      if (end > text.length) return out;
+      body = text.slice(at, end);
+      at = end;
+    } else if (headers['transfer-encoding'] === 'chunked') {
+      for (;;) {
+        const eol = text.indexOf('\r\n', at);
+        if (eol < 0) return out;
+        const size = parseInt(text.slice(at, eol), 16);
+        if (size === 0) {
+          const end = text.indexOf('\r\n\r\n', eol);
+          if (end < 0 && !text.startsWith('\r\n', eol + 2)) return out;
+          at = text.startsWith('\r\n', eol + 2) ? eol + 4 : end + 4;
+          break;
+        }
+        if (eol + 2 + size + 2 > text.length) return out;
+        body += text.slice(eol + 2, eol + 2 + size);
+        at = eol + 2 + size + 2;
+      }
+    } else {
+      return out;
+    }
+    out.push({ status, headers, body });
     pos = at;
   }
+}
+
+/** The number of whole responses at the start of `text` (see {@link parseResponses}). */
+export function responsesIn(text: string): number {
+  return parseResponses(text).length;
 }
 
 // Helpers over a runtime's own network (the in-memory loopback on `.io('memory')`): no timers.

@@ -378,8 +378,8 @@ function reject(res: Reply, status: number, message: string): void {
  * A handler that returns a plain response (string, bytes or no body) synchronously is
  * answered right here: no task, no promise. Once any AsyncLocalStorage is enabled (the
  * runtime's context always is), Node 20 calls its promise hooks for every promise, and
- * a spawned task costs five (its async body, and two per `await`), the whole difference
- * to bare `node:http` on a `/health` route. Whatever stays in flight (a promise, a
+ * a spawned task costs five (its async body, and two per `await`), more than the rest
+ * of a `/health` request. Whatever stays in flight (a promise, a
  * stream, SSE, a WHATWG `Response`) is finished by a runtime task ({@link track}), so
  * that `rt.shutdown()` waits for it and aborts it like any other task.
  */
