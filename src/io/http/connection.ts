@@ -634,6 +634,9 @@ export class Reply {
    */
   #renderHead(length: number): string {
     const status = this.#status;
+    if (!Number.isInteger(status) || status < 100 || status > 999) {
+      throw Object.assign(new RangeError(`invalid response status ${String(status)}`), { code: 'ERR_HTTP_INVALID_STATUS_CODE' });
+    }
     const request = this.#head;
     let out = `HTTP/1.1 ${status} ${this.#statusText ?? STATUS_CODES[status] ?? 'Unknown'}\r\n`;
     let userLength: string | undefined;

@@ -59,9 +59,9 @@ export interface ServeLimits {
   readonly requestTimeoutMs?: number;
   /**
    * Time an idle keep-alive connection stays open after its last response, in ms
-   * (advertised as `keep-alive: timeout=<seconds>`; node:http closes the connection
-   * 1 s later than this, so that a client reusing it at the advertised limit is not cut
-   * off). 0 keeps idle connections open.
+   * (advertised as `keep-alive: timeout=<seconds>`; the connection closes 1 s later
+   * than this, as with node:http, so that a client reusing it at the advertised limit is
+   * not cut off). 0 keeps idle connections open.
    * @default 5000
    */
   readonly keepAliveTimeoutMs?: number;

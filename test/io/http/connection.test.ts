@@ -30,6 +30,10 @@ function handler(req: HttpRequest): HttpResponseInit | Promise<HttpResponseInit>
       return { body: (async function* () { yield 'ab'; yield new Uint8Array([99]); })() };
     case '/inject':
       return { headers: { 'x-a': 'v\r\nx-injected: 1' }, body: 'never sent' };
+    case '/bad-name':
+      return { headers: { 'x a': 'v' }, body: 'never sent' };
+    case '/bad-status':
+      return { status: 42, body: 'never sent' };
     default:
       return { body: `sync ${req.url}` };
   }
@@ -130,11 +134,13 @@ describe('HTTP/1.1 connection (memory backend)', () => {
     await conn.stream.close();
   });
 
-  it('a response header holding CR LF is a 500, never a second header', async () => {
+  it('a response header holding CR LF is a 500, never a second header; so are a bad header name and a bad status', async () => {
     const res = await request(server, { path: '/inject' });
     expect(res.status).toBe(500);
     expect(res.headers['x-injected']).toBeUndefined();
     expect(res.headers['x-a']).toBeUndefined();
+    expect((await request(server, { path: '/bad-name' })).status).toBe(500);
+    expect((await request(server, { path: '/bad-status' })).status).toBe(500);
   });
 
   it('a client that sends requests without reading responses holds a bounded amount of memory, then gets every response', async () => {
