@@ -243,10 +243,9 @@ async function rss(key: string, measureLoad: () => Promise<unknown>): Promise<nu
  * server in this process, both fed by the in-memory loopback of a `memory`-backend
  * runtime and both inside that runtime's context (so both pay the same async hooks). A
  * client pipelines batches of 64 requests on one connection. Without the kernel and
- * autocannon in the way, the difference between the two rows is the work `serve()` adds
- * to a request, measured to a fraction of a microsecond. `requestTimeoutMs: 0` because on
- * this backend `serve()` runs that timeout on the runtime's timers, and the bare server
- * has none here.
+ * autocannon in the way, the two rows compare the servers' own work per request.
+ * `requestTimeoutMs: 0` because the bare server, fed connections by hand, has no request
+ * timeout here.
  */
 async function inProcessCpuPerRequest(kind: 'zokio' | 'node', options: MeasureOptions): Promise<number> {
   const { createRuntime } = await import('../src/index.js');
@@ -262,8 +261,7 @@ async function inProcessCpuPerRequest(kind: 'zokio' | 'node', options: MeasureOp
         connect = () => server.connect();
         stop = () => server.close();
       } else {
-        // The same wiring serve() uses on this backend: the loopback's connections go to a
-        // node:http server that never listens on a real socket.
+        // The loopback's connections go to a node:http server that never listens on a real socket.
         const server = createServer(nodeHandler);
         const listener = await listenInMemory(rt, server);
         connect = () => listener.connect();
