@@ -163,10 +163,7 @@ export class Http1Connection {
       return;
     }
     this.#sink?.discard(); // a body still arriving is read to its end and dropped
-    if (this.#body === undefined) {
-      if (this.#pos < this.#buf.length) this.#startRequestClock();
-      else this.#startIdleClock();
-    }
+    if (this.#body === undefined) this.#startIdleOrRequestClock();
     this.#drive();
   }
 
@@ -384,6 +381,7 @@ export class Http1Connection {
     else this.#deadlineKind = NONE;
   }
 
+  /** Between requests: the next one's time runs if its first bytes are here, else the idle time. */
   #startIdleOrRequestClock(): void {
     if (this.#pos < this.#buf.length) this.#startRequestClock();
     else this.#startIdleClock();
