@@ -7,7 +7,7 @@ import { sleep } from '../../src/scheduler/time.js';
 import { VirtualClock } from '../../src/testing/index.js';
 import { HttpError, json, serve, type HttpServer } from '../../src/io/http/index.js';
 import { setRequestTracer } from '../../src/io/http/request-tracer.js';
-import { gatedServer, raw, request, until } from './http-helpers.js';
+import { gatedServer, parseResponses, raw, request, until } from './http-helpers.js';
 
 describe('zokio/http serve()', () => {
   let rt: ReturnType<typeof createRuntime>;
@@ -106,6 +106,22 @@ describe('zokio/http serve()', () => {
     expect(slow.closed).toBe(true);
     expect(slow.response === '' || /^HTTP\/1\.1 408 /.test(slow.response)).toBe(true);
     expect((await request(s.port, '/health')).status).toBe(200);
+  });
+
+  it('answers pipelined requests over TCP in order, and a request whose client already ended its side', async () => {
+    const s = await start();
+    const paths = ['/health', '/runtime', '/stream', '/nope', '/health'];
+    const wire = paths.map((p) => `GET ${p} HTTP/1.1\r\nhost: x\r\n\r\n`).join('');
+    // raw() ends the client's side right after writing: the responses still come, then the close.
+    const all = await raw(s.port, wire);
+    expect(parseResponses(all.response).map((r) => [r.status, r.body])).toEqual([
+      [200, 'ok'],
+      [200, 'same runtime'],
+      [200, 'abc'],
+      [404, ''],
+      [200, 'ok'],
+    ]);
+    expect(all.closed).toBe(true);
   });
 
   it('calls the registered request tracer around each handler', async () => {

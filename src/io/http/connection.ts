@@ -319,11 +319,10 @@ export class Http1Connection {
   }
 
   /**
-   * The client ended its side. As `node:http` does by default (and Go's server cancels a
-   * request's context on the same event), a client that stops sending has gone: the
-   * response in flight sees it (`req.signal` aborts, an SSE stream stops) but may still
-   * be written, and the connection closes after it. With no response in flight, the
-   * requests that arrived whole before the end are answered first.
+   * The client ended its side. As with `node:http` and Go's server, the request in flight
+   * sees its client go (`req.signal` aborts, an SSE stream stops), and its response may
+   * still be written. The requests that arrived whole before the end are answered (a
+   * client may half-close after sending), then the connection closes.
    */
   readonly #onEnd = (): void => {
     this.#peerEnded = true;
@@ -331,13 +330,8 @@ export class Http1Connection {
       this.#bodyFailed(new HttpError(400, 'client closed the connection before the body was complete'));
       return;
     }
-    const reply = this.#reply;
-    if (reply !== undefined) {
-      this.#closeAfterReply = true;
-      reply.clientGone();
-      return;
-    }
-    this.#drive();
+    if (this.#reply !== undefined) this.#reply.clientGone();
+    else this.#drive();
   };
 
   readonly #onDrain = (): void => {

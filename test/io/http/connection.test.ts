@@ -14,9 +14,14 @@ type Rt = ReturnType<typeof createRuntime>;
 
 const digest = (text: string): string => createHash('sha1').update(text, 'latin1').digest('hex').slice(0, 12);
 
+/** What `/gate` requests wait for. */
+let gate: Promise<void> = Promise.resolve();
+
 /** Synchronous answers, promises and streams, by path. */
 function handler(req: HttpRequest): HttpResponseInit | Promise<HttpResponseInit> {
   switch (req.path) {
+    case '/gate':
+      return gate.then(() => ({ body: `gated, signal ${req.signal.aborted ? 'aborted' : 'live'}` }));
     case '/echo':
       return req.bytes().then((body) => {
         const text = Buffer.from(body).toString('latin1');
@@ -121,6 +126,21 @@ describe('HTTP/1.1 connection (memory backend)', () => {
     expect(second).not.toMatch(/transfer-encoding/i);
     expect(second.endsWith('\r\n\r\nabc')).toBe(true);
     await kept.stream.close();
+  });
+
+  it('a client that ends its side: the request in flight sees it go, and every request sent before the end is answered', async () => {
+    let open!: () => void;
+    gate = new Promise((resolve) => (open = resolve));
+    const conn = await connectTo(rt, server.port);
+    await conn.stream.write('GET /gate HTTP/1.1\r\nhost: x\r\n\r\n' + 'GET /a HTTP/1.1\r\nhost: x\r\n\r\n' + 'GET /async HTTP/1.1\r\nhost: x\r\n\r\n');
+    await settle(() => server.requests === 1, 'the gated request is in flight');
+    await conn.stream.end();
+    await new Promise((r) => setImmediate(r));
+    open();
+    const text = await conn.toEnd();
+    expect(parseResponses(text).map((r) => r.body)).toEqual(['gated, signal aborted', 'sync /a', 'async /async']);
+    expect(conn.ended).toBe(true);
+    await conn.stream.close();
   });
 
   it('answers `expect: 100-continue` before the body is sent', async () => {
