@@ -77,13 +77,14 @@ async function runServer(kind: string): Promise<void> {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as { port: number }).port;
   } else {
-    const { startMixedLoad } = await import('../examples/mixed-load.js');
-    const { createRuntime } = await import('../src/index.js');
-    const { serve } = await import('../src/io/http/index.js');
     if (kind === 'zokio-mixed') {
       // One pool worker: the machine has 2 cores and autocannon needs one.
+      const { startMixedLoad } = await import('../examples/mixed-load.js');
       port = (await startMixedLoad({ port: 0, workers: 1, cpuMs: CPU_MS })).server.port;
     } else {
+      // What an application serving /health loads: the runtime and zokio/http, nothing else.
+      const { createRuntime } = await import('../src/index.js');
+      const { serve } = await import('../src/io/http/index.js');
       const rt = createRuntime({ io: 'node' });
       const server = await rt.run(() =>
         serve(zokioHandler, { port: 0 }),
