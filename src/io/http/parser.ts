@@ -47,8 +47,8 @@ export interface ParseError {
 export type HeadResult = { readonly head: RequestHead; readonly end: number } | ParseError;
 
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
-// RFC 9110 token characters (method and header names).
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** @internal RFC 9110 token characters: methods and header names (also those of responses). */
+export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // A request target: visible ASCII or obs-text, no whitespace or control characters.
 const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
 // What may not appear in a header value: control characters other than HTAB.
