@@ -136,5 +136,3 @@ export { type PoolMetrics, type PoolWorkerMetrics } from './scheduler/pool/worke
 export { span, currentSpan, injectTraceparent, extractTraceparent, type Span, type SpanOptions } from './trace/index.js';
 export { type SignalHandler, type OnSignalOptions, type SignalSubscription } from './io/signals.js';
 export { type BlockingMetrics } from './scheduler/blocking/index.js';
-// Registers the memory part so that every runtime reports pool and slab usage in metrics().
-import './memory/runtime-part.js';

@@ -1,156 +1,18 @@
 /**
- * The I/O driver: one per runtime, a runtime part named `io`.
+ * How `zokio/fs`, `zokio/net` and `zokio/http` reach the I/O driver of the current
+ * runtime. The driver itself (the runtime part `io`) is in `io-driver.ts`.
  *
- * Implementation note. At runtime construction (`build()` / `createRuntime`) the driver
- * resolves the configured backend (`auto` → `node` when libuv is reachable, else
- * `memory`), and throws `ConfigError` naming the alternatives when the requested one
- * cannot run here. It holds the per-runtime fs concurrency limiter, the memory backend's
- * state (created on first use), and the servers and signal handlers that shutdown must
- * close. `zokio/fs`, `zokio/net` and `zokio/http` reach it through {@link ioDriver}, which
- * reads the current runtime from the context.
+ * @module
  */
-import { ConfigError } from '../errors.js';
-import { currentRuntimeObject } from '../runtime/context.js';
-import { registerRuntimePart, type RuntimePart, type ZokioRuntime } from '../runtime/runtime.js';
-import type { FsBackend } from './fs/backend.js';
-import { MemoryFileSystem } from './fs/memory-fs.js';
-import { nodeFs } from './fs/node-fs.js';
-import { Limiter, type LimiterMetrics } from './limiter.js';
-import type { NetBackend } from './net/backend.js';
-import { MemoryNetwork } from './net/memory-net.js';
-import { nodeNet } from './net/node-net.js';
-import { timerDriverOf } from '../scheduler/time.js';
+import { currentRuntimeObject } from '../runtime/current.js';
+import type { PartHost } from '../runtime/part.js';
+import type { IoDriver } from './io-driver.js';
 
-/** The backends a runtime can run on. */
-export type IoBackendKind = 'node' | 'memory';
+export { DEFAULT_FS_CONCURRENCY, IoDriver, setBackendProbe, type BackendProbe, type IoBackendKind, type IoCloseable, type IoMetrics } from './io-driver.js';
 
-/** Default number of fs operations one runtime runs at once (libuv's pool is 4 threads; queued work waits in libuv otherwise). */
-export const DEFAULT_FS_CONCURRENCY = 64;
-
-/** Something shutdown must close first (servers, listeners). */
-export interface IoCloseable {
-  close(): Promise<void>;
-}
-
-/** Counters of the I/O driver, in `rt.metrics().io`. */
-export interface IoMetrics {
-  readonly backend: IoBackendKind;
-  /** The fs concurrency limiter. */
-  readonly fs: LimiterMetrics & { readonly ops: number; readonly retries: number };
-  /** Open servers and listeners. */
-  readonly servers: number;
-}
-
-/** Why a backend cannot run in this process, or undefined when it can. */
-export type BackendProbe = (backend: IoBackendKind) => string | undefined;
-
-function defaultProbe(backend: IoBackendKind): string | undefined {
-  if (backend === 'memory') return undefined;
-  const versions = typeof process === 'undefined' ? undefined : process.versions;
-  if (typeof versions?.node !== 'string' || typeof versions.uv !== 'string') return 'libuv (node:fs, node:net) is not available in this process';
-  return undefined;
-}
-
-let probe: BackendProbe = defaultProbe;
-
-/** @internal Replaces the availability probe (tests simulate a platform without libuv). Returns the previous one. */
-export function setBackendProbe(next: BackendProbe | undefined): BackendProbe {
-  const previous = probe;
-  probe = next ?? defaultProbe;
-  return previous;
-}
-
-/** @internal The `io` part of a runtime. */
-export class IoDriver implements RuntimePart {
-  readonly name = 'io';
-  readonly backend: IoBackendKind;
-  readonly fsLimiter = new Limiter(DEFAULT_FS_CONCURRENCY);
-  readonly closeables = new Set<IoCloseable>();
-  readonly #shutdownHooks = new Set<() => void>();
-  #memoryFs: MemoryFileSystem | undefined;
-  #memoryNet: MemoryNetwork | undefined;
-  readonly #runtime: object;
-  fsOps = 0;
-  fsRetries = 0;
-
-  /** `runtime`: the owner, whose timers the memory network's socket timeouts run on. */
-  constructor(requested: 'auto' | 'node' | 'memory', runtime: object) {
-    this.#runtime = runtime;
-    if (requested === 'auto') {
-      this.backend = probe('node') === undefined ? 'node' : 'memory';
-    } else {
-      const reason = probe(requested);
-      if (reason !== undefined) {
-        const others = (['auto', 'node', 'memory'] as const).filter((b) => b !== requested && (b === 'auto' || probe(b) === undefined));
-        throw new ConfigError('io', `io backend '${requested}' cannot run here: ${reason}; use ${others.map((b) => `'${b}'`).join(' or ')}`, requested);
-      }
-      this.backend = requested;
-    }
-  }
-
-  /** The file-system backend. */
-  get fs(): FsBackend {
-    if (this.backend === 'node') return nodeFs;
-    return (this.#memoryFs ??= new MemoryFileSystem());
-  }
-
-  /** The network backend. */
-  get net(): NetBackend {
-    if (this.backend === 'node') return nodeNet;
-    if (this.#memoryNet === undefined) {
-      const runtime = this.#runtime;
-      this.#memoryNet = new MemoryNetwork(() => timerDriverOf(runtime));
-    }
-    return this.#memoryNet;
-  }
-
-  /** The memory file system (created on first use); undefined on the node backend. */
-  get memoryFs(): MemoryFileSystem | undefined {
-    return this.backend === 'memory' ? (this.fs as MemoryFileSystem) : undefined;
-  }
-
-  /** The memory network (created on first use); undefined on the node backend. */
-  get memoryNet(): MemoryNetwork | undefined {
-    return this.backend === 'memory' ? (this.net as MemoryNetwork) : undefined;
-  }
-
-  /** Registers something to run at shutdown (signal listeners); returns its remover. */
-  onShutdown(hook: () => void): () => void {
-    this.#shutdownHooks.add(hook);
-    return () => this.#shutdownHooks.delete(hook);
-  }
-
-  /** Closes every open server and listener gracefully. */
-  async closeAll(): Promise<void> {
-    await Promise.allSettled([...this.closeables].map((c) => c.close()));
-  }
-
-  metrics(): IoMetrics {
-    return {
-      backend: this.backend,
-      fs: { ...this.fsLimiter.metrics(), ops: this.fsOps, retries: this.fsRetries },
-      servers: this.closeables.size,
-    };
-  }
-
-  async shutdown(): Promise<void> {
-    for (const hook of [...this.#shutdownHooks]) hook();
-    this.#shutdownHooks.clear();
-    await this.closeAll();
-  }
-}
-
-/** @internal The I/O driver of `runtime` (default: the current runtime), created on first use. */
+/** @internal The I/O driver of `runtime` (default: the current runtime). */
 export function ioDriver(runtime?: object): IoDriver {
-  const rt = (runtime ?? currentRuntimeObject()) as ZokioRuntime;
-  let driver = rt.part<IoDriver>('io');
-  if (driver === undefined) {
-    driver = new IoDriver(rt.config.io, rt);
-    rt.addPart(driver);
-  }
+  const driver = ((runtime ?? currentRuntimeObject()) as PartHost).part<IoDriver>('io');
+  if (driver === undefined) throw new Error('zokio: this runtime has no I/O driver');
   return driver;
 }
-
-// Every runtime built after this module loads gets its driver at build(), so an
-// unavailable backend is a ConfigError there and not at the first I/O call.
-registerRuntimePart((rt) => new IoDriver(rt.config.io, rt));

@@ -7,7 +7,7 @@
  * never exceeded by one. The fast path (a free slot) allocates nothing but the caller's
  * own promise.
  */
-import { abortReason } from '../scheduler/time.js';
+import { abortReason } from '../scheduler/abort-reason.js';
 
 interface Waiter {
   resolve(): void;

@@ -3,12 +3,12 @@
  * SIGINT/SIGTERM into a graceful `rt.shutdown()`.
  *
  * Implementation note. Listeners are `process.on(signal)` listeners owned by the runtime:
- * a runtime part named `signals` removes them at shutdown, so a shut-down runtime leaves
- * Node's default signal behaviour in place. This file imports only types from the
- * runtime module (which calls it), to keep the module graph free of cycles; it reaches
- * the I/O driver through `rt.part('io')`.
+ * its part named `signals` adds them on `rt.onSignal` (none before) and removes them at
+ * shutdown, first of all the parts, so a shut-down runtime leaves Node's default signal
+ * behaviour in place. This file imports only the part contract; it reaches the I/O driver
+ * through `host.part('io')`.
  */
-import type { RuntimePart, ZokioRuntime } from '../runtime/runtime.js';
+import type { PartHost, RuntimePart } from '../runtime/part.js';
 
 /** A signal handler; it runs as a task of the runtime. */
 export type SignalHandler = (signal: NodeJS.Signals) => void | PromiseLike<void>;
@@ -30,32 +30,44 @@ export interface SignalSubscription {
   [Symbol.dispose](): void;
 }
 
-interface SignalsPart extends RuntimePart {
-  readonly subscriptions: Set<() => void>;
-}
-
-function signalsPart(rt: ZokioRuntime): SignalsPart {
-  let part = rt.part<SignalsPart>('signals');
-  if (part === undefined) {
-    const subscriptions = new Set<() => void>();
-    part = {
-      name: 'signals',
-      subscriptions,
-      metrics: () => ({ subscriptions: subscriptions.size }),
-      shutdown: () => {
-        for (const remove of [...subscriptions]) remove();
-      },
-    };
-    rt.addPart(part);
-  }
-  return part;
-}
-
 /** @internal Graceful stop: close servers and listeners first, then shut the runtime down. */
-async function gracefulShutdown(rt: ZokioRuntime, timeoutMs: number | undefined): Promise<void> {
+async function gracefulShutdown(rt: PartHost, timeoutMs: number | undefined): Promise<void> {
   const io = rt.part<RuntimePart & { closeAll?(): Promise<void> }>('io');
   await io?.closeAll?.();
   await rt.shutdown(timeoutMs === undefined ? undefined : { timeoutMs });
+}
+
+/**
+ * @internal The `signals` part of a runtime: the `process` signal listeners that
+ * `rt.onSignal` added, removed at shutdown. Its metrics appear once `onSignal` was called.
+ */
+export class SignalsPart implements RuntimePart {
+  readonly name = 'signals';
+  readonly subscriptions = new Set<() => void>();
+  readonly #host: PartHost;
+  #used = false;
+
+  constructor(host: PartHost) {
+    this.#host = host;
+  }
+
+  /** `rt.onSignal(signals, handler, options)`: see {@link installSignalHandler}. */
+  install(signals: NodeJS.Signals | readonly NodeJS.Signals[], handler: SignalHandler | 'shutdown', options?: OnSignalOptions): SignalSubscription {
+    return installSignalHandler(this.#host, this, signals, handler, options);
+  }
+
+  metrics(): { subscriptions: number } | undefined {
+    return this.#used ? { subscriptions: this.subscriptions.size } : undefined;
+  }
+
+  /** @internal Marks the part used (its metrics show from now on). */
+  markUsed(): void {
+    this.#used = true;
+  }
+
+  shutdown(): void {
+    for (const remove of [...this.subscriptions]) remove();
+  }
 }
 
 /**
@@ -67,7 +79,8 @@ async function gracefulShutdown(rt: ZokioRuntime, timeoutMs: number | undefined)
  * removes the listener and re-raises the signal, so a second Ctrl-C exits at once.
  */
 export function installSignalHandler(
-  rt: ZokioRuntime,
+  rt: PartHost,
+  part: SignalsPart,
   signals: NodeJS.Signals | readonly NodeJS.Signals[],
   handler: SignalHandler | 'shutdown',
   options?: OnSignalOptions,
@@ -75,7 +88,7 @@ export function installSignalHandler(
   const list = typeof signals === 'string' ? [signals] : [...signals];
   if (list.length === 0) throw new RangeError('onSignal needs at least one signal name');
   if (handler !== 'shutdown' && typeof handler !== 'function') throw new TypeError("onSignal handler must be a function or 'shutdown'");
-  const part = signalsPart(rt);
+  part.markUsed();
   let shuttingDown = false;
   const listener = (signal: NodeJS.Signals): void => {
     if (handler === 'shutdown') {

@@ -2,21 +2,19 @@
  * The runtime's `memory` part: the registry where pools and slabs report their usage, shown
  * by `rt.metrics().memory`, and the switch that `.memory({ strategy })` sets.
  *
- * Implementation note: importing this module registers the part with
- * `registerRuntimePart`, so every runtime built afterwards has it (`zokio` and
- * `zokio/memory` import it). With strategy `'pooled'`, {@link MemoryPart.createSlab} creates
+ * Implementation note: the composition function (`runtime/compose.ts`) builds the part
+ * for every runtime; importing this module registers nothing. With strategy `'pooled'`, {@link MemoryPart.createSlab} creates
  * a registered `SharedSlab`; with `'heap'` it returns `undefined` and the caller keeps its
  * data on the heap. The work-stealing pool uses it for its payload arena (`pool.payloads`:
  * created here under `'pooled'`; under `'heap'` main-thread task payloads get buffers of
  * their own and the pool registers a small arena for worker-created tasks itself) and
  * registers `pool.records`, its task-record usage, under both strategies. The pool finds
- * the part with `runtime.part('memory')` rather than importing this module, which would
- * close an import cycle through `runtime.ts`.
+ * the part with `runtime.part('memory')`.
  *
  * @module
  */
 import type { MemoryStrategy } from '../runtime/config.js';
-import { registerRuntimePart, type RuntimePart } from '../runtime/runtime.js';
+import type { RuntimePart } from '../runtime/part.js';
 import { SharedSlab, type SharedSlabOptions } from './shared-slab.js';
 
 /** Anything with a `stats()` snapshot: `ObjectPool`, `BufferPool`, `SharedSlab`, or your own. */
@@ -111,8 +109,8 @@ export class MemoryPart implements RuntimePart {
 }
 
 /**
- * The `memory` part of `runtime`, or `undefined` for a runtime built before this module
- * was imported.
+ * The `memory` part of `runtime` (every runtime has one), or `undefined` for an object
+ * that is not a Zokio runtime.
  *
  * @example
  * ```ts
@@ -127,5 +125,3 @@ export function memoryOf(runtime: object): MemoryPart | undefined {
   const part = (runtime as { part?: (name: string) => unknown }).part?.('memory');
   return part instanceof MemoryPart ? part : undefined;
 }
-
-registerRuntimePart((runtime) => new MemoryPart(runtime.config.memory.strategy));

@@ -1,14 +1,16 @@
 /**
- * `Runtime<C>`: composes the parts a config chose and holds them in private fields.
+ * `Runtime<C>`: holds the parts a config chose (built by `composeParts` in `compose.ts`)
+ * in a private field, and the local executor that runs tasks on this thread.
  *
  * The public type follows the config: `Runtime<C>` has `exec`, `map`, `spawnBlocking` and
  * `blockOn` only when `C` sets `workers`. One implementation class serves every flavor;
  * the builder and `createRuntime` return it under the type the config earns.
  */
 import { NotImplementedError, RuntimeClosedError } from '../errors.js';
-import { blockOnWith, spawnBlockingOn } from '../scheduler/blocking/index.js';
+import type { OnSignalOptions, SignalHandler, SignalsPart, SignalSubscription } from '../io/signals.js';
+import type { BlockingPart } from '../scheduler/blocking/index.js';
 import { LocalExecutor, type LocalTaskMetrics } from '../scheduler/local-executor.js';
-import { createWorkerPool } from '../scheduler/pool/worker-pool.js';
+import type { PoolPart } from '../scheduler/pool/pool-part.js';
 import { ScopeImpl, type Scope, type ScopeOptions } from '../scheduler/scope.js';
 import type { SpawnOptions, Task, TaskBody } from '../scheduler/task.js';
 import type { TaskRef } from '../scheduler/task-ref.js';
@@ -29,10 +31,14 @@ import {
   type RuntimeConfig,
   type WorkerResourceLimits,
 } from './config.js';
-import { clearDefaultRuntime, contextStorage, setDefaultRuntimeFactory, type ContextStore } from './context.js';
+import { composeParts, stopParts } from './compose.js';
+import { contextStorage, type ContextStore } from './context.js';
+import type { BlockOnOptions, ExecOptions, MapOptions, ParallelEngine } from './parallel.js';
+import type { PartHost, RuntimePart } from './part.js';
 import { detectPlatform } from './platform.js';
 import { buildReport, describeReport, type RuntimeReport } from './report.js';
-import { installSignalHandler, type OnSignalOptions, type SignalHandler, type SignalSubscription } from '../io/signals.js';
+
+export type { BlockOnOptions, ExecOptions, MapOptions } from './parallel.js';
 
 /** True when a config turns the work-stealing pool on. */
 export type HasWorkers<C> = C extends {
@@ -55,34 +61,6 @@ export interface ShutdownOptions {
   /**
    * How long to wait for live tasks before aborting them, in ms.
    * @default 5000
-   */
-  readonly timeoutMs?: number;
-}
-
-/** Options for `rt.map`. */
-export interface MapOptions<R> {
-  /** Inputs per batch submitted to the pool. @default chosen from the input count and worker count */
-  readonly chunkSize?: number;
-  /** Called after each finished batch with the number of inputs done so far. */
-  readonly onProgress?: (done: number, total: number) => void;
-  /** Aborts the map: queued batches are dropped and the promise rejects with the reason. */
-  readonly signal?: AbortSignal;
-  /** @internal Keeps `R` in the signature for callers that annotate it. */
-  readonly __result?: R;
-}
-
-/** Options for `rt.exec(options, ref, ...args)`. */
-export interface ExecOptions {
-  /** Aborts the task: removed if still queued, signalled through `currentTaskSignal()` if running. */
-  readonly signal?: AbortSignal;
-}
-
-/** Options for `rt.blockOn(options, ref, ...args)`. */
-export interface BlockOnOptions {
-  /**
-   * Throw `TimeoutError` instead of waiting longer than this, in ms. A task that had not
-   * started by then never runs; one that had keeps running and its result is dropped.
-   * @default Infinity
    */
   readonly timeoutMs?: number;
 }
@@ -253,75 +231,51 @@ export interface ParallelMembers {
  */
 export type Runtime<C extends object = RuntimeConfig> = HasWorkers<C> extends true ? RuntimeBase<C> & ParallelMembers : RuntimeBase<C>;
 
-/** @internal The engine behind the parallel members; the work-stealing pool provides it. */
-export interface ParallelEngine {
-  exec(ref: TaskRef, args: readonly unknown[]): Promise<unknown>;
-  execWithSignal(ref: TaskRef, args: readonly unknown[], signal: AbortSignal | undefined): Promise<unknown>;
-  map(ref: TaskRef, inputs: Iterable<unknown>, options: MapOptions<unknown> | undefined): Promise<unknown[]>;
-  spawnBlocking(ref: TaskRef, args: readonly unknown[]): Promise<unknown>;
-  blockOn(ref: TaskRef, args: readonly unknown[], options: BlockOnOptions | undefined): unknown;
-  metrics(): Record<string, unknown>;
-  shutdown(timeoutMs: number): Promise<void>;
-}
-
 function isTaskRef(value: unknown): value is TaskRef {
   return typeof value === 'object' && value !== null && typeof (value as TaskRef).module === 'string' && typeof (value as TaskRef).name === 'string';
 }
 
-/** @internal A function that builds the parallel engine for a runtime (set by the pool module). */
-export type ParallelEngineFactory = (config: ResolvedConfig, runtime: ZokioRuntime) => ParallelEngine;
-
-let parallelFactory: ParallelEngineFactory | undefined;
-
-/** @internal Registers the work-stealing pool implementation. */
-export function setParallelEngineFactory(factory: ParallelEngineFactory): void {
-  parallelFactory = factory;
-}
-
-/** @internal A part of the runtime that reports metrics and stops at shutdown. */
-export interface RuntimePart {
-  readonly name: string;
-  metrics?(): unknown;
-  shutdown?(): void | Promise<void>;
-}
-
-let partFactories: Array<(runtime: ZokioRuntime) => RuntimePart | undefined> = [];
-
-/** @internal Registers a part every new runtime gets (timers, tracing, I/O, ...). */
-export function registerRuntimePart(factory: (runtime: ZokioRuntime) => RuntimePart | undefined): void {
-  partFactories = [...partFactories, factory];
-}
-
-/** @internal The one implementation behind every `Runtime<C>` type. */
-export class ZokioRuntime implements RuntimeBase, ParallelMembers {
+/**
+ * @internal The one implementation behind every `Runtime<C>` type: the local executor,
+ * the run context, and the parts `composeParts` built from the config, in their order.
+ */
+export class ZokioRuntime implements RuntimeBase, ParallelMembers, PartHost {
   readonly config: ResolvedConfig;
   readonly report: RuntimeReport<never>;
   readonly #executor: LocalExecutor;
   readonly #controller = new AbortController();
   readonly #runContext: RunContext;
-  readonly #parts = new Map<string, RuntimePart>();
-  #parallel: ParallelEngine | undefined;
+  /** The parts in composition order; shutdown walks it backwards. */
+  readonly #parts: RuntimePart[];
   #shutdown: Promise<void> | undefined;
+  #stopped = false;
 
   constructor(config: ResolvedConfig) {
     this.config = config;
     this.report = buildReport(config, detectPlatform()) as RuntimeReport<never>;
     this.#executor = new LocalExecutor();
     this.#runContext = { runtime: this, task: undefined, span: undefined, signal: this.#controller.signal };
-    for (const factory of partFactories) {
-      const part = factory(this);
-      if (part !== undefined) this.#parts.set(part.name, part);
-    }
+    this.#parts = composeParts(config, this);
   }
 
-  /** @internal A part by name (`timers`, `tracing`, `io`, ...). */
+  /** @internal A part by name (`timers`, `io`, `tracing`, `memory`, `pool`, `blocking`, `signals`). */
   part<P extends RuntimePart>(name: string): P | undefined {
-    return this.#parts.get(name) as P | undefined;
+    for (const part of this.#parts) if (part.name === name) return part as P;
+    return undefined;
   }
 
-  /** @internal Adds a part after construction (lazily created parts). */
-  addPart(part: RuntimePart): void {
-    this.#parts.set(part.name, part);
+  /** @internal Puts `part` in place of the part with the same name (see `PartHost.replacePart`). */
+  replacePart(part: RuntimePart): void {
+    const at = this.#parts.findIndex((p) => p.name === part.name);
+    if (at < 0) throw new Error(`zokio: this runtime has no '${part.name}' part to replace`);
+    this.#parts[at] = part;
+  }
+
+  /** @internal The part named `name`, which the composition function always builds. */
+  #required<P extends RuntimePart>(name: string): P {
+    const part = this.part<P>(name);
+    if (part === undefined) throw new NotImplementedError(`the '${name}' part on this runtime`);
+    return part;
   }
 
   /** @internal Aborted when the runtime shuts down. */
@@ -332,6 +286,11 @@ export class ZokioRuntime implements RuntimeBase, ParallelMembers {
   /** True once `shutdown()` has been called. */
   get closed(): boolean {
     return this.#shutdown !== undefined;
+  }
+
+  /** @internal True once `shutdown()` has finished: every part has stopped. */
+  get stopped(): boolean {
+    return this.#stopped;
   }
 
   describe(): string {
@@ -362,12 +321,9 @@ export class ZokioRuntime implements RuntimeBase, ParallelMembers {
 
   #engine(): ParallelEngine {
     if (this.#shutdown !== undefined) throw new RuntimeClosedError('runtime is shut down: cannot run worker tasks');
-    if (this.config.flavor !== 'multi_thread') throw new NotImplementedError('worker tasks on a current-thread runtime');
-    if (this.#parallel === undefined) {
-      if (parallelFactory === undefined) throw new NotImplementedError('the work-stealing pool');
-      this.#parallel = parallelFactory(this.config, this);
-    }
-    return this.#parallel;
+    const pool = this.part<PoolPart>('pool');
+    if (pool === undefined) throw new NotImplementedError('worker tasks on a current-thread runtime');
+    return pool.engine();
   }
 
   exec(...call: readonly unknown[]): Promise<never> {
@@ -393,20 +349,24 @@ export class ZokioRuntime implements RuntimeBase, ParallelMembers {
   }
 
   spawnBlocking<const A extends readonly unknown[], R>(ref: TaskRef<A, R>, ...args: A): Promise<Awaited<R>> {
-    return spawnBlockingOn(this, ref as TaskRef, args) as Promise<Awaited<R>>;
+    try {
+      return this.#required<BlockingPart>('blocking').spawnBlocking(ref as TaskRef, args) as Promise<Awaited<R>>;
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   blockOn<const A extends readonly unknown[], R>(ref: TaskRef<A, R>, ...args: A): Awaited<R>;
   blockOn<const A extends readonly unknown[], R>(options: BlockOnOptions, ref: TaskRef<A, R>, ...args: A): Awaited<R>;
   blockOn(first: TaskRef | BlockOnOptions, ...rest: unknown[]): unknown {
-    return blockOnWith(this, first, rest);
+    return this.#required<BlockingPart>('blocking').blockOn(first, rest);
   }
 
   metrics(): RuntimeMetrics {
     const out: Record<string, unknown> = { tasks: this.#executor.metrics() };
-    if (this.#parallel !== undefined) Object.assign(out, this.#parallel.metrics());
-    for (const part of this.#parts.values()) {
-      if (part.metrics !== undefined) out[part.name] = part.metrics();
+    for (const part of this.#parts) {
+      const section = part.metrics?.();
+      if (section !== undefined) out[part.name] = section;
     }
     return out as RuntimeMetrics;
   }
@@ -429,13 +389,12 @@ export class ZokioRuntime implements RuntimeBase, ParallelMembers {
       }
     }
     this.#controller.abort(new RuntimeClosedError('runtime shut down'));
-    if (this.#parallel !== undefined) await this.#parallel.shutdown(timeoutMs);
-    for (const part of this.#parts.values()) await part.shutdown?.();
-    clearDefaultRuntime(this);
+    await stopParts(this.#parts, timeoutMs);
+    this.#stopped = true;
   }
 
   onSignal(signals: NodeJS.Signals | readonly NodeJS.Signals[], handler: SignalHandler | 'shutdown', options?: OnSignalOptions): SignalSubscription {
-    return installSignalHandler(this, signals, handler, options);
+    return this.#required<SignalsPart>('signals').install(signals, handler, options);
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -486,6 +445,3 @@ export function createRuntime<
 }> {
   return new ZokioRuntime(resolveConfig((config ?? {}) as RuntimeConfig)) as never;
 }
-
-setDefaultRuntimeFactory(() => new ZokioRuntime(resolveConfig({})));
-setParallelEngineFactory(createWorkerPool);

@@ -3,7 +3,7 @@
  * `race`. Each resolves the runtime from the AsyncLocalStorage context, or uses the
  * default runtime (built on first use) outside `rt.run`.
  */
-import { currentRuntimeObject } from '../runtime/context.js';
+import { currentRuntimeObject } from '../runtime/current.js';
 import type { RuntimeBase } from '../runtime/runtime.js';
 import { isTask, type SpawnOptions, type Task, type TaskBody } from './task.js';
 

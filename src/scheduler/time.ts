@@ -22,175 +22,14 @@
  * `sleep(ms)`) share the previous promise and timer, like Node's per-duration timer lists
  * share one host timer; they resolve together, as they would one after the other.
  */
-import { RuntimeClosedError, TaskAbortedError, TimeoutError } from '../errors.js';
-import { currentRuntimeObject } from '../runtime/context.js';
-import { registerRuntimePart, type RuntimePart, type ZokioRuntime } from '../runtime/runtime.js';
-import { systemClock, type Alarm, type Clock } from './clock.js';
+import { RuntimeClosedError, TimeoutError } from '../errors.js';
+import { currentRuntimeObject } from '../runtime/current.js';
+import { abortReason } from './abort-reason.js';
 import { isTask } from './task.js';
-import { TimerWheel, type TimerCallback } from './timer-wheel.js';
+import { timerDriverOf, type TimerDriver } from './timer-driver.js';
 
-/** Counters of a runtime's timers, under `rt.metrics().timers`. */
-export interface TimerMetrics {
-  /** Timers armed now. */
-  readonly armed: number;
-  /** Armed timers that keep the process alive (scheduled without `unref`). */
-  readonly keepingAlive: number;
-  /** Timers fired since the runtime started. */
-  readonly fired: number;
-  /** Timers cancelled since the runtime started. */
-  readonly cancelled: number;
-  /** Times the clock woke the wheel. */
-  readonly wakeups: number;
-  /** Tick length of the wheel, in ms. */
-  readonly resolutionMs: number;
-}
-
-/**
- * @internal The `timers` part of a runtime: one wheel, one clock, one alarm set to the
- * wheel's next deadline.
- */
-export class TimerDriver implements RuntimePart {
-  readonly name = 'timers';
-  readonly wheel: TimerWheel;
-  readonly clock: Clock;
-  readonly #alarm: Alarm;
-  /** Time the alarm is set to (Infinity: not set). */
-  #armedAt = Infinity;
-  #armedKeepAlive = false;
-  #closed = false;
-  #wakeups = 0;
-  /** The last plain `sleep`: its deadline tick, timer id and promise (see {@link sleep}). */
-  lastSleepTick = NaN;
-  lastSleepId = -1;
-  lastSleepPromise: Promise<void> | undefined = undefined;
-
-  constructor(clock: Clock, resolutionMs: number) {
-    this.clock = clock;
-    this.wheel = new TimerWheel({ resolutionMs, startMs: Math.max(0, clock.now()) });
-    this.#alarm = clock.alarm(this.#wake);
-  }
-
-  /** True once the runtime has shut its timers down. */
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /** Schedules `callback` at clock time `atMs`; returns the wheel id. */
-  add(atMs: number, callback: TimerCallback, unref: boolean): number {
-    const wheel = this.wheel;
-    if (wheel.size === 0) wheel.advance(this.clock.now()); // an empty wheel catches up for free
-    const id = wheel.scheduleAtTrusted(atMs, callback, unref);
-    // Hot path: a timer due after the alarm, with the alarm already keeping the process alive.
-    // (Strict compares: `!field` on a boolean field compiles to a generic ToBoolean.)
-    if (atMs < this.#armedAt || (unref === false && this.#armedKeepAlive === false)) this.#armFor(atMs);
-    return id;
-  }
-
-  /** Sets the alarm to the tick of `atMs` if that is sooner, and refreshes its keep-alive. */
-  #armFor(atMs: number): void {
-    const resolution = this.wheel.resolutionMs;
-    const at = Math.ceil(atMs / resolution) * resolution;
-    this.#arm(at < this.#armedAt ? at : this.#armedAt);
-  }
-
-  /** Cancels a timer; false when it already fired or was cancelled. */
-  cancel(id: number): boolean {
-    const wheel = this.wheel;
-    if (!wheel.cancel(id)) return false;
-    if (wheel.refCount === 0) this.#noRefLeft(); // one test on the hot path (size 0 implies it)
-    return true;
-  }
-
-  /** No timer without `unref` is armed any more: clear the alarm, or stop it keeping the process alive. */
-  #noRefLeft(): void {
-    if (this.wheel.size === 0) this.#disarm();
-    else if (this.#armedKeepAlive === true) this.#arm(this.#armedAt);
-  }
-
-  metrics(): TimerMetrics {
-    const wheel = this.wheel;
-    return {
-      armed: wheel.size,
-      keepingAlive: wheel.refCount,
-      fired: wheel.firedCount,
-      cancelled: wheel.cancelledCount,
-      wakeups: this.#wakeups,
-      resolutionMs: wheel.resolutionMs,
-    };
-  }
-
-  shutdown(): void {
-    this.#closed = true;
-    this.wheel.clear();
-    this.#disarm();
-    if (cachedDriver === this) {
-      cachedRuntime = undefined;
-      cachedDriver = undefined;
-    }
-  }
-
-  readonly #wake = (now: number): void => {
-    this.#armedAt = Infinity;
-    this.#wakeups++;
-    try {
-      this.wheel.advance(now);
-    } finally {
-      const next = this.wheel.nextDeadline();
-      if (next === undefined) this.#disarm();
-      else this.#arm(next);
-    }
-  };
-
-  #arm(at: number): void {
-    this.#armedAt = at;
-    this.#armedKeepAlive = this.wheel.refCount > 0;
-    this.#alarm.set(at, this.#armedKeepAlive);
-  }
-
-  #disarm(): void {
-    this.#armedAt = Infinity;
-    this.#armedKeepAlive = false;
-    this.#alarm.clear();
-  }
-}
-
-registerRuntimePart((runtime) => new TimerDriver(systemClock, runtime.config.timer.resolutionMs));
-
-let cachedRuntime: object | undefined;
-let cachedDriver: TimerDriver | undefined;
-
-/** @internal The timers part of `runtime` (created on first use if the runtime has none). */
-export function timerDriverOf(runtime: object): TimerDriver {
-  if (runtime === cachedRuntime) return cachedDriver!;
-  const rt = runtime as ZokioRuntime;
-  let driver = rt.part<TimerDriver>('timers');
-  if (driver === undefined) {
-    driver = new TimerDriver(systemClock, rt.config.timer.resolutionMs);
-    rt.addPart(driver);
-  }
-  cachedRuntime = runtime;
-  cachedDriver = driver;
-  return driver;
-}
-
-/**
- * @internal Puts `runtime`'s timers on `clock` (a `VirtualClock` in tests). Must happen
- * before the runtime arms a timer.
- */
-export function useClock(runtime: object, clock: Clock): void {
-  const rt = runtime as ZokioRuntime;
-  if (rt.closed) throw new RuntimeClosedError('runtime is shut down: cannot change its clock');
-  const old = rt.part<TimerDriver>('timers');
-  if (old !== undefined && old.wheel.size > 0) {
-    throw new Error(`zokio: install the clock before the runtime arms a timer (${old.wheel.size} armed)`);
-  }
-  old?.shutdown();
-  if (cachedRuntime === runtime) {
-    cachedRuntime = undefined;
-    cachedDriver = undefined;
-  }
-  rt.addPart(new TimerDriver(clock, rt.config.timer.resolutionMs));
-}
+export { abortReason } from './abort-reason.js';
+export { TimerDriver, timerDriverOf, useClock, type TimerMetrics } from './timer-driver.js';
 
 /** The driver of the current runtime, or a rejected promise's reason when it is closed. */
 function currentDriver(): TimerDriver {
@@ -215,10 +54,6 @@ function checkTime(ms: unknown, name: string): number {
   return ms;
 }
 
-/** @internal The error a wait rejects with when its signal aborts. */
-export function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new TaskAbortedError('aborted');
-}
 
 /**
  * The current time on the current runtime's clock, in ms: `performance.now()` on the

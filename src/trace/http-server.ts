@@ -1,6 +1,6 @@
 /**
- * Server spans for `serve()`: registers the request tracer `src/io/http/request-tracer.ts`
- * asks for, so every request handled by `zokio/http` runs in a `server` span that
+ * Server spans for `serve()`: {@link installServerTracing} (called by the runtime's tracing
+ * part when it starts) registers the request tracer `src/io/http/request-tracer.ts` asks for, so every request handled by `zokio/http` runs in a `server` span that
  * continues the caller's trace (W3C `traceparent`).
  *
  * Implementation note. `serve()` calls the tracer in the runtime's context (the handler
@@ -44,4 +44,7 @@ export function traceRequest(request: TracedRequest, next: () => Promise<unknown
   });
 }
 
-if ((globalThis as { __ZOKIO_TRACE__?: boolean }).__ZOKIO_TRACE__ !== false) setRequestTracer(traceRequest);
+/** @internal Makes `serve()` wrap each request in a server span (the tracing part calls it at start). */
+export function installServerTracing(): void {
+  setRequestTracer(traceRequest);
+}

@@ -24,10 +24,6 @@ export { captureTraceContext, runWithTraceContext, serverSpan, type TraceContext
 export { alwaysSampler, neverSampler, ratioSampler, parentBasedSampler, type Sampler } from './sampler.js';
 export { Tracer, type TracerOptions, type TracingMetrics } from './tracer.js';
 export { installTracing, tracerOf } from './install.js';
-// Side effect: serve() wraps each request in a server span while tracing is on.
-import './http-server.js';
-// Side effect: worker tasks carry the trace context of the span that submitted them.
-import './pool-bridge.js';
 export { type SpanBufferOptions, type SpanBufferMetrics } from './buffer.js';
 export { type SpanExporter } from './exporters/exporter.js';
 export { ConsoleExporter, formatSpanTree, type ConsoleExporterOptions } from './exporters/console.js';

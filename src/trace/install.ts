@@ -1,62 +1,14 @@
 /**
- * Giving a runtime a tracer: from its config (`.tracing({ exporter, path, sampleRatio })`)
- * through a runtime part, or by hand with {@link installTracing}.
- *
- * Implementation note. The `tracing` part is registered with the runtime at module load,
- * inside a `globalThis.__ZOKIO_TRACE__ !== false` guard so that a build with tracing
- * defined off drops the tracer and every exporter. The part maps the runtime to its tracer
- * (a WeakMap in span.ts, where `span()` looks it up), reports the tracer's counters in
- * `rt.metrics().tracing`, and flushes and closes it at shutdown, after the worker pool
- * stopped (so spans that workers posted are in).
+ * Giving a runtime a tracer by hand ({@link installTracing}) and reading it back
+ * ({@link tracerOf}). The tracer a config asks for is made by the runtime's `tracing`
+ * part (`tracing-part.ts`), which `installTracing` replaces the tracer of.
  */
-import { registerRuntimePart, type RuntimeBase, type ZokioRuntime } from '../runtime/runtime.js';
-import type { ResolvedConfig } from '../runtime/config.js';
-import { ChromeExporter } from './exporters/chrome.js';
-import { ConsoleExporter } from './exporters/console.js';
-import type { SpanExporter } from './exporters/exporter.js';
-import { JsonlExporter } from './exporters/jsonl.js';
-import { OtlpExporter } from './exporters/otlp.js';
-import { alwaysSampler, parentBasedSampler, ratioSampler } from './sampler.js';
-import { runtimeTracer, setRuntimeTracer } from './span.js';
+import { NotImplementedError } from '../errors.js';
+import type { PartHost } from '../runtime/part.js';
+import type { RuntimeBase } from '../runtime/runtime.js';
+import { runtimeTracer } from './span.js';
 import { Tracer, type TracerOptions } from './tracer.js';
-
-/** The exporter a config names, or undefined for `none`. */
-function exporterFromConfig(tracing: ResolvedConfig['tracing']): SpanExporter | undefined {
-  switch (tracing.exporter) {
-    case 'none':
-      return undefined;
-    case 'console':
-      return new ConsoleExporter();
-    case 'jsonl':
-      return new JsonlExporter({ path: tracing.path ?? 'trace.jsonl' });
-    case 'chrome':
-      return new ChromeExporter({ path: tracing.path ?? 'trace.json' });
-    case 'otlp':
-      return new OtlpExporter(tracing.path !== undefined ? { url: tracing.path } : {});
-  }
-}
-
-function attach(runtime: ZokioRuntime, tracer: Tracer): { name: string; metrics(): unknown; shutdown(): Promise<void> } {
-  setRuntimeTracer(runtime, tracer);
-  return {
-    name: 'tracing',
-    metrics: () => tracer.metrics(),
-    shutdown: async () => {
-      await tracer.shutdown();
-      if (runtimeTracer(runtime) === tracer) setRuntimeTracer(runtime, undefined);
-    },
-  };
-}
-
-if ((globalThis as { __ZOKIO_TRACE__?: boolean }).__ZOKIO_TRACE__ !== false) {
-  registerRuntimePart((runtime) => {
-    const tracing = runtime.config.tracing;
-    const exporter = exporterFromConfig(tracing);
-    if (exporter === undefined) return undefined;
-    const sampler = tracing.sampleRatio === 1 ? alwaysSampler : parentBasedSampler(ratioSampler(tracing.sampleRatio));
-    return attach(runtime, new Tracer({ exporter, sampler }));
-  });
-}
+import type { TracingPart } from './tracing-part.js';
 
 /**
  * Gives `rt` a tracer with your exporters, sampler and buffer sizes (replacing the one its
@@ -76,11 +28,10 @@ if ((globalThis as { __ZOKIO_TRACE__?: boolean }).__ZOKIO_TRACE__ !== false) {
  * ```
  */
 export function installTracing<C extends object>(rt: RuntimeBase<C>, options: TracerOptions): Tracer {
-  const runtime = rt as unknown as ZokioRuntime;
-  const previous = runtime.part<{ name: string; shutdown(): Promise<void> }>('tracing');
-  if (previous !== undefined) void previous.shutdown();
+  const part = (rt as unknown as PartHost).part<TracingPart>('tracing');
+  if (part === undefined) throw new NotImplementedError('tracing (this build defines globalThis.__ZOKIO_TRACE__ = false)');
   const tracer = new Tracer(options);
-  runtime.addPart(attach(runtime, tracer));
+  part.use(tracer);
   return tracer;
 }
 

@@ -1,5 +1,7 @@
 /**
- * Trace context across the work-stealing pool, through the two hooks the pool leaves:
+ * Trace context across the work-stealing pool, through the two hooks the pool leaves
+ * (installed by {@link installPoolTracing} from the tracing part's start, and by
+ * {@link installWorkerTracing} from the worker entries, never at import):
  * a provider on the submitting side (`setTaskContextProvider`: its result is copied into
  * every task record) and an accessor on the worker side (`currentWorkerTaskContext()`:
  * the context of the record running now).
@@ -56,12 +58,26 @@ export function workerTaskParent(): SpanBase | undefined {
   return new NonRecordingSpan(sinkTracer(processSinkName()), toHex(ctx.traceId), toHex(ctx.spanId), undefined, 'exec caller', 'internal', sampled, true);
 }
 
-if ((globalThis as { __ZOKIO_TRACE__?: boolean }).__ZOKIO_TRACE__ !== false) {
+/**
+ * @internal Main-thread side: every task submitted to the pool (or the blocking pool)
+ * carries the trace context of the span that submitted it. The tracing part calls it at
+ * start; calling it again changes nothing.
+ */
+export function installPoolTracing(): void {
   if (isMainThread) setTaskContextProvider(provideTaskContext);
-  else {
-    setRemoteParentAccessor(workerTaskParent);
-    setForkTraceContextProvider(provideTaskContext);
-    setTaskSpanIsolation({ spanOpen: detachedSpanOpen, runOutside: runOutsideDetachedSpans });
-    countTracer(1);
-  }
+}
+
+let workerInstalled = false;
+
+/**
+ * @internal Worker side: spans a worker task opens join the trace its record carries.
+ * Worker entries call it once, before their first task.
+ */
+export function installWorkerTracing(): void {
+  if (isMainThread || workerInstalled) return;
+  workerInstalled = true;
+  setRemoteParentAccessor(workerTaskParent);
+  setForkTraceContextProvider(provideTaskContext);
+  setTaskSpanIsolation({ spanOpen: detachedSpanOpen, runOutside: runOutsideDetachedSpans });
+  countTracer(1);
 }

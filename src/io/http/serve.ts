@@ -25,7 +25,8 @@
  * connections are destroyed.
  */
 import type { Duplex } from 'node:stream';
-import { contextStorage, currentRuntimeObject } from '../../runtime/context.js';
+import { contextStorage } from '../../runtime/context.js';
+import { currentRuntimeObject } from '../../runtime/current.js';
 import type { ZokioRuntime } from '../../runtime/runtime.js';
 import type { TaskContext } from '../../scheduler/task.js';
 import { timerDriverOf, type TimerDriver } from '../../scheduler/time.js';

@@ -20,7 +20,8 @@
  */
 import { Duplex } from 'node:stream';
 import { systemError } from '../system-error.js';
-import { abortReason, type TimerDriver } from '../../scheduler/time.js';
+import { abortReason } from '../../scheduler/abort-reason.js';
+import type { TimerDriver } from '../../scheduler/timer-driver.js';
 import type { BackendListener, NetBackend } from './backend.js';
 
 /** High-water mark of each direction of an in-memory connection, in bytes. */

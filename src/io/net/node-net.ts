@@ -3,7 +3,7 @@
  */
 import { createConnection, createServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { abortReason } from '../../scheduler/time.js';
+import { abortReason } from '../../scheduler/abort-reason.js';
 import type { BackendListener, NetBackend, SocketAddress } from './backend.js';
 
 /** @internal */

@@ -23,6 +23,7 @@ import { SharedSlab } from '../../memory/shared-slab.js';
 import { reviveShared } from '../../sync/shared/revive.js';
 import { loadTask } from '../task-registry.js';
 import { setBlockingTraceContext } from '../pool/worker-context.js';
+import { installWorkerTracing } from '../../trace/pool-bridge.js';
 import { markZokioThread } from './nested.js';
 import {
   STATUS_CANCELLED,
@@ -37,6 +38,8 @@ import {
 } from './protocol.js';
 
 markZokioThread('blocking');
+// Spans a job opens join the caller's trace (compiled out with tracing off).
+if ((globalThis as { __ZOKIO_TRACE__?: boolean }).__ZOKIO_TRACE__ !== false) installWorkerTracing();
 
 const port = parentPort!;
 const { syncPort, wake } = workerData as BlockingWorkerData;

@@ -4,7 +4,7 @@
  * @module
  */
 import { NotImplementedError } from '../../errors.js';
-import { currentRuntimeObject } from '../../runtime/context.js';
+import { currentRuntimeObject } from '../../runtime/current.js';
 import type { TaskRef } from '../task-ref.js';
 import { lookupTask, requireTask } from '../task-registry.js';
 import { workerContext } from './worker-context.js';

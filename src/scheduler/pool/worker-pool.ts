@@ -19,13 +19,12 @@
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { SharedSlab, type SharedSlabOptions } from '../../memory/shared-slab.js';
-// Type only: `runtime.ts` imports this module, and `runtime-part.ts` imports `runtime.ts`
-// and registers itself at load; a value import here would close that cycle.
 import type { MemoryPart } from '../../memory/runtime-part.js';
 import { SharedBufferTable } from './shared-buffers.js';
 import { RuntimeClosedError, WorkerCrashedError } from '../../errors.js';
 import { contextStorage } from '../../runtime/context.js';
-import type { MapOptions, ParallelEngine, ZokioRuntime, BlockOnOptions } from '../../runtime/runtime.js';
+import type { MapOptions, ParallelEngine } from '../../runtime/parallel.js';
+import type { PartHost } from '../../runtime/part.js';
 import type { ResolvedConfig } from '../../runtime/config.js';
 import type { TaskRef } from '../task-ref.js';
 import { workerExecArgv } from '../task-registry.js';
@@ -215,7 +214,7 @@ export function poolOf(runtime: object): WorkerPool | undefined {
 /** @internal The work-stealing pool engine of one runtime. */
 export class WorkerPool implements ParallelEngine {
   readonly #config: ResolvedConfig;
-  readonly #runtime: ZokioRuntime;
+  readonly #runtime: PartHost;
   #core: PoolCore | undefined;
   #workers: Array<Worker | undefined> = [];
   readonly #lastError: unknown[] = [];
@@ -254,7 +253,7 @@ export class WorkerPool implements ParallelEngine {
     this.#core?.wake(Math.min(n, this.#config.workers));
   };
 
-  constructor(config: ResolvedConfig, runtime: ZokioRuntime) {
+  constructor(config: ResolvedConfig, runtime: PartHost) {
     this.#config = config;
     this.#runtime = runtime;
     pools.set(runtime, this);
@@ -777,17 +776,6 @@ export class WorkerPool implements ParallelEngine {
 
   // ── the rest of ParallelEngine ───────────────────────────────────────────────────
 
-  spawnBlocking(ref: TaskRef, args: readonly unknown[]): Promise<unknown> {
-    return import('../blocking/index.js').then((m) => m.getBlockingPool(this.#runtime).spawnBlocking(ref, args));
-  }
-
-  blockOn(ref: TaskRef, args: readonly unknown[], options: BlockOnOptions | undefined): unknown {
-    void ref;
-    void args;
-    void options;
-    throw new RuntimeClosedError('blockOn goes through the runtime (rt.blockOn), not the stealing pool');
-  }
-
   metrics(): { pool: PoolMetrics } {
     const core = this.#core;
     const workers: PoolWorkerMetrics[] = [];
@@ -888,7 +876,7 @@ export class WorkerPool implements ParallelEngine {
   }
 }
 
-/** @internal The factory `runtime.ts` registers. */
-export function createWorkerPool(config: ResolvedConfig, runtime: ZokioRuntime): ParallelEngine {
+/** @internal Builds the pool of a runtime (its part `pool` calls it on the first exec). */
+export function createWorkerPool(config: ResolvedConfig, runtime: PartHost): ParallelEngine {
   return new WorkerPool(config, runtime);
 }
