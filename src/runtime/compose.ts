@@ -31,11 +31,6 @@ import { TracingPart } from '../trace/tracing-part.js';
 import type { ResolvedConfig } from './config.js';
 import type { PartHost, RuntimePart } from './part.js';
 
-/** False in a build made with `define: { 'globalThis.__ZOKIO_TRACE__': 'false' }`: the tracing part is compiled out. */
-function tracingCompiledIn(): boolean {
-  return (globalThis as { __ZOKIO_TRACE__?: boolean }).__ZOKIO_TRACE__ !== false;
-}
-
 /**
  * Builds the parts of the runtime `host` from `config`, in dependency order, and calls
  * each part's `start()` once all are built. If building or starting one throws (an I/O
@@ -51,12 +46,12 @@ export function composeParts(config: ResolvedConfig, host: PartHost): RuntimePar
   const parts: RuntimePart[] = [];
   try {
     // 1. Clock and timers: every other part may set timers.
-    const timers = new TimerDriver(systemClock, config.timer.resolutionMs);
-    parts.push(timers);
+    parts.push(new TimerDriver(systemClock, config.timer.resolutionMs));
     // 2. The I/O driver: fs, net, http, and the servers shutdown closes (after everything built later).
     parts.push(new IoDriver(config.io, host));
     // 3. Tracing: before the pools, so it stops after them and gets the spans their workers post.
-    if (tracingCompiledIn()) parts.push(new TracingPart(host, config.tracing));
+    //    (A build that defines `globalThis.__ZOKIO_TRACE__` false compiles it out, with every exporter.)
+    if ((globalThis as { __ZOKIO_TRACE__?: boolean }).__ZOKIO_TRACE__ !== false) parts.push(new TracingPart(host, config.tracing));
     // 4. Memory: the registry pools and slabs report to; the pool takes its payload arena from it.
     parts.push(new MemoryPart(config.memory.strategy));
     // 5. The work-stealing pool (`.workers(n)` only): workers start on the first exec/map.
