@@ -81,7 +81,7 @@
  * @module
  */
 import { PoolError } from '../errors.js';
-import { registerShared, SHARED_KIND_FIELD } from '../sync/shared/revive.js';
+import { SHARED_KIND_FIELD } from '../sync/shared/shared-kind.js';
 import { check, isIntIn, MEMORY_RULES } from './rules.js';
 
 const MAGIC = 0x5a4b534c; // 'ZKSL'
@@ -680,5 +680,3 @@ export class SharedSlab {
 export function reviveSharedSlab(data: Record<string, unknown>): SharedSlab {
   return SharedSlab.from(data as { buffer: SharedArrayBuffer; byteOffset?: number });
 }
-
-registerShared('SharedSlab', reviveSharedSlab);

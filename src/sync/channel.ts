@@ -20,7 +20,7 @@
  * duplicate it. The fast paths allocate nothing (`send` returns a shared resolved promise).
  */
 import { ChannelClosedError } from '../errors.js';
-import { abortReason } from '../scheduler/time.js';
+import { abortReason } from '../scheduler/abort-reason.js';
 import { checkCount, RESOLVED } from './internal/check.js';
 import { Ring } from './internal/ring.js';
 import { DRAINED, NOT_READY, SELECT_SOURCE, type Selectable, type SelectSource } from './internal/selectable.js';

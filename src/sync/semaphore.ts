@@ -10,7 +10,7 @@
  * release resolves that promise in place, so the waiter resumes one microtask later.
  */
 import { ClosedError } from '../errors.js';
-import { abortReason } from '../scheduler/time.js';
+import { abortReason } from '../scheduler/abort-reason.js';
 import { checkCount, MAX_COUNT } from './internal/check.js';
 import { noop, WaiterQueue, type AbortHook, type Parked } from './internal/waiter-queue.js';
 
@@ -53,10 +53,15 @@ export interface Permit extends Disposable {
  * with a generic, uncached property lookup along the prototype chain. That lookup is a
  * measurable share of a handoff (bench/sync.bench.ts), so the permit is a plain class
  * rather than a `Waiter` subclass (one prototype less), and its prototype answers `then`
- * itself with a non-enumerable `undefined` (below), so the lookup stops there instead of
+ * itself with a non-enumerable `undefined` (its static block), so the lookup stops there instead of
  * walking on to `Object.prototype`. `permit.then` reads `undefined` either way.
  */
 class SemaphorePermit implements Permit, Parked<SemaphorePermit> {
+  static {
+    // Not a thenable: see the class comment. (In the class, so the module does nothing else when loaded.)
+    Object.defineProperty(this.prototype, 'then', { value: undefined, writable: true });
+  }
+
   sem: Semaphore | undefined;
   readonly n: number;
   resolve: (permit: SemaphorePermit) => void = noop;
@@ -88,9 +93,6 @@ class SemaphorePermit implements Permit, Parked<SemaphorePermit> {
     this.release();
   }
 }
-
-// Not a thenable: see the class comment.
-Object.defineProperty(SemaphorePermit.prototype, 'then', { value: undefined, writable: true });
 
 /**
  * A counting semaphore: limits how many callers hold permits at once.

@@ -15,7 +15,7 @@
  * (a permit, a message); an abort that fires later finds `pending === false` and does
  * nothing. This is what makes every wait cancel-safe.
  */
-import { abortReason } from '../../scheduler/time.js';
+import { abortReason } from '../../scheduler/abort-reason.js';
 import { Ring } from './ring.js';
 
 /**

@@ -15,7 +15,7 @@
  */
 import { isMainThread } from 'node:worker_threads';
 import { ZokioError } from '../../errors.js';
-import { abortReason } from '../../scheduler/time.js';
+import { abortReason } from '../../scheduler/abort-reason.js';
 import { holdLoop, releaseLoop, waitAsync } from '../../scheduler/wait-async.js';
 
 /** @internal Waits (async) until `i32[index]` is no longer `expected`, or `signal` aborts. */

@@ -28,7 +28,7 @@ import { ChannelClosedError, ZokioError } from '../../errors.js';
 import type { TryRecvResult, TrySendResult } from '../channel.js';
 import { checkCount } from '../internal/check.js';
 import { lockWord, unlockWord, waitWord, waitWordSync } from './atomics-wait.js';
-import { registerShared, SHARED_KIND_FIELD } from './revive.js';
+import { SHARED_KIND_FIELD } from './shared-kind.js';
 
 const LOCK = 0;
 const HEAD = 1;
@@ -345,5 +345,3 @@ export class SharedChannel<T = unknown> implements AsyncIterable<T> {
     }
   }
 }
-
-registerShared(KIND, (data) => SharedChannel.from(data as unknown as SharedChannelHandle));

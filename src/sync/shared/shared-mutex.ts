@@ -14,7 +14,7 @@
  */
 import { ZokioError } from '../../errors.js';
 import { waitWord, waitWordSync } from './atomics-wait.js';
-import { registerShared, SHARED_KIND_FIELD } from './revive.js';
+import { SHARED_KIND_FIELD } from './shared-kind.js';
 
 const STATE = 0;
 const KIND = 'SharedMutex';
@@ -164,5 +164,3 @@ export class SharedMutex {
     }
   }
 }
-
-registerShared(KIND, (data) => SharedMutex.from(data as unknown as SharedMutexHandle));

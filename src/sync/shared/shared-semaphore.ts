@@ -18,7 +18,7 @@ import { ClosedError, ZokioError } from '../../errors.js';
 import { checkCount } from '../internal/check.js';
 import type { Permit } from '../semaphore.js';
 import { waitWord, waitWordSync } from './atomics-wait.js';
-import { registerShared, SHARED_KIND_FIELD } from './revive.js';
+import { SHARED_KIND_FIELD } from './shared-kind.js';
 
 const PERMITS = 0;
 const SEQ = 1;
@@ -215,5 +215,3 @@ export class SharedSemaphore {
     Atomics.notify(i32, SEQ);
   }
 }
-
-registerShared(KIND, (data) => SharedSemaphore.from(data as unknown as SharedSemaphoreHandle));
