@@ -40,7 +40,7 @@ async function bundle(app: string): Promise<Bundle> {
 /** Modules of the worker pool, of HTTP, and of tracing. */
 const POOL = /^src\/scheduler\/(pool|blocking)\//;
 const HTTP = /^src\/io\/http\//;
-const TRACE = /^src\/trace\/(?!channels\.ts$)/;
+const TRACE = /^src\/trace\//;
 
 const CHANNEL_APP = `
 import { channel } from './src/sync/index.ts';
