@@ -88,8 +88,11 @@ export type TaskRefs<M> = { readonly [K in keyof M]: M[K] extends (...args: infe
 // One registry per thread, shared by every copy of this module: the bundled worker entry
 // (dist/worker-entry.js) and the bundled library a task module imports (dist/index.js)
 // each carry their own copy of this file, and both must see the same registrations.
+// Created by the first defineTasks or lookup, not when this module is imported.
 const REGISTRY_KEY = Symbol.for('zokio.taskRegistry');
-const registry: Map<string, Map<string, TaskFunction>> = ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] ??= new Map()) as Map<string, Map<string, TaskFunction>>;
+function tables(): Map<string, Map<string, TaskFunction>> {
+  return ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] ??= new Map()) as Map<string, Map<string, TaskFunction>>;
+}
 
 /**
  * Registers the functions of a task module and returns a typed reference to each.
@@ -112,6 +115,7 @@ const registry: Map<string, Map<string, TaskFunction>> = ((globalThis as Record<
 // `this` is contextual), and a constrained `M` then falls back to its constraint instead
 // of the literal's type. The check rides along under NoInfer.
 export function defineTasks<const M>(moduleUrl: string, functions: M & NoInfer<CheckTasks<M>>): TaskRefs<M> {
+  const registry = tables();
   let table = registry.get(moduleUrl);
   if (table === undefined) {
     table = new Map();
@@ -128,7 +132,7 @@ export function defineTasks<const M>(moduleUrl: string, functions: M & NoInfer<C
 
 /** @internal The registered function, or undefined. */
 export function lookupTask(moduleUrl: string, name: string): TaskFunction | undefined {
-  return registry.get(moduleUrl)?.get(name);
+  return tables().get(moduleUrl)?.get(name);
 }
 
 const loading = new Map<string, Promise<void>>();
@@ -154,7 +158,7 @@ export async function loadTask(moduleUrl: string, name: string): Promise<TaskFun
   await pending;
   fn = lookupTask(moduleUrl, name);
   if (fn === undefined) {
-    const known = [...(registry.get(moduleUrl)?.keys() ?? [])];
+    const known = [...(tables().get(moduleUrl)?.keys() ?? [])];
     throw new TaskNotFoundError(`task '${name}' is not registered by module ${moduleUrl} (it registers: ${known.length > 0 ? known.join(', ') : 'nothing'})`);
   }
   return fn;
@@ -164,7 +168,7 @@ export async function loadTask(moduleUrl: string, name: string): Promise<TaskFun
 export function requireTask(moduleUrl: string, name: string): TaskFunction {
   const fn = lookupTask(moduleUrl, name);
   if (fn === undefined) {
-    const table = registry.get(moduleUrl);
+    const table = tables().get(moduleUrl);
     if (table === undefined) throw new TaskNotFoundError(`task module ${moduleUrl} is not loaded in this thread (looking for task '${name}')`);
     throw new TaskNotFoundError(`task '${name}' is not registered by module ${moduleUrl} (it registers: ${[...table.keys()].join(', ') || 'nothing'})`);
   }

@@ -3,11 +3,15 @@
  * `exports` of package.json, from source) and nothing is registered or started by the
  * imports alone — no handle or timer, no process listener, no global, no worker thread,
  * no default runtime, no HTTP request tracer, no live tracer. The same child then uses a
- * runtime, and the same probes see each of those things start (the control).
+ * runtime, and the same probes see each of those things start (the control). A static
+ * check finds any top-level statement under src/ that would act at import.
  */
 import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -61,5 +65,41 @@ describe('importing every public entry point', () => {
     expect(control.defaultRuntimeBuilt).toBe(true);
     expect(control.requestTracer).toBe(true);
     expect(control.tracingActive).toBe(true);
+    expect(control.globals).toContain('Symbol(zokio.taskRegistry)'); // made by defineTasks, not by the import
+  });
+
+  it('no module under src/ runs a statement at top level (thread entries aside)', () => {
+    const offenders: string[] = [];
+    for (const file of sourceFiles(join(root, 'src'))) {
+      const rel = relative(root, file);
+      if (THREAD_ENTRIES.has(rel)) continue;
+      const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+      for (const statement of source.statements) {
+        if (acts(statement)) offenders.push(`${rel}:${source.getLineAndCharacterOfPosition(statement.getStart()).line + 1}: ${statement.getText().split('\n')[0]}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it('the top-level check sees a registration and a bare import', () => {
+    const sample = ts.createSourceFile('x.ts', "import './y.js';\nregister(() => 1);\nexport const z = 1;\nif (flag) start();\n", ts.ScriptTarget.Latest, true);
+    expect(sample.statements.map(acts)).toEqual([true, true, false, true]);
   });
 });
+
+/** Worker thread entries: loaded by `new Worker(url)`, never imported, they act when loaded by design. */
+const THREAD_ENTRIES = new Set(['src/scheduler/pool/worker-entry.ts', 'src/scheduler/blocking/worker.ts']);
+
+/** True for a top-level statement that does something when its module is loaded. */
+function acts(statement: ts.Statement): boolean {
+  if (ts.isImportDeclaration(statement)) return statement.importClause === undefined; // `import './x.js'`
+  return ts.isExpressionStatement(statement) || ts.isIfStatement(statement) || ts.isIterationStatement(statement, false) || ts.isBlock(statement) || ts.isTryStatement(statement);
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return /\.m?ts$/.test(entry.name) && !entry.name.endsWith('.d.ts') ? [path] : [];
+  });
+}
