@@ -16,6 +16,15 @@ module.exports = {
       from: {},
       to: { circular: true },
     },
+    {
+      name: 'parts-import-the-contract-not-the-runtime',
+      severity: 'error',
+      comment: 'A runtime part imports src/runtime/part.ts (and the context or clock it needs), never the runtime, its builder, the default runtime or the composition function.',
+      from: {
+        path: '^src/(scheduler/timer-driver|io/io-driver|io/signals|trace/tracing-part|memory/runtime-part|scheduler/pool/pool-part|scheduler/blocking/index)[.]ts$',
+      },
+      to: { path: '^src/runtime/(runtime|builder|entry|current|compose)[.]ts$' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
