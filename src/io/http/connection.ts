@@ -38,7 +38,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TimerDriver } from '../../scheduler/time.js';
 import { HttpError } from './http-error.js';
-import { BodyDecoder, findHeadEnd, parseHead, TOKEN, type RequestHead } from './parser.js';
+import { BodyDecoder, findHeadEnd, parseHead, TOKEN, type HeadOptions, type RequestHead } from './parser.js';
 
 /** The limits a connection applies (all set; see `ServeLimits`). */
 export interface ConnectionLimits {
@@ -51,6 +51,8 @@ export interface ConnectionLimits {
 /** @internal What a connection needs from its server. */
 export interface ConnectionHost {
   readonly limits: ConnectionLimits;
+  /** What the parser checks beyond the grammar (the head's size, which methods pass). */
+  readonly headOptions: HeadOptions;
   readonly timers: TimerDriver;
   /** The `connection` (and `keep-alive`) header lines of a response that leaves the connection open. */
   readonly keepAliveLines: string;
@@ -68,6 +70,17 @@ const MAX_HELD_BYTES = 64 * 1024;
 const KEEP_ALIVE_GRACE_MS = 1000;
 const EMPTY = Buffer.alloc(0);
 const LFLF = Buffer.from('\n\n', 'latin1');
+
+/**
+ * The most bytes a head may take on the wire. `headerBytes` counts what node:http counts
+ * (target, names, values; see `HeadOptions`), which the parser checks once the head is
+ * whole; until then only its raw size is known. The shortest header line, `a:` CRLF, is 4
+ * bytes on the wire for 1 counted, so a head within `headerBytes` is never longer than
+ * this, and a longer one is refused before it is whole.
+ */
+function rawHeadLimit(headerBytes: number): number {
+  return 4 * headerBytes + 1024;
+}
 
 /** What the one timer of a connection is counting. */
 const NONE = 0;
@@ -207,7 +220,7 @@ export class Http1Connection {
         }
         if (this.#reply !== undefined) {
           // A response is in flight: the next requests wait (bounded).
-          if (buf.length - this.#pos > MAX_HELD_BYTES + this.#host.limits.headerBytes) this.#pause();
+          if (buf.length - this.#pos > MAX_HELD_BYTES + rawHeadLimit(this.#host.limits.headerBytes)) this.#pause();
           return;
         }
         if (this.#closeAfterReply) return this.#end();
@@ -229,7 +242,7 @@ export class Http1Connection {
           if (this.#peerEnded) this.#end();
           return;
         }
-        const limit = this.#host.limits.headerBytes;
+        const limit = rawHeadLimit(this.#host.limits.headerBytes);
         const end = findHeadEnd(buf, pos + this.#scanned);
         if (end < 0) {
           if (len - pos > limit) return this.#refuse(431);
@@ -240,7 +253,7 @@ export class Http1Connection {
           return;
         }
         if (end + 4 - pos > limit) return this.#refuse(431);
-        const parsed = parseHead(buf, pos, end);
+        const parsed = parseHead(buf, pos, end, this.#host.headOptions);
         this.#scanned = 0;
         if ('status' in parsed) return this.#refuse(parsed.status);
         this.#pos = parsed.end;
