@@ -199,6 +199,7 @@ export class Http1Connection {
   #drive(): void {
     if (this.#driving) return; // re-entered from a response finished by the handler: the loop goes on
     this.#driving = true;
+    let corked = false;
     try {
       for (;;) {
         if (this.#dead) return;
@@ -258,9 +259,16 @@ export class Http1Connection {
         if ('status' in parsed) return this.#refuse(parsed.status);
         this.#pos = parsed.end;
         this.#start(parsed.head);
+        if (!corked && this.#pos < buf.length && !this.#dead) {
+          // Pipelined requests: their responses (those answered synchronously) leave in
+          // one write when the loop ends, not in one syscall each.
+          corked = true;
+          this.socket.cork();
+        }
       }
     } finally {
       this.#driving = false;
+      if (corked) this.socket.uncork();
     }
   }
 

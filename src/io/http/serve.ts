@@ -25,6 +25,7 @@
  * and resolve when the last connection is gone; after `shutdownTimeoutMs` the remaining
  * connections are destroyed.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Duplex } from 'node:stream';
 import { contextStorage, currentRuntimeObject } from '../../runtime/context.js';
 import type { ZokioRuntime } from '../../runtime/runtime.js';
@@ -356,13 +357,17 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const here = contextStorage.getStore();
   const runStore = here?.runtime === rt ? here : await rt.run(() => contextStorage.getStore()!);
+  // The context the handler runs in, captured once: on Node 24 (AsyncContextFrame) the
+  // events of an accepted socket do not carry the store `serve()` was called in, and a
+  // `contextStorage.run()` per request allocated a new context frame each time; entering
+  // a captured frame allocates nothing.
+  const inRuntime = contextStorage.run(runStore, () => AsyncLocalStorage.snapshot());
   const core = new ServerCore(limits, options.methods === 'any', timerDriverOf(rt), (server, head, body, reply) => {
     const request = new ServerRequest(head, reply, body);
     // In the runtime's context, as `rt.spawn` would run it: the current store when it
-    // belongs to this runtime (socket events carry the store the server was started in),
-    // else the runtime's own.
+    // belongs to this runtime, else the one `serve()` was called in.
     if (contextStorage.getStore()?.runtime === rt) dispatch(server, handler, request, rt);
-    else contextStorage.run(runStore, dispatch, server, handler, request, rt);
+    else inRuntime(dispatch, server, handler, request, rt);
   });
   const host = options.host ?? '127.0.0.1';
   const listener = await driver.net.listen(host, options.port ?? 0, 511, core.accept, { allowHalfOpen: true });
