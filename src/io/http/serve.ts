@@ -33,10 +33,12 @@ import type { TaskContext } from '../../scheduler/task.js';
 import { timerDriverOf, type TimerDriver } from '../../scheduler/time.js';
 import { ioDriver, type IoBackendKind, type IoDriver } from '../driver.js';
 import type { BackendListener } from '../net/backend.js';
-import { Http1Connection, type ConnectionHost, type ConnectionLimits, type OutgoingHeaders, type Reply, type RequestBody } from './connection.js';
+import { Http1Connection, type ConnectionHost, type ConnectionLimits } from './connection.js';
 import { HttpError } from './http-error.js';
 import type { HeadOptions, RequestHead } from './parser.js';
 import { currentRequestTracer, type RequestTracer } from './request-tracer.js';
+import type { OutgoingHeaders, Reply } from './reply.js';
+import type { RequestBody } from './request-body.js';
 import { ServerRequest, type HttpRequest } from './request.js';
 import { SseBody, streamSse } from './sse.js';
 
