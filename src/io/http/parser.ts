@@ -62,7 +62,7 @@ const DEFAULT_HEAD_OPTIONS: HeadOptions = { headerBytes: Infinity, anyMethod: fa
  * The methods llhttp knows (node:http's `METHODS`, Node 24), except CONNECT: a 2xx to
  * CONNECT makes a proxy in front tunnel the bytes that follow, so CONNECT is a 501.
  */
-export const KNOWN_METHODS: ReadonlySet<string> = new Set([
+const KNOWN_METHODS: ReadonlySet<string> = new Set([
   'ACL', 'BIND', 'CHECKOUT', 'COPY', 'DELETE', 'GET', 'HEAD', 'LINK', 'LOCK', 'M-SEARCH', 'MERGE', 'MKACTIVITY',
   'MKCALENDAR', 'MKCOL', 'MOVE', 'NOTIFY', 'OPTIONS', 'PATCH', 'POST', 'PROPFIND', 'PROPPATCH', 'PURGE', 'PUT',
   'QUERY', 'REBIND', 'REPORT', 'SEARCH', 'SOURCE', 'SUBSCRIBE', 'TRACE', 'UNBIND', 'UNLINK', 'UNLOCK', 'UNSUBSCRIBE',
