@@ -46,13 +46,20 @@ afterAll(async () => {
   await rt.shutdown();
 });
 
-/** Sends `wire` on a new connection; collects the reply until the server closes or goes quiet. */
+/**
+ * Sends `wire` on a new connection; collects the reply until the server closes or goes
+ * quiet. Quiet means: nothing arrived for {@link QUIET_MS}, and then nothing during a few
+ * more event-loop turns. Both servers run in this process, so after a stall of the whole
+ * process the timer can fire before the poll phase has read what is waiting; the extra
+ * turns let every ready socket be read (and answered) first.
+ */
 function exchange(port: number, wire: Buffer): Promise<{ text: string; closed: boolean }> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     const chunks: Buffer[] = [];
     let timer: NodeJS.Timeout | undefined;
     let done = false;
+    let activity = 0;
     const finish = (closed: boolean): void => {
       if (done) return;
       done = true;
@@ -60,9 +67,16 @@ function exchange(port: number, wire: Buffer): Promise<{ text: string; closed: b
       socket.destroy();
       resolve({ text: Buffer.concat(chunks).toString('latin1'), closed });
     };
+    const settleTurns = (seen: number, turns: number): void => {
+      if (done || activity !== seen) return; // something arrived: the quiet timer runs again
+      if (turns === 0) finish(false);
+      else setImmediate(settleTurns, seen, turns - 1);
+    };
     const quiet = (): void => {
+      activity++;
       clearTimeout(timer);
-      timer = setTimeout(() => finish(false), QUIET_MS);
+      const seen = activity;
+      timer = setTimeout(() => settleTurns(seen, 5), QUIET_MS);
     };
     socket.on('data', (chunk: Buffer) => {
       chunks.push(chunk);
