@@ -8,7 +8,8 @@
  * `bytes()`, `text()` or `json()` once it is whole; the `AbortController` behind
  * `signal` is created only when a handler reads it.
  */
-import type { Reply, RequestBody } from './connection.js';
+import type { Reply } from './reply.js';
+import type { RequestBody } from './request-body.js';
 import { HttpError } from './http-error.js';
 import type { RequestHead } from './parser.js';
 

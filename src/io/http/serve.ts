@@ -13,7 +13,8 @@
  * shutdown waits for and aborts (see {@link dispatch}).
  *
  * Refused requests (each answered, then the connection is closed): 400 for a malformed
- * request, 431 for a head over `headerBytes`, 413 for a declared body over `bodyBytes`
+ * request or one framed in any way llhttp would not frame it (see `parser.ts`), 501 for
+ * CONNECT and for a method llhttp does not know (unless `methods: 'any'`), 431 for a head over `headerBytes`, 413 for a declared body over `bodyBytes`
  * (before the handler runs), 408 when a request has not arrived whole within
  * `requestTimeoutMs`. Both timeouts run on the runtime's clock on both backends (a
  * `VirtualClock` moves them in tests).
@@ -24,6 +25,7 @@
  * and resolve when the last connection is gone; after `shutdownTimeoutMs` the remaining
  * connections are destroyed.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Duplex } from 'node:stream';
 import { contextStorage } from '../../runtime/context.js';
 import { currentRuntimeObject } from '../../runtime/current.js';
@@ -32,17 +34,24 @@ import type { TaskContext } from '../../scheduler/task.js';
 import { timerDriverOf, type TimerDriver } from '../../scheduler/time.js';
 import { ioDriver, type IoBackendKind, type IoDriver } from '../driver.js';
 import type { BackendListener } from '../net/backend.js';
-import { Http1Connection, type ConnectionHost, type ConnectionLimits, type OutgoingHeaders, type Reply, type RequestBody } from './connection.js';
+import { Http1Connection, type ConnectionHost, type ConnectionLimits } from './connection.js';
 import { HttpError } from './http-error.js';
-import type { RequestHead } from './parser.js';
+import type { HeadOptions, RequestHead } from './parser.js';
 import { currentRequestTracer, type RequestTracer } from './request-tracer.js';
+import type { OutgoingHeaders, Reply } from './reply.js';
+import type { RequestBody } from './request-body.js';
 import { ServerRequest, type HttpRequest } from './request.js';
 import { SseBody, streamSse } from './sse.js';
 
 /** Limits that protect the server from bad or slow clients. */
 export interface ServeLimits {
   /**
-   * Largest request head (request line + headers) in bytes; more is answered with 431.
+   * Largest request head in bytes, counted as node:http counts it (so that no head node
+   * accepts at its defaults is refused): the bytes of the request target and of every
+   * header name and value (values without surrounding whitespace). Not counted: the
+   * method, the HTTP version, the `:` and whitespace around values, and line ends. More is
+   * answered with 431; so is a head still incomplete after `4 × headerBytes + 1024` bytes
+   * on the wire (more than any head within the limit can take).
    * @default 16384
    */
   readonly headerBytes?: number;
@@ -78,6 +87,14 @@ export interface ServeOptions {
   readonly signal?: AbortSignal;
   /** Request limits. */
   readonly limits?: ServeLimits;
+  /**
+   * Which request methods reach the handler. `'known'`: the methods llhttp (node:http's
+   * parser) knows, such as `GET`, `POST`, `PATCH`, `PROPFIND`, `QUERY`; any other is
+   * answered with 501, as a method a proxy in front may not parse the same way. `'any'`:
+   * every RFC 9110 token (extension methods). CONNECT is a 501 either way (no tunnels).
+   * @default 'known'
+   */
+  readonly methods?: 'known' | 'any';
   /**
    * How long graceful shutdown waits for in-flight requests before destroying the
    * remaining connections, in ms.
@@ -138,6 +155,7 @@ type RequestCallback = (core: ServerCore, head: RequestHead, body: RequestBody |
  */
 class ServerCore implements ConnectionHost {
   readonly limits: ConnectionLimits;
+  readonly headOptions: HeadOptions;
   readonly timers: TimerDriver;
   readonly keepAliveLines: string;
   readonly connections = new Set<Http1Connection>();
@@ -149,8 +167,9 @@ class ServerCore implements ConnectionHost {
   /** Called when the last connection of a closing server is gone. */
   onDrained: (() => void) | undefined;
 
-  constructor(limits: ConnectionLimits, timers: TimerDriver, onRequest: RequestCallback) {
+  constructor(limits: ConnectionLimits, anyMethod: boolean, timers: TimerDriver, onRequest: RequestCallback) {
     this.limits = limits;
+    this.headOptions = { headerBytes: limits.headerBytes, anyMethod };
     this.timers = timers;
     const ms = limits.keepAliveTimeoutMs;
     // node:http's form of the advertised idle limit (whole seconds).
@@ -341,13 +360,17 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const here = contextStorage.getStore();
   const runStore = here?.runtime === rt ? here : await rt.run(() => contextStorage.getStore()!);
-  const core = new ServerCore(limits, timerDriverOf(rt), (server, head, body, reply) => {
+  // The context the handler runs in, captured once: on Node 24 (AsyncContextFrame) the
+  // events of an accepted socket do not carry the store `serve()` was called in, and a
+  // `contextStorage.run()` per request allocated a new context frame each time; entering
+  // a captured frame allocates nothing.
+  const inRuntime = contextStorage.run(runStore, () => AsyncLocalStorage.snapshot());
+  const core = new ServerCore(limits, options.methods === 'any', timerDriverOf(rt), (server, head, body, reply) => {
     const request = new ServerRequest(head, reply, body);
     // In the runtime's context, as `rt.spawn` would run it: the current store when it
-    // belongs to this runtime (socket events carry the store the server was started in),
-    // else the runtime's own.
+    // belongs to this runtime, else the one `serve()` was called in.
     if (contextStorage.getStore()?.runtime === rt) dispatch(server, handler, request, rt);
-    else contextStorage.run(runStore, dispatch, server, handler, request, rt);
+    else inRuntime(dispatch, server, handler, request, rt);
   });
   const host = options.host ?? '127.0.0.1';
   const listener = await driver.net.listen(host, options.port ?? 0, 511, core.accept, { allowHalfOpen: true });

@@ -76,9 +76,34 @@ describe('parseHead', () => {
     ['POST / HTTP/1.1\r\nhost: x\r\ntransfer-encoding: gzip, chunked\r\n\r\n', 501, 'a coding we do not decode'],
     ['POST / HTTP/1.0\r\ntransfer-encoding: chunked\r\n\r\n', 400, 'chunked in HTTP/1.0'],
     ['POST / HTTP/1.1\r\nhost: x\r\nexpect: something\r\n\r\n', 417, 'unknown expectation'],
+    ['CONNECT x:443 HTTP/1.1\r\nhost: x:443\r\n\r\n', 501, 'CONNECT (no tunnels)'],
+    ['FOO / HTTP/1.1\r\nhost: x\r\n\r\n', 501, 'a method llhttp does not know'],
+    ['get / HTTP/1.1\r\nhost: x\r\n\r\n', 501, 'methods are case-sensitive'],
+    ['GET /caf\xe9 HTTP/1.1\r\nhost: x\r\n\r\n', 400, 'obs-text in the target'],
+    ['GET x:443 HTTP/1.1\r\nhost: x\r\n\r\n', 400, 'authority-form outside CONNECT'],
+    ['POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 5\t5\r\n\r\n', 400, 'a tab inside content-length'],
   ];
   it.each(bad)('%j → %i (%s)', (text, status) => {
     expect(head(text)).toMatchObject({ status });
+  });
+
+  it('methods: any lets an extension token through, never CONNECT', () => {
+    const any = { headerBytes: Infinity, anyMethod: true };
+    const parse = (text: string): HeadResult => parseHead(Buffer.from(text, 'latin1'), 0, text.length - 4, any);
+    expect(parse('FOO / HTTP/1.1\r\nhost: x\r\n\r\n')).toMatchObject({ head: { method: 'FOO' } });
+    expect(parse('CONNECT x:443 HTTP/1.1\r\nhost: x\r\n\r\n')).toMatchObject({ status: 501 });
+  });
+
+  it('an Upgrade request does not keep the connection alive', () => {
+    expect(ok('GET / HTTP/1.1\r\nhost: x\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n').keepAlive).toBe(false);
+  });
+
+  it('headerBytes counts the target, names and values, as node:http does (not the method, version, `: ` or line ends)', () => {
+    const text = 'GET /abc HTTP/1.1\r\nhost:   x  \r\nab: cd\r\n\r\n';
+    const counted = '/abc'.length + 'hostx'.length + 'abcd'.length; // 13
+    const parse = (headerBytes: number): HeadResult => parseHead(Buffer.from(text, 'latin1'), 0, text.length - 4, { headerBytes, anyMethod: false });
+    expect(parse(counted)).toMatchObject({ head: { url: '/abc' } });
+    expect(parse(counted - 1)).toMatchObject({ status: 431 });
   });
 });
 
@@ -155,6 +180,15 @@ describe('BodyDecoder', () => {
     );
   });
 
+  it('chunk extensions: tokens, quoted-strings with quoted-pairs, several in a row', () => {
+    for (const ext of [';a', ';a=b', ';a="b c"', ';a="b\\"c"', ';a=b;c;d="\\\\"']) {
+      const decoder = new BodyDecoder(-1, 1024);
+      const out: Buffer[] = [];
+      decoder.decode(Buffer.from(`3${ext}\r\nabc\r\n0${ext}\r\n\r\n`, 'latin1'), 0, (c) => out.push(Buffer.from(c)));
+      expect([decoder.error, decoder.done, Buffer.concat(out).toString()], ext).toEqual([undefined, true, 'abc']);
+    }
+  });
+
   const badChunked: Array<[string, string]> = [
     ['zz\r\nabc\r\n0\r\n\r\n', 'size not hex'],
     ['3\nabc\r\n0\r\n\r\n', 'bare LF after the size'],
@@ -163,6 +197,13 @@ describe('BodyDecoder', () => {
     ['1234567890abc\r\n', 'size over 12 hex digits'],
     ['0\r\nbad trailer\r\n\r\n', 'trailer without colon'],
     [`${'1'.repeat(5000)}`, 'size line over 4 KiB'],
+    ['3;a="b\r\nabc\r\n0\r\n\r\n', 'chunk-ext quoted-string never closed'],
+    ['3 ;a=b\r\nabc\r\n0\r\n\r\n', 'whitespace before the chunk-ext'],
+    ['3; a=b\r\nabc\r\n0\r\n\r\n', 'whitespace after ;'],
+    ['3;a=\r\nabc\r\n0\r\n\r\n', 'empty chunk-ext value'],
+    ['3;a="\x01"\r\nabc\r\n0\r\n\r\n', 'a control character in a quoted-string'],
+    ['0\r\ncontent-length: 3\r\n\r\n', 'content-length in the trailers'],
+    ['0\r\nHost: evil\r\n\r\n', 'host in the trailers'],
   ];
   it.each(badChunked)('refuses %j (%s) with 400, consuming nothing after the error', (text) => {
     const decoder = new BodyDecoder(-1, 1024);
