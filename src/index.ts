@@ -58,16 +58,15 @@ export {
   sleep,
   timeout,
   deadline,
-  interval,
   now,
   type SleepOptions,
   type TimeoutOptions,
   type TimeoutContext,
   type TimedWork,
-  type IntervalOptions,
-  type MissedTickBehavior,
   type TimerMetrics,
 } from './scheduler/time.js';
+export { Sleep, sleepUntil, sleepFor } from './scheduler/sleep-handle.js';
+export { interval, intervalAt, Interval, type IntervalOptions, type MissedTickBehavior } from './scheduler/interval.js';
 export { TimerWheel, type TimerWheelOptions, type TimerCallback } from './scheduler/timer-wheel.js';
 export { SystemClock, type Clock, type Alarm } from './scheduler/clock.js';
 export { type TaskRef, type TaskArgs, type TaskResult } from './scheduler/task-ref.js';
@@ -77,6 +76,7 @@ export {
   Sender,
   UnboundedSender,
   Receiver,
+  SendPermit,
   oneshot,
   OneshotSender,
   OneshotReceiver,
@@ -103,6 +103,7 @@ export {
   type TryRecvResult,
   type OneshotRecvOptions,
   type BroadcastResult,
+  type BroadcastTryResult,
   type BroadcastWaitOptions,
   type WatchWaitOptions,
   type Permit,
@@ -110,6 +111,7 @@ export {
   type MutexGuard,
   type LockOptions,
   type RwLockOptions,
+  type RwLockConfig,
   type NotifiedOptions,
   type BarrierWaitResult,
   type BarrierWaitOptions,

@@ -1,5 +1,6 @@
 /**
- * Time functions on the current runtime: `sleep`, `timeout`, `deadline`, `interval`, `now`.
+ * Time functions on the current runtime: `sleep`, `timeout`, `deadline`, `now` (the
+ * `Sleep` handle is in sleep-handle.ts, `interval` in interval.ts).
  *
  * Implementation note. Each runtime has one `timers` part, a {@link TimerDriver}: a
  * {@link TimerWheel} plus a {@link Clock} and one alarm from that clock (for the system
@@ -31,12 +32,13 @@ import { timerDriverOf, type TimerDriver } from './timer-driver.js';
 export { abortReason } from './abort-reason.js';
 export { TimerDriver, timerDriverOf, useClock, type TimerMetrics } from './timer-driver.js';
 
-/** The driver of the current runtime, or a rejected promise's reason when it is closed. */
-function currentDriver(): TimerDriver {
+/** @internal The timers part of the current runtime. */
+export function currentDriver(): TimerDriver {
   return timerDriverOf(currentRuntimeObject());
 }
 
-const CLOSED_MESSAGE = 'runtime is shut down: cannot start a timer';
+/** @internal Message of the `RuntimeClosedError` a timer started after shutdown rejects with. */
+export const CLOSED_MESSAGE = 'runtime is shut down: cannot start a timer';
 
 /** @internal Throws a RangeError naming `name` unless `ms` is a finite number >= 0. */
 export function checkDelay(ms: unknown, name: string): number {
@@ -47,7 +49,7 @@ export function checkDelay(ms: unknown, name: string): number {
 }
 
 /** @internal Throws a RangeError naming `name` unless `ms` is a finite number. */
-function checkTime(ms: unknown, name: string): number {
+export function checkTime(ms: unknown, name: string): number {
   if (typeof ms !== 'number' || !Number.isFinite(ms)) {
     throw new RangeError(`${name} must be a finite number of milliseconds (received ${String(ms)})`);
   }
@@ -281,154 +283,4 @@ function raceTimer<T>(driver: TimerDriver, at: number, work: TimedWork<T>, optio
       },
     );
   });
-}
-
-/** What {@link interval} does when the loop falls behind by a whole period or more. */
-export type MissedTickBehavior = 'burst' | 'delay' | 'skip';
-
-/** Options for {@link interval}. */
-export interface IntervalOptions {
-  /**
-   * What to do after a missed tick (the loop asked for a tick after the time of the next
-   * one had passed too). `'burst'`: yield the missed ticks back to back until caught up;
-   * `'delay'`: yield the late tick now and count the next period from now; `'skip'`: yield
-   * the late tick now and drop the missed ones, staying on the original schedule.
-   * @default 'burst'
-   */
-  readonly missedTick?: MissedTickBehavior;
-  /** Ends the iteration: the pending `next()` rejects with the signal's reason. */
-  readonly signal?: AbortSignal;
-  /**
-   * Do not keep the process alive while waiting for the next tick.
-   * @default false
-   */
-  readonly unref?: boolean;
-}
-
-const MISSED_TICK: readonly MissedTickBehavior[] = ['burst', 'delay', 'skip'];
-
-/**
- * Ticks every `ms` milliseconds on the current runtime's clock, as an async iterable. Each
- * tick yields its scheduled time (on the clock of {@link now}). The first tick comes `ms`
- * after the call (like Node's `timers/promises` `setInterval`); then one per period, on
- * a fixed schedule. If the loop body takes longer than a period, `missedTick` decides.
- *
- * @example
- * ```ts
- * import { interval } from 'zokio';
- * let n = 0;
- * for await (const at of interval(100, { missedTick: 'skip' })) {
- *   console.log('tick at', at);
- *   if (++n === 3) break; // ends the interval and cancels its timer
- * }
- * ```
- *
- * *Cancellation*: `break`/`return()` cancels the pending timer and ends the iteration;
- * when `options.signal` aborts, the pending `next()` rejects with the signal's reason and
- * the iteration is over.
- *
- * @throws RangeError naming `ms` unless it is a finite number > 0, or naming `missedTick`.
- */
-export function interval(ms: number, options?: IntervalOptions): AsyncIterableIterator<number> {
-  checkDelay(ms, 'ms');
-  if (ms === 0) throw new RangeError('ms must be a finite number of milliseconds > 0 (received 0)');
-  const missed = options?.missedTick ?? 'burst';
-  if (!MISSED_TICK.includes(missed)) throw new RangeError(`missedTick must be 'burst', 'delay' or 'skip' (received ${String(missed)})`);
-  return new IntervalIterator(currentDriver(), ms, missed, options?.signal, options?.unref === true);
-}
-
-class IntervalIterator implements AsyncIterableIterator<number> {
-  readonly #driver: TimerDriver;
-  readonly #period: number;
-  readonly #missed: MissedTickBehavior;
-  readonly #signal: AbortSignal | undefined;
-  readonly #unref: boolean;
-  /** Scheduled time of the next tick. */
-  #next: number;
-  #done = false;
-  #timer = -1;
-  #resolve: ((result: IteratorResult<number>) => void) | undefined;
-  #reject: ((reason: unknown) => void) | undefined;
-  /** Calls to next() run one after the other. */
-  #tail: Promise<unknown> = Promise.resolve();
-
-  constructor(driver: TimerDriver, period: number, missed: MissedTickBehavior, signal: AbortSignal | undefined, unref: boolean) {
-    this.#driver = driver;
-    this.#period = period;
-    this.#missed = missed;
-    this.#signal = signal;
-    this.#unref = unref;
-    this.#next = driver.clock.now() + period;
-    signal?.addEventListener('abort', this.#onAbort, { once: true });
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-
-  next(): Promise<IteratorResult<number>> {
-    const result = this.#tail.then(() => this.#step());
-    this.#tail = result.catch(() => undefined);
-    return result;
-  }
-
-  return(): Promise<IteratorResult<number>> {
-    this.#finish();
-    const resolve = this.#resolve;
-    this.#resolve = this.#reject = undefined;
-    resolve?.({ value: undefined, done: true });
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  #step(): Promise<IteratorResult<number>> | IteratorResult<number> {
-    if (this.#signal?.aborted) {
-      this.#finish();
-      return Promise.reject(abortReason(this.#signal));
-    }
-    if (this.#done) return { value: undefined, done: true };
-    const driver = this.#driver;
-    if (driver.closed) {
-      this.#finish();
-      return Promise.reject(new RuntimeClosedError(CLOSED_MESSAGE));
-    }
-    const now = driver.clock.now();
-    if (now >= this.#next) return { value: this.#take(now), done: false };
-    return new Promise<IteratorResult<number>>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-      this.#timer = driver.add(this.#next, this.#onTimer, this.#unref);
-    });
-  }
-
-  /** Yields the tick due at `#next` and moves `#next` along by the missed-tick policy. */
-  #take(now: number): number {
-    const tick = this.#next;
-    const period = this.#period;
-    if (now < tick + period) this.#next = tick + period;
-    else if (this.#missed === 'burst') this.#next = tick + period;
-    else if (this.#missed === 'delay') this.#next = now + period;
-    else this.#next = tick + period * (Math.floor((now - tick) / period) + 1);
-    return tick;
-  }
-
-  readonly #onTimer = (): void => {
-    this.#timer = -1;
-    const resolve = this.#resolve;
-    this.#resolve = this.#reject = undefined;
-    resolve?.({ value: this.#take(this.#driver.clock.now()), done: false });
-  };
-
-  readonly #onAbort = (): void => {
-    const reject = this.#reject;
-    this.#resolve = this.#reject = undefined;
-    this.#finish();
-    reject?.(abortReason(this.#signal!));
-  };
-
-  #finish(): void {
-    this.#done = true;
-    if (this.#timer !== -1) this.#driver.cancel(this.#timer);
-    this.#timer = -1;
-    this.#signal?.removeEventListener('abort', this.#onAbort);
-  }
 }

@@ -48,6 +48,16 @@ export type BroadcastResult<T> =
       readonly missed: number;
     };
 
+/**
+ * What {@link BroadcastReceiver.tryRecv} gives: a result as {@link BroadcastResult}, or why
+ * there is none: `'empty'` (caught up; more may come) or `'closed'` (every sender closed
+ * and this receiver has read everything, or it was closed).
+ */
+export type BroadcastTryResult<T> = BroadcastResult<T> | { readonly kind: 'empty' } | { readonly kind: 'closed' };
+
+const TRY_EMPTY: BroadcastTryResult<never> = Object.freeze({ kind: 'empty' });
+const TRY_CLOSED: BroadcastTryResult<never> = Object.freeze({ kind: 'closed' });
+
 /** @internal The shared state of one broadcast channel. */
 export class BroadcastState<T> {
   readonly buf: (T | undefined)[];
@@ -58,6 +68,8 @@ export class BroadcastState<T> {
   readonly receivers = new Set<BroadcastReceiver<T>>();
   readonly recvQ = new WaiterQueue();
   readonly drainQ = new WaiterQueue();
+  /** `BroadcastSender.closed()` callers, woken when the last receiver closes. */
+  readonly closedQ = new WaiterQueue();
 
   constructor(capacity: number) {
     this.capacity = capacity;
@@ -174,6 +186,21 @@ export class BroadcastSender<T> implements Disposable {
   }
 
   /**
+   * Resolves once every receiver is closed (tokio's `Sender::closed`): nobody reads what
+   * this channel sends any more. Resolves at once if there is no receiver now.
+   *
+   * *Cancellation*: when `signal` aborts the wait rejects with its reason; nothing else
+   * changes.
+   */
+  closed(options?: BroadcastWaitOptions): Promise<void> {
+    const s = this.#s;
+    const signal = options?.signal;
+    if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
+    if (s.receivers.size === 0) return RESOLVED;
+    return s.closedQ.wait(new Waiter<void>(0, undefined), signal);
+  }
+
+  /**
    * Closes this sender. When the last sender closes, receivers read what they have not
    * read yet and then see the end. Calling it again does nothing.
    */
@@ -252,15 +279,28 @@ export class BroadcastReceiver<T> implements AsyncIterable<BroadcastResult<T>>, 
     return s.recvQ.wait(new Waiter<BroadcastResult<T>>(0, this), signal);
   }
 
-  /** Reads the next message if there is one now; `undefined` when caught up. Never waits. */
-  tryRecv(): BroadcastResult<T> | undefined {
-    if (this.#closed || this.cursor >= this.#s.tail) return undefined;
-    return this.takeNext();
+  /**
+   * Reads the next message (or lag note) if there is one now; otherwise tells *empty*
+   * (caught up, more may come) from *closed* (nothing more will come). Never waits.
+   */
+  tryRecv(): BroadcastTryResult<T> {
+    if (this.#closed) return TRY_CLOSED;
+    const s = this.#s;
+    if (this.cursor < s.tail) return this.takeNext();
+    return s.senders === 0 ? TRY_CLOSED : TRY_EMPTY;
   }
 
   /** Messages this receiver has not read yet (at most `capacity`). */
   get length(): number {
     return Math.min(this.#s.tail - this.cursor, this.#s.capacity);
+  }
+
+  /**
+   * A new receiver that starts at the newest end: it gets the messages sent from now on,
+   * not the ones this receiver has yet to read (tokio's `Receiver::resubscribe`).
+   */
+  resubscribe(): BroadcastReceiver<T> {
+    return new BroadcastReceiver(this.#s);
   }
 
   /** A new receiver at the same position as this one. */
@@ -288,6 +328,7 @@ export class BroadcastReceiver<T> implements AsyncIterable<BroadcastResult<T>>, 
     }
     for (const w of mine) if (s.recvQ.cancel(w)) w.reject(new ChannelClosedError('broadcast receiver closed'));
     s.checkDrain();
+    if (s.receivers.size === 0) for (let w = s.closedQ.take(); w !== undefined; w = s.closedQ.take()) w.resolve(undefined);
   }
 
   /**

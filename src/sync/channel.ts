@@ -14,12 +14,18 @@
  *                             message moves into the ring    the next message directly
  * ```
  *
- * Invariants: a waiting receiver implies an empty ring; a waiting sender implies a full
- * ring. Moving a message (ring → receiver, waiting sender → ring) and settling the waiter
- * happen in the same synchronous step, so an abort that fires afterwards cannot lose or
- * duplicate it. The fast paths allocate nothing (`send` returns a shared resolved promise).
+ * A reservation (`reserve`, `reserveMany`) holds slots without a message yet: it counts
+ * against the capacity (`ring.length + reserved <= capacity`) and waits in the same FIFO
+ * as senders, so a sender and a reservation are admitted in arrival order.
+ *
+ * Invariants: a waiting receiver implies an empty ring; a waiting sender or reservation
+ * implies the free slots are too few for the head of `sendQ`. Moving a message (ring →
+ * receiver, waiting sender → ring), granting slots to a reservation and settling the
+ * waiter happen in the same synchronous step, so an abort that fires afterwards cannot
+ * lose or duplicate anything. The fast paths allocate nothing (`send` returns a shared
+ * resolved promise).
  */
-import { ChannelClosedError } from '../errors.js';
+import { ChannelClosedError, ClosedError, ZokioError } from '../errors.js';
 import { abortReason } from '../scheduler/abort-reason.js';
 import { checkCount, RESOLVED } from './internal/check.js';
 import { Ring } from './internal/ring.js';
@@ -65,6 +71,8 @@ const ITER_DONE: IteratorResult<never> = Object.freeze({ done: true, value: unde
 const MODE_RECV = 0;
 /** Waiter mode: async iteration (resolve with an iterator result, end when closed). */
 const MODE_ITER = 1;
+/** Payload of a `sendQ` waiter that reserves `n` slots instead of carrying a message. */
+const RESERVE: unique symbol = Symbol('reserve');
 
 function deliver(w: AnyWaiter, value: unknown): void {
   if (w.n === MODE_ITER) w.resolve({ done: false, value });
@@ -84,6 +92,8 @@ export class Chan<T> implements SelectSource<T> {
   readonly recvQ = new WaiterQueue();
   senders = 1;
   receiverClosed = false;
+  /** Slots held by reservations that have not sent yet. */
+  reserved = 0;
 
   constructor(capacity: number) {
     this.capacity = capacity;
@@ -92,7 +102,12 @@ export class Chan<T> implements SelectSource<T> {
 
   /** True once no message can ever arrive again and none is buffered. */
   get drained(): boolean {
-    return this.ring.length === 0 && (this.senders === 0 || this.receiverClosed) && this.sendQ.live === 0;
+    return this.ring.length === 0 && ((this.senders === 0 && this.reserved === 0) || this.receiverClosed) && this.sendQ.live === 0;
+  }
+
+  /** Slots neither buffered nor reserved. */
+  get free(): number {
+    return this.capacity - this.ring.length - this.reserved;
   }
 
   send(value: T, signal: AbortSignal | undefined): Promise<void> {
@@ -102,12 +117,87 @@ export class Chan<T> implements SelectSource<T> {
       deliver(this.recvQ.take()!, value);
       return RESOLVED;
     }
-    if (this.ring.length < this.capacity && this.sendQ.live === 0) {
+    if (this.ring.length + this.reserved < this.capacity && this.sendQ.live === 0) {
       this.ring.push(value);
       return RESOLVED;
     }
-    return this.sendQ.wait(new Waiter<void>(0, value), signal);
+    return this.sendQ.wait(new Waiter<void>(1, value), signal);
   }
+
+  /** Resolves once `n` slots are reserved for the caller, in FIFO order with senders. */
+  reserve(n: number, signal: AbortSignal | undefined): Promise<void> {
+    if (this.receiverClosed) return Promise.reject(new ChannelClosedError('channel receiver closed'));
+    if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
+    if (this.sendQ.live === 0 && this.free >= n) {
+      this.reserved += n;
+      return RESOLVED;
+    }
+    return this.sendQ.wait(new Waiter<void>(n, RESERVE), signal, n > 1 ? this.#admitAfterCancel : undefined);
+  }
+
+  /** Reserves `n` slots if they are free now and nobody waits ahead. */
+  tryReserve(n: number): TrySendResult {
+    if (this.receiverClosed) return 'closed';
+    if (this.sendQ.live === 0 && this.free >= n) {
+      this.reserved += n;
+      return 'sent';
+    }
+    return 'full';
+  }
+
+  /** A reservation sends one message into its slot. */
+  sendReserved(value: T): void {
+    this.reserved--;
+    if (this.receiverClosed) {
+      this.#afterRelease();
+      throw new ChannelClosedError('channel receiver closed');
+    }
+    if (this.recvQ.live > 0) {
+      deliver(this.recvQ.take()!, value);
+      if (this.sendQ.live > 0) this.admit(); // the slot was handed on, not filled
+    } else this.ring.push(value);
+  }
+
+  /** A reservation gives back `n` unused slots. */
+  releaseReserved(n: number): void {
+    this.reserved -= n;
+    this.#afterRelease();
+  }
+
+  #afterRelease(): void {
+    if (this.sendQ.live > 0) this.admit();
+    if (this.drained) for (let w = this.recvQ.take(); w !== undefined; w = this.recvQ.take()) deliverClosed(w);
+  }
+
+  /**
+   * Admits `sendQ` waiters from the head while the head fits in the free slots: a sender's
+   * message moves into the ring, a reservation gets its slots. Stops at the first head
+   * that does not fit (FIFO: nobody passes it).
+   */
+  admit(): void {
+    const queue = this.sendQ;
+    const ring = queue.ring;
+    while (ring.length > 0) {
+      const w = ring.peek();
+      if (!w.pending) {
+        ring.shift();
+        continue;
+      }
+      if (w.n > this.free) break;
+      ring.shift();
+      queue.settle(w);
+      if (w.payload === RESERVE) this.reserved += w.n;
+      else if (this.recvQ.live > 0) deliver(this.recvQ.take()!, w.payload); // after a release: a receiver may wait
+      else this.ring.push(w.payload as T);
+      w.payload = undefined;
+      w.resolve(undefined);
+    }
+  }
+
+  // A cancelled multi-slot reservation at the head may have been blocking waiters that fit.
+  readonly #admitAfterCancel = (): void => {
+    if (this.sendQ.live > 0) this.admit();
+  };
 
   trySend(value: T): TrySendResult {
     if (this.receiverClosed) return 'closed';
@@ -115,22 +205,17 @@ export class Chan<T> implements SelectSource<T> {
       deliver(this.recvQ.take()!, value);
       return 'sent';
     }
-    if (this.ring.length < this.capacity && this.sendQ.live === 0) {
+    if (this.ring.length + this.reserved < this.capacity && this.sendQ.live === 0) {
       this.ring.push(value);
       return 'sent';
     }
     return 'full';
   }
 
-  /** Takes the head message; moves the head waiting sender's message into the freed slot. */
+  /** Takes the head message; admits the head waiting sender (or reservation) into the freed slot. */
   shift(): T {
     const value = this.ring.shift();
-    if (this.sendQ.live > 0) {
-      const w = this.sendQ.take()!;
-      this.ring.push(w.payload as T);
-      w.payload = undefined;
-      w.resolve(undefined);
-    }
+    if (this.sendQ.live > 0) this.admit();
     return value;
   }
 
@@ -168,6 +253,71 @@ export class Chan<T> implements SelectSource<T> {
     this.receiverClosed = true;
     this.sendQ.rejectAll(new ChannelClosedError('channel receiver closed'));
     if (this.drained) for (let w = this.recvQ.take(); w !== undefined; w = this.recvQ.take()) deliverClosed(w);
+  }
+}
+
+function checkReserve(n: number, capacity: number): void {
+  checkCount(n, 'n', 1);
+  if (n > capacity) throw new ZokioError('ZOKIO_ERR_INVALID_ARGUMENT', `n must not exceed the channel's capacity ${capacity} (received ${n})`);
+}
+
+/**
+ * Slots reserved in a bounded {@link channel} by {@link Sender.reserve} or
+ * {@link Sender.reserveMany}: each `send` puts one message into a held slot, at once.
+ * Slots not used are given back by `release()` (or `using`).
+ *
+ * @example
+ * ```ts
+ * import { channel } from 'zokio/sync';
+ * const [tx, rx] = channel<string>(1);
+ * {
+ *   using permit = await tx.reserve(); // waits for room
+ *   permit.send('computed only once there is room');
+ * }
+ * console.log(await rx.recv());
+ * ```
+ */
+export class SendPermit<T> implements Disposable {
+  #chan: Chan<T> | undefined;
+  #left: number;
+
+  /** @internal Made by {@link Sender.reserve}. */
+  constructor(chan: Chan<T>, n: number) {
+    this.#chan = chan;
+    this.#left = n;
+  }
+
+  /** Slots still held: how many more messages `send` accepts. */
+  get remaining(): number {
+    return this.#left;
+  }
+
+  /**
+   * Sends `value` into a held slot; never waits. A waiting receiver gets it directly.
+   *
+   * @throws `ClosedError` when no slot is left (all used or released);
+   * `ChannelClosedError` when the receiver was closed (the slot is given back).
+   */
+  send(value: T): void {
+    const chan = this.#chan;
+    if (chan === undefined) throw new ClosedError('send permit used up or released');
+    if (--this.#left === 0) this.#chan = undefined;
+    chan.sendReserved(value);
+  }
+
+  /** Gives back every slot not used yet. Calling it again does nothing. */
+  release(): void {
+    const chan = this.#chan;
+    if (chan === undefined) return;
+    this.#chan = undefined;
+    const n = this.#left;
+    this.#left = 0;
+    chan.releaseReserved(n);
+  }
+
+  /** Same as {@link SendPermit.release}, for `using`. */
+  [Symbol.dispose](): void {
+    this.release();
   }
 }
 
@@ -218,6 +368,56 @@ export class Sender<T> implements Disposable {
   trySend(value: T): TrySendResult {
     if (this.#closed) return 'closed';
     return this.#chan.trySend(value);
+  }
+
+  /**
+   * Waits for room for one message and holds it: the returned {@link SendPermit} sends
+   * without waiting (tokio's `Sender::reserve`). Use it to decide what to send only once
+   * there is room, or to send from code that cannot wait. A reserved slot counts against
+   * the capacity until the permit sends or is released.
+   *
+   * *Ordering*: reservations and `send` calls that wait are admitted in one FIFO.
+   *
+   * *Cancellation*: when `signal` aborts while waiting, nothing is reserved and the
+   * promise rejects with the signal's reason. Once it has resolved, the slot is held until
+   * the permit is used or released (`using` releases it).
+   */
+  reserve(options?: ChannelWaitOptions): Promise<SendPermit<T>> {
+    return this.reserveMany(1, options);
+  }
+
+  /**
+   * Like {@link Sender.reserve} for `n` slots at once (tokio's `reserve_many`): resolves
+   * when all `n` are held, and the permit sends up to `n` messages.
+   *
+   * @throws `ZOKIO_ERR_INVALID_ARGUMENT` unless `n` is an integer from 1 to the capacity.
+   */
+  reserveMany(n: number, options?: ChannelWaitOptions): Promise<SendPermit<T>> {
+    const chan = this.#chan;
+    checkReserve(n, chan.capacity);
+    if (this.#closed) return Promise.reject(new ChannelClosedError('sender closed'));
+    return chan.reserve(n, options?.signal).then(() => new SendPermit(chan, n));
+  }
+
+  /**
+   * Reserves one slot if there is room now and nobody waits ahead: a {@link SendPermit},
+   * or why not (`'full'`, `'closed'`). Never waits.
+   */
+  tryReserve(): SendPermit<T> | 'full' | 'closed' {
+    return this.tryReserveMany(1);
+  }
+
+  /**
+   * Reserves `n` slots if they are free now and nobody waits ahead. Never waits.
+   *
+   * @throws `ZOKIO_ERR_INVALID_ARGUMENT` unless `n` is an integer from 1 to the capacity.
+   */
+  tryReserveMany(n: number): SendPermit<T> | 'full' | 'closed' {
+    const chan = this.#chan;
+    checkReserve(n, chan.capacity);
+    if (this.#closed) return 'closed';
+    const result = chan.tryReserve(n);
+    return result === 'sent' ? new SendPermit(chan, n) : result;
   }
 
   /** A new sender on the same channel; the channel stays open until every sender is closed. */
@@ -365,6 +565,37 @@ export class Receiver<T> implements AsyncIterable<T>, Selectable<T>, Disposable 
     return this.#chan.recv(options?.signal);
   }
 
+  /**
+   * Waits for at least one message, then moves up to `limit` buffered messages onto the
+   * end of `buffer` and returns how many it moved (tokio's `recv_many`). Returns 0 once
+   * the channel is closed and drained; never rejects for that.
+   *
+   * *Ordering*: as {@link Receiver.recv}: oldest first.
+   *
+   * *Cancellation*: as {@link Receiver.recv}: an aborted wait takes nothing and leaves
+   * `buffer` as it was.
+   *
+   * @throws `ZOKIO_ERR_INVALID_ARGUMENT` unless `limit` is an integer from 1 to 2^30.
+   */
+  recvMany(buffer: T[], limit: number, options?: ChannelWaitOptions): Promise<number> {
+    checkCount(limit, 'limit', 1);
+    const chan = this.#chan;
+    const signal = options?.signal;
+    if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
+    if (chan.ring.length > 0) return Promise.resolve(takeInto(chan, buffer, limit));
+    if (chan.drained) return Promise.resolve(0);
+    return chan.recv(signal).then(
+      (first) => {
+        buffer.push(first);
+        return 1 + takeInto(chan, buffer, limit - 1);
+      },
+      (err: unknown) => {
+        if (err instanceof ChannelClosedError) return 0;
+        throw err;
+      },
+    );
+  }
+
   /** Takes a message if one is buffered now; tells *empty* from *closed*. Never waits. */
   tryRecv(): TryRecvResult<T> {
     const chan = this.#chan;
@@ -415,6 +646,15 @@ export class Receiver<T> implements AsyncIterable<T>, Selectable<T>, Disposable 
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+function takeInto<T>(chan: Chan<T>, buffer: T[], limit: number): number {
+  let n = 0;
+  while (n < limit && chan.ring.length > 0) {
+    buffer.push(chan.shift());
+    n++;
+  }
+  return n;
 }
 
 /**

@@ -8,6 +8,7 @@ export {
   channel,
   unboundedChannel,
   Sender,
+  SendPermit,
   UnboundedSender,
   Receiver,
   type ChannelWaitOptions,
@@ -15,11 +16,18 @@ export {
   type TryRecvResult,
 } from './channel.js';
 export { oneshot, OneshotSender, OneshotReceiver, type OneshotRecvOptions } from './oneshot.js';
-export { broadcast, BroadcastSender, BroadcastReceiver, type BroadcastResult, type BroadcastWaitOptions } from './broadcast.js';
+export {
+  broadcast,
+  BroadcastSender,
+  BroadcastReceiver,
+  type BroadcastResult,
+  type BroadcastTryResult,
+  type BroadcastWaitOptions,
+} from './broadcast.js';
 export { watch, WatchSender, WatchReceiver, type WatchWaitOptions } from './watch.js';
 export { Semaphore, type Permit, type AcquireOptions } from './semaphore.js';
 export { Mutex, type MutexGuard, type LockOptions } from './mutex.js';
-export { RwLock, RwLockReadGuard, RwLockWriteGuard, type RwLockOptions } from './rwlock.js';
+export { RwLock, RwLockReadGuard, RwLockWriteGuard, type RwLockOptions, type RwLockConfig } from './rwlock.js';
 export { Notify, type NotifiedOptions } from './notify.js';
 export { Barrier, type BarrierWaitResult, type BarrierWaitOptions } from './barrier.js';
 export {

@@ -30,7 +30,8 @@ export interface NotifiedOptions {
  * await waiter;
  * ```
  *
- * *Ordering*: `notifyOne` wakes the waiter that has waited longest.
+ * *Ordering*: `notifyOne` wakes the waiter that has waited longest, `notifyLast` the one
+ * that arrived last.
  *
  * *Cancellation*: `notified({ signal })` stops waiting when the signal aborts and rejects
  * with its reason. An aborted waiter consumes no notification: a `notifyOne` that comes
@@ -63,6 +64,16 @@ export class Notify {
   /** Wakes the longest waiter, or stores one permit for the next `notified` if none waits. */
   notifyOne(): void {
     const w = this.#queue.take();
+    if (w === undefined) this.#permit = true;
+    else w.resolve(undefined);
+  }
+
+  /**
+   * Wakes the waiter that arrived last (tokio's `notify_last`), or stores one permit for
+   * the next `notified` if none waits.
+   */
+  notifyLast(): void {
+    const w = this.#queue.takeLast();
     if (w === undefined) this.#permit = true;
     else w.resolve(undefined);
   }

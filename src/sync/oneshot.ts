@@ -6,6 +6,7 @@
  */
 import { ChannelClosedError } from '../errors.js';
 import { abortReason } from '../scheduler/time.js';
+import { RESOLVED } from './internal/check.js';
 import { DRAINED, NOT_READY, SELECT_SOURCE, type Selectable, type SelectSource } from './internal/selectable.js';
 import { Waiter, WaiterQueue } from './internal/waiter-queue.js';
 import type { TryRecvResult } from './channel.js';
@@ -26,7 +27,11 @@ export class OneshotState<T> implements SelectSource<T> {
   value: T | undefined = undefined;
   senderClosed = false;
   receiverClosed = false;
+  /** The receiver reported that no value will come (a recv rejected, tryRecv said closed). */
+  endSeen = false;
   readonly queue = new WaiterQueue();
+  /** `OneshotSender.closed()` callers, woken when the receiver closes. */
+  readonly closedQ = new WaiterQueue();
 
   take(): T {
     const value = this.value as T;
@@ -41,7 +46,9 @@ export class OneshotState<T> implements SelectSource<T> {
 
   poll(): T | typeof NOT_READY | typeof DRAINED {
     if (this.state === FULL) return this.take();
-    return this.drained ? DRAINED : NOT_READY;
+    if (!this.drained) return NOT_READY;
+    this.endSeen = true;
+    return DRAINED;
   }
 
   register(w: Waiter<T>): WaiterQueue {
@@ -50,6 +57,7 @@ export class OneshotState<T> implements SelectSource<T> {
   }
 
   closeWaiters(): void {
+    if (this.queue.live > 0) this.endSeen = true;
     this.queue.rejectAll(new ChannelClosedError('oneshot sender closed without sending'));
   }
 }
@@ -95,6 +103,21 @@ export class OneshotSender<T> implements Disposable {
   /** Whether the receiver was closed (a send would throw). */
   get isClosed(): boolean {
     return this.#s.receiverClosed;
+  }
+
+  /**
+   * Resolves once the receiver is closed (tokio's `Sender::closed`): use it to stop
+   * computing a reply nobody will read. Resolves at once if it already is.
+   *
+   * *Cancellation*: when `signal` aborts the wait rejects with its reason; nothing else
+   * changes.
+   */
+  closed(options?: OneshotRecvOptions): Promise<void> {
+    const s = this.#s;
+    const signal = options?.signal;
+    if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
+    if (s.receiverClosed) return RESOLVED;
+    return s.closedQ.wait(new Waiter<void>(0, undefined), signal);
   }
 
   /** Closes without sending: the receiver rejects with `ChannelClosedError`. */
@@ -147,7 +170,10 @@ export class OneshotReceiver<T> implements Selectable<T>, Disposable {
     const signal = options?.signal;
     if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
     if (s.state === FULL) return Promise.resolve(s.take());
-    if (s.drained) return Promise.reject(new ChannelClosedError('oneshot sender closed without sending'));
+    if (s.drained) {
+      s.endSeen = true;
+      return Promise.reject(new ChannelClosedError('oneshot sender closed without sending'));
+    }
     return s.queue.wait(new Waiter<T>(0, undefined), signal);
   }
 
@@ -155,14 +181,28 @@ export class OneshotReceiver<T> implements Selectable<T>, Disposable {
   tryRecv(): TryRecvResult<T> {
     const s = this.#s;
     if (s.state === FULL) return { ok: true, value: s.take() };
-    return { ok: false, reason: s.drained ? 'closed' : 'empty' };
+    if (!s.drained) return { ok: false, reason: 'empty' };
+    s.endSeen = true;
+    return { ok: false, reason: 'closed' };
+  }
+
+  /**
+   * Whether this receiver is finished (tokio's `is_terminated`): it has handed out its
+   * value, or a `recv`/`tryRecv` has reported that none will come. A value sent but not
+   * yet received does not count.
+   */
+  get isTerminated(): boolean {
+    const s = this.#s;
+    return s.state === TAKEN || s.endSeen;
   }
 
   /** Closes the receiver: a later `send` throws. A value already sent can still be received. */
   close(): void {
     const s = this.#s;
+    if (s.receiverClosed) return;
     s.receiverClosed = true;
     if (s.state === EMPTY) s.closeWaiters();
+    for (let w = s.closedQ.take(); w !== undefined; w = s.closedQ.take()) w.resolve(undefined);
   }
 
   /** Same as {@link OneshotReceiver.close}, for `using`. */

@@ -2,17 +2,28 @@
  * `RwLock<T>`: many readers or one writer (tokio's `sync::RwLock`).
  *
  * Implementation note. Built the way tokio builds it: a FIFO {@link Semaphore} with
- * `MAX_READERS` permits. A reader takes one permit, a writer takes all of them. Because
- * the semaphore serves strictly in order, a waiting writer blocks every reader that arrives
- * after it: writers are never starved by a stream of readers.
+ * `maxReaders` permits (2^29 by default). A reader takes one permit, a writer takes all of
+ * them. Because the semaphore serves strictly in order, a waiting writer blocks every
+ * reader that arrives after it: writers are never starved by a stream of readers.
  */
-import { ClosedError } from '../errors.js';
+import { ClosedError, ZokioError } from '../errors.js';
+import { checkCount } from './internal/check.js';
 import { Semaphore, type Permit } from './semaphore.js';
 
 /** Options for {@link RwLock.read} and {@link RwLock.write}. */
 export interface RwLockOptions {
   /** Stops waiting when this signal aborts. */
   readonly signal?: AbortSignal;
+}
+
+/** Options for the {@link RwLock} constructor. */
+export interface RwLockConfig {
+  /**
+   * Most read guards held at once; a `read()` past it waits like a writer would. An
+   * integer from 1 to 2^29.
+   * @default 2^29
+   */
+  readonly maxReaders?: number;
 }
 
 const MAX_READERS = 2 ** 29;
@@ -38,6 +49,7 @@ export class RwLockReadGuard<T> implements Disposable {
   constructor(lock: RwLock<T>, permit: Permit) {
     this.#lock = lock;
     this.#permit = permit;
+    lock.unsafeReaders++;
   }
 
   /** The protected value (read-only by convention). Throws once released. */
@@ -48,8 +60,10 @@ export class RwLockReadGuard<T> implements Disposable {
 
   /** Gives up read access. Calling it again does nothing. */
   release(): void {
-    if (this.#lock === undefined) return;
+    const lock = this.#lock;
+    if (lock === undefined) return;
     this.#lock = undefined;
+    lock.unsafeReaders--;
     this.#permit.release();
   }
 
@@ -80,6 +94,7 @@ export class RwLockWriteGuard<T> implements Disposable {
   constructor(lock: RwLock<T>, permit: Permit) {
     this.#lock = lock;
     this.#permit = permit;
+    lock.unsafeWriter = true;
   }
 
   /** The protected value. Throws once released. */
@@ -96,9 +111,28 @@ export class RwLockWriteGuard<T> implements Disposable {
 
   /** Gives up write access. Calling it again does nothing. */
   release(): void {
-    if (this.#lock === undefined) return;
+    const lock = this.#lock;
+    if (lock === undefined) return;
     this.#lock = undefined;
+    lock.unsafeWriter = false;
     this.#permit.release();
+  }
+
+  /**
+   * Turns this write guard into a read guard without letting a writer in between
+   * (tokio's `RwLockWriteGuard::downgrade`): readers waiting at the head of the queue are
+   * admitted at once, alongside the returned guard. This guard is released by the call.
+   *
+   * @throws `ClosedError` once released.
+   */
+  downgrade(): RwLockReadGuard<T> {
+    const lock = this.#lock;
+    if (lock === undefined) throw new ClosedError('write guard used after release');
+    this.#lock = undefined;
+    lock.unsafeWriter = false;
+    const read = new RwLockReadGuard(lock, this.#permit.split(1)!);
+    this.#permit.release(); // the other maxReaders - 1 permits: waiting readers get in
+    return read;
   }
 
   /** Same as {@link RwLockWriteGuard.release}, for `using`. */
@@ -132,21 +166,39 @@ export class RwLockWriteGuard<T> implements Disposable {
 export class RwLock<T> {
   /** @internal The value, for guards; use a guard instead. */
   unsafeValue: T;
-  readonly #sem = new Semaphore(MAX_READERS);
+  /** @internal Read guards held, kept by the guards. */
+  unsafeReaders = 0;
+  /** @internal Whether a write guard is held, kept by the guard. */
+  unsafeWriter = false;
+  readonly #sem: Semaphore;
+  readonly #max: number;
 
-  constructor(value: T) {
+  /**
+   * @throws `ZOKIO_ERR_INVALID_ARGUMENT` unless `config.maxReaders` is an integer from 1 to
+   * 2^29.
+   */
+  constructor(value: T, config?: RwLockConfig) {
+    const max = config?.maxReaders ?? MAX_READERS;
+    checkCount(max, 'maxReaders', 1);
+    if (max > MAX_READERS) throw new ZokioError('ZOKIO_ERR_INVALID_ARGUMENT', `maxReaders must be an integer from 1 to ${MAX_READERS} (received ${max})`);
+    this.#max = max;
     this.unsafeValue = value;
+    this.#sem = new Semaphore(this.#max);
+  }
+
+  /** Most read guards held at once (the `maxReaders` option). */
+  get maxReaders(): number {
+    return this.#max;
   }
 
   /** Number of read guards held right now (0 while a writer holds the lock). */
   get readers(): number {
-    const free = this.#sem.available;
-    return free === 0 ? 0 : MAX_READERS - free;
+    return this.unsafeReaders;
   }
 
   /** Whether a writer holds the lock right now. */
   get isWriteLocked(): boolean {
-    return this.#sem.available === 0;
+    return this.unsafeWriter;
   }
 
   /**
@@ -164,7 +216,7 @@ export class RwLock<T> {
    * *Cancellation*: see the class comment.
    */
   async write(options?: RwLockOptions): Promise<RwLockWriteGuard<T>> {
-    return new RwLockWriteGuard(this, await this.#sem.acquire(MAX_READERS, options));
+    return new RwLockWriteGuard(this, await this.#sem.acquire(this.#max, options));
   }
 
   /** Read access if available now (no writer holds or waits); otherwise `undefined`. */
@@ -175,7 +227,7 @@ export class RwLock<T> {
 
   /** Write access if nobody holds the lock or waits; otherwise `undefined`. */
   tryWrite(): RwLockWriteGuard<T> | undefined {
-    const permit = this.#sem.tryAcquire(MAX_READERS);
+    const permit = this.#sem.tryAcquire(this.#max);
     return permit === undefined ? undefined : new RwLockWriteGuard(this, permit);
   }
 

@@ -9,7 +9,7 @@
  * allocates the permit (which is also its waiter record) and one pending promise, and a
  * release resolves that promise in place, so the waiter resumes one microtask later.
  */
-import { ClosedError } from '../errors.js';
+import { ClosedError, ZokioError } from '../errors.js';
 import { abortReason } from '../scheduler/abort-reason.js';
 import { checkCount, MAX_COUNT } from './internal/check.js';
 import { noop, WaiterQueue, type AbortHook, type Parked } from './internal/waiter-queue.js';
@@ -41,6 +41,22 @@ export interface Permit extends Disposable {
   release(): void;
   /** Drops the permits without giving them back: the semaphore shrinks by that many. */
   forget(): void;
+  /**
+   * Splits `n` permits off into a new `Permit` of the same semaphore, leaving
+   * `permits - n` here (tokio's `SemaphorePermit::split`). Returns `undefined`, changing
+   * nothing, when this object holds fewer than `n`.
+   *
+   * @throws `ZOKIO_ERR_INVALID_ARGUMENT` unless `n` is an integer from 1 to 2^30.
+   */
+  split(n: number): Permit | undefined;
+  /**
+   * Moves every permit `other` holds into this one; `other` is left holding none. Both
+   * must come from the same semaphore.
+   *
+   * @throws `ZOKIO_ERR_INVALID_ARGUMENT` when `other` belongs to another semaphore, is this
+   * permit, or this permit was already released (nothing changes).
+   */
+  merge(other: Permit): void;
   /** Same as `release()`, for `using`. */
   [Symbol.dispose](): void;
 }
@@ -63,7 +79,7 @@ class SemaphorePermit implements Permit, Parked<SemaphorePermit> {
   }
 
   sem: Semaphore | undefined;
-  readonly n: number;
+  n: number;
   resolve: (permit: SemaphorePermit) => void = noop;
   reject: (reason: unknown) => void = noop;
   pending = true;
@@ -87,6 +103,25 @@ class SemaphorePermit implements Permit, Parked<SemaphorePermit> {
 
   forget(): void {
     this.sem = undefined;
+  }
+
+  split(n: number): Permit | undefined {
+    checkCount(n, 'n', 1);
+    const sem = this.sem;
+    if (sem === undefined || n > this.n) return undefined;
+    this.n -= n;
+    if (this.n === 0) this.sem = undefined;
+    return new SemaphorePermit(sem, n);
+  }
+
+  merge(other: Permit): void {
+    const sem = this.sem;
+    if (!(other instanceof SemaphorePermit) || other === this || sem === undefined || (other.sem !== undefined && other.sem !== sem)) {
+      throw new ZokioError('ZOKIO_ERR_INVALID_ARGUMENT', 'merge needs another live permit of the same semaphore');
+    }
+    if (other.sem === undefined) return;
+    this.n += other.n;
+    other.sem = undefined;
   }
 
   [Symbol.dispose](): void {
@@ -138,8 +173,18 @@ export class Semaphore {
     this.#permits = checkCount(permits, 'permits', 0);
   }
 
-  /** Number of permits free right now. */
+  /**
+   * Number of permits a caller could take right now. While a request waits, the free
+   * permits are set aside for the request at the head of the queue (they are too few for
+   * it, or it would have been served), so this reads 0 until that request is served or
+   * cancelled; then they count again.
+   */
   get available(): number {
+    return this.#queue.live > 0 ? 0 : this.#permits;
+  }
+
+  /** @internal Free permits including those set aside for the head waiter (RwLock reads it). */
+  get unsafeFree(): number {
     return this.#permits;
   }
 
@@ -215,6 +260,20 @@ export class Semaphore {
     if (total > MAX_COUNT) checkCount(total, 'available permits after addPermits', 0);
     this.#permits = total;
     if (this.#queue.live > 0) this.#serve();
+  }
+
+  /**
+   * Removes up to `n` of the permits that are {@link Semaphore.available} now, for good,
+   * and returns how many it removed (tokio's `forget_permits`). Permits held by callers,
+   * and permits set aside for a waiting request, are not touched.
+   *
+   * @throws `ZOKIO_ERR_INVALID_ARGUMENT` unless `n` is an integer from 0 to 2^30.
+   */
+  forgetPermits(n: number): number {
+    checkCount(n, 'n', 0);
+    const k = Math.min(n, this.available);
+    this.#permits -= k;
+    return k;
   }
 
   /** @internal A permit's release: adds `n` (already checked) and serves waiters. */

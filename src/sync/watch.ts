@@ -22,7 +22,11 @@ export class WatchState<T> {
   value: T;
   version = 0;
   senderClosed = false;
+  /** Open receivers. */
+  receivers = 0;
   readonly queue = new WaiterQueue();
+  /** `WatchSender.closed()` callers, woken when the last receiver closes. */
+  readonly closedQ = new WaiterQueue();
 
   constructor(value: T) {
     this.value = value;
@@ -72,6 +76,26 @@ export class WatchSender<T> implements Disposable {
     return new WatchReceiver(this.#s);
   }
 
+  /** Number of open receivers (tokio's `receiver_count`). */
+  get receiverCount(): number {
+    return this.#s.receivers;
+  }
+
+  /**
+   * Resolves once every receiver is closed (tokio's `Sender::closed`). Resolves at once if
+   * there is none now.
+   *
+   * *Cancellation*: when `signal` aborts the wait rejects with its reason; nothing else
+   * changes.
+   */
+  closed(options?: WatchWaitOptions): Promise<void> {
+    const s = this.#s;
+    const signal = options?.signal;
+    if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
+    if (s.receivers === 0) return RESOLVED;
+    return s.closedQ.wait(new Waiter<void>(0, undefined), signal);
+  }
+
   /** Closes the channel: waiting and later `changed()` calls reject with `ChannelClosedError`; `borrow()` keeps working. */
   close(): void {
     const s = this.#s;
@@ -100,14 +124,17 @@ export class WatchSender<T> implements Disposable {
  * console.log(rx.borrowAndUpdate()); // 1
  * ```
  */
-export class WatchReceiver<T> implements AsyncIterable<T> {
+export class WatchReceiver<T> implements AsyncIterable<T>, Disposable {
   readonly #s: WatchState<T>;
+  /** Version last seen; -1 after `markChanged()` (never equal to a real version). */
   #seen: number;
+  #closed = false;
 
   /** @internal Made by {@link watch} and {@link WatchSender.subscribe}. */
   constructor(state: WatchState<T>) {
     this.#s = state;
     this.#seen = state.version;
+    state.receivers++;
   }
 
   /** The current value, without marking it seen. */
@@ -126,6 +153,35 @@ export class WatchReceiver<T> implements AsyncIterable<T> {
     return this.#seen !== this.#s.version;
   }
 
+  /** Marks the current value as not seen: the next `changed()` resolves at once. */
+  markChanged(): void {
+    this.#seen = -1;
+  }
+
+  /** Marks the current value as seen, without reading it. */
+  markUnchanged(): void {
+    this.#seen = this.#s.version;
+  }
+
+  /**
+   * Resolves with the first value, starting from the current one, for which `predicate`
+   * returns true, and marks it seen (tokio's `wait_for`). Values that change between two
+   * checks are merged into the latest, as with `changed()`. Rejects with
+   * `ChannelClosedError` if the sender closes before a value passes, and with whatever
+   * `predicate` throws.
+   *
+   * *Cancellation*: when `signal` aborts the wait rejects with its reason; the values
+   * checked so far stay marked seen.
+   */
+  async waitFor(predicate: (value: T) => boolean, options?: WatchWaitOptions): Promise<T> {
+    const signal = options?.signal;
+    if (signal !== undefined && signal.aborted) throw abortReason(signal);
+    for (let value = this.borrowAndUpdate(); ; value = this.borrowAndUpdate()) {
+      if (predicate(value)) return value;
+      await this.changed(options);
+    }
+  }
+
   /**
    * Resolves when there is a value this receiver has not seen, and marks it seen. Rejects
    * with `ChannelClosedError` when the sender has closed and nothing new is left.
@@ -142,7 +198,8 @@ export class WatchReceiver<T> implements AsyncIterable<T> {
       return RESOLVED;
     }
     if (s.senderClosed) return Promise.reject(new ChannelClosedError('watch sender closed'));
-    return s.queue.wait(new Waiter<void>(0, undefined), signal).then(() => {
+    if (this.#closed) return Promise.reject(new ChannelClosedError('watch receiver closed'));
+    return s.queue.wait(new Waiter<void>(0, this), signal).then(() => {
       this.#seen = s.version;
     });
   }
@@ -152,6 +209,31 @@ export class WatchReceiver<T> implements AsyncIterable<T> {
     const r = new WatchReceiver(this.#s);
     r.#seen = this.#seen;
     return r;
+  }
+
+  /**
+   * Leaves the channel: the sender's `receiverCount` drops, and once the last receiver has
+   * closed the sender's `closed()` resolves. A `changed()` waiting on this receiver and
+   * later calls reject with `ChannelClosedError`; `borrow()` keeps working. Calling it
+   * again does nothing.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const s = this.#s;
+    const mine: Waiter<void>[] = [];
+    const ring = s.queue.ring;
+    for (let i = 0; i < ring.length; i++) {
+      const w = ring.buf[(ring.head + i) & ring.mask]!;
+      if (w.pending && w.payload === this) mine.push(w);
+    }
+    for (const w of mine) if (s.queue.cancel(w)) w.reject(new ChannelClosedError('watch receiver closed'));
+    if (--s.receivers === 0) for (let w = s.closedQ.take(); w !== undefined; w = s.closedQ.take()) w.resolve(undefined);
+  }
+
+  /** Same as {@link WatchReceiver.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
   }
 
   /**

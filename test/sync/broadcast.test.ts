@@ -26,14 +26,14 @@ describe('broadcast', () => {
     expect(await rx.recv()).toEqual({ kind: 'message', value: 7 });
     expect(rx.tryRecv()).toEqual({ kind: 'message', value: 8 });
     expect(rx.tryRecv()).toEqual({ kind: 'message', value: 9 });
-    expect(rx.tryRecv()).toBeUndefined();
+    expect(rx.tryRecv()).toEqual({ kind: 'empty' });
   });
 
   it('drained() lets the producer wait for the slowest receiver without polling', async () => {
     const [tx, fast] = broadcast<number>(8);
     const slow = tx.subscribe();
     for (let i = 0; i < 6; i++) tx.send(i);
-    while (fast.tryRecv() !== undefined);
+    while (fast.tryRecv().kind !== 'empty');
     expect(tx.length).toBe(6);
     let drained = false;
     const d = tx.drained(2).then(() => (drained = true));
@@ -85,7 +85,7 @@ describe('broadcast', () => {
             const k = op === -1 ? 0 : 1;
             const got = receivers[k]!.tryRecv();
             const oldest = Math.max(0, sent.length - capacity);
-            if (cursors[k] === sent.length) expect(got).toBeUndefined();
+            if (cursors[k] === sent.length) expect(got).toEqual({ kind: 'empty' });
             else if (cursors[k]! < oldest) {
               expect(got).toEqual({ kind: 'lagged', missed: oldest - cursors[k]! });
               cursors[k] = oldest;
@@ -97,5 +97,49 @@ describe('broadcast', () => {
         },
       ),
     );
+  });
+
+  it('tryRecv tells empty from closed', () => {
+    const [tx, rx] = broadcast<number>(2);
+    expect(rx.tryRecv()).toEqual({ kind: 'empty' });
+    tx.send(1);
+    tx.close();
+    expect(rx.tryRecv()).toEqual({ kind: 'message', value: 1 });
+    expect(rx.tryRecv()).toEqual({ kind: 'closed' });
+    const [, rx2] = broadcast<number>(2);
+    rx2.close();
+    expect(rx2.tryRecv()).toEqual({ kind: 'closed' });
+  });
+
+  it('resubscribe starts at the newest end; clone keeps the position', async () => {
+    const [tx, rx] = broadcast<number>(4);
+    tx.send(1);
+    tx.send(2);
+    const fresh = rx.resubscribe();
+    const copy = rx.clone();
+    expect(fresh.tryRecv()).toEqual({ kind: 'empty' });
+    expect(copy.tryRecv()).toEqual({ kind: 'message', value: 1 });
+    tx.send(3);
+    expect(await fresh.recv()).toEqual({ kind: 'message', value: 3 });
+    expect(tx.receiverCount).toBe(3);
+  });
+
+  it('Sender.closed resolves once every receiver has closed', async () => {
+    const [tx, rx] = broadcast<number>(2);
+    const other = tx.subscribe();
+    let closed = false;
+    const p = tx.closed().then(() => (closed = true));
+    rx.close();
+    await Promise.resolve();
+    expect(closed).toBe(false);
+    other.close();
+    await p;
+    expect(closed).toBe(true);
+    await tx.closed();
+    const [tx2] = broadcast<number>(1);
+    const ac = new AbortController();
+    const waiting = tx2.closed({ signal: ac.signal });
+    ac.abort(new Error('stop'));
+    await expect(waiting).rejects.toThrow('stop');
   });
 });

@@ -159,4 +159,173 @@ describe('channel', () => {
       }),
     );
   });
+
+  it('reserve holds a slot; the permit sends without waiting and a waiting receiver gets it directly', async () => {
+    const [tx, rx] = channel<string>(2);
+    const p1 = await tx.reserve();
+    expect(p1.remaining).toBe(1);
+    expect(tx.trySend('a')).toBe('sent');
+    expect(tx.trySend('b')).toBe('full'); // one slot buffered, one reserved
+    let admitted = false;
+    const p2 = tx.reserve().then((p) => ((admitted = true), p));
+    await Promise.resolve();
+    expect(admitted).toBe(false);
+    p1.send('r1');
+    expect(() => p1.send('again')).toThrow(expect.objectContaining({ code: 'ZOKIO_ERR_CLOSED' }));
+    expect(await rx.recv()).toBe('a'); // frees a slot: the waiting reservation gets it
+    const permit2 = await p2;
+    expect(admitted).toBe(true);
+    expect(await rx.recv()).toBe('r1');
+    const waiting = rx.recv();
+    permit2.send('direct');
+    expect(await waiting).toBe('direct');
+    expect(rx.length).toBe(0);
+  });
+
+  it('an unused permit gives its slots back on release or dispose; tryReserve tells full from closed', async () => {
+    const [tx, rx] = channel<number>(3);
+    {
+      using many = await tx.reserveMany(3);
+      expect(many.remaining).toBe(3);
+      expect(tx.tryReserve()).toBe('full');
+      many.send(1);
+      expect(many.remaining).toBe(2);
+    }
+    const again = tx.tryReserveMany(2);
+    expect(again).not.toBe('full');
+    if (typeof again === 'string') throw new Error('expected a permit');
+    again.release();
+    again.release(); // idempotent
+    expect(tx.trySend(2)).toBe('sent');
+    expect(tx.trySend(3)).toBe('sent');
+    expect(tx.tryReserve()).toBe('full');
+    rx.close();
+    expect(tx.tryReserve()).toBe('closed');
+    await expect(tx.reserve()).rejects.toBeInstanceOf(ChannelClosedError);
+    expect(codeOf(() => tx.reserveMany(4))).toBe('ZOKIO_ERR_INVALID_ARGUMENT');
+    expect(codeOf(() => tx.tryReserveMany(0))).toBe('ZOKIO_ERR_INVALID_ARGUMENT');
+  });
+
+  it('a permit whose receiver closed throws ChannelClosedError; an outstanding permit keeps the channel open', async () => {
+    const [tx, rx] = channel<number>(2);
+    const permit = await tx.reserve();
+    tx.close();
+    expect(rx.isClosed).toBe(false); // the permit may still send
+    const next = rx.recv();
+    permit.send(5);
+    expect(await next).toBe(5);
+    expect(rx.isClosed).toBe(true);
+    const [tx2, rx2] = channel<number>(2);
+    const p2 = await tx2.reserve();
+    const ending = rx2.recv();
+    tx2.close();
+    p2.release(); // last slot given back after the last sender closed: the receiver sees the end
+    await expect(ending).rejects.toBeInstanceOf(ChannelClosedError);
+    const [tx3, rx3] = channel<number>(2);
+    const p3 = await tx3.reserve();
+    rx3.close();
+    expect(() => p3.send(1)).toThrow(ChannelClosedError);
+  });
+
+  it('a cancelled multi-slot reservation at the head lets the waiters behind it in', async () => {
+    const [tx, rx] = channel<number>(3);
+    tx.trySend(0);
+    tx.trySend(1);
+    const ac = new AbortController();
+    const big = tx.reserveMany(3, { signal: ac.signal }); // needs 3, 1 free
+    let sent = false;
+    const small = tx.send(2).then(() => (sent = true)); // FIFO: waits behind `big`
+    await Promise.resolve();
+    expect(sent).toBe(false);
+    ac.abort();
+    await expect(big).rejects.toMatchObject({ name: 'AbortError' });
+    await small;
+    expect(sent).toBe(true);
+    const got: number[] = [];
+    expect(await rx.recvMany(got, 10)).toBe(3);
+    expect(got).toEqual([0, 1, 2]);
+  });
+
+  it('recvMany waits for one, takes up to limit, returns 0 once closed and drained', async () => {
+    const [tx, rx] = channel<number>(8);
+    const buf: number[] = [99];
+    const waiting = rx.recvMany(buf, 3);
+    tx.trySend(1);
+    tx.trySend(2);
+    expect(await waiting).toBe(2); // woken by the first message, takes the one buffered since
+    for (let i = 3; i <= 7; i++) tx.trySend(i);
+    expect(await rx.recvMany(buf, 3)).toBe(3);
+    expect(buf).toEqual([99, 1, 2, 3, 4, 5]);
+    tx.close();
+    expect(await rx.recvMany(buf, 10)).toBe(2);
+    expect(await rx.recvMany(buf, 10)).toBe(0);
+    expect(buf).toEqual([99, 1, 2, 3, 4, 5, 6, 7]);
+    expect(codeOf(() => rx.recvMany(buf, 0))).toBe('ZOKIO_ERR_INVALID_ARGUMENT');
+    const [, rx2] = channel<number>(1);
+    const ac = new AbortController();
+    const aborted = rx2.recvMany(buf, 1, { signal: ac.signal });
+    ac.abort(new Error('stop'));
+    await expect(aborted).rejects.toThrow('stop');
+    expect(buf.length).toBe(8);
+  });
+
+  it('property: sends and reservations under any interleaving and aborts lose and duplicate nothing', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.array(fc.record({ reserve: fc.integer({ min: 0, max: 3 }), abort: fc.boolean(), release: fc.boolean() }), { maxLength: 6 }), {
+          minLength: 1,
+          maxLength: 3,
+        }),
+        async (s, capacity, plans) => {
+          const [tx, rx] = channel<string>(capacity);
+          const senders = plans.map((_, id) => (id === 0 ? tx : tx.clone()));
+          const delivered: string[] = [];
+          const received: string[] = [];
+          const sending = plans.map(async (plan, id) => {
+            for (const [i, op] of plan.entries()) {
+              await step(s, `op ${id}.${i}`);
+              const ac = new AbortController();
+              abortLater(s, ac, op.abort, `abort ${id}.${i}`);
+              const k = Math.min(op.reserve, capacity);
+              try {
+                if (k === 0) {
+                  await senders[id]!.send(`${id}.${i}`, { signal: ac.signal });
+                  delivered.push(`${id}.${i}`);
+                } else {
+                  const permit = await senders[id]!.reserveMany(k, { signal: ac.signal });
+                  await step(s, `hold ${id}.${i}`);
+                  const use = op.release ? k - 1 : k;
+                  for (let j = 0; j < use; j++) {
+                    permit.send(`${id}.${i}.${j}`);
+                    delivered.push(`${id}.${i}.${j}`);
+                  }
+                  permit.release();
+                }
+              } catch (err) {
+                expect(err).not.toBeInstanceOf(ChannelClosedError);
+              }
+            }
+            senders[id]!.close();
+          });
+          const receiving = (async () => {
+            const buf: string[] = [];
+            for (let r = 0; ; r++) {
+              await step(s, `recv ${r}`);
+              buf.length = 0;
+              if ((await rx.recvMany(buf, 1 + (r % 3))) === 0) return;
+              received.push(...buf);
+            }
+          })();
+          await s.waitFor(Promise.all([...sending, receiving]));
+          expect(new Set(received).size).toBe(received.length);
+          expect([...received].sort()).toEqual([...delivered].sort());
+          expect(rx.length).toBe(0);
+          expect(rx.isClosed).toBe(true);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
 });

@@ -38,4 +38,23 @@ describe('Notify', () => {
     expect(order).toEqual([2, 3]);
     expect(n.waiting).toBe(0);
   });
+
+  it('notifyLast wakes the waiter that arrived last, or stores a permit when none waits', async () => {
+    const n = new Notify();
+    const woken: number[] = [];
+    const ac = new AbortController();
+    const waits = [0, 1, 2].map((i) => n.notified(i === 2 ? { signal: ac.signal } : undefined).then(() => woken.push(i), () => woken.push(-i)));
+    ac.abort(); // the newest waiter leaves: notifyLast skips it
+    await Promise.resolve();
+    n.notifyLast();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(woken).toEqual([-2, 1]);
+    n.notifyLast();
+    await Promise.all(waits);
+    expect(woken).toEqual([-2, 1, 0]);
+    expect(n.waiting).toBe(0);
+    n.notifyLast(); // nobody waits: a permit is stored
+    await n.notified();
+  });
 });

@@ -37,4 +37,40 @@ describe('oneshot', () => {
     tx.send(9);
     expect(await rx.recv()).toBe(9);
   });
+
+  it('Sender.closed resolves when the receiver closes', async () => {
+    const [tx, rx] = oneshot<number>();
+    let closed = false;
+    const p = tx.closed().then(() => (closed = true));
+    await Promise.resolve();
+    expect(closed).toBe(false);
+    rx.close();
+    await p;
+    expect(closed).toBe(true);
+    await tx.closed(); // already closed: at once
+    const [tx2] = oneshot<number>();
+    const ac = new AbortController();
+    const waiting = tx2.closed({ signal: ac.signal });
+    ac.abort(new Error('stop'));
+    await expect(waiting).rejects.toThrow('stop');
+  });
+
+  it('isTerminated: after the value is taken, or once the end was reported', async () => {
+    const [tx, rx] = oneshot<number>();
+    expect(rx.isTerminated).toBe(false);
+    tx.send(1);
+    expect(rx.isTerminated).toBe(false); // sent, not received yet
+    expect(await rx.recv()).toBe(1);
+    expect(rx.isTerminated).toBe(true);
+    const [tx2, rx2] = oneshot<number>();
+    tx2.close();
+    expect(rx2.isTerminated).toBe(false);
+    expect(rx2.tryRecv()).toEqual({ ok: false, reason: 'closed' });
+    expect(rx2.isTerminated).toBe(true);
+    const [tx3, rx3] = oneshot<number>();
+    const waiting = rx3.recv();
+    tx3.close();
+    await expect(waiting).rejects.toBeInstanceOf(ChannelClosedError);
+    expect(rx3.isTerminated).toBe(true);
+  });
 });

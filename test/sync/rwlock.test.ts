@@ -80,4 +80,69 @@ describe('RwLock', () => {
       { numRuns: 150 },
     );
   });
+
+  it('maxReaders bounds the read guards held at once; the next reader waits', async () => {
+    const lock = new RwLock('v', { maxReaders: 2 });
+    expect(lock.maxReaders).toBe(2);
+    const a = await lock.read();
+    const b = await lock.read();
+    expect(lock.tryRead()).toBeUndefined();
+    let third = false;
+    const c = lock.read().then((g) => ((third = true), g));
+    await Promise.resolve();
+    expect(third).toBe(false);
+    expect(lock.readers).toBe(2);
+    expect(lock.isWriteLocked).toBe(false);
+    a.release();
+    (await c).release();
+    expect(third).toBe(true);
+    b.release();
+    expect(lock.readers).toBe(0);
+    const w = await lock.write(); // a writer takes all maxReaders permits
+    expect(lock.isWriteLocked).toBe(true);
+    expect(lock.tryRead()).toBeUndefined();
+    w.release();
+  });
+
+  it('rejects a bad maxReaders with a coded error', () => {
+    for (const bad of [0, -1, 1.5, 2 ** 29 + 1, Number.NaN]) {
+      expect(() => new RwLock(0, { maxReaders: bad })).toThrow(expect.objectContaining({ code: 'ZOKIO_ERR_INVALID_ARGUMENT' }));
+    }
+  });
+
+  it('downgrade turns the write guard into a read guard with no writer in between; waiting readers join', async () => {
+    const lock = new RwLock(0, { maxReaders: 4 });
+    const w = await lock.write();
+    w.value = 7;
+    const order: string[] = [];
+    const reader = lock.read().then((g) => (order.push(`read ${g.value}`), g));
+    const writer = lock.write().then((g) => (order.push('write'), g));
+    const late = lock.read().then((g) => (order.push('late read'), g)); // behind the writer
+    const r = w.downgrade();
+    expect(() => w.value).toThrow(expect.objectContaining({ code: 'ZOKIO_ERR_CLOSED' }));
+    expect(() => w.downgrade()).toThrow(expect.objectContaining({ code: 'ZOKIO_ERR_CLOSED' }));
+    expect(r.value).toBe(7);
+    const rg = await reader;
+    expect(order).toEqual(['read 7']);
+    expect(lock.readers).toBe(2);
+    expect(lock.isWriteLocked).toBe(false);
+    r.release();
+    rg.release();
+    const wg = await writer;
+    expect(order).toEqual(['read 7', 'write']);
+    wg.release();
+    (await late).release();
+    expect(order).toEqual(['read 7', 'write', 'late read']);
+    expect(lock.readers).toBe(0);
+  });
+
+  it('downgrade with maxReaders 1 keeps the one read permit', async () => {
+    const lock = new RwLock('x', { maxReaders: 1 });
+    const r = (await lock.write()).downgrade();
+    expect(lock.readers).toBe(1);
+    expect(lock.tryRead()).toBeUndefined();
+    expect(lock.tryWrite()).toBeUndefined();
+    r.release();
+    expect(lock.tryWrite()).toBeDefined();
+  });
 });

@@ -155,7 +155,7 @@ describe('Semaphore', () => {
     const [pa, pb, pe] = await Promise.all([a, b, e]);
     expect(order).toEqual(['a', 'b', 'e']);
     pa.release(); // 1 free: c needs 2, and d (which would fit) stays behind it
-    expect(sem.available).toBe(1);
+    expect(sem.available).toBe(0); // the free permit is set aside for c, the head
     expect(sem.waiting).toBe(2);
     pe.release(); // 2 free: c takes them
     const pc = await c;
@@ -288,6 +288,130 @@ describe('Semaphore', () => {
           expect(sem.available).toBe(total);
           expect(sem.waiting).toBe(0);
           expect(grants).toEqual(calls);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('available reads 0 while a larger request waits: the free permits are set aside for it', async () => {
+    const sem = new Semaphore(8);
+    const held = await sem.acquire(8);
+    const big = sem.acquire(8);
+    const part = held.split(6)!;
+    part.release(); // 6 free, but the head wants 8
+    expect(sem.available).toBe(0);
+    expect(sem.tryAcquire(1)).toBeUndefined();
+    expect(sem.forgetPermits(3)).toBe(0); // set-aside permits cannot be forgotten
+    held.release(); // now 8: the head is served
+    const p = await big;
+    expect(p.permits).toBe(8);
+    expect(sem.available).toBe(0);
+    p.release();
+    expect(sem.available).toBe(8);
+  });
+
+  it('a cancelled head gives its set-aside permits back to available', async () => {
+    const sem = new Semaphore(6);
+    const held = await sem.acquire(6);
+    const ac = new AbortController();
+    const big = sem.acquire(8, { signal: ac.signal });
+    held.release();
+    expect(sem.available).toBe(0);
+    ac.abort();
+    await expect(big).rejects.toMatchObject({ name: 'AbortError' });
+    expect(sem.available).toBe(6);
+  });
+
+  it('forgetPermits removes at most what is available and says how many', () => {
+    const sem = new Semaphore(5);
+    const p = sem.tryAcquire(2)!;
+    expect(sem.forgetPermits(10)).toBe(3);
+    expect(sem.available).toBe(0);
+    p.release();
+    expect(sem.available).toBe(2);
+    expect(sem.forgetPermits(0)).toBe(0);
+    expect(codeOf(() => sem.forgetPermits(-1))).toBe('ZOKIO_ERR_INVALID_ARGUMENT');
+    expect(codeOf(() => sem.forgetPermits(1.5))).toBe('ZOKIO_ERR_INVALID_ARGUMENT');
+    expect(sem.available).toBe(2);
+  });
+
+  it('Permit.split and merge move permits between permit objects of one semaphore', async () => {
+    const sem = new Semaphore(5);
+    const a = await sem.acquire(5);
+    const b = a.split(2)!;
+    expect([a.permits, b.permits]).toEqual([3, 2]);
+    expect(a.split(4)).toBeUndefined(); // more than it holds: nothing changes
+    expect(a.permits).toBe(3);
+    b.release();
+    expect(sem.available).toBe(2);
+    const c = sem.tryAcquire(2)!;
+    a.merge(c);
+    expect([a.permits, c.permits]).toEqual([5, 0]);
+    c.release(); // empty now: gives nothing back
+    expect(sem.available).toBe(0);
+    const other = new Semaphore(1).tryAcquire()!;
+    expect(codeOf(() => a.merge(other))).toBe('ZOKIO_ERR_INVALID_ARGUMENT');
+    expect(codeOf(() => a.merge(a))).toBe('ZOKIO_ERR_INVALID_ARGUMENT');
+    expect(codeOf(() => a.split(0))).toBe('ZOKIO_ERR_INVALID_ARGUMENT');
+    expect(a.permits).toBe(5);
+    const whole = a.split(5)!; // splitting everything leaves `a` empty
+    expect(a.permits).toBe(0);
+    expect(a.split(1)).toBeUndefined();
+    whole.release();
+    expect(sem.available).toBe(5);
+  });
+
+  it('property: available is 0 exactly while someone waits, and split/merge/forget conserve permits', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(fc.record({ n: fc.integer({ min: 1, max: 6 }), split: fc.boolean(), forget: fc.integer({ min: 0, max: 2 }) }), {
+          maxLength: 10,
+        }),
+        async (s, initial, requests) => {
+          const sem = new Semaphore(initial);
+          let total = initial;
+          let held = 0;
+          const check = (): void => {
+            if (sem.waiting > 0) expect(sem.available).toBe(0);
+            expect(sem.available + held).toBeLessThanOrEqual(total);
+          };
+          const tasks = requests.map(async (req, i) => {
+            await step(s, `arrive ${i}`);
+            total -= sem.forgetPermits(req.forget);
+            check();
+            const n = Math.min(req.n, Math.max(1, total));
+            // Every wait gets an abort at a point the scheduler picks: forgets elsewhere may
+            // shrink the semaphore below a waiting request, which must not hang the run.
+            const ac = new AbortController();
+            abortLater(s, ac, true, `abort ${i}`);
+            let permit: Permit;
+            try {
+              permit = await sem.acquire(n, { signal: ac.signal });
+            } catch {
+              check();
+              return;
+            }
+            held += n;
+            check();
+            await step(s, `hold ${i}`);
+            if (req.split && n > 1) {
+              const part = permit.split(1)!;
+              held -= 1;
+              part.release();
+              check();
+              await step(s, `hold more ${i}`);
+              held -= n - 1;
+            } else held -= n;
+            permit.release();
+            check();
+          });
+          await s.waitFor(Promise.all(tasks));
+          expect(held).toBe(0);
+          expect(sem.waiting).toBe(0);
+          expect(sem.available).toBe(total);
         },
       ),
       { numRuns: 200 },

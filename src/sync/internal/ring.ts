@@ -52,6 +52,15 @@ export class Ring<T> {
     return value;
   }
 
+  /** Removes and returns the newest item; the caller checks `length > 0` first. */
+  pop(): T {
+    this.length--;
+    const slot = (this.head + this.length) & this.mask;
+    const value = this.buf[slot] as T;
+    this.buf[slot] = undefined;
+    return value;
+  }
+
   /** The oldest item without removing it; the caller checks `length > 0` first. */
   peek(): T {
     return this.buf[this.head] as T;

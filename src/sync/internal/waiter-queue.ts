@@ -126,6 +126,22 @@ export class WaiterQueue<W extends Parked<any> = AnyWaiter> {
     return undefined;
   }
 
+  /**
+   * Removes the newest pending waiter and marks it settled, like {@link WaiterQueue.take}
+   * from the other end (`Notify.notifyLast`). Undefined when none.
+   */
+  takeLast(): W | undefined {
+    const ring = this.ring;
+    while (ring.length > 0) {
+      const w = ring.pop();
+      if (w.pending) {
+        this.settle(w);
+        return w;
+      }
+    }
+    return undefined;
+  }
+
   /** Cancels `w` if still pending (select loser, abort); returns whether it was pending. */
   cancel(w: W): boolean {
     if (!w.pending) return false;

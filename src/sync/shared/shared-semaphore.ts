@@ -42,7 +42,7 @@ export interface SharedSemaphoreHandle {
 
 class SharedPermit implements Permit {
   #sem: SharedSemaphore | undefined;
-  readonly #n: number;
+  #n: number;
 
   constructor(sem: SharedSemaphore, n: number) {
     this.#sem = sem;
@@ -62,6 +62,25 @@ class SharedPermit implements Permit {
 
   forget(): void {
     this.#sem = undefined;
+  }
+
+  split(n: number): Permit | undefined {
+    checkCount(n, 'n', 1);
+    const sem = this.#sem;
+    if (sem === undefined || n > this.#n) return undefined;
+    this.#n -= n;
+    if (this.#n === 0) this.#sem = undefined;
+    return new SharedPermit(sem, n);
+  }
+
+  merge(other: Permit): void {
+    const sem = this.#sem;
+    if (!(other instanceof SharedPermit) || other === this || sem === undefined || (other.#sem !== undefined && other.#sem !== sem)) {
+      throw new ZokioError('ZOKIO_ERR_INVALID_ARGUMENT', 'merge needs another live permit of the same semaphore');
+    }
+    if (other.#sem === undefined) return;
+    this.#n += other.#n;
+    other.#sem = undefined;
   }
 
   [Symbol.dispose](): void {
