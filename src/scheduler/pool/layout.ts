@@ -85,6 +85,14 @@ export const H_ROBIN = 8;
 export const H_WORKERS = 9;
 /** Counter of payload buffer ids (heap strategy; see `shared-buffers.ts`). */
 export const H_NEXT_PAYLOAD_ID = 10;
+/**
+ * Strategy `pooled`: long payloads of main-thread records that went into a buffer of their
+ * own instead of the arena (the arena had no room, or the payload is larger than
+ * {@link ARENA_PAYLOAD_MAX}); `rt.metrics().pool.payloadFallbacks`.
+ */
+export const H_PAYLOAD_FALLBACKS = 11;
+/** Payloads (of main-thread records) longer than this skip the arena: a buffer of their own. */
+export const ARENA_PAYLOAD_MAX = 1 << 20;
 export const MAGIC = 0x5a4b5750; // 'ZKWP'
 
 /** Words of one worker's control block. */

@@ -39,6 +39,8 @@ import {
   H_MAIN_WAITING,
   H_MAIN_WAKE,
   H_NAME_TOP,
+  H_PAYLOAD_FALLBACKS,
+  ARENA_PAYLOAD_MAX,
   H_NEXT_NAME_ID,
   H_SHUTDOWN,
   H_SLEEPERS,
@@ -175,6 +177,14 @@ export class PoolCore {
     return this.layout.workerBase + w * WORKER_WORDS;
   }
 
+  /**
+   * True when this pool ever used payload buffers of their own (strategy `heap`, or a
+   * `pooled` fallback): then threads drain their buffer tables before they park or idle.
+   */
+  get usesPayloadBuffers(): boolean {
+    return this.heapPayloads || Atomics.load(this.i32, H_PAYLOAD_FALLBACKS) > 0;
+  }
+
   get shuttingDown(): boolean {
     return Atomics.load(this.i32, H_SHUTDOWN) !== 0;
   }
@@ -225,6 +235,10 @@ export class PoolCore {
    */
   prepareArgs(ref: TaskRef, args: readonly unknown[]): Prepared | undefined {
     if (args.length <= SCALAR_SLOTS && allScalars(args)) return undefined;
+    for (let i = 0; i < args.length; i++) {
+      const why = methodsIn(args[i]);
+      if (why !== undefined) throw badArgument(ref, i, why);
+    }
     try {
       return this.serialize(args);
     } catch (err) {
@@ -354,13 +368,10 @@ export class PoolCore {
       a[r + R_PAYLOAD_KIND] = P_INLINE;
       return;
     }
-    if (this.heapPayloads && a[r + R_OWNER] === MAIN_OWNER) {
-      // A buffer of its own, posted to the thread(s) that may read it before the record
-      // is published; nothing to free: it is collected once no table or view holds it.
-      const buffer = new SharedArrayBuffer(len);
-      new Uint8Array(buffer).set(bytes);
-      a[r + R_PAYLOAD_KIND] = P_HEAP;
-      this.buffers.sendPayload(r, buffer);
+    const main = a[r + R_OWNER] === MAIN_OWNER;
+    if (main && (this.heapPayloads || len > ARENA_PAYLOAD_MAX)) {
+      if (!this.heapPayloads) Atomics.add(a, H_PAYLOAD_FALLBACKS, 1);
+      this.#writeHeapPayload(r, bytes);
       return;
     }
     // A chain of arena blocks: word 0 of each block = offset + 1 of the next (0 = last).
@@ -376,7 +387,13 @@ export class PoolCore {
       const block = arena.alloc();
       if (block === SharedSlab.EXHAUSTED) {
         if (prev >= 0) this.discardPayload(r); // the blocks taken so far
-        throw new RangeError(`a ${len}-byte payload does not fit in the pool's shared arena (${arena.blockCount} blocks of ${arena.blockSize} bytes)`);
+        if (main) {
+          // The arena is full: a buffer of its own instead (never a failure for size).
+          Atomics.add(a, H_PAYLOAD_FALLBACKS, 1);
+          this.#writeHeapPayload(r, bytes);
+          return;
+        }
+        throw new TaskArgumentError(`a ${len}-byte payload does not fit in the pool's shared arena (${arena.blockCount} blocks of ${arena.blockSize} bytes)`);
       }
       words[block >> 2] = 0;
       if (prev >= 0) words[prev >> 2] = block + 1;
@@ -387,6 +404,18 @@ export class PoolCore {
       prev = block;
       out.set(bytes.subarray(at, Math.min(len, at + room)), block + 8);
     }
+  }
+
+  /**
+   * A buffer of its own for a main-thread record's payload, posted to the thread(s) that
+   * may read it before the record is published; nothing to free: it is collected once no
+   * table or view holds it.
+   */
+  #writeHeapPayload(r: number, bytes: Uint8Array): void {
+    const buffer = new SharedArrayBuffer(bytes.byteLength);
+    new Uint8Array(buffer).set(bytes);
+    this.i32[r + R_PAYLOAD_KIND] = P_HEAP;
+    this.buffers.sendPayload(r, buffer);
   }
 
   /**
@@ -601,6 +630,78 @@ function hasSharedNearTop(value: unknown): boolean {
   if (ArrayBuffer.isView(value)) return false;
   for (const k in value) if (isShared((value as Record<string, unknown>)[k])) return true;
   return false;
+}
+
+/** Objects {@link methodsIn} looks at per argument before it stops looking. */
+const METHOD_SCAN_BUDGET = 4096;
+
+/**
+ * Why `value` cannot be sent although structured clone would copy it: it is, or holds
+ * (within the first {@link METHOD_SCAN_BUDGET} objects, 16 levels deep), an instance of a
+ * class with methods, which would arrive as a plain object with its methods gone.
+ * `undefined` when there is none. Built-in cloneable classes (Date, Map, typed arrays,
+ * errors, ...) are fine; so are class instances without methods.
+ */
+export function methodsIn(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const budget = { left: METHOD_SCAN_BUDGET };
+  return scanMethods(value, 0, budget);
+}
+
+function scanMethods(v: object, depth: number, budget: { left: number }): string | undefined {
+  if (--budget.left < 0 || depth > 16) return undefined;
+  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof SharedArrayBuffer || v instanceof Date || v instanceof RegExp || v instanceof Error) return undefined;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length && budget.left >= 0; i++) {
+      const x = v[i] as unknown;
+      if (typeof x === 'object' && x !== null) {
+        const why = scanMethods(x, depth + 1, budget);
+        if (why !== undefined) return why;
+      }
+    }
+    return undefined;
+  }
+  if (v instanceof Map) {
+    for (const [k, x] of v) {
+      for (const y of [k, x] as unknown[]) {
+        if (typeof y === 'object' && y !== null) {
+          const why = scanMethods(y, depth + 1, budget);
+          if (why !== undefined) return why;
+        }
+      }
+    }
+    return undefined;
+  }
+  if (v instanceof Set) {
+    for (const x of v as Set<unknown>) {
+      if (typeof x === 'object' && x !== null) {
+        const why = scanMethods(x, depth + 1, budget);
+        if (why !== undefined) return why;
+      }
+    }
+    return undefined;
+  }
+  const proto = Object.getPrototypeOf(v) as object | null;
+  if (proto !== Object.prototype && proto !== null && !(v instanceof Boolean || v instanceof Number || v instanceof String)) {
+    for (let p: object | null = proto; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+      for (const key of Object.getOwnPropertyNames(p)) {
+        if (key === 'constructor') continue;
+        const d = Object.getOwnPropertyDescriptor(p, key)!;
+        if (typeof d.value === 'function' || d.get !== undefined) {
+          const name = (proto as { constructor?: { name?: string } }).constructor?.name || 'anonymous class';
+          return `an instance of ${name}, whose methods would be lost (send plain data and rebuild the instance in the task)`;
+        }
+      }
+    }
+  }
+  for (const key of Object.keys(v)) {
+    const x = (v as Record<string, unknown>)[key];
+    if (typeof x === 'object' && x !== null) {
+      const why = scanMethods(x, depth + 1, budget);
+      if (why !== undefined) return why;
+    }
+  }
+  return undefined;
 }
 
 function allScalars(args: readonly unknown[]): boolean {

@@ -231,7 +231,7 @@ export class PoolWorker implements WorkerContext {
       // worker terminated at shutdown is usually parked, so it loses none), and no payload
       // buffer that another worker has read since it was posted.
       SharedSlab.flushAll();
-      if (this.#core.heapPayloads) this.#core.buffers.drain();
+      if (this.#core.usesPayloadBuffers) this.#core.buffers.drain();
       if (workerParkChannel.hasSubscribers) workerParkChannel.publish({ worker: this.index });
       Atomics.wait(a, c + W_WAKE, seq);
       if (workerUnparkChannel.hasSubscribers) workerUnparkChannel.publish({ worker: this.index });
@@ -250,7 +250,7 @@ export class PoolWorker implements WorkerContext {
     if (!this.#hasWork() && !this.#nestedReady() && !this.#core.shuttingDown) {
       Atomics.add(a, c + W_PARKS, 1);
       SharedSlab.flushAll(); // as in #park
-      if (this.#core.heapPayloads) this.#core.buffers.drain();
+      if (this.#core.usesPayloadBuffers) this.#core.buffers.drain();
       if (workerParkChannel.hasSubscribers) workerParkChannel.publish({ worker: this.index });
       const r = waitAsync(a, c + W_WAKE, seq);
       if (r.async) {

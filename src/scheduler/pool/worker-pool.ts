@@ -23,7 +23,7 @@ import { SharedSlab, type SharedSlabOptions } from '../../memory/shared-slab.js'
 // and registers itself at load; a value import here would close that cycle.
 import type { MemoryPart } from '../../memory/runtime-part.js';
 import { SharedBufferTable } from './shared-buffers.js';
-import { RuntimeClosedError, WorkerCrashedError } from '../../errors.js';
+import { RuntimeClosedError, TaskAbortedError, WorkerCrashedError } from '../../errors.js';
 import { contextStorage } from '../../runtime/context.js';
 import type { MapOptions, ParallelEngine, ZokioRuntime, BlockOnOptions } from '../../runtime/runtime.js';
 import type { ResolvedConfig } from '../../runtime/config.js';
@@ -34,6 +34,7 @@ import {
   H_MAGIC,
   H_MAIN_WAITING,
   H_MAIN_WAKE,
+  H_PAYLOAD_FALLBACKS,
   H_SHUTDOWN,
   H_WORKERS,
   MAGIC,
@@ -110,6 +111,11 @@ export interface PoolMetrics {
   readonly overflow: number;
   /** Workers replaced after a crash. */
   readonly restarts: number;
+  /**
+   * Memory strategy `pooled`: long payloads that went into a buffer of their own because
+   * the shared arena had no room or they were larger than 1 MiB (never a failure for size).
+   */
+  readonly payloadFallbacks: number;
   /** Whether the workers were started. */
   readonly started: boolean;
 }
@@ -247,6 +253,8 @@ export class WorkerPool implements ParallelEngine {
   #bootFailures = 0;
   #broken: Error | undefined;
   #idleWaiters: Array<() => void> = [];
+  /** The caller's abort reason of running main records whose signal fired (the rejection's `cause`). */
+  readonly #abortReasons = new Map<number, unknown>();
   readonly #flush = (): void => {
     this.#wakeScheduled = false;
     const n = this.#queued;
@@ -547,7 +555,12 @@ export class WorkerPool implements ParallelEngine {
           if (failed) reject(value);
           else resolve(value);
         } else if (state === S_DONE_ERR) {
-          reject(core.readError(r));
+          const err = core.readError(r);
+          if (this.#abortReasons.size > 0 && this.#abortReasons.has(idx)) {
+            const reason = this.#abortReasons.get(idx);
+            if (err instanceof TaskAbortedError && err.cause === undefined) Object.defineProperty(err, 'cause', { value: reason, configurable: true, writable: true });
+          }
+          reject(err);
         } else {
           reject(new RuntimeClosedError('the task was dropped'));
         }
@@ -566,6 +579,7 @@ export class WorkerPool implements ParallelEngine {
    */
   #freeMainRecord(core: PoolCore, idx: number): void {
     const r = core.rec(idx);
+    if (this.#abortReasons.size > 0) this.#abortReasons.delete(idx);
     core.discardPayload(r);
     core.buffers.forgetSent(r);
     core.freeRecord(idx);
@@ -630,7 +644,7 @@ export class WorkerPool implements ParallelEngine {
 
   #onIdle(): void {
     const core = this.#core;
-    if (core?.heapPayloads === true) {
+    if (core?.usesPayloadBuffers === true) {
       // Strategy `heap`: receive what the workers posted and let go of the result buffers
       // discarded unread (a result nobody waits for, a crashed worker's) while their
       // messages were still in the ports; wake a parked worker whose table still holds
@@ -666,6 +680,7 @@ export class WorkerPool implements ParallelEngine {
       reject(reason);
       return;
     }
+    this.#abortReasons.set(idx, reason);
     Atomics.store(a, r + R_ABORT, 1);
     const runner = Atomics.load(a, r + R_RUNNER);
     if (runner > 0) core.wakeWorker(runner - 1);
@@ -815,6 +830,7 @@ export class WorkerPool implements ParallelEngine {
         injectorDepth: core?.injector.size() ?? 0,
         pending: this.#pending,
         overflow: this.#overflow.length - this.#overflowHead,
+        payloadFallbacks: core === undefined ? 0 : Atomics.load(core.i32, H_PAYLOAD_FALLBACKS),
         restarts: this.#restarts,
         started: core !== undefined,
       },
