@@ -91,6 +91,8 @@ export const H_NEXT_PAYLOAD_ID = 10;
  * {@link ARENA_PAYLOAD_MAX}); `rt.metrics().pool.payloadFallbacks`.
  */
 export const H_PAYLOAD_FALLBACKS = 11;
+/** Chunks workers posted to their stdio ports so far (see `worker-stdio.ts`). */
+export const H_LOGS_POSTED = 12;
 /** Payloads (of main-thread records) longer than this skip the arena: a buffer of their own. */
 export const ARENA_PAYLOAD_MAX = 1 << 20;
 export const MAGIC = 0x5a4b5750; // 'ZKWP'

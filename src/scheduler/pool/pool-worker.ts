@@ -62,6 +62,7 @@ import { workerParkChannel, workerStealChannel, workerUnparkChannel } from '../.
 import { SharedBufferTable, type PayloadEntry } from './shared-buffers.js';
 import { forkTraceContext, setWorkerContext, taskSpanIsolation, type TaskTraceContext, type WorkerContext } from './worker-context.js';
 import { isThenable } from '../thenable.js';
+import { redirectWorkerStdio } from './worker-stdio.js';
 
 /** What the main thread hands each worker. */
 export interface PoolWorkerData {
@@ -69,6 +70,8 @@ export interface PoolWorkerData {
   readonly layout: PoolLayout;
   readonly arena: SharedArrayBuffer;
   readonly port: MessagePort;
+  /** Where the worker's stdout/stderr chunks go (see `worker-stdio.ts`). */
+  readonly stdio: MessagePort;
   readonly known: ReadonlyArray<readonly [number, SharedArrayBuffer]>;
   /** Argument payload buffers still unread (a replacement worker was not there when they were posted). */
   readonly payloads: readonly PayloadEntry[];
@@ -129,6 +132,7 @@ export class PoolWorker implements WorkerContext {
     this.#seed = (data.index + 1) * 0x9e3779b1;
     this.#quota = data.layout.workerRecords;
     this.#reclaimStale();
+    redirectWorkerStdio(data.stdio, this.#a);
     setWorkerContext(this);
   }
 

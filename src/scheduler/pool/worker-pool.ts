@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { SharedSlab, type SharedSlabOptions } from '../../memory/shared-slab.js';
 // Type only: `runtime.ts` imports this module, and `runtime-part.ts` imports `runtime.ts`
 // and registers itself at load; a value import here would close that cycle.
@@ -71,6 +71,7 @@ import {
   recordSlabOptions,
 } from './layout.js';
 import { waitAsync } from '../wait-async.js';
+import { StdioRelay } from './worker-stdio.js';
 import { F_MAP, F_TRACE, PoolCore, type Prepared } from './pool-core.js';
 import type { PoolWorkerData } from './pool-worker.js';
 import type { TaskTraceContext } from './worker-context.js';
@@ -224,6 +225,9 @@ export class WorkerPool implements ParallelEngine {
   readonly #runtime: ZokioRuntime;
   #core: PoolCore | undefined;
   #workers: Array<Worker | undefined> = [];
+  /** What the workers print (see `worker-stdio.ts`), and each worker's stdio port. */
+  #stdio: StdioRelay | undefined;
+  #stdioPorts: Array<MessagePort | undefined> = [];
   readonly #lastError: unknown[] = [];
   /** Main-thread records held now (at most `layout.mainRecords`; see `layout.ts`). */
   #inUse = 0;
@@ -294,6 +298,7 @@ export class WorkerPool implements ParallelEngine {
     Atomics.store(core.i32, H_WORKERS, workers);
     Atomics.store(core.i32, H_MAGIC, MAGIC);
     this.#core = core;
+    this.#stdio = new StdioRelay(core.i32);
     // Indexed by record: a main-thread record may be any block of the records slab.
     const n = layout.totalRecords;
     this.#resolve = new Array(n).fill(undefined);
@@ -310,7 +315,11 @@ export class WorkerPool implements ParallelEngine {
     const known = core.buffers.entries();
     const payloads = core.buffers.sentPayloads();
     core.buffers.setPort(w, port1);
+    const stdio = new MessageChannel();
+    this.#stdio!.add(stdio.port1);
+    this.#stdioPorts[w] = stdio.port1;
     const data: PoolWorkerData = {
+      stdio: stdio.port2,
       sab: core.sab,
       layout: core.layout,
       arena: core.arena.buffer,
@@ -324,7 +333,7 @@ export class WorkerPool implements ParallelEngine {
       entry: ENTRY_URL.href,
     };
     Atomics.store(core.i32, core.ctl(w) + W_READY, 0);
-    const worker = new Worker(BOOT_URL, { workerData: data, transferList: [port2], execArgv: workerExecArgv(), name: `zokio-worker-${w}`, resourceLimits: this.#config.resourceLimits });
+    const worker = new Worker(BOOT_URL, { workerData: data, transferList: [port2, stdio.port2], execArgv: workerExecArgv(), name: `zokio-worker-${w}`, resourceLimits: this.#config.resourceLimits });
     this.#workers[w] = worker;
     worker.on('error', (err) => {
       this.#lastError[w] = err;
@@ -533,6 +542,7 @@ export class WorkerPool implements ParallelEngine {
       const idx = core.completions.pop();
       if (idx === EMPTY) break;
       n++;
+      this.#stdio!.pull(); // what the task printed comes out before its promise settles
       const r = core.rec(idx);
       const state = Atomics.load(a, r + R_STATE);
       if (this.#cancelledAt[idx] === 1) this.#cancelledBack(idx);
@@ -697,6 +707,9 @@ export class WorkerPool implements ParallelEngine {
     Atomics.store(a, ctl + W_ALIVE, 0);
     const cause = this.#lastError[w];
     this.#lastError[w] = undefined;
+    const stdioPort = this.#stdioPorts[w];
+    if (stdioPort !== undefined) this.#stdio!.remove(stdioPort); // what it printed before it died
+    this.#stdioPorts[w] = undefined;
     const why = cause instanceof Error ? `: ${cause.message}` : '';
     // 1. Everything it was running fails (and only that). RUNNER also names the worker
     //    that holds a record off every queue while its task module loads (still QUEUED,
@@ -900,6 +913,7 @@ export class WorkerPool implements ParallelEngine {
     Atomics.notify(core.i32, H_MAIN_WAKE);
     await Promise.all(this.#workers.map((w) => w?.terminate()));
     this.#workers = [];
+    this.#stdio?.close(); // everything the workers printed, before shutdown resolves
     core.buffers.close();
   }
 }

@@ -66,7 +66,7 @@ describe("memory strategy 'pooled'", () => {
   it('a payload longer than the whole arena goes into a buffer of its own, counted, and keeps no block', async () => {
     const tooLong = 4096 * 8192 + 1; // the arena's bytes, and one more
     const before = (rt.metrics().pool as { payloadFallbacks: number }).payloadFallbacks;
-    expect((await rt.exec(tasks.echo, new Uint8Array(tooLong))).length).toBe(tooLong); // the argument, on this thread
+    expect(((await rt.exec(tasks.echo, new Uint8Array(tooLong))) as Uint8Array).length).toBe(tooLong); // the argument, on this thread
     expect((await rt.exec(tasks.zeros, tooLong)).length).toBe(tooLong); // the result, on a worker
     expect((rt.metrics().pool as { payloadFallbacks: number }).payloadFallbacks).toBeGreaterThan(before);
     expect(pools(rt)['pool.payloads']).toMatchObject({ inUse: 0 });
