@@ -94,10 +94,11 @@ export class RuntimeBuilder<C extends object = {}> {
     return this.#with('memory', options as { readonly strategy: S });
   }
 
-  /** Tracing options: exporter, output path or URL, sample ratio. */
+  /** Tracing options: exporter, output path or URL, sample ratio, `service.name`. */
   tracing<const E extends string, const R extends number>(options: {
     readonly exporter?: CheckExporter<E>;
     readonly path?: string;
+    readonly serviceName?: string;
     readonly sampleRatio?: CheckSampleRatio<R>;
   }): RuntimeBuilder<With<C, 'tracing', {
     /** The exporter, as the literal that was passed. */

@@ -37,6 +37,7 @@ export const RULES = {
   sampleRatio: 'tracing.sampleRatio must be a number from 0 to 1',
   /** The rule of {@link TracingConfig.path} (`.tracing({ path })`); checked by `build()` only. */
   tracingPath: 'tracing.path must be a non-empty string',
+  tracingServiceName: 'tracing.serviceName must be a non-empty string',
   /** The rule of every field of {@link WorkerResourceLimits} (`.resourceLimits({ ... })`). */
   resourceLimits: 'resourceLimits fields must be numbers greater than 0 (megabytes)',
 } as const;
@@ -95,8 +96,16 @@ export interface TracingConfig {
    * @default 'none'
    */
   readonly exporter?: TracingExporterName;
-  /** File path for the `jsonl` and `chrome` exporters, or the collector URL for `otlp`. */
+  /**
+   * File path for the `jsonl` and `chrome` exporters; for `otlp` the collector URL
+   * (`http:`/`https:`) or a file path (one JSON request body per line).
+   */
   readonly path?: string;
+  /**
+   * `service.name` of the spans' resource (the `otlp` exporter).
+   * @default 'zokio'
+   */
+  readonly serviceName?: string;
   /**
    * Fraction of root traces recorded, 0..1.
    * @default 1
@@ -177,6 +186,8 @@ export interface ResolvedConfig {
     readonly path: string | undefined;
     /** Fraction of root traces recorded, 0..1. */
     readonly sampleRatio: number;
+    /** `service.name` of the spans' resource; undefined when not set (`zokio`). */
+    readonly serviceName?: string | undefined;
   };
   /** Limits of the runtime's worker threads: only the fields that were set. */
   readonly resourceLimits: WorkerResourceLimits;
@@ -347,6 +358,8 @@ export function resolveConfig(config: RuntimeConfig): ResolvedConfig {
   const sampleRatio = tracing.sampleRatio ?? DEFAULTS.tracing.sampleRatio;
   if (typeof sampleRatio !== 'number' || !(sampleRatio >= 0 && sampleRatio <= 1)) throw new ConfigError('tracing.sampleRatio', RULES.sampleRatio, sampleRatio);
   if (tracing.path !== undefined && (typeof tracing.path !== 'string' || tracing.path.length === 0)) throw new ConfigError('tracing.path', RULES.tracingPath, tracing.path);
+  const serviceName = (tracing as { serviceName?: unknown }).serviceName;
+  if (serviceName !== undefined && (typeof serviceName !== 'string' || serviceName.length === 0)) throw new ConfigError('tracing.serviceName', RULES.tracingServiceName, serviceName);
 
   const limits = config.resourceLimits ?? {};
   if (!isPlainObject(limits)) throw new ConfigError('resourceLimits', RULES.resourceLimits, limits);
@@ -370,7 +383,7 @@ export function resolveConfig(config: RuntimeConfig): ResolvedConfig {
     timer: Object.freeze({ resolutionMs }),
     io,
     memory: Object.freeze({ strategy: memoryStrategy }),
-    tracing: Object.freeze({ exporter, path: tracing.path, sampleRatio }),
+    tracing: Object.freeze({ exporter, path: tracing.path, sampleRatio, ...(serviceName !== undefined ? { serviceName: serviceName as string } : {}) }),
     resourceLimits: Object.freeze(resourceLimits as WorkerResourceLimits),
   });
 }
