@@ -48,6 +48,7 @@ export {
   ClosedError,
   PoolError,
   NotImplementedError,
+  QueueFullError,
   type ZokioErrorCode,
 } from './errors.js';
 export { isTask, type Task, type TaskHandle, type TaskContext, type TaskState, type SpawnOptions, type TaskBody } from './scheduler/task.js';
@@ -131,6 +132,7 @@ export {
 } from './sync/index.js';
 export { defineTasks, type Cloneable, type IsCloneable, type CheckTask, type TaskFunction, type TaskRefs, type SendableArgs } from './scheduler/task-registry.js';
 export { join, exec, type JoinSide } from './scheduler/pool/join.js';
+export { move } from './scheduler/pool/move.js';
 export { currentTaskSignal, currentWorkerTaskContext, type TaskTraceContext } from './scheduler/pool/worker-context.js';
 export { type PoolMetrics, type PoolWorkerMetrics } from './scheduler/pool/worker-pool.js';
 export { span, currentSpan, injectTraceparent, extractTraceparent, type Span, type SpanOptions } from './trace/index.js';

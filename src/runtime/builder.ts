@@ -8,6 +8,7 @@ import {
   type CheckBlockingThreads,
   type CheckExporter,
   type CheckIo,
+  type CheckMaxQueue,
   type CheckMegabytes,
   type CheckMemoryStrategy,
   type CheckQueueCapacity,
@@ -71,6 +72,22 @@ export class RuntimeBuilder<C extends object = {}> {
   /** Threads of the blocking pool: an integer 1..1024. @default 1 */
   blockingThreads<const N extends number>(count: CheckBlockingThreads<N>): RuntimeBuilder<With<C, 'blockingThreads', N>> {
     return this.#with('blockingThreads', count as N);
+  }
+
+  /**
+   * Worker-pool tasks (`exec`) that may wait for a worker beyond one running per worker: an
+   * integer >= 1. Past it `exec` waits for room (`onFull: 'wait'`, the default) or rejects
+   * with `QueueFullError` (`'reject'`); `rt.exec({ onFull }, ...)` decides per call.
+   * @default no limit
+   */
+  maxQueue<const N extends number>(limit: CheckMaxQueue<N>, options?: { readonly onFull?: 'wait' | 'reject' }): RuntimeBuilder<With<C, 'maxQueue', N>> {
+    const next = this.#with('maxQueue', limit as N);
+    return options?.onFull === undefined ? next : new RuntimeBuilder<With<C, 'maxQueue', N>>({ ...next.#config, queueFull: options.onFull });
+  }
+
+  /** Whether `rt.exec({ signal })` terminates the worker of a running task when its signal fires (`ExecOptions.force`). @default false */
+  forceAbort(enabled: boolean): RuntimeBuilder<C> {
+    return new RuntimeBuilder<C>({ ...this.#config, forceAbort: enabled });
   }
 
   /** Timer wheel options; `resolutionMs` must be an integer >= 1. */

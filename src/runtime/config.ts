@@ -25,6 +25,10 @@ export const RULES = {
   workStealing: 'workStealing must be true or false',
   /** The rule of {@link RuntimeConfig.blockingThreads} (`.blockingThreads(n)`). */
   blockingThreads: 'blockingThreads must be an integer from 1 to 1024',
+  /** The rule of {@link RuntimeConfig.maxQueue} (`.maxQueue(n)`). */
+  maxQueue: 'maxQueue must be an integer >= 1',
+  /** The rule of {@link RuntimeConfig.queueFull}. */
+  queueFull: "queueFull must be 'wait' or 'reject'",
   /** The rule of {@link TimerConfig.resolutionMs} (`.timer({ resolutionMs })`). */
   timerResolution: 'timer.resolutionMs must be an integer >= 1',
   /** The rule of {@link RuntimeConfig.io} (`.io(backend)`). */
@@ -137,6 +141,16 @@ export interface RuntimeConfig {
    * @default 1
    */
   readonly blockingThreads?: number;
+  /**
+   * Worker-pool tasks (`exec`) that may wait for a worker, beyond one running per worker;
+   * past it `exec` waits for room or rejects (`queueFull`).
+   * @default no limit
+   */
+  readonly maxQueue?: number;
+  /** What `exec` does past `maxQueue`: wait for room, or reject with `QueueFullError`. @default 'wait' */
+  readonly queueFull?: 'wait' | 'reject';
+  /** Whether `exec({ signal })` terminates the worker of a running task when the signal fires (see `ExecOptions.force`). @default false */
+  readonly forceAbort?: boolean;
   /** Timer wheel options. */
   readonly timer?: TimerConfig;
   /**
@@ -166,6 +180,12 @@ export interface ResolvedConfig {
   readonly workStealing: boolean;
   /** Maximum threads of the blocking pool (started lazily). */
   readonly blockingThreads: number;
+  /** Worker-pool tasks that may wait beyond one per worker (`Infinity`: no limit). */
+  readonly maxQueue: number;
+  /** What `exec` does past `maxQueue`. */
+  readonly queueFull: 'wait' | 'reject';
+  /** Default of `ExecOptions.force`. */
+  readonly forceAbort: boolean;
   /** Resolved timer options. */
   readonly timer: {
     /** Granularity of the timer wheel, in milliseconds. */
@@ -256,6 +276,8 @@ export type CheckWorkers<N> = Rule<N, N extends 'auto' ? true : N extends number
 export type CheckQueueCapacity<N> = Rule<N, N extends PowerOfTwo16To65536 ? true : false, typeof RULES.queueCapacity>;
 /** Checks a `strategy` value against {@link RULES.strategy}. */
 export type CheckStrategy<S> = Rule<S, S extends Strategy ? true : false, typeof RULES.strategy>;
+/** Checks a `maxQueue` value against {@link RULES.maxQueue}. */
+export type CheckMaxQueue<N> = Rule<N, N extends number ? (`${N}` extends `${NonZeroDigit}${string}` ? (`${N}` extends `${string}${'.' | 'e' | '-'}${string}` ? false : true) : false) : false, typeof RULES.maxQueue>;
 /** Checks a `blockingThreads` value against {@link RULES.blockingThreads}. */
 export type CheckBlockingThreads<N> = Rule<N, N extends number ? (`${N}` extends IntIn1To1024 ? true : false) : false, typeof RULES.blockingThreads>;
 /** Checks `timer.resolutionMs` against {@link RULES.timerResolution}. */
@@ -290,6 +312,7 @@ export type CheckConfig<C> = {
     : K extends 'queueCapacity' ? CheckQueueCapacity<C[K]>
     : K extends 'strategy' ? CheckStrategy<C[K]>
     : K extends 'blockingThreads' ? CheckBlockingThreads<C[K]>
+    : K extends 'maxQueue' ? CheckMaxQueue<C[K]>
     : K extends 'timer' ? CheckTimer<C[K]>
     : K extends 'io' ? CheckIo<C[K]>
     : K extends 'memory' ? CheckMemory<C[K]>
@@ -319,7 +342,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-const KNOWN_FIELDS = new Set(['workers', 'queueCapacity', 'strategy', 'workStealing', 'blockingThreads', 'timer', 'io', 'memory', 'tracing', 'resourceLimits']);
+const KNOWN_FIELDS = new Set(['workers', 'queueCapacity', 'strategy', 'workStealing', 'blockingThreads', 'timer', 'io', 'memory', 'tracing', 'resourceLimits', 'maxQueue', 'queueFull', 'forceAbort']);
 const LIMIT_FIELDS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'stackSizeMb'] as const;
 
 /**
@@ -338,6 +361,10 @@ export function resolveConfig(config: RuntimeConfig): ResolvedConfig {
   if (!oneOf(strategy, ['local_first', 'global_first', 'round_robin'])) throw new ConfigError('strategy', RULES.strategy, strategy);
   if (typeof workStealing !== 'boolean') throw new ConfigError('workStealing', RULES.workStealing, workStealing);
   if (!isIntIn(blockingThreads, 1, 1024)) throw new ConfigError('blockingThreads', RULES.blockingThreads, blockingThreads);
+  const { maxQueue = Infinity, queueFull = 'wait', forceAbort = false } = config;
+  if (maxQueue !== Infinity && !isIntIn(maxQueue, 1, Number.MAX_SAFE_INTEGER)) throw new ConfigError('maxQueue', RULES.maxQueue, maxQueue);
+  if (!oneOf(queueFull, ['wait', 'reject'])) throw new ConfigError('queueFull', RULES.queueFull, queueFull);
+  if (typeof forceAbort !== 'boolean') throw new ConfigError('forceAbort', 'forceAbort must be a boolean', forceAbort);
 
   const timer = config.timer ?? {};
   if (!isPlainObject(timer)) throw new ConfigError('timer', RULES.timerResolution, timer);
@@ -380,6 +407,9 @@ export function resolveConfig(config: RuntimeConfig): ResolvedConfig {
     strategy,
     workStealing,
     blockingThreads,
+    maxQueue,
+    queueFull,
+    forceAbort,
     timer: Object.freeze({ resolutionMs }),
     io,
     memory: Object.freeze({ strategy: memoryStrategy }),

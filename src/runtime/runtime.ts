@@ -57,6 +57,12 @@ export interface ShutdownOptions {
    * @default 5000
    */
   readonly timeoutMs?: number;
+  /**
+   * Drop the worker pool's queued tasks at once (they reject with `RuntimeClosedError`);
+   * running ones still finish within `timeoutMs`.
+   * @default false
+   */
+  readonly force?: boolean;
 }
 
 /** Options for `rt.map`. */
@@ -75,6 +81,21 @@ export interface MapOptions<R> {
 export interface ExecOptions {
   /** Aborts the task: removed if still queued, signalled through `currentTaskSignal()` if running. */
   readonly signal?: AbortSignal;
+  /**
+   * With `signal`: a running task whose signal fires has its worker terminated (the call
+   * rejects at once with `TaskAbortedError`, the worker is replaced, other tasks on it run
+   * again once), for tasks that never look at their signal.
+   * @default the builder's `.forceAbort(...)`, else false
+   */
+  readonly force?: boolean;
+  /** ArrayBuffers moved to the worker instead of copied (detached here), as `postMessage`'s transfer list. */
+  readonly transfer?: readonly ArrayBuffer[];
+  /**
+   * What to do when the pool's queue holds `.maxQueue(n)` tasks: `'wait'` for room, or
+   * `'reject'` with `QueueFullError`.
+   * @default the builder's `.maxQueue(n, { onFull })`, else 'wait'
+   */
+  readonly onFull?: 'wait' | 'reject';
 }
 
 /** Options for `rt.blockOn(options, ref, ...args)`. */
@@ -256,12 +277,12 @@ export type Runtime<C extends object = RuntimeConfig> = HasWorkers<C> extends tr
 /** @internal The engine behind the parallel members; the work-stealing pool provides it. */
 export interface ParallelEngine {
   exec(ref: TaskRef, args: readonly unknown[]): Promise<unknown>;
-  execWithSignal(ref: TaskRef, args: readonly unknown[], signal: AbortSignal | undefined): Promise<unknown>;
+  execWithSignal(ref: TaskRef, args: readonly unknown[], signal: AbortSignal | undefined, options?: ExecOptions): Promise<unknown>;
   map(ref: TaskRef, inputs: Iterable<unknown>, options: MapOptions<unknown> | undefined): Promise<unknown[]>;
   spawnBlocking(ref: TaskRef, args: readonly unknown[]): Promise<unknown>;
   blockOn(ref: TaskRef, args: readonly unknown[], options: BlockOnOptions | undefined): unknown;
   metrics(): Record<string, unknown>;
-  shutdown(timeoutMs: number): Promise<void>;
+  shutdown(timeoutMs: number, force?: boolean): Promise<void>;
 }
 
 function isTaskRef(value: unknown): value is TaskRef {
@@ -378,7 +399,7 @@ export class ZokioRuntime implements RuntimeBase, ParallelMembers {
       if (typeof options !== 'object' || options === null || !isTaskRef(call[1])) {
         throw new TypeError('rt.exec: expected (ref, ...args) or (options, ref, ...args), where ref comes from defineTasks');
       }
-      return this.#engine().execWithSignal(call[1], call.slice(2), options.signal) as Promise<never>;
+      return this.#engine().execWithSignal(call[1], call.slice(2), options.signal, options) as Promise<never>;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -412,11 +433,11 @@ export class ZokioRuntime implements RuntimeBase, ParallelMembers {
   }
 
   shutdown(options?: ShutdownOptions): Promise<void> {
-    this.#shutdown ??= this.#doShutdown(options?.timeoutMs ?? 5000);
+    this.#shutdown ??= this.#doShutdown(options?.timeoutMs ?? 5000, options?.force ?? false);
     return this.#shutdown;
   }
 
-  async #doShutdown(timeoutMs: number): Promise<void> {
+  async #doShutdown(timeoutMs: number, force: boolean): Promise<void> {
     const executor = this.#executor;
     executor.close();
     if (executor.alive > 0) {
@@ -429,7 +450,7 @@ export class ZokioRuntime implements RuntimeBase, ParallelMembers {
       }
     }
     this.#controller.abort(new RuntimeClosedError('runtime shut down'));
-    if (this.#parallel !== undefined) await this.#parallel.shutdown(timeoutMs);
+    if (this.#parallel !== undefined) await this.#parallel.shutdown(timeoutMs, force);
     for (const part of this.#parts.values()) await part.shutdown?.();
     clearDefaultRuntime(this);
   }

@@ -119,6 +119,8 @@ export const W_READY = 23;
 export const W_PAYLOAD_BUFFERS = 24;
 /** Records this worker slot owns now (allocated and not yet freed; see the file note). */
 export const W_RECORDS = 25;
+/** Records pinned to this worker (transferred arguments) posted and not taken yet. */
+export const W_PINNED = 26;
 
 /** Words of one task record. */
 export const RECORD_WORDS = 64;
@@ -166,6 +168,8 @@ export const P_INLINE = 1;
 export const P_SAB = 2;
 /** A SharedArrayBuffer of its own (heap strategy, main-thread records only). */
 export const P_HEAP = 3;
+/** The payload travels as a message to one thread (`PAYLOAD_SAB` = its payload id; transfers). */
+export const P_MSG = 4;
 
 /** Owner id of the main thread; worker `w` is `w + 1`. */
 export const MAIN_OWNER = 0;

@@ -50,6 +50,7 @@ import {
   NAME_BYTES,
   P_HEAP,
   P_INLINE,
+  P_MSG,
   P_NONE,
   P_SAB,
   R_ARGC,
@@ -81,6 +82,7 @@ import {
 } from './layout.js';
 import { SharedSlab } from '../../memory/shared-slab.js';
 import { SharedBufferTable } from './shared-buffers.js';
+import { isMoved } from './move.js';
 
 /** Scalar tags (4 bits each in `R_TAGS`). */
 export const T_UNDEFINED = 0;
@@ -99,6 +101,10 @@ export const F_SHARED = 8;
 export const F_MAP = 1;
 /** Flag: the record carries a trace context. */
 export const F_TRACE = 2;
+/** Flag: the argument list travels as a message (transfers; payload kind `P_MSG`). */
+export const F_MSG = 16;
+/** Flag (main thread only): aborting the running task terminates its worker. */
+export const F_FORCE = 32;
 
 const SAB_MARK = '__zokioSab';
 
@@ -301,11 +307,45 @@ export class PoolCore {
     this.#writePayload(r, prepared.bytes);
   }
 
+  /**
+   * Writes a task call whose arguments travel as a message to worker `w` with `transfer`
+   * moved (detached here), pinned to that worker (`idx` is the record index). Throws
+   * `TaskArgumentError` when `postMessage` cannot send them.
+   */
+  writeArgsMessage(r: number, idx: number, nameId: number, args: readonly unknown[], w: number, transfer: readonly ArrayBuffer[], flags: number, ref: TaskRef): void {
+    const a = this.i32;
+    a[r + R_NAME_ID] = nameId;
+    a[r + R_ARGC] = args.length;
+    a[r + R_TAGS] = 0;
+    a[r + R_FLAGS] = flags | F_ARGS_PAYLOAD | F_MSG;
+    a[r + R_PAYLOAD_LEN] = 0;
+    try {
+      this.buffers.sendMessage(w, r, args, transfer, idx);
+    } catch (err) {
+      a[r + R_PAYLOAD_KIND] = P_NONE;
+      throw badArgument(ref, -1, err instanceof Error ? err.message : String(err));
+    }
+    a[r + R_PAYLOAD_KIND] = P_MSG;
+  }
+
+  /** Takes a message payload of record `r` (kind `P_MSG`). */
+  #takeMessage(r: number): unknown {
+    const a = this.i32;
+    a[r + R_PAYLOAD_KIND] = P_NONE;
+    const id = Atomics.load(a, r + R_PAYLOAD_SAB);
+    try {
+      return this.buffers.takeMessage(id);
+    } finally {
+      Atomics.store(a, r + R_PAYLOAD_SAB, 0);
+    }
+  }
+
   /** Reads the argument list of record `r`. */
   readArgs(r: number): unknown[] {
     const a = this.i32;
     const argc = a[r + R_ARGC]!;
     const flags = a[r + R_FLAGS]!;
+    if ((flags & F_MSG) !== 0 && a[r + R_PAYLOAD_KIND] === P_MSG) return this.#takeMessage(r) as unknown[];
     if ((flags & F_ARGS_PAYLOAD) !== 0) return this.deserialize(this.#readPayload(r), (flags & F_SHARED) !== 0) as unknown[];
     const tags = a[r + R_TAGS]!;
     const f = (r + R_SCALARS) >> 1;
@@ -320,6 +360,17 @@ export class PoolCore {
   /** Writes a result into record `r` (the state word is written by the caller). */
   writeResult(r: number, value: unknown): void {
     const a = this.i32;
+    if (isMoved(value)) {
+      if (a[r + R_OWNER] === MAIN_OWNER) {
+        // Moved to the main thread: a message on this worker's one port, buffers transferred.
+        this.buffers.sendMessage(0, r, value.value, value.transfer);
+        a[r + R_TAGS] = T_PAYLOAD;
+        a[r + R_FLAGS] = a[r + R_FLAGS]! & ~F_SHARED;
+        a[r + R_PAYLOAD_KIND] = P_MSG;
+        return;
+      }
+      value = value.value; // to another worker: copied
+    }
     const t = scalarTag(value);
     if (t >= 0) {
       a[r + R_TAGS] = t;
@@ -351,6 +402,7 @@ export class PoolCore {
   readResult(r: number): unknown {
     const tag = this.i32[r + R_TAGS]!;
     if (tag !== T_PAYLOAD) return scalarOf(tag, this.f64[(r + R_SCALARS) >> 1]!);
+    if (this.i32[r + R_PAYLOAD_KIND] === P_MSG) return this.#takeMessage(r);
     return this.deserialize(this.#readPayload(r), (this.i32[r + R_FLAGS]! & F_SHARED) !== 0);
   }
 
@@ -431,6 +483,9 @@ export class PoolCore {
     } else if (kind === P_HEAP) {
       a[r + R_PAYLOAD_KIND] = P_NONE;
       this.buffers.dropPayload(Atomics.exchange(a, r + R_PAYLOAD_SAB, 0));
+    } else if (kind === P_MSG) {
+      a[r + R_PAYLOAD_KIND] = P_NONE;
+      this.buffers.dropMessage(Atomics.exchange(a, r + R_PAYLOAD_SAB, 0));
     }
   }
 

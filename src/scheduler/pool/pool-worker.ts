@@ -52,6 +52,7 @@ import {
   W_STOLEN,
   W_STOLEN_SIDES,
   W_PAYLOAD_BUFFERS,
+  W_PINNED,
   W_RECORDS,
   W_WAKE,
   workerControl,
@@ -176,6 +177,14 @@ export class PoolWorker implements WorkerContext {
     const core = this.#core;
     let idx = core.deques[this.index]!.pop();
     if (idx >= 0) return idx;
+    if (Atomics.load(this.#a, this.#ctl + W_PINNED) > 0) {
+      // A record only this worker may run (its arguments were transferred to it).
+      idx = core.buffers.takePinned();
+      if (idx >= 0) {
+        Atomics.sub(this.#a, this.#ctl + W_PINNED, 1);
+        return idx;
+      }
+    }
     idx = core.inboxes[this.index]!.pop();
     if (idx >= 0) return idx;
     idx = core.injector.pop();
@@ -210,6 +219,7 @@ export class PoolWorker implements WorkerContext {
 
   #hasWork(): boolean {
     const core = this.#core;
+    if (Atomics.load(this.#a, this.#ctl + W_PINNED) > 0) return true;
     if (this.#stealing) return core.anyWork();
     return core.deques[this.index]!.size() > 0 || core.inboxes[this.index]!.size() > 0 || core.injector.size() > 0;
   }

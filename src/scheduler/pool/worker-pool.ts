@@ -23,9 +23,9 @@ import { SharedSlab, type SharedSlabOptions } from '../../memory/shared-slab.js'
 // and registers itself at load; a value import here would close that cycle.
 import type { MemoryPart } from '../../memory/runtime-part.js';
 import { SharedBufferTable } from './shared-buffers.js';
-import { RuntimeClosedError, TaskAbortedError, WorkerCrashedError } from '../../errors.js';
+import { QueueFullError, RuntimeClosedError, TaskAbortedError, WorkerCrashedError } from '../../errors.js';
 import { contextStorage } from '../../runtime/context.js';
-import type { MapOptions, ParallelEngine, ZokioRuntime, BlockOnOptions } from '../../runtime/runtime.js';
+import type { ExecOptions, MapOptions, ParallelEngine, ZokioRuntime, BlockOnOptions } from '../../runtime/runtime.js';
 import type { ResolvedConfig } from '../../runtime/config.js';
 import type { TaskRef } from '../task-ref.js';
 import { workerExecArgv } from '../task-registry.js';
@@ -40,6 +40,7 @@ import {
   MAGIC,
   MAIN_OWNER,
   R_ABORT,
+  R_FLAGS,
   R_GEN,
   R_NAME_ID,
   R_OWNER,
@@ -63,6 +64,7 @@ import {
   W_JOINS,
   W_PARKS,
   W_PAYLOAD_BUFFERS,
+  W_PINNED,
   W_READY,
   W_RECORDS,
   W_STOLEN,
@@ -72,7 +74,7 @@ import {
 } from './layout.js';
 import { waitAsync } from '../wait-async.js';
 import { StdioRelay } from './worker-stdio.js';
-import { F_MAP, F_TRACE, PoolCore, type Prepared } from './pool-core.js';
+import { F_FORCE, F_MAP, F_MSG, F_TRACE, PoolCore, type Prepared } from './pool-core.js';
 import type { PoolWorkerData } from './pool-worker.js';
 import type { TaskTraceContext } from './worker-context.js';
 
@@ -154,6 +156,14 @@ interface Overflowed {
   readonly reject: (e: unknown) => void;
   readonly signal: AbortSignal | undefined;
   readonly target: number;
+  readonly transfer: readonly ArrayBuffer[] | undefined;
+  cancelled: boolean;
+}
+
+/** An `exec` waiting for room in a full queue (`maxQueue`, `onFull: 'wait'`). */
+interface RoomWaiter {
+  readonly submit: () => void;
+  readonly reject: (e: unknown) => void;
   cancelled: boolean;
 }
 
@@ -257,6 +267,14 @@ export class WorkerPool implements ParallelEngine {
   #bootFailures = 0;
   #broken: Error | undefined;
   #idleWaiters: Array<() => void> = [];
+  /** Arguments of each main record in flight, to run it again after a forced abort killed its worker. */
+  #args: Array<readonly unknown[] | undefined> = [];
+  /** 1 for a main record already run again once after a forced abort (see `#onExit`). */
+  #rerun: Uint8Array = new Uint8Array(0);
+  /** Workers being terminated by a forced abort: their record runs again elsewhere. */
+  readonly #forced = new Set<number>();
+  /** `exec` calls waiting for room (`maxQueue`), first come first served. */
+  #roomWaiters: RoomWaiter[] = [];
   /** The caller's abort reason of running main records whose signal fired (the rejection's `cause`). */
   readonly #abortReasons = new Map<number, unknown>();
   readonly #flush = (): void => {
@@ -305,6 +323,8 @@ export class WorkerPool implements ParallelEngine {
     this.#reject = new Array(n).fill(undefined);
     this.#hooks = new Array(n).fill(undefined);
     this.#cancelledAt = new Uint8Array(n);
+    this.#args = new Array(n).fill(undefined);
+    this.#rerun = new Uint8Array(n);
     for (let w = 0; w < workers; w++) this.#spawn(w);
     return core;
   }
@@ -333,6 +353,7 @@ export class WorkerPool implements ParallelEngine {
       entry: ENTRY_URL.href,
     };
     Atomics.store(core.i32, core.ctl(w) + W_READY, 0);
+    Atomics.store(core.i32, core.ctl(w) + W_PINNED, 0); // pinned to the previous incarnation: failed in #onExit
     const worker = new Worker(BOOT_URL, { workerData: data, transferList: [port2, stdio.port2], execArgv: workerExecArgv(), name: `zokio-worker-${w}`, resourceLimits: this.#config.resourceLimits });
     this.#workers[w] = worker;
     worker.on('error', (err) => {
@@ -345,7 +366,50 @@ export class WorkerPool implements ParallelEngine {
   // ── submission ────────────────────────────────────────────────────────────────
 
   exec(ref: TaskRef, args: readonly unknown[]): Promise<unknown> {
-    return this.#submit(ref, args, 0, this.#contextSignal(), -1);
+    return this.#execCall(ref, args, this.#contextSignal(), undefined);
+  }
+
+  /**
+   * `exec` with its options: the queue limit (`maxQueue`: wait for room or reject),
+   * transfers, forced abort.
+   */
+  #execCall(ref: TaskRef, args: readonly unknown[], signal: AbortSignal | undefined, options: ExecOptions | undefined): Promise<unknown> {
+    if (this.#pending - this.#config.workers >= this.#config.maxQueue && !this.#closed) {
+      if ((options?.onFull ?? this.#config.queueFull) === 'reject') {
+        return Promise.reject(new QueueFullError(`the worker pool queue is full (maxQueue ${this.#config.maxQueue}): task '${ref.name}' was not queued`));
+      }
+      if (signal?.aborted) return Promise.reject(signal.reason);
+      return new Promise((resolve, reject) => {
+        const waiter: RoomWaiter = {
+          submit: () => resolve(this.#execCall(ref, args, signal, options)),
+          reject,
+          cancelled: false,
+        };
+        this.#roomWaiters.push(waiter);
+        signal?.addEventListener(
+          'abort',
+          () => {
+            if (waiter.cancelled) return;
+            waiter.cancelled = true;
+            reject(signal.reason);
+          },
+          { once: true },
+        );
+      });
+    }
+    const force = options?.force ?? this.#config.forceAbort;
+    const transfer = options?.transfer !== undefined && options.transfer.length > 0 ? options.transfer : undefined;
+    return this.#submit(ref, args, force ? F_FORCE : 0, signal, -1, transfer);
+  }
+
+  /** Lets waiting `exec` calls in while the queue has room (called when tasks settle). */
+  #admit(): void {
+    while (this.#roomWaiters.length > 0 && (this.#pending - this.#config.workers < this.#config.maxQueue || this.#closed)) {
+      const waiter = this.#roomWaiters.shift()!;
+      if (waiter.cancelled) continue;
+      waiter.cancelled = true;
+      waiter.submit();
+    }
   }
 
   /**
@@ -365,11 +429,11 @@ export class WorkerPool implements ParallelEngine {
 
   /** @internal `exec` with an explicit abort signal. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  execWithSignal(ref: TaskRef<any, unknown>, args: readonly unknown[], signal: AbortSignal | undefined): Promise<unknown> {
-    return this.#submit(ref, args, 0, signal, -1);
+  execWithSignal(ref: TaskRef<any, unknown>, args: readonly unknown[], signal: AbortSignal | undefined, options?: ExecOptions): Promise<unknown> {
+    return this.#execCall(ref, args, signal, options);
   }
 
-  #submit(ref: TaskRef, args: readonly unknown[], flags: number, signal: AbortSignal | undefined, target: number): Promise<unknown> {
+  #submit(ref: TaskRef, args: readonly unknown[], flags: number, signal: AbortSignal | undefined, target: number, transfer?: readonly ArrayBuffer[]): Promise<unknown> {
     if (this.#closed) return Promise.reject(new RuntimeClosedError('runtime is shut down: cannot run worker tasks'));
     if (this.#broken !== undefined) return Promise.reject(this.#broken);
     let core: PoolCore;
@@ -377,7 +441,7 @@ export class WorkerPool implements ParallelEngine {
     let nameId: number;
     try {
       core = this.#start();
-      prepared = core.prepareArgs(ref, args);
+      prepared = transfer === undefined ? core.prepareArgs(ref, args) : undefined;
       nameId = core.nameId(ref);
     } catch (err) {
       return Promise.reject(err);
@@ -387,7 +451,7 @@ export class WorkerPool implements ParallelEngine {
       if (this.#pending++ === 0) this.#onBusy();
       const idx = this.#takeMainRecord(core);
       if (idx === EMPTY) {
-        const entry: Overflowed = { nameId, args, prepared, flags, resolve, reject, signal, target, cancelled: false };
+        const entry: Overflowed = { nameId, args, prepared, flags, resolve, reject, signal, target, transfer, cancelled: false };
         this.#overflow.push(entry);
         if (signal !== undefined) {
           signal.addEventListener(
@@ -403,7 +467,7 @@ export class WorkerPool implements ParallelEngine {
         }
         return;
       }
-      this.#place(core, idx, nameId, args, prepared, flags, resolve, reject, signal, target);
+      this.#place(core, idx, nameId, args, prepared, flags, resolve, reject, signal, target, transfer, ref);
     });
   }
 
@@ -418,6 +482,8 @@ export class WorkerPool implements ParallelEngine {
     reject: (e: unknown) => void,
     signal: AbortSignal | undefined,
     target: number,
+    transfer?: readonly ArrayBuffer[],
+    ref?: TaskRef,
   ): void {
     const a = core.i32;
     const r = core.rec(idx);
@@ -434,16 +500,25 @@ export class WorkerPool implements ParallelEngine {
         core.u8.set(ctx.spanId.subarray(0, 8), (r + R_SPAN_ID) * 4);
       }
     }
+    let pinned = -1;
     try {
-      core.writeArgs(r, nameId, args, prepared, flags);
+      if (transfer === undefined) core.writeArgs(r, nameId, args, prepared, flags);
+      else {
+        // Pinned to one worker: the arguments (and the moved buffers) go to it alone.
+        pinned = target >= 0 ? target : this.#robin++ % this.#config.workers;
+        core.writeArgsMessage(r, idx, nameId, args, pinned, transfer, flags, ref ?? core.nameOf(nameId));
+        a[r + R_RUNNER] = pinned + 1; // held by that worker off every queue (see `#onExit`)
+      }
     } catch (err) {
-      // No room for the payload (the arena is full, or no memory for a buffer of its own).
+      // No memory for the payload, or arguments postMessage cannot send.
       core.freeRecord(idx);
       this.#inUse--;
       this.#settled();
       reject(err);
       return;
     }
+    this.#args[idx] = transfer === undefined ? args : undefined;
+    this.#rerun[idx] = 0;
     Atomics.store(a, r + R_STATE, S_QUEUED); // publishes everything written above
     this.#resolve[idx] = resolve;
     this.#reject[idx] = reject;
@@ -452,7 +527,10 @@ export class WorkerPool implements ParallelEngine {
       signal.addEventListener('abort', listener, { once: true });
       this.#hooks[idx] = { signal, listener };
     }
-    this.#enqueue(core, idx, target);
+    if (pinned >= 0) {
+      Atomics.add(a, core.ctl(pinned) + W_PINNED, 1);
+      core.wakeWorker(pinned);
+    } else this.#enqueue(core, idx, target);
     if (!this.#looping) void this.#loop();
   }
 
@@ -579,6 +657,7 @@ export class WorkerPool implements ParallelEngine {
     }
     if (n > 0) {
       this.#refill(core);
+      if (this.#roomWaiters.length > 0) this.#admit();
       if (this.#pending === 0) this.#onIdle();
     }
   }
@@ -590,6 +669,7 @@ export class WorkerPool implements ParallelEngine {
   #freeMainRecord(core: PoolCore, idx: number): void {
     const r = core.rec(idx);
     if (this.#abortReasons.size > 0) this.#abortReasons.delete(idx);
+    this.#args[idx] = undefined;
     core.discardPayload(r);
     core.buffers.forgetSent(r);
     core.freeRecord(idx);
@@ -625,7 +705,7 @@ export class WorkerPool implements ParallelEngine {
       if (idx === EMPTY) break; // the main thread holds its whole quota
       this.#overflow[this.#overflowHead++] = undefined as never;
       e.cancelled = true; // its overflow abort listener must do nothing from now on
-      this.#place(core, idx, e.nameId, e.args, e.prepared, e.flags, e.resolve, e.reject, e.signal, e.target);
+      this.#place(core, idx, e.nameId, e.args, e.prepared, e.flags, e.resolve, e.reject, e.signal, e.target, e.transfer);
     }
     if (this.#overflowHead === this.#overflow.length) {
       this.#overflow = [];
@@ -643,6 +723,7 @@ export class WorkerPool implements ParallelEngine {
 
   #settled(): void {
     if (--this.#pending === 0) this.#onIdle();
+    if (this.#roomWaiters.length > 0) this.#admit();
   }
 
   #onBusy(): void {
@@ -693,7 +774,51 @@ export class WorkerPool implements ParallelEngine {
     this.#abortReasons.set(idx, reason);
     Atomics.store(a, r + R_ABORT, 1);
     const runner = Atomics.load(a, r + R_RUNNER);
-    if (runner > 0) core.wakeWorker(runner - 1);
+    if (runner > 0 && (a[r + R_FLAGS]! & F_FORCE) !== 0) this.#forceAbort(idx, runner - 1, reason);
+    else if (runner > 0) core.wakeWorker(runner - 1);
+  }
+
+  /**
+   * Forced abort of running main record `idx`: rejects the call now and terminates worker
+   * `w`; `#onExit` replaces it and runs its other tasks again, once.
+   */
+  #forceAbort(idx: number, w: number, reason: unknown): void {
+    const reject = this.#reject[idx]!;
+    this.#resolve[idx] = undefined;
+    this.#reject[idx] = undefined;
+    this.#unhook(idx);
+    const worker = this.#workers[w];
+    if (worker !== undefined && !this.#forced.has(w)) {
+      this.#forced.add(w);
+      void worker.terminate();
+    }
+    this.#settled();
+    reject(new TaskAbortedError(`the task was aborted: its worker ${w} was terminated (forced abort)`, { cause: reason }));
+  }
+
+  /**
+   * After a forced abort killed its worker: main record `idx` (another task that was on
+   * that worker) is queued again with the arguments it was called with. Returns false when
+   * it cannot be (already run again once, or its arguments were transferred).
+   */
+  #runAgain(core: PoolCore, idx: number): boolean {
+    const args = this.#args[idx];
+    if (args === undefined || this.#rerun[idx] === 1 || this.#reject[idx] === undefined) return false;
+    const a = core.i32;
+    const r = core.rec(idx);
+    core.discardPayload(r);
+    const nameId = a[r + R_NAME_ID]!;
+    try {
+      core.writeArgs(r, nameId, args, core.prepareArgs(core.nameOf(nameId), args), a[r + R_FLAGS]! & (F_MAP | F_TRACE | F_FORCE));
+    } catch {
+      return false;
+    }
+    a[r + R_RUNNER] = 0;
+    a[r + R_ABORT] = 0;
+    this.#rerun[idx] = 1;
+    Atomics.store(a, r + R_STATE, S_QUEUED);
+    if (!core.injector.push(idx)) this.#spill.push(idx);
+    return true;
   }
 
   // ── failure ────────────────────────────────────────────────────────────────────
@@ -707,6 +832,7 @@ export class WorkerPool implements ParallelEngine {
     Atomics.store(a, ctl + W_ALIVE, 0);
     const cause = this.#lastError[w];
     this.#lastError[w] = undefined;
+    const forced = this.#forced.delete(w);
     const stdioPort = this.#stdioPorts[w];
     if (stdioPort !== undefined) this.#stdio!.remove(stdioPort); // what it printed before it died
     this.#stdioPorts[w] = undefined;
@@ -729,9 +855,12 @@ export class WorkerPool implements ParallelEngine {
         continue;
       }
       if (state !== S_RUNNING && state !== S_QUEUED) continue;
+      // A forced abort terminated it: its other tasks did nothing wrong, they run again.
+      if (forced && owner === MAIN_OWNER && this.#runAgain(core, idx)) continue;
       const { name, module } = core.nameOf(a[r + R_NAME_ID]!);
-      const doing = state === S_RUNNING ? 'running' : 'loading the module of';
-      const err = new WorkerCrashedError(`worker ${w} died (exit code ${code}) while ${doing} task '${name}' (${module})${why}`, { cause });
+      const doing = state === S_RUNNING ? 'running' : (a[r + R_FLAGS]! & F_MSG) !== 0 ? 'holding the transferred arguments of' : 'loading the module of';
+      const died = forced ? 'was terminated by a forced abort' : `died (exit code ${code})`;
+      const err = new WorkerCrashedError(`worker ${w} ${died} while ${doing} task '${name}' (${module})${why}`, { cause });
       core.discardPayload(r); // a result it may have written before it died
       if (owner === MAIN_OWNER) {
         const reject = this.#reject[idx];
@@ -764,7 +893,7 @@ export class WorkerPool implements ParallelEngine {
       if (!core.injector.push(x)) this.#spill.push(x);
     }
     // 4. A replacement takes the slot (unless workers cannot even boot).
-    this.#bootFailures = booted ? 0 : this.#bootFailures + 1;
+    this.#bootFailures = booted || forced ? 0 : this.#bootFailures + 1;
     if (this.#bootFailures >= 3) {
       this.#broken = new WorkerCrashedError(`pool workers cannot start (exit code ${code})${why}`, { cause });
       this.#failAll(this.#broken);
@@ -774,6 +903,37 @@ export class WorkerPool implements ParallelEngine {
     if (!this.#closed) this.#spawn(w);
     core.wake(this.#config.workers);
     if (!this.#looping && this.#pending > 0) void this.#loop();
+  }
+
+  /**
+   * `shutdown({ force: true })`: rejects every submission that has not started (queued
+   * records, overflow) with `err`; running tasks go on.
+   */
+  #dropQueued(core: PoolCore, err: unknown): void {
+    const a = core.i32;
+    for (let idx = 0; idx < this.#reject.length; idx++) {
+      const reject = this.#reject[idx];
+      if (reject === undefined) continue;
+      const r = core.rec(idx);
+      if (Atomics.compareExchange(a, r + R_STATE, S_QUEUED, S_CANCELLED) !== S_QUEUED) continue;
+      // As a cancel while queued: a worker hands the record back when it meets it.
+      this.#cancelledAt[idx] = 1;
+      this.#cancelledOut++;
+      this.#resolve[idx] = undefined;
+      this.#reject[idx] = undefined;
+      this.#unhook(idx);
+      this.#settled();
+      reject(err);
+    }
+    for (let i = this.#overflowHead; i < this.#overflow.length; i++) {
+      const e = this.#overflow[i]!;
+      if (e.cancelled) continue;
+      e.cancelled = true;
+      this.#settled();
+      e.reject(err);
+    }
+    this.#overflow = [];
+    this.#overflowHead = 0;
   }
 
   /** Rejects every pending submission with `err`. */
@@ -893,10 +1053,12 @@ export class WorkerPool implements ParallelEngine {
     return { main: core.buffers.payloadCount, workers };
   }
 
-  async shutdown(timeoutMs: number): Promise<void> {
+  async shutdown(timeoutMs: number, force = false): Promise<void> {
     this.#closed = true;
+    this.#admit(); // calls waiting for room: rejected, the pool takes no new work
     const core = this.#core;
     if (core === undefined) return;
+    if (force) this.#dropQueued(core, new RuntimeClosedError('runtime shut down (force): the worker task was dropped before it started'));
     if (this.#pending > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
