@@ -18,6 +18,7 @@ import {
   type CheckBlockingThreads,
   type CheckExporter,
   type CheckIo,
+  type CheckMaxQueue,
   type CheckMemoryStrategy,
   type CheckQueueCapacity,
   type CheckResourceLimits,
@@ -490,6 +491,7 @@ export function createRuntime<
   const E extends string = 'none',
   const P extends number = 1,
   const L extends WorkerResourceLimits = {},
+  const X extends number = 1,
 >(config?: {
   readonly workers?: CheckWorkers<W>;
   readonly queueCapacity?: CheckQueueCapacity<Q>;
@@ -499,8 +501,11 @@ export function createRuntime<
   readonly timer?: { readonly resolutionMs?: CheckResolution<R> };
   readonly io?: CheckIo<I>;
   readonly memory?: { readonly strategy?: CheckMemoryStrategy<M> };
-  readonly tracing?: { readonly exporter?: CheckExporter<E>; readonly path?: string; readonly sampleRatio?: CheckSampleRatio<P> };
+  readonly tracing?: { readonly exporter?: CheckExporter<E>; readonly path?: string; readonly sampleRatio?: CheckSampleRatio<P>; readonly serviceName?: string };
   readonly resourceLimits?: CheckResourceLimits<L>;
+  readonly maxQueue?: CheckMaxQueue<X>;
+  readonly queueFull?: 'wait' | 'reject';
+  readonly forceAbort?: boolean;
 }): Runtime<undefined extends W ? {} : {
   /** The configured worker count, as the literal that was passed. */
   readonly workers: W;
