@@ -135,6 +135,7 @@ export { join, exec, type JoinSide } from './scheduler/pool/join.js';
 export { move } from './scheduler/pool/move.js';
 export { currentTaskSignal, currentWorkerTaskContext, type TaskTraceContext } from './scheduler/pool/worker-context.js';
 export { type PoolMetrics, type PoolWorkerMetrics } from './scheduler/pool/worker-pool.js';
+export { type PoolTiming, type DurationStats } from './scheduler/pool/timing.js';
 export { span, currentSpan, injectTraceparent, extractTraceparent, type Span, type SpanOptions } from './trace/index.js';
 export { type SignalHandler, type OnSignalOptions, type SignalSubscription } from './io/signals.js';
 export { type BlockingMetrics } from './scheduler/blocking/index.js';

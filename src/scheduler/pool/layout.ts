@@ -43,7 +43,8 @@
  *  8 PAYLOAD_KIND  9 PAYLOAD_LEN  10 PAYLOAD_SAB  11 GEN  12 OWNER_INCARNATION
  *  13 TRACE_FLAGS  14..17 TRACE_ID (16 B)  18..19 SPAN_ID (8 B)
  *  20..35 scalar slots: 8 × Float64 (args in, result out in slot 0)
- *  36..63 inline payload bytes (112 B): serialized args / result / error
+ *  36..37 SUBMIT_AT: Float64, epoch ms when a main-thread record was queued, then when it started
+ *  38..63 inline payload bytes (104 B): serialized args / result / error
  * ```
  * A payload longer than the inline bytes goes out of the record (`PAYLOAD_KIND`): into a
  * chain of blocks of the pool's arena slab (`P_SAB`, `PAYLOAD_SAB` = byte offset of the
@@ -122,6 +123,9 @@ export const W_RECORDS = 25;
 /** Records pinned to this worker (transferred arguments) posted and not taken yet. */
 export const W_PINNED = 26;
 
+/** Words of one worker's timing block: two histograms of 128 buckets, then Float64 fields (see `timing.ts`). */
+export const STATS_WORDS = 272;
+
 /** Words of one task record. */
 export const RECORD_WORDS = 64;
 export const RECORD_BYTES = RECORD_WORDS * 4;
@@ -147,7 +151,9 @@ export const R_SPAN_ID = 18;
 export const R_SCALARS = 20;
 export const SCALAR_SLOTS = 8;
 /** First word of the inline payload bytes. */
-export const R_INLINE = 36;
+/** Float64 (words 36..37): epoch ms of submission, then of start (main-thread records; see `timing.ts`). */
+export const R_SUBMIT_AT = 36;
+export const R_INLINE = 38;
 export const INLINE_BYTES = (RECORD_WORDS - R_INLINE) * 4;
 
 /** Record states. */
@@ -187,6 +193,8 @@ export interface PoolLayout {
   readonly mainRecords: number;
   readonly workerRecords: number;
   readonly workerBase: number;
+  /** Word offset of worker 0's timing block (`STATS_WORDS` each, see `timing.ts`). */
+  readonly statsBase: number;
   readonly dequeBase: number;
   readonly dequeWords: number;
   readonly inboxBase: number;
@@ -223,6 +231,8 @@ export function computeLayout(workers: number, queueCapacity: number, mainRecord
   let at = HEADER_WORDS;
   const workerBase = at;
   at += workers * WORKER_WORDS;
+  const statsBase = at;
+  at += workers * STATS_WORDS;
   const dequeBase = at;
   const dw = align16(dequeWords(queueCapacity));
   at += workers * dw;
@@ -250,6 +260,7 @@ export function computeLayout(workers: number, queueCapacity: number, mainRecord
     mainRecords,
     workerRecords,
     workerBase,
+    statsBase,
     dequeBase,
     dequeWords: dw,
     inboxBase,

@@ -33,6 +33,7 @@ import {
   R_RUNNER,
   R_SPAN_ID,
   R_STATE,
+  R_SUBMIT_AT,
   R_TRACE_FLAGS,
   R_TRACE_ID,
   S_CANCELLED,
@@ -55,6 +56,7 @@ import {
   W_PINNED,
   W_RECORDS,
   W_WAKE,
+  STATS_WORDS,
   workerControl,
   type PoolLayout,
 } from './layout.js';
@@ -64,6 +66,7 @@ import { SharedBufferTable, type PayloadEntry } from './shared-buffers.js';
 import { forkTraceContext, setWorkerContext, taskSpanIsolation, type TaskTraceContext, type WorkerContext } from './worker-context.js';
 import { isThenable } from '../thenable.js';
 import { redirectWorkerStdio } from './worker-stdio.js';
+import { WorkerTiming, epochMs } from './timing.js';
 
 /** What the main thread hands each worker. */
 export interface PoolWorkerData {
@@ -115,6 +118,7 @@ export class PoolWorker implements WorkerContext {
   readonly #nested = new Map<number, Nested>();
   readonly #deferred: number[] = [];
   #helpDepth = 0;
+  readonly #timing: WorkerTiming;
   #seed: number;
   #robin = 0;
   #sinceYield = 0;
@@ -133,6 +137,7 @@ export class PoolWorker implements WorkerContext {
     this.#seed = (data.index + 1) * 0x9e3779b1;
     this.#quota = data.layout.workerRecords;
     this.#reclaimStale();
+    this.#timing = new WorkerTiming(data.sab, data.layout.statsBase + data.index * STATS_WORDS);
     redirectWorkerStdio(data.stdio, this.#a);
     setWorkerContext(this);
   }
@@ -360,6 +365,17 @@ export class PoolWorker implements WorkerContext {
       isolation.runOutside(() => this.#invoke(idx, r, fn));
       return;
     }
+    // Main-thread records (`exec`/`map`) are timed (see `timing.ts`): one clock read at
+    // the start and one at the end.
+    const timed = this.#a[r + R_OWNER] === MAIN_OWNER;
+    let t0 = 0;
+    if (timed) {
+      t0 = epochMs();
+      const at = (r + R_SUBMIT_AT) >> 1;
+      const f64 = this.#core.f64;
+      this.#timing.wait(t0 - f64[at]!);
+      f64[at] = t0;
+    }
     let result: unknown;
     this.#stack.push(idx);
     try {
@@ -372,27 +388,38 @@ export class PoolWorker implements WorkerContext {
       }
     } catch (err) {
       this.#stack.pop();
+      if (timed) this.#ran(t0, -1);
       this.#finish(idx, false, err);
       return;
     }
     this.#stack.pop();
     if (!isThenable(result)) {
+      if (timed) this.#ran(t0, -1);
       this.#finish(idx, true, result);
       return;
     }
+    const busy = timed ? epochMs() - t0 : 0;
     this.#async.add(idx);
     Promise.resolve(result).then(
       (value) => {
         this.#async.delete(idx);
+        if (timed) this.#ran(t0, busy);
         this.#finish(idx, true, value);
         this.#kick();
       },
       (err: unknown) => {
         this.#async.delete(idx);
+        if (timed) this.#ran(t0, busy);
         this.#finish(idx, false, err);
         this.#kick();
       },
     );
+  }
+
+  /** A timed task started at `t0` settled now; `busy` < 0: it ran on the stack the whole time. */
+  #ran(t0: number, busy: number): void {
+    const ms = epochMs() - t0;
+    this.#timing.run(ms, busy < 0 ? ms : busy);
   }
 
   /** Writes the outcome and publishes it to the record's owner. */

@@ -47,6 +47,7 @@ import {
   R_RUNNER,
   R_SPAN_ID,
   R_STATE,
+  R_SUBMIT_AT,
   INLINE_BYTES,
   RECORD_WORDS,
   R_TRACE_FLAGS,
@@ -74,6 +75,7 @@ import {
 } from './layout.js';
 import { waitAsync } from '../wait-async.js';
 import { StdioRelay } from './worker-stdio.js';
+import { epochMs, readTiming, type PoolTiming } from './timing.js';
 import { F_FORCE, F_MAP, F_MSG, F_TRACE, PoolCore, type Prepared } from './pool-core.js';
 import type { PoolWorkerData } from './pool-worker.js';
 import type { TaskTraceContext } from './worker-context.js';
@@ -100,6 +102,11 @@ export interface PoolWorkerMetrics {
   readonly helpIterations: number;
   /** Whether the thread is alive. */
   readonly alive: boolean;
+  /**
+   * Share of the time since this worker (its current thread) started that it spent running
+   * `exec`/`map` tasks on its stack, 0..1 (the awaited part of async tasks is not counted).
+   */
+  readonly utilisation: number;
 }
 
 /** `rt.metrics().pool`. */
@@ -121,6 +128,8 @@ export interface PoolMetrics {
   readonly payloadFallbacks: number;
   /** Whether the workers were started. */
   readonly started: boolean;
+  /** Run time and queue wait of `exec`/`map` tasks (map: per chunk), as histograms in ms. */
+  readonly timing: PoolTiming;
 }
 
 let taskContextProvider: (() => TaskTraceContext | undefined) | undefined;
@@ -173,6 +182,9 @@ interface AbortHook {
 }
 
 const pools = new WeakMap<object, WorkerPool>();
+
+const NO_DURATIONS = Object.freeze({ count: 0, p50: 0, p90: 0, p99: 0, max: 0 });
+const EMPTY_TIMING: PoolTiming = Object.freeze({ runMs: NO_DURATIONS, queueWaitMs: NO_DURATIONS });
 
 /**
  * Payload arena geometry. Memory strategy `pooled`: 4096 blocks of 8 KiB (32 MiB of
@@ -519,6 +531,7 @@ export class WorkerPool implements ParallelEngine {
     }
     this.#args[idx] = transfer === undefined ? args : undefined;
     this.#rerun[idx] = 0;
+    core.f64[(r + R_SUBMIT_AT) >> 1] = epochMs(); // queue wait starts (see `timing.ts`)
     Atomics.store(a, r + R_STATE, S_QUEUED); // publishes everything written above
     this.#resolve[idx] = resolve;
     this.#reject[idx] = reject;
@@ -816,6 +829,7 @@ export class WorkerPool implements ParallelEngine {
     a[r + R_RUNNER] = 0;
     a[r + R_ABORT] = 0;
     this.#rerun[idx] = 1;
+    core.f64[(r + R_SUBMIT_AT) >> 1] = epochMs();
     Atomics.store(a, r + R_STATE, S_QUEUED);
     if (!core.injector.push(idx)) this.#spill.push(idx);
     return true;
@@ -979,6 +993,7 @@ export class WorkerPool implements ParallelEngine {
   metrics(): { pool: PoolMetrics } {
     const core = this.#core;
     const workers: PoolWorkerMetrics[] = [];
+    const read = core === undefined ? undefined : readTiming(core.sab, core.layout.statsBase, this.#config.workers);
     if (core !== undefined) {
       const a = core.i32;
       for (let w = 0; w < this.#config.workers; w++) {
@@ -994,6 +1009,7 @@ export class WorkerPool implements ParallelEngine {
           stolenSides: Atomics.load(a, c + W_STOLEN_SIDES),
           helpIterations: Atomics.load(a, c + W_HELP_ITERATIONS),
           alive: Atomics.load(a, c + W_ALIVE) === 1,
+          utilisation: read!.utilisation[w]!,
         });
       }
     }
@@ -1006,6 +1022,7 @@ export class WorkerPool implements ParallelEngine {
         payloadFallbacks: core === undefined ? 0 : Atomics.load(core.i32, H_PAYLOAD_FALLBACKS),
         restarts: this.#restarts,
         started: core !== undefined,
+        timing: read?.timing ?? EMPTY_TIMING,
       },
     };
   }
