@@ -41,7 +41,6 @@ import {
   R_ABORT,
   R_FLAGS,
   R_GEN,
-  R_NAME_ID,
   R_OWNER,
   R_RUNNER,
   R_SPAN_ID,
@@ -50,12 +49,8 @@ import {
   R_TRACE_FLAGS,
   R_TRACE_ID,
   S_CANCELLED,
-  S_DONE_ERR,
-  S_DONE_OK,
   S_QUEUED,
-  S_RUNNING,
   W_ALIVE,
-  W_INCARNATION,
   W_PAYLOAD_BUFFERS,
   W_PINNED,
   W_READY,
@@ -65,10 +60,13 @@ import {
 import { waitAsync } from '../wait-async.js';
 import { StdioRelay } from './worker-stdio.js';
 import { epochMs } from './timing.js';
+import { MainRecords } from './main-records.js';
+import { drainCompletions } from './completion.js';
+import { recoverRecords, type RecoveryHooks } from './crash-recovery.js';
 import { payloadBufferCounts, readPoolMetrics, readRecordStats, type PoolMetrics, type PoolRecordStats } from './pool-metrics.js';
 
 export type { PoolMetrics, PoolWorkerMetrics, PoolRecordOwnerStats, PoolRecordStats } from './pool-metrics.js';
-import { F_FORCE, F_MAP, F_MSG, F_TRACE, PoolCore, type Prepared } from './pool-core.js';
+import { F_FORCE, F_MAP, F_TRACE, PoolCore, type Prepared } from './pool-core.js';
 import type { PoolWorkerData } from './pool-worker.js';
 import type { TaskTraceContext } from './worker-context.js';
 
@@ -116,10 +114,6 @@ interface RoomWaiter {
   cancelled: boolean;
 }
 
-interface AbortHook {
-  readonly signal: AbortSignal;
-  readonly listener: () => void;
-}
 
 const pools = new WeakMap<object, WorkerPool>();
 
@@ -149,27 +143,15 @@ export class WorkerPool implements ParallelEngine {
   readonly #runtime: ZokioRuntime;
   #core: PoolCore | undefined;
   #workers: Array<Worker | undefined> = [];
+  /** The main thread's in-flight records: callers, hooks, arguments (see `main-records.ts`). */
+  readonly #recs = new MainRecords();
   /** What the workers print (see `worker-stdio.ts`), and each worker's stdio port. */
   #stdio: StdioRelay | undefined;
   #stdioPorts: Array<MessagePort | undefined> = [];
   readonly #lastError: unknown[] = [];
-  /** Main-thread records held now (at most `layout.mainRecords`; see `layout.ts`). */
-  #inUse = 0;
-  #resolve: Array<((v: unknown) => void) | undefined> = [];
-  #reject: Array<((e: unknown) => void) | undefined> = [];
-  #hooks: Array<AbortHook | undefined> = [];
   #overflow: Overflowed[] = [];
   #overflowHead = 0;
   #spill: number[] = [];
-  #pending = 0;
-  /**
-   * Main records cancelled while queued: their promise has settled, and a worker hands the
-   * record back when it meets it. The completion loop keeps draining until they are back,
-   * or they would stay in use until the next task woke the loop.
-   */
-  #cancelledOut = 0;
-  /** 1 for a record counted in `#cancelledOut`. */
-  #cancelledAt: Uint8Array = new Uint8Array(0);
   #looping = false;
   #reffed = true;
   #wakeScheduled = false;
@@ -181,16 +163,17 @@ export class WorkerPool implements ParallelEngine {
   #bootFailures = 0;
   #broken: Error | undefined;
   #idleWaiters: Array<() => void> = [];
-  /** Arguments of each main record in flight, to run it again after a forced abort killed its worker. */
-  #args: Array<readonly unknown[] | undefined> = [];
-  /** 1 for a main record already run again once after a forced abort (see `#onExit`). */
-  #rerun: Uint8Array = new Uint8Array(0);
   /** Workers being terminated by a forced abort: their record runs again elsewhere. */
   readonly #forced = new Set<number>();
   /** `exec` calls waiting for room (`maxQueue`), first come first served. */
   #roomWaiters: RoomWaiter[] = [];
-  /** The caller's abort reason of running main records whose signal fired (the rejection's `cause`). */
-  readonly #abortReasons = new Map<number, unknown>();
+  /** What crash recovery (`crash-recovery.ts`) calls back. */
+  readonly #recovery: RecoveryHooks = {
+    requeue: (idx) => {
+      if (!this.#core!.injector.push(idx)) this.#spill.push(idx);
+    },
+    settled: () => this.#settled(),
+  };
   readonly #flush = (): void => {
     this.#wakeScheduled = false;
     const n = this.#queued;
@@ -231,14 +214,7 @@ export class WorkerPool implements ParallelEngine {
     Atomics.store(core.i32, H_MAGIC, MAGIC);
     this.#core = core;
     this.#stdio = new StdioRelay(core.i32);
-    // Indexed by record: a main-thread record may be any block of the records slab.
-    const n = layout.totalRecords;
-    this.#resolve = new Array(n).fill(undefined);
-    this.#reject = new Array(n).fill(undefined);
-    this.#hooks = new Array(n).fill(undefined);
-    this.#cancelledAt = new Uint8Array(n);
-    this.#args = new Array(n).fill(undefined);
-    this.#rerun = new Uint8Array(n);
+    this.#recs.attach(core);
     for (let w = 0; w < workers; w++) this.#spawn(w);
     return core;
   }
@@ -288,7 +264,7 @@ export class WorkerPool implements ParallelEngine {
    * transfers, forced abort.
    */
   #execCall(ref: TaskRef, args: readonly unknown[], signal: AbortSignal | undefined, options: ExecOptions | undefined): Promise<unknown> {
-    if (this.#pending - this.#config.workers >= this.#config.maxQueue && !this.#closed) {
+    if (this.#recs.pending - this.#config.workers >= this.#config.maxQueue && !this.#closed) {
       if ((options?.onFull ?? this.#config.queueFull) === 'reject') {
         return Promise.reject(new QueueFullError(`the worker pool queue is full (maxQueue ${this.#config.maxQueue}): task '${ref.name}' was not queued`));
       }
@@ -318,7 +294,7 @@ export class WorkerPool implements ParallelEngine {
 
   /** Lets waiting `exec` calls in while the queue has room (called when tasks settle). */
   #admit(): void {
-    while (this.#roomWaiters.length > 0 && (this.#pending - this.#config.workers < this.#config.maxQueue || this.#closed)) {
+    while (this.#roomWaiters.length > 0 && (this.#recs.pending - this.#config.workers < this.#config.maxQueue || this.#closed)) {
       const waiter = this.#roomWaiters.shift()!;
       if (waiter.cancelled) continue;
       waiter.cancelled = true;
@@ -362,8 +338,8 @@ export class WorkerPool implements ParallelEngine {
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-      if (this.#pending++ === 0) this.#onBusy();
-      const idx = this.#takeMainRecord(core);
+      if (this.#recs.pending++ === 0) this.#onBusy();
+      const idx = this.#recs.take();
       if (idx === EMPTY) {
         const entry: Overflowed = { nameId, args, prepared, flags, resolve, reject, signal, target, transfer, cancelled: false };
         this.#overflow.push(entry);
@@ -426,21 +402,21 @@ export class WorkerPool implements ParallelEngine {
     } catch (err) {
       // No memory for the payload, or arguments postMessage cannot send.
       core.freeRecord(idx);
-      this.#inUse--;
+      this.#recs.inUse--;
       this.#settled();
       reject(err);
       return;
     }
-    this.#args[idx] = transfer === undefined ? args : undefined;
-    this.#rerun[idx] = 0;
+    this.#recs.args[idx] = transfer === undefined ? args : undefined;
+    this.#recs.rerun[idx] = 0;
     core.f64[(r + R_SUBMIT_AT) >> 1] = epochMs(); // queue wait starts (see `timing.ts`)
     Atomics.store(a, r + R_STATE, S_QUEUED); // publishes everything written above
-    this.#resolve[idx] = resolve;
-    this.#reject[idx] = reject;
+    this.#recs.resolve[idx] = resolve;
+    this.#recs.reject[idx] = reject;
     if (signal !== undefined) {
       const listener = (): void => this.#abort(idx, gen, signal.reason);
       signal.addEventListener('abort', listener, { once: true });
-      this.#hooks[idx] = { signal, listener };
+      this.#recs.hooks[idx] = { signal, listener };
     }
     if (pinned >= 0) {
       Atomics.add(a, core.ctl(pinned) + W_PINNED, 1);
@@ -510,7 +486,7 @@ export class WorkerPool implements ParallelEngine {
     try {
       for (;;) {
         this.#drain(core);
-        if (this.#pending === 0 && this.#cancelledOut === 0) break;
+        if (this.#recs.pending === 0 && this.#recs.cancelledOut === 0) break;
         const seq = Atomics.load(a, H_MAIN_WAKE);
         Atomics.store(a, H_MAIN_WAITING, 1);
         if (core.completions.size() > 0) {
@@ -528,81 +504,11 @@ export class WorkerPool implements ParallelEngine {
   }
 
   #drain(core: PoolCore): void {
-    const a = core.i32;
-    let n = 0;
-    // Plain loop over the ring: one pass settles every completion that arrived.
-    for (;;) {
-      const idx = core.completions.pop();
-      if (idx === EMPTY) break;
-      n++;
-      this.#stdio!.pull(); // what the task printed comes out before its promise settles
-      const r = core.rec(idx);
-      const state = Atomics.load(a, r + R_STATE);
-      if (this.#cancelledAt[idx] === 1) this.#cancelledBack(idx);
-      const resolve = this.#resolve[idx];
-      const reject = this.#reject[idx];
-      if (resolve !== undefined && reject !== undefined) {
-        this.#resolve[idx] = undefined;
-        this.#reject[idx] = undefined;
-        this.#unhook(idx);
-        this.#pending--;
-        if (state === S_DONE_OK) {
-          let value: unknown;
-          let failed = false;
-          try {
-            value = core.readResult(r);
-          } catch (err) {
-            failed = true;
-            value = err;
-          }
-          if (failed) reject(value);
-          else resolve(value);
-        } else if (state === S_DONE_ERR) {
-          const err = core.readError(r);
-          if (this.#abortReasons.size > 0 && this.#abortReasons.has(idx)) {
-            const reason = this.#abortReasons.get(idx);
-            if (err instanceof TaskAbortedError && err.cause === undefined) Object.defineProperty(err, 'cause', { value: reason, configurable: true, writable: true });
-          }
-          reject(err);
-        } else {
-          reject(new RuntimeClosedError('the task was dropped'));
-        }
-      }
-      this.#freeMainRecord(core, idx);
-    }
-    if (n > 0) {
+    if (drainCompletions(core, this.#recs, this.#stdio!) > 0) {
       this.#refill(core);
       if (this.#roomWaiters.length > 0) this.#admit();
-      if (this.#pending === 0) this.#onIdle();
+      if (this.#recs.pending === 0) this.#onIdle();
     }
-  }
-
-  /**
-   * Puts main record `idx` back on the free list. A payload nobody read (cancelled, failed,
-   * or a result nobody waits for any more) goes now; after a read this is one plain load.
-   */
-  #freeMainRecord(core: PoolCore, idx: number): void {
-    const r = core.rec(idx);
-    if (this.#abortReasons.size > 0) this.#abortReasons.delete(idx);
-    this.#args[idx] = undefined;
-    core.discardPayload(r);
-    core.buffers.forgetSent(r);
-    core.freeRecord(idx);
-    this.#inUse--;
-  }
-
-  /** A record for a main-thread submission, or EMPTY when the main thread holds its quota. */
-  #takeMainRecord(core: PoolCore): number {
-    if (this.#inUse >= core.layout.mainRecords) return EMPTY;
-    const idx = core.allocRecord(); // under the quota a block is always free (see layout.ts)
-    if (idx !== EMPTY) this.#inUse++;
-    return idx;
-  }
-
-  /** A record cancelled while queued is back from the workers (see `#cancelledOut`). */
-  #cancelledBack(idx: number): void {
-    this.#cancelledAt[idx] = 0;
-    this.#cancelledOut--;
   }
 
   #refill(core: PoolCore): void {
@@ -616,7 +522,7 @@ export class WorkerPool implements ParallelEngine {
         this.#overflow[this.#overflowHead++] = undefined as never;
         continue;
       }
-      const idx = this.#takeMainRecord(core);
+      const idx = this.#recs.take();
       if (idx === EMPTY) break; // the main thread holds its whole quota
       this.#overflow[this.#overflowHead++] = undefined as never;
       e.cancelled = true; // its overflow abort listener must do nothing from now on
@@ -628,16 +534,8 @@ export class WorkerPool implements ParallelEngine {
     }
   }
 
-  #unhook(idx: number): void {
-    const hook = this.#hooks[idx];
-    if (hook !== undefined) {
-      this.#hooks[idx] = undefined;
-      hook.signal.removeEventListener('abort', hook.listener);
-    }
-  }
-
   #settled(): void {
-    if (--this.#pending === 0) this.#onIdle();
+    if (--this.#recs.pending === 0) this.#onIdle();
     if (this.#roomWaiters.length > 0) this.#admit();
   }
 
@@ -672,21 +570,17 @@ export class WorkerPool implements ParallelEngine {
     const core = this.#core!;
     const a = core.i32;
     const r = core.rec(idx);
-    if (a[r + R_GEN] !== gen || this.#reject[idx] === undefined) return;
+    if (a[r + R_GEN] !== gen || this.#recs.reject[idx] === undefined) return;
     if (Atomics.compareExchange(a, r + R_STATE, S_QUEUED, S_CANCELLED) === S_QUEUED) {
       // Removed from the queue: the record comes back on the completion ring when a
       // worker meets it, and is freed then.
-      this.#cancelledAt[idx] = 1;
-      this.#cancelledOut++;
-      const reject = this.#reject[idx]!;
-      this.#resolve[idx] = undefined;
-      this.#reject[idx] = undefined;
-      this.#hooks[idx] = undefined;
+      this.#recs.cancelledOutNow(idx);
+      const reject = this.#recs.detach(idx)!;
       this.#settled();
       reject(reason);
       return;
     }
-    this.#abortReasons.set(idx, reason);
+    this.#recs.abortReasons.set(idx, reason);
     Atomics.store(a, r + R_ABORT, 1);
     const runner = Atomics.load(a, r + R_RUNNER);
     if (runner > 0 && (a[r + R_FLAGS]! & F_FORCE) !== 0) this.#forceAbort(idx, runner - 1, reason);
@@ -698,10 +592,7 @@ export class WorkerPool implements ParallelEngine {
    * `w`; `#onExit` replaces it and runs its other tasks again, once.
    */
   #forceAbort(idx: number, w: number, reason: unknown): void {
-    const reject = this.#reject[idx]!;
-    this.#resolve[idx] = undefined;
-    this.#reject[idx] = undefined;
-    this.#unhook(idx);
+    const reject = this.#recs.detach(idx)!;
     const worker = this.#workers[w];
     if (worker !== undefined && !this.#forced.has(w)) {
       this.#forced.add(w);
@@ -709,32 +600,6 @@ export class WorkerPool implements ParallelEngine {
     }
     this.#settled();
     reject(new TaskAbortedError(`the task was aborted: its worker ${w} was terminated (forced abort)`, { cause: reason }));
-  }
-
-  /**
-   * After a forced abort killed its worker: main record `idx` (another task that was on
-   * that worker) is queued again with the arguments it was called with. Returns false when
-   * it cannot be (already run again once, or its arguments were transferred).
-   */
-  #runAgain(core: PoolCore, idx: number): boolean {
-    const args = this.#args[idx];
-    if (args === undefined || this.#rerun[idx] === 1 || this.#reject[idx] === undefined) return false;
-    const a = core.i32;
-    const r = core.rec(idx);
-    core.discardPayload(r);
-    const nameId = a[r + R_NAME_ID]!;
-    try {
-      core.writeArgs(r, nameId, args, core.prepareArgs(core.nameOf(nameId), args), a[r + R_FLAGS]! & (F_MAP | F_TRACE | F_FORCE));
-    } catch {
-      return false;
-    }
-    a[r + R_RUNNER] = 0;
-    a[r + R_ABORT] = 0;
-    this.#rerun[idx] = 1;
-    core.f64[(r + R_SUBMIT_AT) >> 1] = epochMs();
-    Atomics.store(a, r + R_STATE, S_QUEUED);
-    if (!core.injector.push(idx)) this.#spill.push(idx);
-    return true;
   }
 
   // ── failure ────────────────────────────────────────────────────────────────────
@@ -753,61 +618,8 @@ export class WorkerPool implements ParallelEngine {
     if (stdioPort !== undefined) this.#stdio!.remove(stdioPort); // what it printed before it died
     this.#stdioPorts[w] = undefined;
     const why = cause instanceof Error ? `: ${cause.message}` : '';
-    // 1. Everything it was running fails (and only that). RUNNER also names the worker
-    //    that holds a record off every queue while its task module loads (still QUEUED,
-    //    or CANCELLED meanwhile): those fail too, or, cancelled, are taken back here, as
-    //    that worker will never hand them back.
-    const total = core.layout.totalRecords;
-    let freedMain = false;
-    for (let idx = 0; idx < total; idx++) {
-      const r = core.rec(idx);
-      if (Atomics.load(a, r + R_RUNNER) !== w + 1) continue;
-      const state = Atomics.load(a, r + R_STATE);
-      const owner = a[r + R_OWNER]!;
-      if (state === S_CANCELLED && owner === MAIN_OWNER && this.#cancelledAt[idx] === 1) {
-        this.#cancelledBack(idx);
-        this.#freeMainRecord(core, idx);
-        freedMain = true;
-        continue;
-      }
-      if (state !== S_RUNNING && state !== S_QUEUED) continue;
-      // A forced abort terminated it: its other tasks did nothing wrong, they run again.
-      if (forced && owner === MAIN_OWNER && this.#runAgain(core, idx)) continue;
-      const { name, module } = core.nameOf(a[r + R_NAME_ID]!);
-      const doing = state === S_RUNNING ? 'running' : (a[r + R_FLAGS]! & F_MSG) !== 0 ? 'holding the transferred arguments of' : 'loading the module of';
-      const died = forced ? 'was terminated by a forced abort' : `died (exit code ${code})`;
-      const err = new WorkerCrashedError(`worker ${w} ${died} while ${doing} task '${name}' (${module})${why}`, { cause });
-      core.discardPayload(r); // a result it may have written before it died
-      if (owner === MAIN_OWNER) {
-        const reject = this.#reject[idx];
-        this.#resolve[idx] = undefined;
-        this.#reject[idx] = undefined;
-        this.#unhook(idx);
-        this.#freeMainRecord(core, idx);
-        freedMain = true;
-        if (reject !== undefined) {
-          this.#settled();
-          reject(err);
-        }
-      } else if (owner === w + 1) {
-        core.freeRecord(idx);
-      } else {
-        core.writeError(r, err);
-        core.complete(idx, S_DONE_ERR);
-      }
-    }
+    const freedMain = recoverRecords(core, this.#recs, { w, code, cause, forced }, this.#recovery);
     if (freedMain) this.#refill(core); // submissions waiting for a free record
-    // 2. Its own records (join sides, nested execs) are orphans from now on.
-    Atomics.add(a, ctl + W_INCARNATION, 1);
-    // 3. Its deque holds only its own records: drop them. Its inbox: re-queue, once.
-    for (let x = core.deques[w]!.steal(); x !== EMPTY; x = core.deques[w]!.steal()) {
-      if (x < 0) continue;
-      core.discardPayload(core.rec(x));
-      core.freeRecord(x);
-    }
-    for (let x = core.inboxes[w]!.pop(); x !== EMPTY; x = core.inboxes[w]!.pop()) {
-      if (!core.injector.push(x)) this.#spill.push(x);
-    }
     // 4. A replacement takes the slot (unless workers cannot even boot).
     this.#bootFailures = booted || forced ? 0 : this.#bootFailures + 1;
     if (this.#bootFailures >= 3) {
@@ -818,7 +630,7 @@ export class WorkerPool implements ParallelEngine {
     this.#restarts++;
     if (!this.#closed) this.#spawn(w);
     core.wake(this.#config.workers);
-    if (!this.#looping && this.#pending > 0) void this.#loop();
+    if (!this.#looping && this.#recs.pending > 0) void this.#loop();
   }
 
   /**
@@ -827,17 +639,14 @@ export class WorkerPool implements ParallelEngine {
    */
   #dropQueued(core: PoolCore, err: unknown): void {
     const a = core.i32;
-    for (let idx = 0; idx < this.#reject.length; idx++) {
-      const reject = this.#reject[idx];
+    for (let idx = 0; idx < this.#recs.reject.length; idx++) {
+      const reject = this.#recs.reject[idx];
       if (reject === undefined) continue;
       const r = core.rec(idx);
       if (Atomics.compareExchange(a, r + R_STATE, S_QUEUED, S_CANCELLED) !== S_QUEUED) continue;
       // As a cancel while queued: a worker hands the record back when it meets it.
-      this.#cancelledAt[idx] = 1;
-      this.#cancelledOut++;
-      this.#resolve[idx] = undefined;
-      this.#reject[idx] = undefined;
-      this.#unhook(idx);
+      this.#recs.cancelledOutNow(idx);
+      this.#recs.detach(idx);
       this.#settled();
       reject(err);
     }
@@ -855,12 +664,10 @@ export class WorkerPool implements ParallelEngine {
   /** Rejects every pending submission with `err`. */
   #failAll(err: unknown): void {
     const core = this.#core;
-    for (let idx = 0; idx < this.#reject.length; idx++) {
-      const reject = this.#reject[idx];
+    for (let idx = 0; idx < this.#recs.reject.length; idx++) {
+      const reject = this.#recs.reject[idx];
       if (reject === undefined) continue;
-      this.#resolve[idx] = undefined;
-      this.#reject[idx] = undefined;
-      this.#unhook(idx);
+      this.#recs.detach(idx);
       if (core !== undefined) {
         const r = core.rec(idx);
         if (Atomics.compareExchange(core.i32, r + R_STATE, S_QUEUED, S_CANCELLED) !== S_QUEUED) Atomics.store(core.i32, r + R_ABORT, 1);
@@ -895,7 +702,7 @@ export class WorkerPool implements ParallelEngine {
   metrics(): { pool: PoolMetrics } {
     return {
       pool: readPoolMetrics(this.#core, this.#config.workers, {
-        pending: this.#pending,
+        pending: this.#recs.pending,
         overflow: this.#overflow.length - this.#overflowHead,
         restarts: this.#restarts,
       }),
@@ -908,7 +715,7 @@ export class WorkerPool implements ParallelEngine {
    */
   recordStats(): PoolRecordStats {
     const core = this.#core;
-    return readRecordStats(core, core?.layout ?? computeLayout(this.#config.workers, this.#config.queueCapacity), this.#inUse, this.#config.memory.strategy === 'heap');
+    return readRecordStats(core, core?.layout ?? computeLayout(this.#config.workers, this.#config.queueCapacity), this.#recs.inUse, this.#config.memory.strategy === 'heap');
   }
 
   /**
@@ -926,14 +733,14 @@ export class WorkerPool implements ParallelEngine {
     const core = this.#core;
     if (core === undefined) return;
     if (force) this.#dropQueued(core, new RuntimeClosedError('runtime shut down (force): the worker task was dropped before it started'));
-    if (this.#pending > 0) {
+    if (this.#recs.pending > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         new Promise<void>((resolve) => this.#idleWaiters.push(resolve)),
         new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, timeoutMs)))),
       ]);
       clearTimeout(timer);
-      if (this.#pending > 0) this.#failAll(new RuntimeClosedError(`runtime shut down before the worker task finished (waited ${timeoutMs} ms)`));
+      if (this.#recs.pending > 0) this.#failAll(new RuntimeClosedError(`runtime shut down before the worker task finished (waited ${timeoutMs} ms)`));
     }
     this.#terminating = true;
     Atomics.store(core.i32, H_SHUTDOWN, 1);
