@@ -57,3 +57,51 @@ describe('shutdown({ force: true })', () => {
     expect(Atomics.load(view, 0)).toBe(1); // none of the dropped ones started
   });
 });
+
+describe('maxQueue, transfers and aborts under random interleavings (property)', () => {
+  it('every call settles exactly once, runs at most once, and the pool never holds more than maxQueue beyond one per worker', async () => {
+    const fc = await import('fast-check');
+    await using rt = Runtime.builder().workers(2).maxQueue(3).build();
+    type Call = { kind: 'exec' | 'transfer' | 'reject'; abortAfter: number | undefined };
+    const callArb = fc.record({
+      kind: fc.constantFrom<Call['kind']>('exec', 'transfer', 'reject'),
+      abortAfter: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(callArb, { minLength: 1, maxLength: 24 }), async (calls) => {
+        const runs = new Int32Array(new SharedArrayBuffer(4 * calls.length));
+        let maxPending = 0;
+        const settled = new Array<number>(calls.length).fill(0);
+        const resolved = new Array<boolean>(calls.length).fill(false);
+        const all = calls.map((call, i) => {
+          const controller = new AbortController();
+          const options = { signal: controller.signal, onFull: call.kind === 'reject' ? ('reject' as const) : ('wait' as const) };
+          const buffer = new ArrayBuffer(8);
+          const p =
+            call.kind === 'transfer'
+              ? rt.exec({ ...options, transfer: [buffer] }, parity.countRunWith, runs, i, buffer)
+              : rt.exec(options, parity.countRun, runs, i);
+          if (call.abortAfter !== undefined) setTimeout(() => controller.abort(new Error('abort')), call.abortAfter);
+          maxPending = Math.max(maxPending, pending(rt));
+          return p.then(
+            () => {
+              settled[i]!++;
+              resolved[i] = true;
+            },
+            () => settled[i]!++,
+          );
+        });
+        await Promise.all(all);
+        expect(settled).toEqual(new Array(calls.length).fill(1));
+        await until(() => pending(rt) === 0);
+        for (let i = 0; i < calls.length; i++) {
+          // resolved: ran exactly once; rejected (full, aborted): at most once (an abort may come after the start)
+          if (resolved[i]) expect(Atomics.load(runs, i)).toBe(1);
+          else expect(Atomics.load(runs, i)).toBeLessThanOrEqual(1);
+        }
+        expect(maxPending).toBeLessThanOrEqual(3 + 2);
+      }),
+      { numRuns: 15 },
+    );
+  });
+});
