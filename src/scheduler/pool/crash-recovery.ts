@@ -7,7 +7,8 @@
  * names the dead worker (running, or held off every queue while their task module loads
  * or, pinned, with transferred arguments). A forced abort's other tasks did nothing wrong:
  * a main-thread one is queued again with the arguments it was called with, once (a second
- * forced abort fails it; transferred arguments are gone, so those fail). Everything else
+ * forced abort fails it; transferred arguments are gone, so those fail). So is a record
+ * pinned to the dead worker that had not started, when its arguments were copies. Everything else
  * it was running fails with `WorkerCrashedError`. Its own records (join sides, nested
  * `exec`) become orphans (its incarnation is bumped), its deque (only its own records) is
  * dropped, and its inbox is re-queued, once.
@@ -109,8 +110,11 @@ export function recoverRecords(core: PoolCore, recs: MainRecords, dead: DeadWork
       continue;
     }
     if (state !== S_RUNNING && state !== S_QUEUED) continue;
-    // A forced abort terminated it: its other tasks did nothing wrong, they run again.
-    if (forced && owner === MAIN_OWNER && runAgain(core, recs, idx, hooks.requeue)) continue;
+    // A forced abort terminated it: its other tasks did nothing wrong, they run again. A
+    // record pinned to it that never started, whose caller's arguments were copied for
+    // the transfer, runs elsewhere too (as a queued record would).
+    const pinnedCopy = state === S_QUEUED && (a[r + R_FLAGS]! & F_MSG) !== 0;
+    if ((forced || pinnedCopy) && owner === MAIN_OWNER && runAgain(core, recs, idx, hooks.requeue)) continue;
     const { name, module } = core.nameOf(a[r + R_NAME_ID]!);
     const doing = state === S_RUNNING ? 'running' : (a[r + R_FLAGS]! & F_MSG) !== 0 ? 'holding the transferred arguments of' : 'loading the module of';
     const died = forced ? 'was terminated by a forced abort' : `died (exit code ${code})`;

@@ -261,6 +261,20 @@ export class PoolCore {
     }
   }
 
+  /**
+   * The checks of {@link prepareArgs} without serializing (arguments that travel as a
+   * message): no function, symbol or class instance with methods. Throws
+   * `TaskArgumentError` naming the argument.
+   */
+  checkArgs(ref: TaskRef, args: readonly unknown[]): void {
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      if (typeof a === 'function' || typeof a === 'symbol') throw badArgument(ref, i, `a ${typeof a}`);
+      const why = methodsIn(a);
+      if (why !== undefined) throw badArgument(ref, i, why);
+    }
+  }
+
   /** Serializes any value (SharedArrayBuffers become markers). */
   serialize(value: unknown): Prepared {
     // Shared memory near the top goes straight to the marker path: Node's serializer would

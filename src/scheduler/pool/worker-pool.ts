@@ -60,6 +60,7 @@ import {
 import { waitAsync } from '../wait-async.js';
 import { StdioRelay } from './worker-stdio.js';
 import { epochMs } from './timing.js';
+import { copyTransferPlan, type TransferPlan } from './move.js';
 import { MainRecords } from './main-records.js';
 import { drainCompletions } from './completion.js';
 import { recoverRecords, type RecoveryHooks } from './crash-recovery.js';
@@ -103,7 +104,7 @@ interface Overflowed {
   readonly reject: (e: unknown) => void;
   readonly signal: AbortSignal | undefined;
   readonly target: number;
-  readonly transfer: readonly ArrayBuffer[] | undefined;
+  readonly transfer: TransferPlan | undefined;
   cancelled: boolean;
 }
 
@@ -288,8 +289,9 @@ export class WorkerPool implements ParallelEngine {
       });
     }
     const force = options?.force ?? this.#config.forceAbort;
-    const transfer = options?.transfer !== undefined && options.transfer.length > 0 ? options.transfer : undefined;
-    return this.#submit(ref, args, force ? F_FORCE : 0, signal, -1, transfer);
+    // Moved buffers (`transfer`), or large binary arguments copied once and moved.
+    const plan = options?.transfer !== undefined && options.transfer.length > 0 ? { args, list: options.transfer, rerunArgs: undefined } : copyTransferPlan(args);
+    return this.#submit(ref, plan?.args ?? args, force ? F_FORCE : 0, signal, -1, plan);
   }
 
   /** Lets waiting `exec` calls in while the queue has room (called when tasks settle). */
@@ -323,7 +325,7 @@ export class WorkerPool implements ParallelEngine {
     return this.#execCall(ref, args, signal, options);
   }
 
-  #submit(ref: TaskRef, args: readonly unknown[], flags: number, signal: AbortSignal | undefined, target: number, transfer?: readonly ArrayBuffer[]): Promise<unknown> {
+  #submit(ref: TaskRef, args: readonly unknown[], flags: number, signal: AbortSignal | undefined, target: number, transfer?: TransferPlan): Promise<unknown> {
     if (this.#closed) return Promise.reject(new RuntimeClosedError('runtime is shut down: cannot run worker tasks'));
     if (this.#broken !== undefined) return Promise.reject(this.#broken);
     let core: PoolCore;
@@ -331,7 +333,8 @@ export class WorkerPool implements ParallelEngine {
     let nameId: number;
     try {
       core = this.#start();
-      prepared = transfer === undefined ? core.prepareArgs(ref, args) : undefined;
+      if (transfer === undefined) prepared = core.prepareArgs(ref, args);
+      else core.checkArgs(ref, args);
       nameId = core.nameId(ref);
     } catch (err) {
       return Promise.reject(err);
@@ -372,7 +375,7 @@ export class WorkerPool implements ParallelEngine {
     reject: (e: unknown) => void,
     signal: AbortSignal | undefined,
     target: number,
-    transfer?: readonly ArrayBuffer[],
+    transfer?: TransferPlan,
     ref?: TaskRef,
   ): void {
     const a = core.i32;
@@ -396,7 +399,7 @@ export class WorkerPool implements ParallelEngine {
       else {
         // Pinned to one worker: the arguments (and the moved buffers) go to it alone.
         pinned = target >= 0 ? target : this.#robin++ % this.#config.workers;
-        core.writeArgsMessage(r, idx, nameId, args, pinned, transfer, flags, ref ?? core.nameOf(nameId));
+        core.writeArgsMessage(r, idx, nameId, args, pinned, transfer.list, flags, ref ?? core.nameOf(nameId));
         a[r + R_RUNNER] = pinned + 1; // held by that worker off every queue (see `#onExit`)
       }
     } catch (err) {
@@ -407,7 +410,7 @@ export class WorkerPool implements ParallelEngine {
       reject(err);
       return;
     }
-    this.#recs.args[idx] = transfer === undefined ? args : undefined;
+    this.#recs.args[idx] = transfer === undefined ? args : transfer.rerunArgs;
     this.#recs.rerun[idx] = 0;
     core.f64[(r + R_SUBMIT_AT) >> 1] = epochMs(); // queue wait starts (see `timing.ts`)
     Atomics.store(a, r + R_STATE, S_QUEUED); // publishes everything written above

@@ -24,6 +24,16 @@ describe('transfers', () => {
     expect(view.byteLength).toBe(0);
   });
 
+  it('copies a large binary argument once and moves the copy: the caller keeps its buffer', async () => {
+    const buffer = new ArrayBuffer(1 << 20);
+    new Uint8Array(buffer).fill(4);
+    expect(await rt.exec(parity.bufferInfo, buffer, 4)).toBe(`${1 << 20}:true`);
+    expect(buffer.byteLength).toBe(1 << 20);
+    const view = new Uint8Array(buffer, 1024, 512 * 1024);
+    expect(await rt.exec(parity.viewInfo, view)).toBe(`${512 * 1024}:4:false`);
+    expect(view.length).toBe(512 * 1024);
+  });
+
   it('copies when no transfer list is given', async () => {
     const buffer = new ArrayBuffer(1024);
     expect(await rt.exec(parity.bufferInfo, buffer, 0)).toBe('1024:true');

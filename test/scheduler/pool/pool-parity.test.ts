@@ -17,12 +17,20 @@ function poolMetrics(): { payloadFallbacks: number; pending: number } {
 }
 
 describe('large payloads under the default memory strategy', () => {
-  it('runs 64 concurrent execs with a 1 MiB argument each: all succeed, fallbacks counted', async () => {
-    const before = poolMetrics().payloadFallbacks;
+  it('runs 64 concurrent execs with a 1 MiB argument each: all succeed', async () => {
     const arg = new Uint8Array(1 << 20).fill(7);
     const results = await Promise.all(Array.from({ length: 64 }, () => rt.exec(parity.sum, arg)));
     const expected = (1 << 20) * 1000 + (256 * 7) % 1_000_003;
     expect(results).toEqual(new Array(64).fill(expected));
+    expect(arg[0]).toBe(7); // copied, not moved: the caller's buffer is intact
+    expect(poolMetrics().pending).toBe(0);
+  });
+
+  it('runs 64 concurrent execs with 1 MiB serialized payloads each: the arena overflows into buffers of their own, counted', async () => {
+    const before = poolMetrics().payloadFallbacks;
+    const arg = { text: 'x'.repeat((1 << 20) - 64) };
+    const results = await Promise.all(Array.from({ length: 64 }, () => rt.exec(parity.keys, arg)));
+    expect(results).toEqual(new Array(64).fill(['text']));
     expect(poolMetrics().payloadFallbacks).toBeGreaterThan(before);
     expect(poolMetrics().pending).toBe(0);
   });
