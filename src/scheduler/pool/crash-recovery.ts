@@ -63,15 +63,20 @@ export interface RecoveryHooks {
  */
 export function runAgain(core: PoolCore, recs: MainRecords, idx: number, requeue: (idx: number) => void): boolean {
   const args = recs.args[idx];
-  if (args === undefined || recs.rerun[idx] === 1 || recs.reject[idx] === undefined) return false;
+  const scalars = recs.scalarsSaved[idx] === 1;
+  if ((args === undefined && !scalars) || recs.rerun[idx] === 1 || recs.reject[idx] === undefined) return false;
   const a = core.i32;
   const r = core.rec(idx);
   core.discardPayload(r);
-  const nameId = a[r + R_NAME_ID]!;
-  try {
-    core.writeArgs(r, nameId, args, core.prepareArgs(core.nameOf(nameId), args), a[r + R_FLAGS]! & (F_MAP | F_TRACE | F_FORCE));
-  } catch {
-    return false;
+  const flags = a[r + R_FLAGS]! & (F_MAP | F_TRACE | F_FORCE);
+  if (args === undefined) recs.restoreScalars(idx, flags);
+  else {
+    const nameId = a[r + R_NAME_ID]!;
+    try {
+      core.writeArgs(r, nameId, args, core.prepareArgs(core.nameOf(nameId), args), flags);
+    } catch {
+      return false;
+    }
   }
   a[r + R_RUNNER] = 0;
   a[r + R_ABORT] = 0;

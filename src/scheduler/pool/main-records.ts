@@ -12,6 +12,7 @@
  * @module
  */
 import { EMPTY } from './deque.js';
+import { P_NONE, R_ARGC, R_FLAGS, R_PAYLOAD_KIND, R_SCALARS, R_TAGS, SCALAR_SLOTS } from './layout.js';
 import type { PoolCore } from './pool-core.js';
 
 /** An abort listener registered for a queued or running main record. */
@@ -37,8 +38,16 @@ export class MainRecords {
   hooks: Array<AbortHook | undefined> = [];
   /** 1 for a record counted in `cancelledOut`. */
   cancelledAt: Uint8Array = new Uint8Array(0);
-  /** Arguments of each main record in flight, to run it again after a forced abort killed its worker. */
+  /**
+   * Arguments of each main record in flight that carries them in a payload, to run it
+   * again after a forced abort killed its worker. All-scalar argument lists are kept in
+   * `scalars` instead (no array kept alive per task: see {@link saveScalars}).
+   */
   args: Array<readonly unknown[] | undefined> = [];
+  /** A copy of the inline argument words of all-scalar records (argc, tags, 8 slots), by record. */
+  scalars: Float64Array = new Float64Array(0);
+  /** 1 when `scalars` holds record `idx`'s arguments. */
+  scalarsSaved: Uint8Array = new Uint8Array(0);
   /** 1 for a main record already run again once after a forced abort (see `crash-recovery.ts`). */
   rerun: Uint8Array = new Uint8Array(0);
   /** The caller's abort reason of running main records whose signal fired (the rejection's `cause`). */
@@ -54,6 +63,8 @@ export class MainRecords {
     this.hooks = new Array(n).fill(undefined);
     this.cancelledAt = new Uint8Array(n);
     this.args = new Array(n).fill(undefined);
+    this.scalars = new Float64Array(n * (SCALAR_SLOTS + 1));
+    this.scalarsSaved = new Uint8Array(n);
     this.rerun = new Uint8Array(n);
   }
 
@@ -75,10 +86,42 @@ export class MainRecords {
     const r = core.rec(idx);
     if (this.abortReasons.size > 0) this.abortReasons.delete(idx);
     this.args[idx] = undefined;
+    this.scalarsSaved[idx] = 0;
     core.discardPayload(r);
     core.buffers.forgetSent(r);
     core.freeRecord(idx);
     this.inUse--;
+  }
+
+  /**
+   * Keeps the inline arguments record `idx` was just written with (all scalars) so that
+   * {@link restoreScalars} can write them again; a few word copies, no allocation.
+   */
+  saveScalars(idx: number): void {
+    const core = this.#core!;
+    const r = core.rec(idx);
+    const argc = core.i32[r + R_ARGC]!;
+    const at = idx * (SCALAR_SLOTS + 1);
+    // Slot 0: argc and tags, both 32-bit integers, exact in a double.
+    this.scalars[at] = argc * 2 ** 32 + (core.i32[r + R_TAGS]! >>> 0);
+    const f = (r + R_SCALARS) >> 1;
+    for (let i = 0; i < argc; i++) this.scalars[at + 1 + i] = core.f64[f + i]!;
+    this.scalarsSaved[idx] = 1;
+  }
+
+  /** Writes back the arguments {@link saveScalars} kept, with record flags `flags`. */
+  restoreScalars(idx: number, flags: number): void {
+    const core = this.#core!;
+    const r = core.rec(idx);
+    const at = idx * (SCALAR_SLOTS + 1);
+    const head = this.scalars[at]!;
+    const argc = Math.floor(head / 2 ** 32);
+    core.i32[r + R_ARGC] = argc;
+    core.i32[r + R_TAGS] = head % 2 ** 32 | 0;
+    const f = (r + R_SCALARS) >> 1;
+    for (let i = 0; i < argc; i++) core.f64[f + i] = this.scalars[at + 1 + i]!;
+    core.i32[r + R_FLAGS] = flags;
+    core.i32[r + R_PAYLOAD_KIND] = P_NONE;
   }
 
   /** A record cancelled while queued is back from the workers (see `cancelledOut`). */

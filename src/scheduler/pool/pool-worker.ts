@@ -119,6 +119,8 @@ export class PoolWorker implements WorkerContext {
   readonly #deferred: number[] = [];
   #helpDepth = 0;
   readonly #timing: WorkerTiming;
+  /** When the last task run from the loop ended (epoch ms), while the loop runs on without a pause; -1 otherwise. */
+  #clock = -1;
   #seed: number;
   #robin = 0;
   #sinceYield = 0;
@@ -154,13 +156,19 @@ export class PoolWorker implements WorkerContext {
       const idx = this.#deferred.length > 0 ? this.#deferred.shift()! : this.#async.size < MAX_ASYNC_IN_FLIGHT ? this.#find() : EMPTY;
       if (idx >= 0) {
         const pending = this.#run(idx, false);
-        if (pending !== undefined) await pending;
+        if (pending !== undefined) {
+          this.#clock = -1;
+          await pending;
+          this.#clock = -1;
+        }
         if (this.#async.size > 0 && ++this.#sinceYield >= 64) {
           this.#sinceYield = 0;
           await new Promise<void>((resolve) => setImmediate(resolve));
+          this.#clock = -1;
         }
         continue;
       }
+      this.#clock = -1; // nothing right away: the next task reads the clock
       this.#settleNested();
       this.#checkAborts();
       if (this.#async.size > 0 || this.#nested.size > 0) await this.#parkAsync();
@@ -370,10 +378,15 @@ export class PoolWorker implements WorkerContext {
     const timed = this.#a[r + R_OWNER] === MAIN_OWNER;
     let t0 = 0;
     if (timed) {
-      t0 = epochMs();
+      // Back to back in the run loop, a task starts when the previous one ended (one clock
+      // read per task); nested or after a park, it reads the clock.
+      t0 = this.#clock >= 0 && this.#stack.length === 0 ? this.#clock : epochMs();
+      this.#clock = -1;
       const at = (r + R_SUBMIT_AT) >> 1;
       const f64 = this.#core.f64;
-      this.#timing.wait(t0 - f64[at]!);
+      const submitted = f64[at]!;
+      if (t0 < submitted) t0 = submitted; // queued after the previous task ended
+      this.#timing.wait(t0 - submitted);
       f64[at] = t0;
     }
     let result: unknown;
@@ -418,8 +431,11 @@ export class PoolWorker implements WorkerContext {
 
   /** A timed task started at `t0` settled now; `busy` < 0: it ran on the stack the whole time. */
   #ran(t0: number, busy: number): void {
-    const ms = epochMs() - t0;
+    const now = epochMs();
+    const ms = now - t0;
     this.#timing.run(ms, busy < 0 ? ms : busy);
+    // The next task of the run loop, if it starts right away, starts now.
+    if (busy < 0 && this.#stack.length === 0) this.#clock = now;
   }
 
   /** Writes the outcome and publishes it to the record's owner. */

@@ -4,8 +4,10 @@
  * and `rt.metrics().pool.workers[i].utilisation`.
  *
  * Implementation note. The main thread stamps a record with the epoch time when it queues
- * it (`R_SUBMIT_AT`, one `performance.now()`); the worker that claims it reads the stamp,
- * stamps the start over it, and when the task settles adds both durations to log-scale
+ * it (`R_SUBMIT_AT`; one clock read per synchronous batch of up to 64 submissions); the
+ * worker that claims it reads the stamp, stamps the start over it (a task the run loop
+ * starts right after another starts when that one ended: one clock read per task), and
+ * when the task settles adds both durations to log-scale
  * histograms in its own block of the pool memory (4 buckets per power of two of
  * microseconds, 128 buckets: ±10 % from 1 µs to half an hour), keeps the maximum of each,
  * and adds the synchronous part of the run to its busy time. Each block has one writer

@@ -15,6 +15,14 @@
  * pending, and the workers are `ref`'d only then, so a script whose work is done exits by
  * itself.
  *
+ * Arguments that travel as a message (`{ transfer }`, or large binary arguments copied
+ * once) pin their record to one worker, which alone receives them (`move.ts`). Past
+ * `maxQueue` (tasks beyond one per worker), `exec` waits in a first-come list or rejects
+ * with `QueueFullError`. A forced abort terminates the running task's worker; crash
+ * recovery (`crash-recovery.ts`) then runs its other tasks again, once. The callers of
+ * main records live in `main-records.ts`, the completion step in `completion.ts`, the
+ * metrics read-out in `pool-metrics.ts`, worker output in `worker-stdio.ts`.
+ *
  * @module
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
@@ -174,6 +182,11 @@ export class WorkerPool implements ParallelEngine {
       if (!this.#core!.injector.push(idx)) this.#spill.push(idx);
     },
     settled: () => this.#settled(),
+  };
+  #stamp = -1;
+  #stampUses = 0;
+  readonly #resetStamp = (): void => {
+    this.#stamp = -1;
   };
   readonly #flush = (): void => {
     this.#wakeScheduled = false;
@@ -410,9 +423,13 @@ export class WorkerPool implements ParallelEngine {
       reject(err);
       return;
     }
-    this.#recs.args[idx] = transfer === undefined ? args : transfer.rerunArgs;
+    // Kept to run it again after a forced abort: scalars as a copy of their words (no array
+    // kept alive per task), payload arguments as the caller's list.
+    if (transfer !== undefined) this.#recs.args[idx] = transfer.rerunArgs;
+    else if (prepared === undefined) this.#recs.saveScalars(idx);
+    else this.#recs.args[idx] = args;
     this.#recs.rerun[idx] = 0;
-    core.f64[(r + R_SUBMIT_AT) >> 1] = epochMs(); // queue wait starts (see `timing.ts`)
+    core.f64[(r + R_SUBMIT_AT) >> 1] = this.#submitStamp(); // queue wait starts (see `timing.ts`)
     Atomics.store(a, r + R_STATE, S_QUEUED); // publishes everything written above
     this.#recs.resolve[idx] = resolve;
     this.#recs.reject[idx] = reject;
@@ -443,6 +460,18 @@ export class WorkerPool implements ParallelEngine {
       return;
     }
     this.#spill.push(idx); // the injector is shared with workers' global_first submissions
+  }
+
+  /**
+   * The submission time stamped on records: one clock read per synchronous batch (the
+   * first submission of a microtask turn, then every 64 submissions), not one per record;
+   * a record's queue wait may thus count from up to 63 submissions before its own.
+   */
+  #submitStamp(): number {
+    if (this.#stamp >= 0 && ++this.#stampUses < 64) return this.#stamp;
+    if (this.#stamp < 0) queueMicrotask(this.#resetStamp);
+    this.#stampUses = 0;
+    return (this.#stamp = epochMs());
   }
 
   #scheduleWake(): void {

@@ -10,6 +10,9 @@ describe('forced abort', () => {
     // Another task in flight on the same (only) worker: async, parked on its gate.
     const other = rt.exec(parity.countThenWait, view, 2, 3);
     await until(() => Atomics.load(view, 2) === 1);
+    // And one with scalar arguments only (kept as a copy of the record's words): started
+    // before the stubborn task (one worker, FIFO), its timer cannot fire while that spins.
+    const scalars = rt.exec(parity.addLater, 2.5, -1, 50);
     const controller = new AbortController();
     const reason = new Error('enough');
     const stubborn = rt.exec({ signal: controller.signal, force: true }, parity.ignoreSignal, view).catch((e: unknown) => e);
@@ -22,6 +25,7 @@ describe('forced abort', () => {
     await until(() => Atomics.load(view, 2) === 2);
     Atomics.store(view, 3, 1);
     expect(await other).toBe(2);
+    expect(await scalars).toBe(1.5); // ran again with the same arguments
     expect(Atomics.load(view, 2)).toBe(2); // exactly once more
     const m = rt.metrics().pool as { restarts: number; pending: number; workers: Array<{ alive: boolean }> };
     expect(m.restarts).toBe(1);
