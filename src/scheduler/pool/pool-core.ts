@@ -127,6 +127,8 @@ export class PoolCore {
   /** Memory strategy `heap`: a main-thread record's long payload gets a SharedArrayBuffer of its own. */
   readonly heapPayloads: boolean;
   readonly #nameIds = new Map<string, number>();
+  /** The same ids by task reference object (refs are created once, by `defineTasks`). */
+  readonly #refIds = new WeakMap<object, number>();
   readonly #names: Array<{ module: string; name: string } | undefined> = [];
   #robin = 0;
 
@@ -199,9 +201,15 @@ export class PoolCore {
 
   /** The pool-wide id of a task reference, adding it to the shared name table once. */
   nameId(ref: TaskRef): number {
-    const key = `${ref.module}#${ref.name}`;
-    let id = this.#nameIds.get(key);
+    // By reference first: no key string built per call on the hot path.
+    let id = this.#refIds.get(ref);
     if (id !== undefined) return id;
+    const key = `${ref.module}#${ref.name}`;
+    id = this.#nameIds.get(key);
+    if (id !== undefined) {
+      this.#refIds.set(ref, id);
+      return id;
+    }
     const bytes = Buffer.from(key, 'utf8');
     const words = 1 + ((bytes.length + 3) >> 2);
     const at = Atomics.add(this.i32, H_NAME_TOP, words);
@@ -212,6 +220,7 @@ export class PoolCore {
     this.u8.set(bytes, (wordBase + 1) * 4);
     Atomics.store(this.i32, this.layout.nameOffsets + id, at + 1); // publishes the entry
     this.#nameIds.set(key, id);
+    this.#refIds.set(ref, id);
     this.#names[id] = { module: ref.module, name: ref.name };
     return id;
   }
