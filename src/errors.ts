@@ -27,7 +27,8 @@ export type ZokioErrorCode =
   | 'ZOKIO_ERR_POOL'
   | 'ZOKIO_ERR_NOT_IMPLEMENTED'
   | 'ZOKIO_ERR_INVALID_ARGUMENT'
-  | 'ZOKIO_ERR_HTTP';
+  | 'ZOKIO_ERR_HTTP'
+  | 'ZOKIO_ERR_QUEUE_FULL';
 
 /**
  * Base class of every error Zokio throws.
@@ -132,6 +133,17 @@ export class TaskArgumentError extends ZokioError {
   }
 }
 
+/**
+ * The worker pool's queue holds `maxQueue` tasks and the call asked not to wait for room
+ * (`rt.exec({ onFull: 'reject' }, ...)` or the builder's default).
+ */
+export class QueueFullError extends ZokioError {
+  static override readonly code = 'ZOKIO_ERR_QUEUE_FULL' as const;
+  constructor(message: string) {
+    super('ZOKIO_ERR_QUEUE_FULL', message);
+  }
+}
+
 /** A worker task module or task name could not be found. */
 export class TaskNotFoundError extends ZokioError {
   static override readonly code = 'ZOKIO_ERR_TASK_NOT_FOUND' as const;
@@ -187,31 +199,111 @@ export interface WireError {
   readonly stack?: string;
   readonly code?: string;
   readonly zokio: boolean;
+  /** The built-in class it was an instance of (`TypeError`, `RangeError`, ...), if any. */
+  readonly type?: BuiltinErrorName;
+  /** `cause`: an error (as wire data, recursively) or any cloneable value. */
+  readonly cause?: { readonly error: WireError } | { readonly value: unknown };
+  /** Own enumerable properties that structured clone can copy (`status`, `details`, ...). */
+  readonly props?: Readonly<Record<string, unknown>>;
 }
 
-/** Turns any thrown value into plain data that structured clone keeps whole. */
-export function errorToWire(err: unknown): WireError {
+/** The built-in error classes an error keeps across a worker boundary. */
+export type BuiltinErrorName = 'Error' | 'TypeError' | 'RangeError' | 'SyntaxError' | 'ReferenceError' | 'EvalError' | 'URIError' | 'AggregateError';
+
+const BUILTIN_ERRORS: Readonly<Record<BuiltinErrorName, ErrorConstructor>> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+  AggregateError: AggregateError as unknown as ErrorConstructor,
+};
+
+/** How deep `cause` chains are kept; deeper causes are cut (a cycle would never end). */
+const MAX_CAUSE_DEPTH = 8;
+
+function builtinOf(err: Error): BuiltinErrorName | undefined {
+  // The nearest built-in class on the prototype chain: a `class HttpError extends TypeError`
+  // arrives as a TypeError named `HttpError`.
+  for (let p: unknown = Object.getPrototypeOf(err); p !== null && p !== undefined; p = Object.getPrototypeOf(p)) {
+    const ctor = (p as { constructor?: unknown }).constructor;
+    if (typeof ctor === 'function' && Object.hasOwn(BUILTIN_ERRORS, ctor.name) && BUILTIN_ERRORS[ctor.name as BuiltinErrorName] === ctor) return ctor.name as BuiltinErrorName;
+  }
+  return undefined;
+}
+
+function cloneable(value: unknown): boolean {
+  if (typeof value === 'function' || typeof value === 'symbol') return false;
+  if (typeof value !== 'object' || value === null) return true;
+  try {
+    structuredClone(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Turns any thrown value into plain data that structured clone keeps whole: name, message,
+ * stack, code, the built-in class, `cause` (recursively, up to 8 levels) and the own
+ * enumerable properties that can be cloned (others are left out).
+ */
+export function errorToWire(err: unknown, depth = 0): WireError {
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
+    let props: Record<string, unknown> | undefined;
+    for (const key of Object.keys(err)) {
+      if (key === 'code' || key === 'cause' || key === 'name' || key === 'message' || key === 'stack') continue;
+      const v = (err as unknown as Record<string, unknown>)[key];
+      if (!cloneable(v)) continue;
+      (props ??= {})[key] = v;
+    }
+    let cause: WireError['cause'];
+    if ('cause' in err && depth < MAX_CAUSE_DEPTH) {
+      const c = err.cause;
+      if (c instanceof Error) cause = { error: errorToWire(c, depth + 1) };
+      else if (cloneable(c)) cause = { value: c };
+      else cause = { value: String(c) };
+    }
     return {
       name: err.name,
       message: err.message,
       stack: err.stack,
       code: typeof code === 'string' ? code : undefined,
       zokio: (err as { [BRAND]?: unknown })[BRAND] === true,
+      type: builtinOf(err),
+      cause,
+      props,
     };
   }
   return { name: 'Error', message: String(err), zokio: false };
 }
 
-/** Rebuilds an error from {@link errorToWire} output, keeping name, message, stack and code. */
+/**
+ * Rebuilds an error from {@link errorToWire} output: a Zokio error keeps its code (and
+ * `instanceof` its class), a built-in class stays that class, a custom class keeps its
+ * name; `cause` and the copied properties come back too.
+ */
 export function errorFromWire(wire: WireError): Error {
+  const Builtin = wire.type === undefined ? Error : BUILTIN_ERRORS[wire.type] ?? Error;
   const err: Error = wire.zokio && wire.code
     ? new ZokioError(wire.code as ZokioErrorCode, wire.message)
-    : new Error(wire.message);
+    : Builtin === (AggregateError as unknown) ? new AggregateError([], wire.message) : new Builtin(wire.message);
   Object.defineProperty(err, 'name', { value: wire.name, enumerable: false, configurable: true, writable: true });
   if (wire.stack !== undefined) err.stack = wire.stack;
   if (wire.code !== undefined && !wire.zokio) (err as { code?: string }).code = wire.code;
+  if (wire.props !== undefined) {
+    for (const key of Object.keys(wire.props)) {
+      if (key === '__proto__') continue;
+      (err as unknown as Record<string, unknown>)[key] = wire.props[key];
+    }
+  }
+  if (wire.cause !== undefined) {
+    const cause = 'error' in wire.cause ? errorFromWire(wire.cause.error) : wire.cause.value;
+    Object.defineProperty(err, 'cause', { value: cause, enumerable: false, configurable: true, writable: true });
+  }
   return err;
 }
 

@@ -48,6 +48,7 @@ export {
   ClosedError,
   PoolError,
   NotImplementedError,
+  QueueFullError,
   type ZokioErrorCode,
 } from './errors.js';
 export { isTask, type Task, type TaskHandle, type TaskContext, type TaskState, type SpawnOptions, type TaskBody } from './scheduler/task.js';
@@ -133,8 +134,10 @@ export {
 } from './sync/index.js';
 export { defineTasks, type Cloneable, type IsCloneable, type CheckTask, type TaskFunction, type TaskRefs, type SendableArgs } from './scheduler/task-registry.js';
 export { join, exec, type JoinSide } from './scheduler/pool/join.js';
+export { move } from './scheduler/pool/move.js';
 export { currentTaskSignal, currentWorkerTaskContext, type TaskTraceContext } from './scheduler/pool/worker-context.js';
 export { type PoolMetrics, type PoolWorkerMetrics } from './scheduler/pool/worker-pool.js';
+export { type PoolTiming, type DurationStats } from './scheduler/pool/timing.js';
 export { span, currentSpan, injectTraceparent, extractTraceparent, type Span, type SpanOptions } from './trace/index.js';
 export { type SignalHandler, type OnSignalOptions, type SignalSubscription } from './io/signals.js';
 export { type BlockingMetrics } from './scheduler/blocking/index.js';

@@ -8,6 +8,7 @@ import {
   type CheckBlockingThreads,
   type CheckExporter,
   type CheckIo,
+  type CheckMaxQueue,
   type CheckMegabytes,
   type CheckMemoryStrategy,
   type CheckQueueCapacity,
@@ -73,6 +74,22 @@ export class RuntimeBuilder<C extends object = {}> {
     return this.#with('blockingThreads', count as N);
   }
 
+  /**
+   * Worker-pool tasks (`exec`) that may wait for a worker beyond one running per worker: an
+   * integer >= 1. Past it `exec` waits for room (`onFull: 'wait'`, the default) or rejects
+   * with `QueueFullError` (`'reject'`); `rt.exec({ onFull }, ...)` decides per call.
+   * @default no limit
+   */
+  maxQueue<const N extends number>(limit: CheckMaxQueue<N>, options?: { readonly onFull?: 'wait' | 'reject' }): RuntimeBuilder<With<C, 'maxQueue', N>> {
+    const next = this.#with('maxQueue', limit as N);
+    return options?.onFull === undefined ? next : new RuntimeBuilder<With<C, 'maxQueue', N>>({ ...next.#config, queueFull: options.onFull });
+  }
+
+  /** Whether `rt.exec({ signal })` terminates the worker of a running task when its signal fires (`ExecOptions.force`). @default false */
+  forceAbort(enabled: boolean): RuntimeBuilder<C> {
+    return new RuntimeBuilder<C>({ ...this.#config, forceAbort: enabled });
+  }
+
   /** Timer wheel options; `resolutionMs` must be an integer >= 1. */
   timer<const R extends number>(options: { readonly resolutionMs?: CheckResolution<R> }): RuntimeBuilder<With<C, 'timer', {
     /** The wheel granularity in ms, as the literal that was passed. */
@@ -94,10 +111,11 @@ export class RuntimeBuilder<C extends object = {}> {
     return this.#with('memory', options as { readonly strategy: S });
   }
 
-  /** Tracing options: exporter, output path or URL, sample ratio. */
+  /** Tracing options: exporter, output path or URL, sample ratio, `service.name`. */
   tracing<const E extends string, const R extends number>(options: {
     readonly exporter?: CheckExporter<E>;
     readonly path?: string;
+    readonly serviceName?: string;
     readonly sampleRatio?: CheckSampleRatio<R>;
   }): RuntimeBuilder<With<C, 'tracing', {
     /** The exporter, as the literal that was passed. */

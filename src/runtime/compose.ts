@@ -73,11 +73,11 @@ export function composeParts(config: ResolvedConfig, host: PartHost): RuntimePar
  * stopped; a part that fails to stop does not keep the others running (the first error is
  * rethrown once all have been asked).
  */
-export async function stopParts(parts: readonly RuntimePart[], timeoutMs: number): Promise<void> {
+export async function stopParts(parts: readonly RuntimePart[], timeoutMs: number, force = false): Promise<void> {
   let failure: { error: unknown } | undefined;
   for (let i = parts.length - 1; i >= 0; i--) {
     try {
-      await parts[i]!.shutdown?.(timeoutMs);
+      await parts[i]!.shutdown?.(timeoutMs, force);
     } catch (error) {
       failure ??= { error };
     }

@@ -25,6 +25,10 @@ export const RULES = {
   workStealing: 'workStealing must be true or false',
   /** The rule of {@link RuntimeConfig.blockingThreads} (`.blockingThreads(n)`). */
   blockingThreads: 'blockingThreads must be an integer from 1 to 1024',
+  /** The rule of {@link RuntimeConfig.maxQueue} (`.maxQueue(n)`). */
+  maxQueue: 'maxQueue must be an integer >= 1',
+  /** The rule of {@link RuntimeConfig.queueFull}. */
+  queueFull: "queueFull must be 'wait' or 'reject'",
   /** The rule of {@link TimerConfig.resolutionMs} (`.timer({ resolutionMs })`). */
   timerResolution: 'timer.resolutionMs must be an integer >= 1',
   /** The rule of {@link RuntimeConfig.io} (`.io(backend)`). */
@@ -37,6 +41,7 @@ export const RULES = {
   sampleRatio: 'tracing.sampleRatio must be a number from 0 to 1',
   /** The rule of {@link TracingConfig.path} (`.tracing({ path })`); checked by `build()` only. */
   tracingPath: 'tracing.path must be a non-empty string',
+  tracingServiceName: 'tracing.serviceName must be a non-empty string',
   /** The rule of every field of {@link WorkerResourceLimits} (`.resourceLimits({ ... })`). */
   resourceLimits: 'resourceLimits fields must be numbers greater than 0 (megabytes)',
 } as const;
@@ -95,8 +100,16 @@ export interface TracingConfig {
    * @default 'none'
    */
   readonly exporter?: TracingExporterName;
-  /** File path for the `jsonl` and `chrome` exporters, or the collector URL for `otlp`. */
+  /**
+   * File path for the `jsonl` and `chrome` exporters; for `otlp` the collector URL
+   * (`http:`/`https:`) or a file path (one JSON request body per line).
+   */
   readonly path?: string;
+  /**
+   * `service.name` of the spans' resource (the `otlp` exporter).
+   * @default 'zokio'
+   */
+  readonly serviceName?: string;
   /**
    * Fraction of root traces recorded, 0..1.
    * @default 1
@@ -128,6 +141,16 @@ export interface RuntimeConfig {
    * @default 1
    */
   readonly blockingThreads?: number;
+  /**
+   * Worker-pool tasks (`exec`) that may wait for a worker, beyond one running per worker;
+   * past it `exec` waits for room or rejects (`queueFull`).
+   * @default no limit
+   */
+  readonly maxQueue?: number;
+  /** What `exec` does past `maxQueue`: wait for room, or reject with `QueueFullError`. @default 'wait' */
+  readonly queueFull?: 'wait' | 'reject';
+  /** Whether `exec({ signal })` terminates the worker of a running task when the signal fires (see `ExecOptions.force`). @default false */
+  readonly forceAbort?: boolean;
   /** Timer wheel options. */
   readonly timer?: TimerConfig;
   /**
@@ -157,6 +180,12 @@ export interface ResolvedConfig {
   readonly workStealing: boolean;
   /** Maximum threads of the blocking pool (started lazily). */
   readonly blockingThreads: number;
+  /** Worker-pool tasks that may wait beyond one per worker (`Infinity`: no limit). */
+  readonly maxQueue: number;
+  /** What `exec` does past `maxQueue`. */
+  readonly queueFull: 'wait' | 'reject';
+  /** Default of `ExecOptions.force`. */
+  readonly forceAbort: boolean;
   /** Resolved timer options. */
   readonly timer: {
     /** Granularity of the timer wheel, in milliseconds. */
@@ -177,6 +206,8 @@ export interface ResolvedConfig {
     readonly path: string | undefined;
     /** Fraction of root traces recorded, 0..1. */
     readonly sampleRatio: number;
+    /** `service.name` of the spans' resource; undefined when not set (`zokio`). */
+    readonly serviceName?: string | undefined;
   };
   /** Limits of the runtime's worker threads: only the fields that were set. */
   readonly resourceLimits: WorkerResourceLimits;
@@ -245,6 +276,8 @@ export type CheckWorkers<N> = Rule<N, N extends 'auto' ? true : N extends number
 export type CheckQueueCapacity<N> = Rule<N, N extends PowerOfTwo16To65536 ? true : false, typeof RULES.queueCapacity>;
 /** Checks a `strategy` value against {@link RULES.strategy}. */
 export type CheckStrategy<S> = Rule<S, S extends Strategy ? true : false, typeof RULES.strategy>;
+/** Checks a `maxQueue` value against {@link RULES.maxQueue}. */
+export type CheckMaxQueue<N> = Rule<N, N extends number ? (`${N}` extends `${NonZeroDigit}${string}` ? (`${N}` extends `${string}${'.' | 'e' | '-'}${string}` ? false : true) : false) : false, typeof RULES.maxQueue>;
 /** Checks a `blockingThreads` value against {@link RULES.blockingThreads}. */
 export type CheckBlockingThreads<N> = Rule<N, N extends number ? (`${N}` extends IntIn1To1024 ? true : false) : false, typeof RULES.blockingThreads>;
 /** Checks `timer.resolutionMs` against {@link RULES.timerResolution}. */
@@ -279,6 +312,7 @@ export type CheckConfig<C> = {
     : K extends 'queueCapacity' ? CheckQueueCapacity<C[K]>
     : K extends 'strategy' ? CheckStrategy<C[K]>
     : K extends 'blockingThreads' ? CheckBlockingThreads<C[K]>
+    : K extends 'maxQueue' ? CheckMaxQueue<C[K]>
     : K extends 'timer' ? CheckTimer<C[K]>
     : K extends 'io' ? CheckIo<C[K]>
     : K extends 'memory' ? CheckMemory<C[K]>
@@ -308,7 +342,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-const KNOWN_FIELDS = new Set(['workers', 'queueCapacity', 'strategy', 'workStealing', 'blockingThreads', 'timer', 'io', 'memory', 'tracing', 'resourceLimits']);
+const KNOWN_FIELDS = new Set(['workers', 'queueCapacity', 'strategy', 'workStealing', 'blockingThreads', 'timer', 'io', 'memory', 'tracing', 'resourceLimits', 'maxQueue', 'queueFull', 'forceAbort']);
 const LIMIT_FIELDS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'stackSizeMb'] as const;
 
 /**
@@ -327,6 +361,10 @@ export function resolveConfig(config: RuntimeConfig): ResolvedConfig {
   if (!oneOf(strategy, ['local_first', 'global_first', 'round_robin'])) throw new ConfigError('strategy', RULES.strategy, strategy);
   if (typeof workStealing !== 'boolean') throw new ConfigError('workStealing', RULES.workStealing, workStealing);
   if (!isIntIn(blockingThreads, 1, 1024)) throw new ConfigError('blockingThreads', RULES.blockingThreads, blockingThreads);
+  const { maxQueue = Infinity, queueFull = 'wait', forceAbort = false } = config;
+  if (maxQueue !== Infinity && !isIntIn(maxQueue, 1, Number.MAX_SAFE_INTEGER)) throw new ConfigError('maxQueue', RULES.maxQueue, maxQueue);
+  if (!oneOf(queueFull, ['wait', 'reject'])) throw new ConfigError('queueFull', RULES.queueFull, queueFull);
+  if (typeof forceAbort !== 'boolean') throw new ConfigError('forceAbort', 'forceAbort must be a boolean', forceAbort);
 
   const timer = config.timer ?? {};
   if (!isPlainObject(timer)) throw new ConfigError('timer', RULES.timerResolution, timer);
@@ -347,6 +385,8 @@ export function resolveConfig(config: RuntimeConfig): ResolvedConfig {
   const sampleRatio = tracing.sampleRatio ?? DEFAULTS.tracing.sampleRatio;
   if (typeof sampleRatio !== 'number' || !(sampleRatio >= 0 && sampleRatio <= 1)) throw new ConfigError('tracing.sampleRatio', RULES.sampleRatio, sampleRatio);
   if (tracing.path !== undefined && (typeof tracing.path !== 'string' || tracing.path.length === 0)) throw new ConfigError('tracing.path', RULES.tracingPath, tracing.path);
+  const serviceName = (tracing as { serviceName?: unknown }).serviceName;
+  if (serviceName !== undefined && (typeof serviceName !== 'string' || serviceName.length === 0)) throw new ConfigError('tracing.serviceName', RULES.tracingServiceName, serviceName);
 
   const limits = config.resourceLimits ?? {};
   if (!isPlainObject(limits)) throw new ConfigError('resourceLimits', RULES.resourceLimits, limits);
@@ -367,10 +407,13 @@ export function resolveConfig(config: RuntimeConfig): ResolvedConfig {
     strategy,
     workStealing,
     blockingThreads,
+    maxQueue,
+    queueFull,
+    forceAbort,
     timer: Object.freeze({ resolutionMs }),
     io,
     memory: Object.freeze({ strategy: memoryStrategy }),
-    tracing: Object.freeze({ exporter, path: tracing.path, sampleRatio }),
+    tracing: Object.freeze({ exporter, path: tracing.path, sampleRatio, ...(serviceName !== undefined ? { serviceName: serviceName as string } : {}) }),
     resourceLimits: Object.freeze(resourceLimits as WorkerResourceLimits),
   });
 }

@@ -23,6 +23,21 @@ export interface MapOptions<R> {
 export interface ExecOptions {
   /** Aborts the task: removed if still queued, signalled through `currentTaskSignal()` if running. */
   readonly signal?: AbortSignal;
+  /**
+   * With `signal`: a running task whose signal fires has its worker terminated (the call
+   * rejects at once with `TaskAbortedError`, the worker is replaced, other tasks on it run
+   * again once), for tasks that never look at their signal.
+   * @default the builder's `.forceAbort(...)`, else false
+   */
+  readonly force?: boolean;
+  /** ArrayBuffers moved to the worker instead of copied (detached here), as `postMessage`'s transfer list. */
+  readonly transfer?: readonly ArrayBuffer[];
+  /**
+   * What to do when the pool's queue holds `.maxQueue(n)` tasks: `'wait'` for room, or
+   * `'reject'` with `QueueFullError`.
+   * @default the builder's `.maxQueue(n, { onFull })`, else 'wait'
+   */
+  readonly onFull?: 'wait' | 'reject';
 }
 
 /** Options for `rt.blockOn(options, ref, ...args)`. */
@@ -38,8 +53,8 @@ export interface BlockOnOptions {
 /** @internal The engine behind `rt.exec` and `rt.map`; the work-stealing pool provides it. */
 export interface ParallelEngine {
   exec(ref: TaskRef, args: readonly unknown[]): Promise<unknown>;
-  execWithSignal(ref: TaskRef, args: readonly unknown[], signal: AbortSignal | undefined): Promise<unknown>;
+  execWithSignal(ref: TaskRef, args: readonly unknown[], signal: AbortSignal | undefined, options?: ExecOptions): Promise<unknown>;
   map(ref: TaskRef, inputs: Iterable<unknown>, options: MapOptions<unknown> | undefined): Promise<unknown[]>;
   metrics(): Record<string, unknown>;
-  shutdown(timeoutMs: number): Promise<void>;
+  shutdown(timeoutMs: number, force?: boolean): Promise<void>;
 }

@@ -31,11 +31,12 @@ export interface RuntimePart {
   metrics?(): unknown;
   /**
    * Stops the part: release threads, handles and listeners. `timeoutMs` is what
-   * `rt.shutdown({ timeoutMs })` allows for work still running.
+   * `rt.shutdown({ timeoutMs })` allows for work still running; `force` is
+   * `rt.shutdown({ force })` (drop queued work at once).
    *
    * *Cancellation*: none; the runtime awaits it before stopping the parts built earlier.
    */
-  shutdown?(timeoutMs: number): void | Promise<void>;
+  shutdown?(timeoutMs: number, force?: boolean): void | Promise<void>;
 }
 
 /** The options of {@link PartHost.spawn}. */

@@ -20,6 +20,7 @@ import {
   type CheckBlockingThreads,
   type CheckExporter,
   type CheckIo,
+  type CheckMaxQueue,
   type CheckMemoryStrategy,
   type CheckQueueCapacity,
   type CheckResourceLimits,
@@ -63,6 +64,12 @@ export interface ShutdownOptions {
    * @default 5000
    */
   readonly timeoutMs?: number;
+  /**
+   * Drop the worker pool's queued tasks at once (they reject with `RuntimeClosedError`);
+   * running ones still finish within `timeoutMs`.
+   * @default false
+   */
+  readonly force?: boolean;
 }
 
 /** Counters gathered from every part of the runtime. */
@@ -334,7 +341,7 @@ export class ZokioRuntime implements RuntimeBase, ParallelMembers, PartHost {
       if (typeof options !== 'object' || options === null || !isTaskRef(call[1])) {
         throw new TypeError('rt.exec: expected (ref, ...args) or (options, ref, ...args), where ref comes from defineTasks');
       }
-      return this.#engine().execWithSignal(call[1], call.slice(2), options.signal) as Promise<never>;
+      return this.#engine().execWithSignal(call[1], call.slice(2), options.signal, options) as Promise<never>;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -372,11 +379,11 @@ export class ZokioRuntime implements RuntimeBase, ParallelMembers, PartHost {
   }
 
   shutdown(options?: ShutdownOptions): Promise<void> {
-    this.#shutdown ??= this.#doShutdown(options?.timeoutMs ?? 5000);
+    this.#shutdown ??= this.#doShutdown(options?.timeoutMs ?? 5000, options?.force ?? false);
     return this.#shutdown;
   }
 
-  async #doShutdown(timeoutMs: number): Promise<void> {
+  async #doShutdown(timeoutMs: number, force: boolean): Promise<void> {
     const executor = this.#executor;
     executor.close();
     if (executor.alive > 0) {
@@ -389,7 +396,7 @@ export class ZokioRuntime implements RuntimeBase, ParallelMembers, PartHost {
       }
     }
     this.#controller.abort(new RuntimeClosedError('runtime shut down'));
-    await stopParts(this.#parts, timeoutMs);
+    await stopParts(this.#parts, timeoutMs, force);
     this.#stopped = true;
   }
 
@@ -428,6 +435,7 @@ export function createRuntime<
   const E extends string = 'none',
   const P extends number = 1,
   const L extends WorkerResourceLimits = {},
+  const X extends number = 1,
 >(config?: {
   readonly workers?: CheckWorkers<W>;
   readonly queueCapacity?: CheckQueueCapacity<Q>;
@@ -437,8 +445,11 @@ export function createRuntime<
   readonly timer?: { readonly resolutionMs?: CheckResolution<R> };
   readonly io?: CheckIo<I>;
   readonly memory?: { readonly strategy?: CheckMemoryStrategy<M> };
-  readonly tracing?: { readonly exporter?: CheckExporter<E>; readonly path?: string; readonly sampleRatio?: CheckSampleRatio<P> };
+  readonly tracing?: { readonly exporter?: CheckExporter<E>; readonly path?: string; readonly sampleRatio?: CheckSampleRatio<P>; readonly serviceName?: string };
   readonly resourceLimits?: CheckResourceLimits<L>;
+  readonly maxQueue?: CheckMaxQueue<X>;
+  readonly queueFull?: 'wait' | 'reject';
+  readonly forceAbort?: boolean;
 }): Runtime<undefined extends W ? {} : {
   /** The configured worker count, as the literal that was passed. */
   readonly workers: W;

@@ -36,8 +36,14 @@ function exporterFromConfig(tracing: ResolvedConfig['tracing']): SpanExporter | 
     case 'chrome':
       return new ChromeExporter({ path: tracing.path ?? 'trace.json' });
     case 'otlp':
-      return new OtlpExporter(tracing.path !== undefined ? { url: tracing.path } : {});
+      return new OtlpExporter({ ...otlpTarget(tracing.path), ...(tracing.serviceName !== undefined ? { serviceName: tracing.serviceName } : {}) });
   }
+}
+
+/** `tracing.path` for `otlp`: an `http:`/`https:` URL is the collector, anything else a file. */
+function otlpTarget(path: string | undefined): { url?: string; path?: string } {
+  if (path === undefined) return {};
+  return /^https?:\/\//i.test(path) ? { url: path } : { path };
 }
 
 /**

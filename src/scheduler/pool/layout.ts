@@ -43,7 +43,8 @@
  *  8 PAYLOAD_KIND  9 PAYLOAD_LEN  10 PAYLOAD_SAB  11 GEN  12 OWNER_INCARNATION
  *  13 TRACE_FLAGS  14..17 TRACE_ID (16 B)  18..19 SPAN_ID (8 B)
  *  20..35 scalar slots: 8 × Float64 (args in, result out in slot 0)
- *  36..63 inline payload bytes (112 B): serialized args / result / error
+ *  36..37 SUBMIT_AT: Float64, epoch ms when a main-thread record was queued, then when it started
+ *  38..63 inline payload bytes (104 B): serialized args / result / error
  * ```
  * A payload longer than the inline bytes goes out of the record (`PAYLOAD_KIND`): into a
  * chain of blocks of the pool's arena slab (`P_SAB`, `PAYLOAD_SAB` = byte offset of the
@@ -85,6 +86,16 @@ export const H_ROBIN = 8;
 export const H_WORKERS = 9;
 /** Counter of payload buffer ids (heap strategy; see `shared-buffers.ts`). */
 export const H_NEXT_PAYLOAD_ID = 10;
+/**
+ * Strategy `pooled`: long payloads of main-thread records that went into a buffer of their
+ * own instead of the arena (the arena had no room, or the payload is larger than
+ * {@link ARENA_PAYLOAD_MAX}); `rt.metrics().pool.payloadFallbacks`.
+ */
+export const H_PAYLOAD_FALLBACKS = 11;
+/** Chunks workers posted to their stdio ports so far (see `worker-stdio.ts`). */
+export const H_LOGS_POSTED = 12;
+/** Payloads (of main-thread records) longer than this skip the arena: a buffer of their own. */
+export const ARENA_PAYLOAD_MAX = 1 << 20;
 export const MAGIC = 0x5a4b5750; // 'ZKWP'
 
 /** Words of one worker's control block. */
@@ -109,6 +120,11 @@ export const W_READY = 23;
 export const W_PAYLOAD_BUFFERS = 24;
 /** Records this worker slot owns now (allocated and not yet freed; see the file note). */
 export const W_RECORDS = 25;
+/** Records pinned to this worker (transferred arguments) posted and not taken yet. */
+export const W_PINNED = 26;
+
+/** Words of one worker's timing block: two histograms of 128 buckets, then Float64 fields (see `timing.ts`). */
+export const STATS_WORDS = 272;
 
 /** Words of one task record. */
 export const RECORD_WORDS = 64;
@@ -135,7 +151,9 @@ export const R_SPAN_ID = 18;
 export const R_SCALARS = 20;
 export const SCALAR_SLOTS = 8;
 /** First word of the inline payload bytes. */
-export const R_INLINE = 36;
+/** Float64 (words 36..37): epoch ms of submission, then of start (main-thread records; see `timing.ts`). */
+export const R_SUBMIT_AT = 36;
+export const R_INLINE = 38;
 export const INLINE_BYTES = (RECORD_WORDS - R_INLINE) * 4;
 
 /** Record states. */
@@ -156,6 +174,8 @@ export const P_INLINE = 1;
 export const P_SAB = 2;
 /** A SharedArrayBuffer of its own (heap strategy, main-thread records only). */
 export const P_HEAP = 3;
+/** The payload travels as a message to one thread (`PAYLOAD_SAB` = its payload id; transfers). */
+export const P_MSG = 4;
 
 /** Owner id of the main thread; worker `w` is `w + 1`. */
 export const MAIN_OWNER = 0;
@@ -173,6 +193,8 @@ export interface PoolLayout {
   readonly mainRecords: number;
   readonly workerRecords: number;
   readonly workerBase: number;
+  /** Word offset of worker 0's timing block (`STATS_WORDS` each, see `timing.ts`). */
+  readonly statsBase: number;
   readonly dequeBase: number;
   readonly dequeWords: number;
   readonly inboxBase: number;
@@ -209,6 +231,8 @@ export function computeLayout(workers: number, queueCapacity: number, mainRecord
   let at = HEADER_WORDS;
   const workerBase = at;
   at += workers * WORKER_WORDS;
+  const statsBase = at;
+  at += workers * STATS_WORDS;
   const dequeBase = at;
   const dw = align16(dequeWords(queueCapacity));
   at += workers * dw;
@@ -236,6 +260,7 @@ export function computeLayout(workers: number, queueCapacity: number, mainRecord
     mainRecords,
     workerRecords,
     workerBase,
+    statsBase,
     dequeBase,
     dequeWords: dw,
     inboxBase,

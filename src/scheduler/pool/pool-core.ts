@@ -39,6 +39,8 @@ import {
   H_MAIN_WAITING,
   H_MAIN_WAKE,
   H_NAME_TOP,
+  H_PAYLOAD_FALLBACKS,
+  ARENA_PAYLOAD_MAX,
   H_NEXT_NAME_ID,
   H_SHUTDOWN,
   H_SLEEPERS,
@@ -48,6 +50,7 @@ import {
   NAME_BYTES,
   P_HEAP,
   P_INLINE,
+  P_MSG,
   P_NONE,
   P_SAB,
   R_ARGC,
@@ -79,6 +82,7 @@ import {
 } from './layout.js';
 import { SharedSlab } from '../../memory/shared-slab.js';
 import { SharedBufferTable } from './shared-buffers.js';
+import { isMoved } from './move.js';
 
 /** Scalar tags (4 bits each in `R_TAGS`). */
 export const T_UNDEFINED = 0;
@@ -97,6 +101,10 @@ export const F_SHARED = 8;
 export const F_MAP = 1;
 /** Flag: the record carries a trace context. */
 export const F_TRACE = 2;
+/** Flag: the argument list travels as a message (transfers; payload kind `P_MSG`). */
+export const F_MSG = 16;
+/** Flag (main thread only): aborting the running task terminates its worker. */
+export const F_FORCE = 32;
 
 const SAB_MARK = '__zokioSab';
 
@@ -119,6 +127,8 @@ export class PoolCore {
   /** Memory strategy `heap`: a main-thread record's long payload gets a SharedArrayBuffer of its own. */
   readonly heapPayloads: boolean;
   readonly #nameIds = new Map<string, number>();
+  /** The same ids by task reference object (refs are created once, by `defineTasks`). */
+  readonly #refIds = new WeakMap<object, number>();
   readonly #names: Array<{ module: string; name: string } | undefined> = [];
   #robin = 0;
 
@@ -175,6 +185,14 @@ export class PoolCore {
     return this.layout.workerBase + w * WORKER_WORDS;
   }
 
+  /**
+   * True when this pool ever used payload buffers of their own (strategy `heap`, or a
+   * `pooled` fallback): then threads drain their buffer tables before they park or idle.
+   */
+  get usesPayloadBuffers(): boolean {
+    return this.heapPayloads || Atomics.load(this.i32, H_PAYLOAD_FALLBACKS) > 0;
+  }
+
   get shuttingDown(): boolean {
     return Atomics.load(this.i32, H_SHUTDOWN) !== 0;
   }
@@ -183,9 +201,15 @@ export class PoolCore {
 
   /** The pool-wide id of a task reference, adding it to the shared name table once. */
   nameId(ref: TaskRef): number {
-    const key = `${ref.module}#${ref.name}`;
-    let id = this.#nameIds.get(key);
+    // By reference first: no key string built per call on the hot path.
+    let id = this.#refIds.get(ref);
     if (id !== undefined) return id;
+    const key = `${ref.module}#${ref.name}`;
+    id = this.#nameIds.get(key);
+    if (id !== undefined) {
+      this.#refIds.set(ref, id);
+      return id;
+    }
     const bytes = Buffer.from(key, 'utf8');
     const words = 1 + ((bytes.length + 3) >> 2);
     const at = Atomics.add(this.i32, H_NAME_TOP, words);
@@ -196,6 +220,7 @@ export class PoolCore {
     this.u8.set(bytes, (wordBase + 1) * 4);
     Atomics.store(this.i32, this.layout.nameOffsets + id, at + 1); // publishes the entry
     this.#nameIds.set(key, id);
+    this.#refIds.set(ref, id);
     this.#names[id] = { module: ref.module, name: ref.name };
     return id;
   }
@@ -225,6 +250,10 @@ export class PoolCore {
    */
   prepareArgs(ref: TaskRef, args: readonly unknown[]): Prepared | undefined {
     if (args.length <= SCALAR_SLOTS && allScalars(args)) return undefined;
+    for (let i = 0; i < args.length; i++) {
+      const why = methodsIn(args[i]);
+      if (why !== undefined) throw badArgument(ref, i, why);
+    }
     try {
       return this.serialize(args);
     } catch (err) {
@@ -238,6 +267,20 @@ export class PoolCore {
         }
       }
       throw badArgument(ref, -1, err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  /**
+   * The checks of {@link prepareArgs} without serializing (arguments that travel as a
+   * message): no function, symbol or class instance with methods. Throws
+   * `TaskArgumentError` naming the argument.
+   */
+  checkArgs(ref: TaskRef, args: readonly unknown[]): void {
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      if (typeof a === 'function' || typeof a === 'symbol') throw badArgument(ref, i, `a ${typeof a}`);
+      const why = methodsIn(a);
+      if (why !== undefined) throw badArgument(ref, i, why);
     }
   }
 
@@ -287,11 +330,45 @@ export class PoolCore {
     this.#writePayload(r, prepared.bytes);
   }
 
+  /**
+   * Writes a task call whose arguments travel as a message to worker `w` with `transfer`
+   * moved (detached here), pinned to that worker (`idx` is the record index). Throws
+   * `TaskArgumentError` when `postMessage` cannot send them.
+   */
+  writeArgsMessage(r: number, idx: number, nameId: number, args: readonly unknown[], w: number, transfer: readonly ArrayBuffer[], flags: number, ref: TaskRef): void {
+    const a = this.i32;
+    a[r + R_NAME_ID] = nameId;
+    a[r + R_ARGC] = args.length;
+    a[r + R_TAGS] = 0;
+    a[r + R_FLAGS] = flags | F_ARGS_PAYLOAD | F_MSG;
+    a[r + R_PAYLOAD_LEN] = 0;
+    try {
+      this.buffers.sendMessage(w, r, args, transfer, idx);
+    } catch (err) {
+      a[r + R_PAYLOAD_KIND] = P_NONE;
+      throw badArgument(ref, -1, err instanceof Error ? err.message : String(err));
+    }
+    a[r + R_PAYLOAD_KIND] = P_MSG;
+  }
+
+  /** Takes a message payload of record `r` (kind `P_MSG`). */
+  #takeMessage(r: number): unknown {
+    const a = this.i32;
+    a[r + R_PAYLOAD_KIND] = P_NONE;
+    const id = Atomics.load(a, r + R_PAYLOAD_SAB);
+    try {
+      return this.buffers.takeMessage(id);
+    } finally {
+      Atomics.store(a, r + R_PAYLOAD_SAB, 0);
+    }
+  }
+
   /** Reads the argument list of record `r`. */
   readArgs(r: number): unknown[] {
     const a = this.i32;
     const argc = a[r + R_ARGC]!;
     const flags = a[r + R_FLAGS]!;
+    if ((flags & F_MSG) !== 0 && a[r + R_PAYLOAD_KIND] === P_MSG) return this.#takeMessage(r) as unknown[];
     if ((flags & F_ARGS_PAYLOAD) !== 0) return this.deserialize(this.#readPayload(r), (flags & F_SHARED) !== 0) as unknown[];
     const tags = a[r + R_TAGS]!;
     const f = (r + R_SCALARS) >> 1;
@@ -306,6 +383,17 @@ export class PoolCore {
   /** Writes a result into record `r` (the state word is written by the caller). */
   writeResult(r: number, value: unknown): void {
     const a = this.i32;
+    if (isMoved(value)) {
+      if (a[r + R_OWNER] === MAIN_OWNER) {
+        // Moved to the main thread: a message on this worker's one port, buffers transferred.
+        this.buffers.sendMessage(0, r, value.value, value.transfer);
+        a[r + R_TAGS] = T_PAYLOAD;
+        a[r + R_FLAGS] = a[r + R_FLAGS]! & ~F_SHARED;
+        a[r + R_PAYLOAD_KIND] = P_MSG;
+        return;
+      }
+      value = value.value; // to another worker: copied
+    }
     const t = scalarTag(value);
     if (t >= 0) {
       a[r + R_TAGS] = t;
@@ -337,6 +425,7 @@ export class PoolCore {
   readResult(r: number): unknown {
     const tag = this.i32[r + R_TAGS]!;
     if (tag !== T_PAYLOAD) return scalarOf(tag, this.f64[(r + R_SCALARS) >> 1]!);
+    if (this.i32[r + R_PAYLOAD_KIND] === P_MSG) return this.#takeMessage(r);
     return this.deserialize(this.#readPayload(r), (this.i32[r + R_FLAGS]! & F_SHARED) !== 0);
   }
 
@@ -354,13 +443,10 @@ export class PoolCore {
       a[r + R_PAYLOAD_KIND] = P_INLINE;
       return;
     }
-    if (this.heapPayloads && a[r + R_OWNER] === MAIN_OWNER) {
-      // A buffer of its own, posted to the thread(s) that may read it before the record
-      // is published; nothing to free: it is collected once no table or view holds it.
-      const buffer = new SharedArrayBuffer(len);
-      new Uint8Array(buffer).set(bytes);
-      a[r + R_PAYLOAD_KIND] = P_HEAP;
-      this.buffers.sendPayload(r, buffer);
+    const main = a[r + R_OWNER] === MAIN_OWNER;
+    if (main && (this.heapPayloads || len > ARENA_PAYLOAD_MAX)) {
+      if (!this.heapPayloads) Atomics.add(a, H_PAYLOAD_FALLBACKS, 1);
+      this.#writeHeapPayload(r, bytes);
       return;
     }
     // A chain of arena blocks: word 0 of each block = offset + 1 of the next (0 = last).
@@ -376,7 +462,13 @@ export class PoolCore {
       const block = arena.alloc();
       if (block === SharedSlab.EXHAUSTED) {
         if (prev >= 0) this.discardPayload(r); // the blocks taken so far
-        throw new RangeError(`a ${len}-byte payload does not fit in the pool's shared arena (${arena.blockCount} blocks of ${arena.blockSize} bytes)`);
+        if (main) {
+          // The arena is full: a buffer of its own instead (never a failure for size).
+          Atomics.add(a, H_PAYLOAD_FALLBACKS, 1);
+          this.#writeHeapPayload(r, bytes);
+          return;
+        }
+        throw new TaskArgumentError(`a ${len}-byte payload does not fit in the pool's shared arena (${arena.blockCount} blocks of ${arena.blockSize} bytes)`);
       }
       words[block >> 2] = 0;
       if (prev >= 0) words[prev >> 2] = block + 1;
@@ -387,6 +479,18 @@ export class PoolCore {
       prev = block;
       out.set(bytes.subarray(at, Math.min(len, at + room)), block + 8);
     }
+  }
+
+  /**
+   * A buffer of its own for a main-thread record's payload, posted to the thread(s) that
+   * may read it before the record is published; nothing to free: it is collected once no
+   * table or view holds it.
+   */
+  #writeHeapPayload(r: number, bytes: Uint8Array): void {
+    const buffer = new SharedArrayBuffer(bytes.byteLength);
+    new Uint8Array(buffer).set(bytes);
+    this.i32[r + R_PAYLOAD_KIND] = P_HEAP;
+    this.buffers.sendPayload(r, buffer);
   }
 
   /**
@@ -402,6 +506,9 @@ export class PoolCore {
     } else if (kind === P_HEAP) {
       a[r + R_PAYLOAD_KIND] = P_NONE;
       this.buffers.dropPayload(Atomics.exchange(a, r + R_PAYLOAD_SAB, 0));
+    } else if (kind === P_MSG) {
+      a[r + R_PAYLOAD_KIND] = P_NONE;
+      this.buffers.dropMessage(Atomics.exchange(a, r + R_PAYLOAD_SAB, 0));
     }
   }
 
@@ -601,6 +708,78 @@ function hasSharedNearTop(value: unknown): boolean {
   if (ArrayBuffer.isView(value)) return false;
   for (const k in value) if (isShared((value as Record<string, unknown>)[k])) return true;
   return false;
+}
+
+/** Objects {@link methodsIn} looks at per argument before it stops looking. */
+const METHOD_SCAN_BUDGET = 4096;
+
+/**
+ * Why `value` cannot be sent although structured clone would copy it: it is, or holds
+ * (within the first {@link METHOD_SCAN_BUDGET} objects, 16 levels deep), an instance of a
+ * class with methods, which would arrive as a plain object with its methods gone.
+ * `undefined` when there is none. Built-in cloneable classes (Date, Map, typed arrays,
+ * errors, ...) are fine; so are class instances without methods.
+ */
+export function methodsIn(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const budget = { left: METHOD_SCAN_BUDGET };
+  return scanMethods(value, 0, budget);
+}
+
+function scanMethods(v: object, depth: number, budget: { left: number }): string | undefined {
+  if (--budget.left < 0 || depth > 16) return undefined;
+  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof SharedArrayBuffer || v instanceof Date || v instanceof RegExp || v instanceof Error) return undefined;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length && budget.left >= 0; i++) {
+      const x = v[i] as unknown;
+      if (typeof x === 'object' && x !== null) {
+        const why = scanMethods(x, depth + 1, budget);
+        if (why !== undefined) return why;
+      }
+    }
+    return undefined;
+  }
+  if (v instanceof Map) {
+    for (const [k, x] of v) {
+      for (const y of [k, x] as unknown[]) {
+        if (typeof y === 'object' && y !== null) {
+          const why = scanMethods(y, depth + 1, budget);
+          if (why !== undefined) return why;
+        }
+      }
+    }
+    return undefined;
+  }
+  if (v instanceof Set) {
+    for (const x of v as Set<unknown>) {
+      if (typeof x === 'object' && x !== null) {
+        const why = scanMethods(x, depth + 1, budget);
+        if (why !== undefined) return why;
+      }
+    }
+    return undefined;
+  }
+  const proto = Object.getPrototypeOf(v) as object | null;
+  if (proto !== Object.prototype && proto !== null && !(v instanceof Boolean || v instanceof Number || v instanceof String)) {
+    for (let p: object | null = proto; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+      for (const key of Object.getOwnPropertyNames(p)) {
+        if (key === 'constructor') continue;
+        const d = Object.getOwnPropertyDescriptor(p, key)!;
+        if (typeof d.value === 'function' || d.get !== undefined) {
+          const name = (proto as { constructor?: { name?: string } }).constructor?.name || 'anonymous class';
+          return `an instance of ${name}, whose methods would be lost (send plain data and rebuild the instance in the task)`;
+        }
+      }
+    }
+  }
+  for (const key of Object.keys(v)) {
+    const x = (v as Record<string, unknown>)[key];
+    if (typeof x === 'object' && x !== null) {
+      const why = scanMethods(x, depth + 1, budget);
+      if (why !== undefined) return why;
+    }
+  }
+  return undefined;
 }
 
 function allScalars(args: readonly unknown[]): boolean {

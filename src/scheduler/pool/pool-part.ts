@@ -43,7 +43,7 @@ export class PoolPart implements RuntimePart {
     return this.#engine?.metrics().pool;
   }
 
-  async shutdown(timeoutMs: number): Promise<void> {
-    await this.#engine?.shutdown(timeoutMs);
+  async shutdown(timeoutMs: number, force?: boolean): Promise<void> {
+    await this.#engine?.shutdown(timeoutMs, force);
   }
 }

@@ -33,6 +33,7 @@ import {
   R_RUNNER,
   R_SPAN_ID,
   R_STATE,
+  R_SUBMIT_AT,
   R_TRACE_FLAGS,
   R_TRACE_ID,
   S_CANCELLED,
@@ -52,8 +53,10 @@ import {
   W_STOLEN,
   W_STOLEN_SIDES,
   W_PAYLOAD_BUFFERS,
+  W_PINNED,
   W_RECORDS,
   W_WAKE,
+  STATS_WORDS,
   workerControl,
   type PoolLayout,
 } from './layout.js';
@@ -62,6 +65,8 @@ import { workerParkChannel, workerStealChannel, workerUnparkChannel } from '../.
 import { SharedBufferTable, type PayloadEntry } from './shared-buffers.js';
 import { forkTraceContext, setWorkerContext, taskSpanIsolation, type TaskTraceContext, type WorkerContext } from './worker-context.js';
 import { isThenable } from '../thenable.js';
+import { redirectWorkerStdio } from './worker-stdio.js';
+import { WorkerTiming, epochMs } from './timing.js';
 
 /** What the main thread hands each worker. */
 export interface PoolWorkerData {
@@ -69,6 +74,8 @@ export interface PoolWorkerData {
   readonly layout: PoolLayout;
   readonly arena: SharedArrayBuffer;
   readonly port: MessagePort;
+  /** Where the worker's stdout/stderr chunks go (see `worker-stdio.ts`). */
+  readonly stdio: MessagePort;
   readonly known: ReadonlyArray<readonly [number, SharedArrayBuffer]>;
   /** Argument payload buffers still unread (a replacement worker was not there when they were posted). */
   readonly payloads: readonly PayloadEntry[];
@@ -111,6 +118,9 @@ export class PoolWorker implements WorkerContext {
   readonly #nested = new Map<number, Nested>();
   readonly #deferred: number[] = [];
   #helpDepth = 0;
+  readonly #timing: WorkerTiming;
+  /** When the last task run from the loop ended (epoch ms), while the loop runs on without a pause; -1 otherwise. */
+  #clock = -1;
   #seed: number;
   #robin = 0;
   #sinceYield = 0;
@@ -129,6 +139,8 @@ export class PoolWorker implements WorkerContext {
     this.#seed = (data.index + 1) * 0x9e3779b1;
     this.#quota = data.layout.workerRecords;
     this.#reclaimStale();
+    this.#timing = new WorkerTiming(data.sab, data.layout.statsBase + data.index * STATS_WORDS);
+    redirectWorkerStdio(data.stdio, this.#a);
     setWorkerContext(this);
   }
 
@@ -144,13 +156,19 @@ export class PoolWorker implements WorkerContext {
       const idx = this.#deferred.length > 0 ? this.#deferred.shift()! : this.#async.size < MAX_ASYNC_IN_FLIGHT ? this.#find() : EMPTY;
       if (idx >= 0) {
         const pending = this.#run(idx, false);
-        if (pending !== undefined) await pending;
+        if (pending !== undefined) {
+          this.#clock = -1;
+          await pending;
+          this.#clock = -1;
+        }
         if (this.#async.size > 0 && ++this.#sinceYield >= 64) {
           this.#sinceYield = 0;
           await new Promise<void>((resolve) => setImmediate(resolve));
+          this.#clock = -1;
         }
         continue;
       }
+      this.#clock = -1; // nothing right away: the next task reads the clock
       this.#settleNested();
       this.#checkAborts();
       if (this.#async.size > 0 || this.#nested.size > 0) await this.#parkAsync();
@@ -172,6 +190,14 @@ export class PoolWorker implements WorkerContext {
     const core = this.#core;
     let idx = core.deques[this.index]!.pop();
     if (idx >= 0) return idx;
+    if (Atomics.load(this.#a, this.#ctl + W_PINNED) > 0) {
+      // A record only this worker may run (its arguments were transferred to it).
+      idx = core.buffers.takePinned();
+      if (idx >= 0) {
+        Atomics.sub(this.#a, this.#ctl + W_PINNED, 1);
+        return idx;
+      }
+    }
     idx = core.inboxes[this.index]!.pop();
     if (idx >= 0) return idx;
     idx = core.injector.pop();
@@ -206,6 +232,7 @@ export class PoolWorker implements WorkerContext {
 
   #hasWork(): boolean {
     const core = this.#core;
+    if (Atomics.load(this.#a, this.#ctl + W_PINNED) > 0) return true;
     if (this.#stealing) return core.anyWork();
     return core.deques[this.index]!.size() > 0 || core.inboxes[this.index]!.size() > 0 || core.injector.size() > 0;
   }
@@ -231,7 +258,7 @@ export class PoolWorker implements WorkerContext {
       // worker terminated at shutdown is usually parked, so it loses none), and no payload
       // buffer that another worker has read since it was posted.
       SharedSlab.flushAll();
-      if (this.#core.heapPayloads) this.#core.buffers.drain();
+      if (this.#core.usesPayloadBuffers) this.#core.buffers.drain();
       if (workerParkChannel.hasSubscribers) workerParkChannel.publish({ worker: this.index });
       Atomics.wait(a, c + W_WAKE, seq);
       if (workerUnparkChannel.hasSubscribers) workerUnparkChannel.publish({ worker: this.index });
@@ -250,7 +277,7 @@ export class PoolWorker implements WorkerContext {
     if (!this.#hasWork() && !this.#nestedReady() && !this.#core.shuttingDown) {
       Atomics.add(a, c + W_PARKS, 1);
       SharedSlab.flushAll(); // as in #park
-      if (this.#core.heapPayloads) this.#core.buffers.drain();
+      if (this.#core.usesPayloadBuffers) this.#core.buffers.drain();
       if (workerParkChannel.hasSubscribers) workerParkChannel.publish({ worker: this.index });
       const r = waitAsync(a, c + W_WAKE, seq);
       if (r.async) {
@@ -346,6 +373,22 @@ export class PoolWorker implements WorkerContext {
       isolation.runOutside(() => this.#invoke(idx, r, fn));
       return;
     }
+    // Main-thread records (`exec`/`map`) are timed (see `timing.ts`): one clock read at
+    // the start and one at the end.
+    const timed = this.#a[r + R_OWNER] === MAIN_OWNER;
+    let t0 = 0;
+    if (timed) {
+      // Back to back in the run loop, a task starts when the previous one ended (one clock
+      // read per task); nested or after a park, it reads the clock.
+      t0 = this.#clock >= 0 && this.#stack.length === 0 ? this.#clock : epochMs();
+      this.#clock = -1;
+      const at = (r + R_SUBMIT_AT) >> 1;
+      const f64 = this.#core.f64;
+      const submitted = f64[at]!;
+      if (t0 < submitted) t0 = submitted; // queued after the previous task ended
+      this.#timing.wait(t0 - submitted);
+      f64[at] = t0;
+    }
     let result: unknown;
     this.#stack.push(idx);
     try {
@@ -358,27 +401,41 @@ export class PoolWorker implements WorkerContext {
       }
     } catch (err) {
       this.#stack.pop();
+      if (timed) this.#ran(t0, -1);
       this.#finish(idx, false, err);
       return;
     }
     this.#stack.pop();
     if (!isThenable(result)) {
+      if (timed) this.#ran(t0, -1);
       this.#finish(idx, true, result);
       return;
     }
+    const busy = timed ? epochMs() - t0 : 0;
     this.#async.add(idx);
     Promise.resolve(result).then(
       (value) => {
         this.#async.delete(idx);
+        if (timed) this.#ran(t0, busy);
         this.#finish(idx, true, value);
         this.#kick();
       },
       (err: unknown) => {
         this.#async.delete(idx);
+        if (timed) this.#ran(t0, busy);
         this.#finish(idx, false, err);
         this.#kick();
       },
     );
+  }
+
+  /** A timed task started at `t0` settled now; `busy` < 0: it ran on the stack the whole time. */
+  #ran(t0: number, busy: number): void {
+    const now = epochMs();
+    const ms = now - t0;
+    this.#timing.run(ms, busy < 0 ? ms : busy);
+    // The next task of the run loop, if it starts right away, starts now.
+    if (busy < 0 && this.#stack.length === 0) this.#clock = now;
   }
 
   /** Writes the outcome and publishes it to the record's owner. */

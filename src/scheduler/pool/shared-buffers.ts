@@ -56,6 +56,20 @@ interface SabMessage {
   readonly rec?: number;
 }
 
+/**
+ * A payload that travels as a message, to one thread only, so that ArrayBuffers can be
+ * transferred (`rt.exec({ transfer })`, a task's `move(value, transferList)`): `value` is
+ * the argument list or the result, live while the record's `R_PAYLOAD_SAB` word holds
+ * `id`. `pin`: the record index, for argument messages (the record is on no queue: only
+ * the receiving worker may run it, see `pool-worker.ts`).
+ */
+interface ValueMessage {
+  readonly id: number;
+  readonly rec: number;
+  readonly value: unknown;
+  readonly pin?: number;
+}
+
 /** A payload buffer and the record (word offset) it belongs to. */
 interface Payload {
   readonly rec: number;
@@ -87,6 +101,10 @@ export class SharedBufferTable {
   readonly #payloads = new Map<number, Payload>();
   /** Main thread: argument payloads sent and not yet completed, by record word offset. */
   readonly #sent = new Map<number, { readonly id: number; readonly sab: SharedArrayBuffer }>();
+  /** Live message payloads received on this thread, by payload id. */
+  readonly #messages = new Map<number, { readonly rec: number; readonly value: unknown }>();
+  /** Records pinned to this thread (a worker) that it has received and not taken yet. */
+  readonly #pinned: number[] = [];
   readonly #main: boolean;
   /** Word of the pool memory where this thread publishes `#payloads.size` (-1: none). */
   readonly #countWord: number;
@@ -194,6 +212,48 @@ export class SharedBufferTable {
     return out;
   }
 
+  // ── message payloads (transfers) ─────────────────────────────────────────────────
+
+  /**
+   * Posts `value` on port `to` (a worker's index on the main thread, 0 on a worker) with
+   * `transfer` moved, under a new payload id stored in the record's `R_PAYLOAD_SAB` word
+   * (call it before the record is published). `pin`: the record index, for arguments.
+   * Throws what `postMessage` throws (a value it cannot clone), leaving the word as it was.
+   */
+  sendMessage(to: number, rec: number, value: unknown, transfer: readonly ArrayBuffer[], pin?: number): number {
+    const port = this.#ports[to];
+    if (port === undefined) throw new Error(`zokio pool: no port to thread ${to}`);
+    let id = Atomics.add(this.#pool, H_NEXT_PAYLOAD_ID, 1) + 1;
+    if (id === 0) id = Atomics.add(this.#pool, H_NEXT_PAYLOAD_ID, 1) + 1;
+    const message: ValueMessage = pin === undefined ? { id, rec, value } : { id, rec, value, pin };
+    port.postMessage(message, transfer as ArrayBuffer[]);
+    Atomics.store(this.#pool, rec + R_PAYLOAD_SAB, id);
+    return id;
+  }
+
+  /** Takes message payload `id` (draining the ports when it has not arrived yet). */
+  takeMessage(id: number): unknown {
+    let entry = this.#messages.get(id);
+    if (entry === undefined) {
+      this.drain();
+      entry = this.#messages.get(id);
+      if (entry === undefined) throw new Error(`zokio pool: message payload #${id} is unknown on this thread`);
+    }
+    this.#messages.delete(id);
+    return entry.value;
+  }
+
+  /** Forgets message payload `id` if this table holds it (discarded unread). */
+  dropMessage(id: number): void {
+    this.#messages.delete(id);
+  }
+
+  /** A worker: the next record pinned to it, or -1 (drains its port first when it has none). */
+  takePinned(): number {
+    if (this.#pinned.length === 0) this.drain();
+    return this.#pinned.length > 0 ? this.#pinned.shift()! : -1;
+  }
+
   /** Payload buffers this thread holds now: received and unread, plus (main thread) sent and not completed. */
   get payloadCount(): number {
     return this.#payloads.size + this.#sent.size;
@@ -212,11 +272,22 @@ export class SharedBufferTable {
     for (const port of this.#ports) {
       if (port === undefined) continue;
       for (;;) {
-        const m = receiveMessageOnPort(port) as { message: SabMessage } | undefined;
+        const m = receiveMessageOnPort(port) as { message: SabMessage | ValueMessage } | undefined;
         if (m === undefined) break;
-        const { id, sab, rec } = m.message;
+        const message = m.message;
+        if ('value' in message) {
+          this.#messages.set(message.id, { rec: message.rec, value: message.value });
+          if (message.pin !== undefined) this.#pinned.push(message.pin);
+          continue;
+        }
+        const { id, sab, rec } = message;
         if (rec === undefined) this.#remember(id, sab);
         else this.#receivePayload(id, rec, sab);
+      }
+    }
+    if (this.#messages.size > 0) {
+      for (const [id, { rec }] of this.#messages) {
+        if (Atomics.load(this.#pool, rec + R_PAYLOAD_SAB) !== id) this.#messages.delete(id);
       }
     }
     if (this.#payloads.size > 0) {
@@ -231,6 +302,7 @@ export class SharedBufferTable {
   close(): void {
     for (const port of this.#ports) port?.close();
     this.#payloads.clear();
+    this.#messages.clear();
     this.#sent.clear();
     this.#publishCount();
   }

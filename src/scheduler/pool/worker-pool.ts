@@ -15,15 +15,23 @@
  * pending, and the workers are `ref`'d only then, so a script whose work is done exits by
  * itself.
  *
+ * Arguments that travel as a message (`{ transfer }`, or large binary arguments copied
+ * once) pin their record to one worker, which alone receives them (`move.ts`). Past
+ * `maxQueue` (tasks beyond one per worker), `exec` waits in a first-come list or rejects
+ * with `QueueFullError`. A forced abort terminates the running task's worker; crash
+ * recovery (`crash-recovery.ts`) then runs its other tasks again, once. The callers of
+ * main records live in `main-records.ts`, the completion step in `completion.ts`, the
+ * metrics read-out in `pool-metrics.ts`, worker output in `worker-stdio.ts`.
+ *
  * @module
  */
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { SharedSlab, type SharedSlabOptions } from '../../memory/shared-slab.js';
 import type { MemoryPart } from '../../memory/runtime-part.js';
 import { SharedBufferTable } from './shared-buffers.js';
-import { RuntimeClosedError, WorkerCrashedError } from '../../errors.js';
+import { QueueFullError, RuntimeClosedError, TaskAbortedError, WorkerCrashedError } from '../../errors.js';
 import { contextStorage } from '../../runtime/context.js';
-import type { MapOptions, ParallelEngine } from '../../runtime/parallel.js';
+import type { ExecOptions, MapOptions, ParallelEngine } from '../../runtime/parallel.js';
 import type { PartHost } from '../../runtime/part.js';
 import type { ResolvedConfig } from '../../runtime/config.js';
 import type { TaskRef } from '../task-ref.js';
@@ -38,80 +46,37 @@ import {
   MAGIC,
   MAIN_OWNER,
   R_ABORT,
+  R_FLAGS,
   R_GEN,
-  R_NAME_ID,
   R_OWNER,
   R_RUNNER,
   R_SPAN_ID,
   R_STATE,
-  INLINE_BYTES,
-  RECORD_WORDS,
+  R_SUBMIT_AT,
   R_TRACE_FLAGS,
   R_TRACE_ID,
   S_CANCELLED,
-  S_DONE_ERR,
-  S_DONE_OK,
   S_QUEUED,
-  S_RUNNING,
   W_ALIVE,
-  W_EXECUTED,
-  W_HELP_ITERATIONS,
-  W_INCARNATION,
-  W_INLINE_POPS,
-  W_JOINS,
-  W_PARKS,
   W_PAYLOAD_BUFFERS,
+  W_PINNED,
   W_READY,
-  W_RECORDS,
-  W_STOLEN,
-  W_STOLEN_SIDES,
   computeLayout,
   recordSlabOptions,
 } from './layout.js';
 import { waitAsync } from '../wait-async.js';
-import { F_MAP, F_TRACE, PoolCore, type Prepared } from './pool-core.js';
+import { StdioRelay } from './worker-stdio.js';
+import { epochMs } from './timing.js';
+import { copyTransferPlan, type TransferPlan } from './move.js';
+import { MainRecords } from './main-records.js';
+import { drainCompletions } from './completion.js';
+import { recoverRecords, type RecoveryHooks } from './crash-recovery.js';
+import { payloadBufferCounts, readPoolMetrics, readRecordStats, type PoolMetrics, type PoolRecordStats } from './pool-metrics.js';
+
+export type { PoolMetrics, PoolWorkerMetrics, PoolRecordOwnerStats, PoolRecordStats } from './pool-metrics.js';
+import { F_FORCE, F_MAP, F_TRACE, PoolCore, type Prepared } from './pool-core.js';
 import type { PoolWorkerData } from './pool-worker.js';
 import type { TaskTraceContext } from './worker-context.js';
-
-/** Counters of one stealing worker. */
-export interface PoolWorkerMetrics {
-  /** Records this worker ran (tasks and map chunks). */
-  readonly executed: number;
-  /** Records it took from another worker's deque or inbox. */
-  readonly stolen: number;
-  /** Times it parked for lack of work. */
-  readonly parked: number;
-  /** Items in its deque now. */
-  readonly dequeDepth: number;
-  /** Items in its inbox now. */
-  readonly inboxDepth: number;
-  /** `join` calls it made. */
-  readonly joins: number;
-  /** Join sides it popped back and ran itself. */
-  readonly inlinePops: number;
-  /** Join sides a thief took. */
-  readonly stolenSides: number;
-  /** Records it ran while waiting for a stolen side. */
-  readonly helpIterations: number;
-  /** Whether the thread is alive. */
-  readonly alive: boolean;
-}
-
-/** `rt.metrics().pool`. */
-export interface PoolMetrics {
-  /** Counters of each stealing worker, by worker index. */
-  readonly workers: readonly PoolWorkerMetrics[];
-  /** Records in the global injector now. */
-  readonly injectorDepth: number;
-  /** Promises from `exec`/`map` not settled yet. */
-  readonly pending: number;
-  /** Submissions waiting for a free record. */
-  readonly overflow: number;
-  /** Workers replaced after a crash. */
-  readonly restarts: number;
-  /** Whether the workers were started. */
-  readonly started: boolean;
-}
 
 let taskContextProvider: (() => TaskTraceContext | undefined) | undefined;
 
@@ -146,15 +111,20 @@ interface Overflowed {
   readonly reject: (e: unknown) => void;
   readonly signal: AbortSignal | undefined;
   readonly target: number;
+  readonly transfer: TransferPlan | undefined;
   cancelled: boolean;
 }
 
-interface AbortHook {
-  readonly signal: AbortSignal;
-  readonly listener: () => void;
+/** An `exec` waiting for room in a full queue (`maxQueue`, `onFull: 'wait'`). */
+interface RoomWaiter {
+  readonly submit: () => void;
+  readonly reject: (e: unknown) => void;
+  cancelled: boolean;
 }
 
+
 const pools = new WeakMap<object, WorkerPool>();
+
 
 /**
  * Payload arena geometry. Memory strategy `pooled`: 4096 blocks of 8 KiB (32 MiB of
@@ -170,42 +140,6 @@ const ARENA: SharedSlabOptions = { blockSize: 8192, blockCount: 4096, threadCach
  */
 const WORKER_ARENA: SharedSlabOptions = { blockSize: 8192, blockCount: 512, threadCache: 0 };
 
-/** Records of one owner (the main thread or one worker), in `rt.metrics().memory.pools['pool.records']`. */
-export interface PoolRecordOwnerStats {
-  /** `'main'` or `'worker N'`. */
-  readonly owner: string;
-  /** Records it may hold at once (its quota of the records slab). */
-  readonly capacity: number;
-  /** Records it holds now (queued, running, or done and not yet read back or freed). */
-  readonly inUse: number;
-}
-
-/**
- * `rt.metrics().memory.pools['pool.records']`: the pool's task records (blocks of one
- * SharedSlab inside the pool's shared memory, each owner with a quota) and where long
- * payloads go. A snapshot.
- */
-export interface PoolRecordStats {
-  /** Bytes of one record (its inline payload area is {@link PoolRecordStats.inlineBytes}). */
-  readonly recordBytes: number;
-  /** Payload bytes a record holds inline; longer payloads go out of the record. */
-  readonly inlineBytes: number;
-  /** Blocks of the records slab: the owners' quotas added up. */
-  readonly capacity: number;
-  /** Blocks of the records slab allocated now (counted from its control words). */
-  readonly inUse: number;
-  /** By owner: the main thread first, then worker 0, 1, ... */
-  readonly owners: readonly PoolRecordOwnerStats[];
-  /**
-   * Where longer payloads go: `'arena'` (strategy `pooled`: blocks of `pool.payloads`) or
-   * `'heap'` (a buffer of its own per payload of a main-thread record; worker-created
-   * records still use the `pool.payloads` arena).
-   */
-  readonly payloads: 'arena' | 'heap';
-  /** Payload buffers (`heap`) the pool's buffer tables hold now, on every thread. */
-  readonly payloadBuffers: number;
-}
-
 /** @internal The pool behind a runtime (tests and benches use it for placement and metrics). */
 export function poolOf(runtime: object): WorkerPool | undefined {
   return pools.get(runtime);
@@ -217,24 +151,15 @@ export class WorkerPool implements ParallelEngine {
   readonly #runtime: PartHost;
   #core: PoolCore | undefined;
   #workers: Array<Worker | undefined> = [];
+  /** The main thread's in-flight records: callers, hooks, arguments (see `main-records.ts`). */
+  readonly #recs = new MainRecords();
+  /** What the workers print (see `worker-stdio.ts`), and each worker's stdio port. */
+  #stdio: StdioRelay | undefined;
+  #stdioPorts: Array<MessagePort | undefined> = [];
   readonly #lastError: unknown[] = [];
-  /** Main-thread records held now (at most `layout.mainRecords`; see `layout.ts`). */
-  #inUse = 0;
-  #resolve: Array<((v: unknown) => void) | undefined> = [];
-  #reject: Array<((e: unknown) => void) | undefined> = [];
-  #hooks: Array<AbortHook | undefined> = [];
   #overflow: Overflowed[] = [];
   #overflowHead = 0;
   #spill: number[] = [];
-  #pending = 0;
-  /**
-   * Main records cancelled while queued: their promise has settled, and a worker hands the
-   * record back when it meets it. The completion loop keeps draining until they are back,
-   * or they would stay in use until the next task woke the loop.
-   */
-  #cancelledOut = 0;
-  /** 1 for a record counted in `#cancelledOut`. */
-  #cancelledAt: Uint8Array = new Uint8Array(0);
   #looping = false;
   #reffed = true;
   #wakeScheduled = false;
@@ -246,6 +171,22 @@ export class WorkerPool implements ParallelEngine {
   #bootFailures = 0;
   #broken: Error | undefined;
   #idleWaiters: Array<() => void> = [];
+  /** Workers being terminated by a forced abort: their record runs again elsewhere. */
+  readonly #forced = new Set<number>();
+  /** `exec` calls waiting for room (`maxQueue`), first come first served. */
+  #roomWaiters: RoomWaiter[] = [];
+  /** What crash recovery (`crash-recovery.ts`) calls back. */
+  readonly #recovery: RecoveryHooks = {
+    requeue: (idx) => {
+      if (!this.#core!.injector.push(idx)) this.#spill.push(idx);
+    },
+    settled: () => this.#settled(),
+  };
+  #stamp = -1;
+  #stampUses = 0;
+  readonly #resetStamp = (): void => {
+    this.#stamp = -1;
+  };
   readonly #flush = (): void => {
     this.#wakeScheduled = false;
     const n = this.#queued;
@@ -285,12 +226,8 @@ export class WorkerPool implements ParallelEngine {
     Atomics.store(core.i32, H_WORKERS, workers);
     Atomics.store(core.i32, H_MAGIC, MAGIC);
     this.#core = core;
-    // Indexed by record: a main-thread record may be any block of the records slab.
-    const n = layout.totalRecords;
-    this.#resolve = new Array(n).fill(undefined);
-    this.#reject = new Array(n).fill(undefined);
-    this.#hooks = new Array(n).fill(undefined);
-    this.#cancelledAt = new Uint8Array(n);
+    this.#stdio = new StdioRelay(core.i32);
+    this.#recs.attach(core);
     for (let w = 0; w < workers; w++) this.#spawn(w);
     return core;
   }
@@ -301,7 +238,11 @@ export class WorkerPool implements ParallelEngine {
     const known = core.buffers.entries();
     const payloads = core.buffers.sentPayloads();
     core.buffers.setPort(w, port1);
+    const stdio = new MessageChannel();
+    this.#stdio!.add(stdio.port1);
+    this.#stdioPorts[w] = stdio.port1;
     const data: PoolWorkerData = {
+      stdio: stdio.port2,
       sab: core.sab,
       layout: core.layout,
       arena: core.arena.buffer,
@@ -315,7 +256,8 @@ export class WorkerPool implements ParallelEngine {
       entry: ENTRY_URL.href,
     };
     Atomics.store(core.i32, core.ctl(w) + W_READY, 0);
-    const worker = new Worker(BOOT_URL, { workerData: data, transferList: [port2], execArgv: workerExecArgv(), name: `zokio-worker-${w}`, resourceLimits: this.#config.resourceLimits });
+    Atomics.store(core.i32, core.ctl(w) + W_PINNED, 0); // pinned to the previous incarnation: failed in #onExit
+    const worker = new Worker(BOOT_URL, { workerData: data, transferList: [port2, stdio.port2], execArgv: workerExecArgv(), name: `zokio-worker-${w}`, resourceLimits: this.#config.resourceLimits });
     this.#workers[w] = worker;
     worker.on('error', (err) => {
       this.#lastError[w] = err;
@@ -327,7 +269,51 @@ export class WorkerPool implements ParallelEngine {
   // ── submission ────────────────────────────────────────────────────────────────
 
   exec(ref: TaskRef, args: readonly unknown[]): Promise<unknown> {
-    return this.#submit(ref, args, 0, this.#contextSignal(), -1);
+    return this.#execCall(ref, args, this.#contextSignal(), undefined);
+  }
+
+  /**
+   * `exec` with its options: the queue limit (`maxQueue`: wait for room or reject),
+   * transfers, forced abort.
+   */
+  #execCall(ref: TaskRef, args: readonly unknown[], signal: AbortSignal | undefined, options: ExecOptions | undefined): Promise<unknown> {
+    if (this.#recs.pending - this.#config.workers >= this.#config.maxQueue && !this.#closed) {
+      if ((options?.onFull ?? this.#config.queueFull) === 'reject') {
+        return Promise.reject(new QueueFullError(`the worker pool queue is full (maxQueue ${this.#config.maxQueue}): task '${ref.name}' was not queued`));
+      }
+      if (signal?.aborted) return Promise.reject(signal.reason);
+      return new Promise((resolve, reject) => {
+        const waiter: RoomWaiter = {
+          submit: () => resolve(this.#execCall(ref, args, signal, options)),
+          reject,
+          cancelled: false,
+        };
+        this.#roomWaiters.push(waiter);
+        signal?.addEventListener(
+          'abort',
+          () => {
+            if (waiter.cancelled) return;
+            waiter.cancelled = true;
+            reject(signal.reason);
+          },
+          { once: true },
+        );
+      });
+    }
+    const force = options?.force ?? this.#config.forceAbort;
+    // Moved buffers (`transfer`), or large binary arguments copied once and moved.
+    const plan = options?.transfer !== undefined && options.transfer.length > 0 ? { args, list: options.transfer, rerunArgs: undefined } : copyTransferPlan(args);
+    return this.#submit(ref, plan?.args ?? args, force ? F_FORCE : 0, signal, -1, plan);
+  }
+
+  /** Lets waiting `exec` calls in while the queue has room (called when tasks settle). */
+  #admit(): void {
+    while (this.#roomWaiters.length > 0 && (this.#recs.pending - this.#config.workers < this.#config.maxQueue || this.#closed)) {
+      const waiter = this.#roomWaiters.shift()!;
+      if (waiter.cancelled) continue;
+      waiter.cancelled = true;
+      waiter.submit();
+    }
   }
 
   /**
@@ -347,11 +333,11 @@ export class WorkerPool implements ParallelEngine {
 
   /** @internal `exec` with an explicit abort signal. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  execWithSignal(ref: TaskRef<any, unknown>, args: readonly unknown[], signal: AbortSignal | undefined): Promise<unknown> {
-    return this.#submit(ref, args, 0, signal, -1);
+  execWithSignal(ref: TaskRef<any, unknown>, args: readonly unknown[], signal: AbortSignal | undefined, options?: ExecOptions): Promise<unknown> {
+    return this.#execCall(ref, args, signal, options);
   }
 
-  #submit(ref: TaskRef, args: readonly unknown[], flags: number, signal: AbortSignal | undefined, target: number): Promise<unknown> {
+  #submit(ref: TaskRef, args: readonly unknown[], flags: number, signal: AbortSignal | undefined, target: number, transfer?: TransferPlan): Promise<unknown> {
     if (this.#closed) return Promise.reject(new RuntimeClosedError('runtime is shut down: cannot run worker tasks'));
     if (this.#broken !== undefined) return Promise.reject(this.#broken);
     let core: PoolCore;
@@ -359,17 +345,18 @@ export class WorkerPool implements ParallelEngine {
     let nameId: number;
     try {
       core = this.#start();
-      prepared = core.prepareArgs(ref, args);
+      if (transfer === undefined) prepared = core.prepareArgs(ref, args);
+      else core.checkArgs(ref, args);
       nameId = core.nameId(ref);
     } catch (err) {
       return Promise.reject(err);
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
-      if (this.#pending++ === 0) this.#onBusy();
-      const idx = this.#takeMainRecord(core);
+      if (this.#recs.pending++ === 0) this.#onBusy();
+      const idx = this.#recs.take();
       if (idx === EMPTY) {
-        const entry: Overflowed = { nameId, args, prepared, flags, resolve, reject, signal, target, cancelled: false };
+        const entry: Overflowed = { nameId, args, prepared, flags, resolve, reject, signal, target, transfer, cancelled: false };
         this.#overflow.push(entry);
         if (signal !== undefined) {
           signal.addEventListener(
@@ -385,7 +372,7 @@ export class WorkerPool implements ParallelEngine {
         }
         return;
       }
-      this.#place(core, idx, nameId, args, prepared, flags, resolve, reject, signal, target);
+      this.#place(core, idx, nameId, args, prepared, flags, resolve, reject, signal, target, transfer, ref);
     });
   }
 
@@ -400,6 +387,8 @@ export class WorkerPool implements ParallelEngine {
     reject: (e: unknown) => void,
     signal: AbortSignal | undefined,
     target: number,
+    transfer?: TransferPlan,
+    ref?: TaskRef,
   ): void {
     const a = core.i32;
     const r = core.rec(idx);
@@ -416,25 +405,42 @@ export class WorkerPool implements ParallelEngine {
         core.u8.set(ctx.spanId.subarray(0, 8), (r + R_SPAN_ID) * 4);
       }
     }
+    let pinned = -1;
     try {
-      core.writeArgs(r, nameId, args, prepared, flags);
+      if (transfer === undefined) core.writeArgs(r, nameId, args, prepared, flags);
+      else {
+        // Pinned to one worker: the arguments (and the moved buffers) go to it alone.
+        pinned = target >= 0 ? target : this.#robin++ % this.#config.workers;
+        core.writeArgsMessage(r, idx, nameId, args, pinned, transfer.list, flags, ref ?? core.nameOf(nameId));
+        a[r + R_RUNNER] = pinned + 1; // held by that worker off every queue (see `#onExit`)
+      }
     } catch (err) {
-      // No room for the payload (the arena is full, or no memory for a buffer of its own).
+      // No memory for the payload, or arguments postMessage cannot send.
       core.freeRecord(idx);
-      this.#inUse--;
+      this.#recs.inUse--;
       this.#settled();
       reject(err);
       return;
     }
+    // Kept to run it again after a forced abort: scalars as a copy of their words (no array
+    // kept alive per task), payload arguments as the caller's list.
+    if (transfer !== undefined) this.#recs.args[idx] = transfer.rerunArgs;
+    else if (prepared === undefined) this.#recs.saveScalars(idx);
+    else this.#recs.args[idx] = args;
+    this.#recs.rerun[idx] = 0;
+    core.f64[(r + R_SUBMIT_AT) >> 1] = this.#submitStamp(); // queue wait starts (see `timing.ts`)
     Atomics.store(a, r + R_STATE, S_QUEUED); // publishes everything written above
-    this.#resolve[idx] = resolve;
-    this.#reject[idx] = reject;
+    this.#recs.resolve[idx] = resolve;
+    this.#recs.reject[idx] = reject;
     if (signal !== undefined) {
       const listener = (): void => this.#abort(idx, gen, signal.reason);
       signal.addEventListener('abort', listener, { once: true });
-      this.#hooks[idx] = { signal, listener };
+      this.#recs.hooks[idx] = { signal, listener };
     }
-    this.#enqueue(core, idx, target);
+    if (pinned >= 0) {
+      Atomics.add(a, core.ctl(pinned) + W_PINNED, 1);
+      core.wakeWorker(pinned);
+    } else this.#enqueue(core, idx, target);
     if (!this.#looping) void this.#loop();
   }
 
@@ -453,6 +459,18 @@ export class WorkerPool implements ParallelEngine {
       return;
     }
     this.#spill.push(idx); // the injector is shared with workers' global_first submissions
+  }
+
+  /**
+   * The submission time stamped on records: one clock read per synchronous batch (the
+   * first submission of a microtask turn, then every 64 submissions), not one per record;
+   * a record's queue wait may thus count from up to 63 submissions before its own.
+   */
+  #submitStamp(): number {
+    if (this.#stamp >= 0 && ++this.#stampUses < 64) return this.#stamp;
+    if (this.#stamp < 0) queueMicrotask(this.#resetStamp);
+    this.#stampUses = 0;
+    return (this.#stamp = epochMs());
   }
 
   #scheduleWake(): void {
@@ -499,7 +517,7 @@ export class WorkerPool implements ParallelEngine {
     try {
       for (;;) {
         this.#drain(core);
-        if (this.#pending === 0 && this.#cancelledOut === 0) break;
+        if (this.#recs.pending === 0 && this.#recs.cancelledOut === 0) break;
         const seq = Atomics.load(a, H_MAIN_WAKE);
         Atomics.store(a, H_MAIN_WAITING, 1);
         if (core.completions.size() > 0) {
@@ -517,72 +535,11 @@ export class WorkerPool implements ParallelEngine {
   }
 
   #drain(core: PoolCore): void {
-    const a = core.i32;
-    let n = 0;
-    // Plain loop over the ring: one pass settles every completion that arrived.
-    for (;;) {
-      const idx = core.completions.pop();
-      if (idx === EMPTY) break;
-      n++;
-      const r = core.rec(idx);
-      const state = Atomics.load(a, r + R_STATE);
-      if (this.#cancelledAt[idx] === 1) this.#cancelledBack(idx);
-      const resolve = this.#resolve[idx];
-      const reject = this.#reject[idx];
-      if (resolve !== undefined && reject !== undefined) {
-        this.#resolve[idx] = undefined;
-        this.#reject[idx] = undefined;
-        this.#unhook(idx);
-        this.#pending--;
-        if (state === S_DONE_OK) {
-          let value: unknown;
-          let failed = false;
-          try {
-            value = core.readResult(r);
-          } catch (err) {
-            failed = true;
-            value = err;
-          }
-          if (failed) reject(value);
-          else resolve(value);
-        } else if (state === S_DONE_ERR) {
-          reject(core.readError(r));
-        } else {
-          reject(new RuntimeClosedError('the task was dropped'));
-        }
-      }
-      this.#freeMainRecord(core, idx);
-    }
-    if (n > 0) {
+    if (drainCompletions(core, this.#recs, this.#stdio!) > 0) {
       this.#refill(core);
-      if (this.#pending === 0) this.#onIdle();
+      if (this.#roomWaiters.length > 0) this.#admit();
+      if (this.#recs.pending === 0) this.#onIdle();
     }
-  }
-
-  /**
-   * Puts main record `idx` back on the free list. A payload nobody read (cancelled, failed,
-   * or a result nobody waits for any more) goes now; after a read this is one plain load.
-   */
-  #freeMainRecord(core: PoolCore, idx: number): void {
-    const r = core.rec(idx);
-    core.discardPayload(r);
-    core.buffers.forgetSent(r);
-    core.freeRecord(idx);
-    this.#inUse--;
-  }
-
-  /** A record for a main-thread submission, or EMPTY when the main thread holds its quota. */
-  #takeMainRecord(core: PoolCore): number {
-    if (this.#inUse >= core.layout.mainRecords) return EMPTY;
-    const idx = core.allocRecord(); // under the quota a block is always free (see layout.ts)
-    if (idx !== EMPTY) this.#inUse++;
-    return idx;
-  }
-
-  /** A record cancelled while queued is back from the workers (see `#cancelledOut`). */
-  #cancelledBack(idx: number): void {
-    this.#cancelledAt[idx] = 0;
-    this.#cancelledOut--;
   }
 
   #refill(core: PoolCore): void {
@@ -596,11 +553,11 @@ export class WorkerPool implements ParallelEngine {
         this.#overflow[this.#overflowHead++] = undefined as never;
         continue;
       }
-      const idx = this.#takeMainRecord(core);
+      const idx = this.#recs.take();
       if (idx === EMPTY) break; // the main thread holds its whole quota
       this.#overflow[this.#overflowHead++] = undefined as never;
       e.cancelled = true; // its overflow abort listener must do nothing from now on
-      this.#place(core, idx, e.nameId, e.args, e.prepared, e.flags, e.resolve, e.reject, e.signal, e.target);
+      this.#place(core, idx, e.nameId, e.args, e.prepared, e.flags, e.resolve, e.reject, e.signal, e.target, e.transfer);
     }
     if (this.#overflowHead === this.#overflow.length) {
       this.#overflow = [];
@@ -608,16 +565,9 @@ export class WorkerPool implements ParallelEngine {
     }
   }
 
-  #unhook(idx: number): void {
-    const hook = this.#hooks[idx];
-    if (hook !== undefined) {
-      this.#hooks[idx] = undefined;
-      hook.signal.removeEventListener('abort', hook.listener);
-    }
-  }
-
   #settled(): void {
-    if (--this.#pending === 0) this.#onIdle();
+    if (--this.#recs.pending === 0) this.#onIdle();
+    if (this.#roomWaiters.length > 0) this.#admit();
   }
 
   #onBusy(): void {
@@ -629,7 +579,7 @@ export class WorkerPool implements ParallelEngine {
 
   #onIdle(): void {
     const core = this.#core;
-    if (core?.heapPayloads === true) {
+    if (core?.usesPayloadBuffers === true) {
       // Strategy `heap`: receive what the workers posted and let go of the result buffers
       // discarded unread (a result nobody waits for, a crashed worker's) while their
       // messages were still in the ports; wake a parked worker whose table still holds
@@ -651,23 +601,36 @@ export class WorkerPool implements ParallelEngine {
     const core = this.#core!;
     const a = core.i32;
     const r = core.rec(idx);
-    if (a[r + R_GEN] !== gen || this.#reject[idx] === undefined) return;
+    if (a[r + R_GEN] !== gen || this.#recs.reject[idx] === undefined) return;
     if (Atomics.compareExchange(a, r + R_STATE, S_QUEUED, S_CANCELLED) === S_QUEUED) {
       // Removed from the queue: the record comes back on the completion ring when a
       // worker meets it, and is freed then.
-      this.#cancelledAt[idx] = 1;
-      this.#cancelledOut++;
-      const reject = this.#reject[idx]!;
-      this.#resolve[idx] = undefined;
-      this.#reject[idx] = undefined;
-      this.#hooks[idx] = undefined;
+      this.#recs.cancelledOutNow(idx);
+      const reject = this.#recs.detach(idx)!;
       this.#settled();
       reject(reason);
       return;
     }
+    this.#recs.abortReasons.set(idx, reason);
     Atomics.store(a, r + R_ABORT, 1);
     const runner = Atomics.load(a, r + R_RUNNER);
-    if (runner > 0) core.wakeWorker(runner - 1);
+    if (runner > 0 && (a[r + R_FLAGS]! & F_FORCE) !== 0) this.#forceAbort(idx, runner - 1, reason);
+    else if (runner > 0) core.wakeWorker(runner - 1);
+  }
+
+  /**
+   * Forced abort of running main record `idx`: rejects the call now and terminates worker
+   * `w`; `#onExit` replaces it and runs its other tasks again, once.
+   */
+  #forceAbort(idx: number, w: number, reason: unknown): void {
+    const reject = this.#recs.detach(idx)!;
+    const worker = this.#workers[w];
+    if (worker !== undefined && !this.#forced.has(w)) {
+      this.#forced.add(w);
+      void worker.terminate();
+    }
+    this.#settled();
+    reject(new TaskAbortedError(`the task was aborted: its worker ${w} was terminated (forced abort)`, { cause: reason }));
   }
 
   // ── failure ────────────────────────────────────────────────────────────────────
@@ -681,61 +644,15 @@ export class WorkerPool implements ParallelEngine {
     Atomics.store(a, ctl + W_ALIVE, 0);
     const cause = this.#lastError[w];
     this.#lastError[w] = undefined;
+    const forced = this.#forced.delete(w);
+    const stdioPort = this.#stdioPorts[w];
+    if (stdioPort !== undefined) this.#stdio!.remove(stdioPort); // what it printed before it died
+    this.#stdioPorts[w] = undefined;
     const why = cause instanceof Error ? `: ${cause.message}` : '';
-    // 1. Everything it was running fails (and only that). RUNNER also names the worker
-    //    that holds a record off every queue while its task module loads (still QUEUED,
-    //    or CANCELLED meanwhile): those fail too, or, cancelled, are taken back here, as
-    //    that worker will never hand them back.
-    const total = core.layout.totalRecords;
-    let freedMain = false;
-    for (let idx = 0; idx < total; idx++) {
-      const r = core.rec(idx);
-      if (Atomics.load(a, r + R_RUNNER) !== w + 1) continue;
-      const state = Atomics.load(a, r + R_STATE);
-      const owner = a[r + R_OWNER]!;
-      if (state === S_CANCELLED && owner === MAIN_OWNER && this.#cancelledAt[idx] === 1) {
-        this.#cancelledBack(idx);
-        this.#freeMainRecord(core, idx);
-        freedMain = true;
-        continue;
-      }
-      if (state !== S_RUNNING && state !== S_QUEUED) continue;
-      const { name, module } = core.nameOf(a[r + R_NAME_ID]!);
-      const doing = state === S_RUNNING ? 'running' : 'loading the module of';
-      const err = new WorkerCrashedError(`worker ${w} died (exit code ${code}) while ${doing} task '${name}' (${module})${why}`, { cause });
-      core.discardPayload(r); // a result it may have written before it died
-      if (owner === MAIN_OWNER) {
-        const reject = this.#reject[idx];
-        this.#resolve[idx] = undefined;
-        this.#reject[idx] = undefined;
-        this.#unhook(idx);
-        this.#freeMainRecord(core, idx);
-        freedMain = true;
-        if (reject !== undefined) {
-          this.#settled();
-          reject(err);
-        }
-      } else if (owner === w + 1) {
-        core.freeRecord(idx);
-      } else {
-        core.writeError(r, err);
-        core.complete(idx, S_DONE_ERR);
-      }
-    }
+    const freedMain = recoverRecords(core, this.#recs, { w, code, cause, forced }, this.#recovery);
     if (freedMain) this.#refill(core); // submissions waiting for a free record
-    // 2. Its own records (join sides, nested execs) are orphans from now on.
-    Atomics.add(a, ctl + W_INCARNATION, 1);
-    // 3. Its deque holds only its own records: drop them. Its inbox: re-queue, once.
-    for (let x = core.deques[w]!.steal(); x !== EMPTY; x = core.deques[w]!.steal()) {
-      if (x < 0) continue;
-      core.discardPayload(core.rec(x));
-      core.freeRecord(x);
-    }
-    for (let x = core.inboxes[w]!.pop(); x !== EMPTY; x = core.inboxes[w]!.pop()) {
-      if (!core.injector.push(x)) this.#spill.push(x);
-    }
     // 4. A replacement takes the slot (unless workers cannot even boot).
-    this.#bootFailures = booted ? 0 : this.#bootFailures + 1;
+    this.#bootFailures = booted || forced ? 0 : this.#bootFailures + 1;
     if (this.#bootFailures >= 3) {
       this.#broken = new WorkerCrashedError(`pool workers cannot start (exit code ${code})${why}`, { cause });
       this.#failAll(this.#broken);
@@ -744,18 +661,44 @@ export class WorkerPool implements ParallelEngine {
     this.#restarts++;
     if (!this.#closed) this.#spawn(w);
     core.wake(this.#config.workers);
-    if (!this.#looping && this.#pending > 0) void this.#loop();
+    if (!this.#looping && this.#recs.pending > 0) void this.#loop();
+  }
+
+  /**
+   * `shutdown({ force: true })`: rejects every submission that has not started (queued
+   * records, overflow) with `err`; running tasks go on.
+   */
+  #dropQueued(core: PoolCore, err: unknown): void {
+    const a = core.i32;
+    for (let idx = 0; idx < this.#recs.reject.length; idx++) {
+      const reject = this.#recs.reject[idx];
+      if (reject === undefined) continue;
+      const r = core.rec(idx);
+      if (Atomics.compareExchange(a, r + R_STATE, S_QUEUED, S_CANCELLED) !== S_QUEUED) continue;
+      // As a cancel while queued: a worker hands the record back when it meets it.
+      this.#recs.cancelledOutNow(idx);
+      this.#recs.detach(idx);
+      this.#settled();
+      reject(err);
+    }
+    for (let i = this.#overflowHead; i < this.#overflow.length; i++) {
+      const e = this.#overflow[i]!;
+      if (e.cancelled) continue;
+      e.cancelled = true;
+      this.#settled();
+      e.reject(err);
+    }
+    this.#overflow = [];
+    this.#overflowHead = 0;
   }
 
   /** Rejects every pending submission with `err`. */
   #failAll(err: unknown): void {
     const core = this.#core;
-    for (let idx = 0; idx < this.#reject.length; idx++) {
-      const reject = this.#reject[idx];
+    for (let idx = 0; idx < this.#recs.reject.length; idx++) {
+      const reject = this.#recs.reject[idx];
       if (reject === undefined) continue;
-      this.#resolve[idx] = undefined;
-      this.#reject[idx] = undefined;
-      this.#unhook(idx);
+      this.#recs.detach(idx);
       if (core !== undefined) {
         const r = core.rec(idx);
         if (Atomics.compareExchange(core.i32, r + R_STATE, S_QUEUED, S_CANCELLED) !== S_QUEUED) Atomics.store(core.i32, r + R_ABORT, 1);
@@ -777,66 +720,22 @@ export class WorkerPool implements ParallelEngine {
   // ── the rest of ParallelEngine ───────────────────────────────────────────────────
 
   metrics(): { pool: PoolMetrics } {
-    const core = this.#core;
-    const workers: PoolWorkerMetrics[] = [];
-    if (core !== undefined) {
-      const a = core.i32;
-      for (let w = 0; w < this.#config.workers; w++) {
-        const c = core.ctl(w);
-        workers.push({
-          executed: Atomics.load(a, c + W_EXECUTED),
-          stolen: Atomics.load(a, c + W_STOLEN),
-          parked: Atomics.load(a, c + W_PARKS),
-          dequeDepth: core.deques[w]!.size(),
-          inboxDepth: core.inboxes[w]!.size(),
-          joins: Atomics.load(a, c + W_JOINS),
-          inlinePops: Atomics.load(a, c + W_INLINE_POPS),
-          stolenSides: Atomics.load(a, c + W_STOLEN_SIDES),
-          helpIterations: Atomics.load(a, c + W_HELP_ITERATIONS),
-          alive: Atomics.load(a, c + W_ALIVE) === 1,
-        });
-      }
-    }
     return {
-      pool: {
-        workers,
-        injectorDepth: core?.injector.size() ?? 0,
-        pending: this.#pending,
+      pool: readPoolMetrics(this.#core, this.#config.workers, {
+        pending: this.#recs.pending,
         overflow: this.#overflow.length - this.#overflowHead,
         restarts: this.#restarts,
-        started: core !== undefined,
-      },
+      }),
     };
   }
 
   /**
-   * `pool.records` in `rt.metrics().memory.pools`: a snapshot of record usage. Each
-   * owner's count is its own (the main thread's field, a worker's `RECORDS` word); the
-   * block counts come from the records slab.
+   * `pool.records` in `rt.metrics().memory.pools`: a snapshot of record usage (see
+   * `pool-metrics.ts`).
    */
   recordStats(): PoolRecordStats {
     const core = this.#core;
-    const layout = core?.layout ?? computeLayout(this.#config.workers, this.#config.queueCapacity);
-    const owners: PoolRecordOwnerStats[] = [];
-    owners.push({ owner: 'main', capacity: layout.mainRecords, inUse: this.#inUse });
-    for (let w = 0; w < layout.workers; w++) {
-      owners.push({ owner: `worker ${w}`, capacity: layout.workerRecords, inUse: core === undefined ? 0 : Atomics.load(core.i32, core.ctl(w) + W_RECORDS) });
-    }
-    const blocks = core?.records.stats();
-    let payloadBuffers = 0;
-    if (core !== undefined) {
-      const counts = this.payloadBuffers();
-      payloadBuffers = counts.main + counts.workers.reduce((sum, n) => sum + n, 0);
-    }
-    return {
-      recordBytes: RECORD_WORDS * 4,
-      inlineBytes: INLINE_BYTES,
-      capacity: layout.totalRecords,
-      inUse: blocks?.inUse ?? 0,
-      owners,
-      payloads: this.#config.memory.strategy === 'heap' ? 'heap' : 'arena',
-      payloadBuffers,
-    };
+    return readRecordStats(core, core?.layout ?? computeLayout(this.#config.workers, this.#config.queueCapacity), this.#recs.inUse, this.#config.memory.strategy === 'heap');
   }
 
   /**
@@ -845,25 +744,23 @@ export class WorkerPool implements ParallelEngine {
    * worker's table (as each worker last published it).
    */
   payloadBuffers(): { main: number; workers: number[] } {
-    const core = this.#core;
-    if (core === undefined) return { main: 0, workers: [] };
-    const workers: number[] = [];
-    for (let w = 0; w < this.#config.workers; w++) workers.push(Atomics.load(core.i32, core.ctl(w) + W_PAYLOAD_BUFFERS));
-    return { main: core.buffers.payloadCount, workers };
+    return payloadBufferCounts(this.#core, this.#config.workers);
   }
 
-  async shutdown(timeoutMs: number): Promise<void> {
+  async shutdown(timeoutMs: number, force = false): Promise<void> {
     this.#closed = true;
+    this.#admit(); // calls waiting for room: rejected, the pool takes no new work
     const core = this.#core;
     if (core === undefined) return;
-    if (this.#pending > 0) {
+    if (force) this.#dropQueued(core, new RuntimeClosedError('runtime shut down (force): the worker task was dropped before it started'));
+    if (this.#recs.pending > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         new Promise<void>((resolve) => this.#idleWaiters.push(resolve)),
         new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, timeoutMs)))),
       ]);
       clearTimeout(timer);
-      if (this.#pending > 0) this.#failAll(new RuntimeClosedError(`runtime shut down before the worker task finished (waited ${timeoutMs} ms)`));
+      if (this.#recs.pending > 0) this.#failAll(new RuntimeClosedError(`runtime shut down before the worker task finished (waited ${timeoutMs} ms)`));
     }
     this.#terminating = true;
     Atomics.store(core.i32, H_SHUTDOWN, 1);
@@ -872,6 +769,7 @@ export class WorkerPool implements ParallelEngine {
     Atomics.notify(core.i32, H_MAIN_WAKE);
     await Promise.all(this.#workers.map((w) => w?.terminate()));
     this.#workers = [];
+    this.#stdio?.close(); // everything the workers printed, before shutdown resolves
     core.buffers.close();
   }
 }

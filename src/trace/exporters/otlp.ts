@@ -4,14 +4,24 @@
  *
  * Implementation note. The body follows the OTLP JSON encoding: ids as lowercase hex,
  * 64-bit integers (`*UnixNano`, `intValue`) as decimal strings, enums (`kind`,
- * `status.code`) as numbers. Epoch milliseconds with a fraction become nanoseconds through
+ * `status.code`) as numbers. Attribute values map as the protobuf JSON mapping wants:
+ * an integer within int64 is an `intValue`; any other number a `doubleValue`, with NaN
+ * and the infinities as the strings `"NaN"`, `"Infinity"`, `"-Infinity"` (never `null`,
+ * never an `intValue` out of int64 range); a bigint within int64 an `intValue`, else a
+ * `stringValue`. Arrays must be homogeneous (OpenTelemetry's rule): numbers mixing
+ * integers and fractions are all `doubleValue`s; an array mixing strings, numbers and
+ * booleans has every element stringified (`stringValue`); a `null`/`undefined` element is
+ * an empty `AnyValue`. An attribute whose value is `null` or `undefined` is left out; any
+ * other value (an object) is sent as its `String()`. With `path`, each request body is
+ * also appended to a file as one JSON line (the OpenTelemetry collector's file format). Epoch milliseconds with a fraction become nanoseconds through
  * BigInt so that no digit is lost above 2^53. The POST uses `node:http` without keep-alive
  * (`agent: false`): an exporter never holds a socket that keeps the process alive.
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { AttributeValue, Attributes, SpanData, SpanKind, SpanStatusCode } from '../span.js';
+import type { Attributes, SpanData, SpanKind, SpanStatusCode } from '../span.js';
 import type { SpanExporter } from './exporter.js';
+import { FileSink } from './file-sink.js';
 
 /** An OTLP `AnyValue`. */
 export type OtlpAnyValue =
@@ -28,8 +38,12 @@ export type OtlpAnyValue =
       readonly intValue: string;
     }
   | {
-      /** A non-integer number attribute. */
-      readonly doubleValue: number;
+      /** A non-integer number attribute; NaN and the infinities as `"NaN"`, `"Infinity"`, `"-Infinity"`. */
+      readonly doubleValue: number | 'NaN' | 'Infinity' | '-Infinity';
+    }
+  | {
+      /** An empty value: a `null` element of an array. */
+      readonly stringValue?: never;
     }
   | {
       /** An array attribute. */
@@ -121,16 +135,65 @@ export interface OtlpOptions {
 const KINDS: Record<SpanKind, number> = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 };
 const STATUS: Record<SpanStatusCode, number> = { unset: 0, ok: 1, error: 2 };
 
-function anyValue(value: AttributeValue): OtlpAnyValue {
-  if (typeof value === 'string') return { stringValue: value };
-  if (typeof value === 'boolean') return { boolValue: value };
-  if (typeof value === 'number') return Number.isInteger(value) ? { intValue: String(value) } : { doubleValue: value };
-  return { arrayValue: { values: (value as readonly (string | number | boolean)[]).map(anyValue) } };
+const INT64_MIN = -(2 ** 63);
+const INT64_LIMIT = 2 ** 63; // exclusive
+
+function numberValue(value: number, asDouble: boolean): OtlpAnyValue {
+  if (!asDouble && Number.isInteger(value) && value >= INT64_MIN && value < INT64_LIMIT) return { intValue: BigInt(value).toString() };
+  if (Number.isNaN(value)) return { doubleValue: 'NaN' };
+  if (value === Infinity) return { doubleValue: 'Infinity' };
+  if (value === -Infinity) return { doubleValue: '-Infinity' };
+  return { doubleValue: value };
+}
+
+function scalarValue(value: unknown, asDouble: boolean): OtlpAnyValue {
+  switch (typeof value) {
+    case 'string':
+      return { stringValue: value };
+    case 'boolean':
+      return { boolValue: value };
+    case 'number':
+      return numberValue(value, asDouble);
+    case 'bigint':
+      return value >= BigInt(INT64_MIN) && value < BigInt(INT64_LIMIT) ? { intValue: value.toString() } : { stringValue: value.toString() };
+    default:
+      return value === null || value === undefined ? {} : { stringValue: String(value) };
+  }
+}
+
+/**
+ * One attribute value as an OTLP `AnyValue` (see the module note for the mapping);
+ * `undefined` for a `null`/`undefined` value, which is left out.
+ */
+export function otlpAnyValue(value: unknown): OtlpAnyValue | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (!Array.isArray(value)) return scalarValue(value, false);
+  let kind: string | undefined;
+  let mixed = false;
+  let fraction = false;
+  for (const x of value as unknown[]) {
+    if (x === null || x === undefined) continue;
+    const t = typeof x === 'bigint' ? 'number' : typeof x;
+    if (t === 'number' && typeof x === 'number' && !(Number.isInteger(x) && x >= INT64_MIN && x < INT64_LIMIT)) fraction = true;
+    if (kind === undefined) kind = t;
+    else if (kind !== t) mixed = true;
+  }
+  const values = (value as unknown[]).map((x): OtlpAnyValue => {
+    if (x === null || x === undefined) return {};
+    if (mixed) return { stringValue: typeof x === 'string' ? x : String(x) };
+    return typeof x === 'bigint' && fraction ? numberValue(Number(x), true) : scalarValue(x, fraction);
+  });
+  return { arrayValue: { values } };
 }
 
 function keyValues(attributes: Attributes | undefined): OtlpKeyValue[] {
   if (attributes === undefined) return [];
-  return Object.keys(attributes).map((key) => ({ key, value: anyValue(attributes[key]!) }));
+  const out: OtlpKeyValue[] = [];
+  for (const key of Object.keys(attributes)) {
+    const value = otlpAnyValue(attributes[key]);
+    if (value !== undefined) out.push({ key, value });
+  }
+  return out;
 }
 
 /**
@@ -191,9 +254,14 @@ export function toOtlpBody(spans: readonly SpanData[], options: OtlpOptions = {}
 export interface OtlpExporterOptions extends OtlpOptions {
   /**
    * Collector endpoint, e.g. `http://127.0.0.1:4318/v1/traces`. Absent: bodies go to
-   * `onBody` only.
+   * `onBody` and `path` only.
    */
   readonly url?: string;
+  /**
+   * A file each body is appended to, one JSON line per batch (truncated when the first
+   * batch is written); with `url` too, bodies go to both.
+   */
+  readonly path?: string;
   /** Extra request headers (authentication). */
   readonly headers?: Readonly<Record<string, string>>;
   /**
@@ -217,8 +285,9 @@ export class OtlpExportError extends Error {
 }
 
 /**
- * Sends each batch as an OTLP/HTTP JSON POST; what `.tracing({ exporter: 'otlp', path: url })`
- * installs.
+ * Sends each batch as an OTLP/HTTP JSON POST and/or appends it to a file; what
+ * `.tracing({ exporter: 'otlp', path })` installs (a `http:`/`https:` path is the
+ * collector URL, any other a file).
  *
  * @example
  * ```ts
@@ -231,6 +300,7 @@ export class OtlpExportError extends Error {
  */
 export class OtlpExporter implements SpanExporter {
   readonly #options: OtlpExporterOptions;
+  readonly #file: FileSink | undefined;
 
   constructor(options: OtlpExporterOptions = {}) {
     if (options.url !== undefined) {
@@ -238,12 +308,21 @@ export class OtlpExporter implements SpanExporter {
       if (protocol !== 'http:' && protocol !== 'https:') throw new TypeError(`otlp url must be http or https, got ${protocol}`);
     }
     this.#options = options;
+    this.#file = options.path !== undefined ? new FileSink(options.path) : undefined;
   }
 
   async export(spans: readonly SpanData[]): Promise<void> {
     const body = toOtlpBody(spans, this.#options);
     this.#options.onBody?.(body);
-    if (this.#options.url !== undefined) await this.#post(this.#options.url, JSON.stringify(body));
+    if (this.#file === undefined && this.#options.url === undefined) return;
+    const json = JSON.stringify(body);
+    this.#file?.write(`${json}\n`);
+    if (this.#options.url !== undefined) await this.#post(this.#options.url, json);
+  }
+
+  /** Closes the file, if any. */
+  shutdown(): void {
+    this.#file?.close();
   }
 
   #post(url: string, payload: string): Promise<void> {
