@@ -128,6 +128,8 @@ export class TaskRecord implements TaskContext {
   onUserAbort: (() => void) | undefined = undefined;
   prev: TaskRecord | undefined = undefined;
   next: TaskRecord | undefined = undefined;
+  /** The Zokio waits this task is parked on (a list through `parkNext`), cancelled by an abort. */
+  park: TaskPark | undefined = undefined;
 
   constructor(owner: TaskOwner, body: TaskBody<unknown>, options: SpawnOptions | undefined, store: ContextStore | undefined) {
     this.id = nextTaskId++;
@@ -212,7 +214,101 @@ export class TaskRecord implements TaskContext {
       this.controller.abort(value);
     }
     this.owner._taskSettled(this);
+    if (state === ABORTED) this.cancelParks(value);
   }
+
+  /** Rejects every Zokio wait the task is parked on with `reason` (abort at the next await). */
+  cancelParks(reason: unknown): void {
+    let park = this.park;
+    this.park = undefined;
+    while (park !== undefined) {
+      const next = park.parkNext;
+      park.parkPrev = park.parkNext = undefined;
+      park.parkTask = undefined;
+      park.cancelForTask(reason);
+      park = next;
+    }
+  }
+}
+
+/**
+ * @internal A Zokio wait parked by a task: linked into the task's `park` list while it is
+ * pending, cancelled (rejected with the abort reason) when the task is aborted.
+ */
+export interface TaskPark {
+  parkTask: TaskRecord | undefined;
+  parkPrev: TaskPark | undefined;
+  parkNext: TaskPark | undefined;
+  /** The task was aborted: stop waiting and reject with `reason` (once). */
+  cancelForTask(reason: unknown): void;
+}
+
+/** @internal Links `park` into `task`'s list of pending waits. */
+export function linkPark(task: TaskRecord, park: TaskPark): void {
+  park.parkTask = task;
+  const head = task.park;
+  park.parkNext = head;
+  if (head !== undefined) head.parkPrev = park;
+  task.park = park;
+}
+
+/** @internal Unlinks `park` from its task (the wait settled on its own); no effect if not linked. */
+export function unlinkPark(park: TaskPark): void {
+  const task = park.parkTask;
+  if (task === undefined) return;
+  const prev = park.parkPrev;
+  const next = park.parkNext;
+  if (prev !== undefined) prev.parkNext = next;
+  else task.park = next;
+  if (next !== undefined) next.parkPrev = prev;
+  park.parkTask = park.parkPrev = park.parkNext = undefined;
+}
+
+/**
+ * The task whose code Zokio knows to be running now: set while a body runs its first
+ * synchronous part, and while a continuation resumed by one of the task's own Zokio waits
+ * runs (see {@link resumeTask}). Undefined elsewhere.
+ */
+let runningTask: TaskRecord | undefined;
+
+/** @internal The running task, if Zokio knows it (see `runningTask`): a live, non-aborted one only matters. */
+export function currentTask(): TaskRecord | undefined {
+  return runningTask;
+}
+
+/** Tasks whose resumption is queued, in queue order (a FIFO: microtasks run in order). */
+const resumeQueue: Array<TaskRecord | undefined> = [];
+let resumeHead = 0;
+
+function enterResumed(): void {
+  runningTask = resumeQueue[resumeHead];
+  resumeQueue[resumeHead++] = undefined;
+  if (resumeHead === resumeQueue.length) {
+    resumeQueue.length = 0;
+    resumeHead = 0;
+  }
+}
+
+function leaveResumed(): void {
+  runningTask = undefined;
+}
+
+/**
+ * @internal Settles a wait of `task` (`settle(value)`, a resolve or reject function) so that
+ * the continuation awaiting it runs with `task` as the running task: one microtask before
+ * the settle sets it, one after clears it. The await's own reaction job is queued by the
+ * settle, between the two, so the code that runs in between is the awaiting continuation
+ * (and any other reaction registered on this very promise).
+ */
+export function resumeTask<T>(task: TaskRecord, settle: (value: T) => void, value: T): void {
+  if (task.state !== RUNNING) {
+    settle(value);
+    return;
+  }
+  resumeQueue.push(task);
+  void STARTED.then(enterResumed);
+  settle(value);
+  void STARTED.then(leaveResumed);
 }
 
 function noop(): void {}
@@ -247,7 +343,13 @@ function startBody(record: TaskRecord): unknown {
   record.setState(RUNNING);
   const body = record.body!;
   record.body = undefined;
-  return body(record);
+  const outer = runningTask;
+  runningTask = record;
+  try {
+    return body(record);
+  } finally {
+    runningTask = outer;
+  }
 }
 
 /** Bookkeeping for a body that threw: returns what the handle rejects with. */

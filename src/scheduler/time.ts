@@ -26,7 +26,7 @@ import { RuntimeClosedError, TaskAbortedError, TimeoutError } from '../errors.js
 import { currentRuntimeObject } from '../runtime/context.js';
 import { registerRuntimePart, type RuntimePart, type ZokioRuntime } from '../runtime/runtime.js';
 import { systemClock, type Alarm, type Clock } from './clock.js';
-import { isTask } from './task.js';
+import { ABORTED as ABORTED_STATE, currentTask, isTask, linkPark, resumeTask, unlinkPark, type TaskPark, type TaskRecord } from './task.js';
 import { TimerWheel, type TimerCallback } from './timer-wheel.js';
 
 /** Counters of a runtime's timers, under `rt.metrics().timers`. */
@@ -119,14 +119,22 @@ export class TimerDriver implements RuntimePart {
     };
   }
 
+  /**
+   * Stops the timers: nothing fires any more, and every pending wait on them (a `sleep`,
+   * `timeout`, `deadline`, `interval` tick) rejects with `RuntimeClosedError`.
+   */
   shutdown(): void {
     this.#closed = true;
-    this.wheel.clear();
+    const armed = this.wheel.clear();
     this.#disarm();
     if (cachedDriver === this) {
       cachedRuntime = undefined;
       cachedDriver = undefined;
     }
+    if (armed.length === 0) return;
+    const closed = Promise.reject(new RuntimeClosedError('runtime shut down while waiting on a timer'));
+    closed.catch(noop); // the waits reject; this carrier promise itself is handled
+    for (const callback of armed) if (callback.length >= 1) callback(closed);
   }
 
   readonly #wake = (now: number): void => {
@@ -247,9 +255,11 @@ export interface SleepOptions {
   readonly unref?: boolean;
 }
 
-let capturedResolve: (() => void) | undefined;
+function noop(): void {}
+
+let capturedResolve: ((value?: PromiseLike<never>) => void) | undefined;
 // One shared executor: `new Promise(captureResolve)` allocates no closure per call.
-function captureResolve(resolve: () => void): void {
+function captureResolve(resolve: (value?: PromiseLike<never>) => void): void {
   capturedResolve = resolve;
 }
 
@@ -270,8 +280,9 @@ function captureResolve(resolve: () => void): void {
  *
  * *Cancellation*: when `signal` aborts, the timer is cancelled and the promise rejects with
  * the signal's reason (a `TaskAbortedError` if it has none); an already aborted signal
- * rejects at once. When the runtime shuts down, pending sleeps are dropped and never
- * settle (the tasks awaiting them are aborted by the shutdown).
+ * rejects at once. A sleep made by a task's code (see `Task` for where Zokio knows the
+ * task) rejects with the task's abort reason when the task is aborted, without a signal.
+ * When the runtime shuts down, every pending sleep rejects with `RuntimeClosedError`.
  *
  * @throws RangeError naming `ms` when it is negative, NaN or infinite.
  */
@@ -280,6 +291,8 @@ export function sleep(ms: number, options?: SleepOptions): Promise<void> {
   const driver = currentDriver();
   if (driver.closed) return Promise.reject(new RuntimeClosedError(CLOSED_MESSAGE));
   const at = driver.clock.now() + ms;
+  const task = currentTask();
+  if (task !== undefined) return taskSleep(driver, at, task, options);
   if (options === undefined) {
     // Consecutive plain sleeps due in the same tick share one promise and one timer.
     const tick = Math.ceil(at / driver.wheel.resolutionMs);
@@ -311,14 +324,78 @@ function sleepUntil(driver: TimerDriver, at: number, options: SleepOptions): Pro
     };
     const id = driver.add(
       at,
-      () => {
+      (closed?: Promise<never>) => {
         signal.removeEventListener('abort', onAbort);
-        resolve();
+        resolve(closed);
       },
       unref,
     );
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * A sleep made by a task's code: its own promise (not shared: an abort rejects it alone),
+ * linked into the task's park list, settled through `resumeTask` so the task resumes as the
+ * running task.
+ */
+class TaskSleep implements TaskPark {
+  parkTask: TaskRecord | undefined = undefined;
+  parkPrev: TaskPark | undefined = undefined;
+  parkNext: TaskPark | undefined = undefined;
+  readonly task: TaskRecord;
+  readonly driver: TimerDriver;
+  readonly signal: AbortSignal | undefined;
+  id = -1;
+  resolve: () => void = noop;
+  reject: (reason: unknown) => void = noop;
+
+  constructor(task: TaskRecord, driver: TimerDriver, signal: AbortSignal | undefined) {
+    this.task = task;
+    this.driver = driver;
+    this.signal = signal;
+  }
+
+  /** The timer fired (no argument) or the driver shut down (`closed`). */
+  readonly onTimer = (closed?: Promise<never>): void => {
+    this.#unhook();
+    if (closed === undefined) resumeTask(this.task, this.resolve, undefined);
+    else closed.catch((err: unknown) => resumeTask(this.task, this.reject, err));
+  };
+
+  cancelForTask(reason: unknown): void {
+    this.#stop(reason);
+  }
+
+  handleEvent(): void {
+    this.#stop(abortReason(this.signal!));
+  }
+
+  #stop(reason: unknown): void {
+    if (!this.driver.cancel(this.id)) return;
+    this.#unhook();
+    resumeTask(this.task, this.reject, reason);
+  }
+
+  #unhook(): void {
+    unlinkPark(this);
+    if (this.signal !== undefined) this.signal.removeEventListener('abort', this);
+  }
+}
+
+function taskSleep(driver: TimerDriver, at: number, task: TaskRecord, options: SleepOptions | undefined): Promise<void> {
+  if (task.state === ABORTED_STATE) return Promise.reject(task.value);
+  const signal = options?.signal;
+  if (signal?.aborted) return Promise.reject(abortReason(signal));
+  const s = new TaskSleep(task, driver, signal);
+  const promise = new Promise<void>((resolve, reject) => {
+    s.resolve = resolve;
+    s.reject = reject;
+  });
+  s.id = driver.add(at, s.onTimer, options?.unref === true);
+  linkPark(task, s);
+  if (signal !== undefined) signal.addEventListener('abort', s, { once: true });
+  return promise;
 }
 
 /** What a function run under {@link timeout} or {@link deadline} receives. */
@@ -391,30 +468,60 @@ export function deadline<T>(atMs: number, work: TimedWork<T>, options?: TimeoutO
   return raceTimer(currentDriver(), atMs, work, options, () => new TimeoutError(`deadline of ${atMs} ms passed`));
 }
 
+/** A {@link TaskPark} that calls `cancel(reason)` once when its task is aborted. */
+class ParkCallback implements TaskPark {
+  parkTask: TaskRecord | undefined = undefined;
+  parkPrev: TaskPark | undefined = undefined;
+  parkNext: TaskPark | undefined = undefined;
+  readonly cancel: (reason: unknown) => void;
+
+  constructor(cancel: (reason: unknown) => void) {
+    this.cancel = cancel;
+  }
+
+  cancelForTask(reason: unknown): void {
+    this.cancel(reason);
+  }
+}
+
 function raceTimer<T>(driver: TimerDriver, at: number, work: TimedWork<T>, options: TimeoutOptions | undefined, expired: () => TimeoutError): Promise<Awaited<T>> {
   if (driver.closed) return Promise.reject(new RuntimeClosedError(CLOSED_MESSAGE));
   const signal = options?.signal;
   if (signal?.aborted) return Promise.reject(abortReason(signal));
-  return new Promise<Awaited<T>>((resolve, reject) => {
+  const task = currentTask();
+  if (task !== undefined && task.state === ABORTED_STATE) return Promise.reject(task.value);
+  return new Promise<Awaited<T>>((resolveOuter, rejectOuter) => {
     let settled = false;
     let controller: AbortController | undefined;
+    let park: ParkCallback | undefined;
+    const resolve = (value: Awaited<T>): void => {
+      if (park !== undefined) unlinkPark(park);
+      if (task === undefined) resolveOuter(value);
+      else resumeTask(task, resolveOuter, value);
+    };
+    const reject = (reason: unknown): void => {
+      if (park !== undefined) unlinkPark(park);
+      if (task === undefined) rejectOuter(reason);
+      else resumeTask(task, rejectOuter, reason);
+    };
     const stopWork = (reason: unknown): void => {
       controller?.abort(reason);
       if (isTask(work)) work.abort(reason);
     };
-    const onAbort = (): void => {
+    const giveUp = (reason: unknown): void => {
       if (settled) return;
       settled = true;
       driver.cancel(id);
-      const reason = abortReason(signal!);
+      signal?.removeEventListener('abort', onAbort);
       stopWork(reason);
       reject(reason);
     };
-    const onTimer = (): void => {
+    const onAbort = (): void => giveUp(abortReason(signal!));
+    const onTimer = (closed?: Promise<never>): void => {
       if (settled) return;
       settled = true;
       signal?.removeEventListener('abort', onAbort);
-      const err = expired();
+      const err = closed === undefined ? expired() : new RuntimeClosedError('runtime shut down while waiting on a timer');
       stopWork(err);
       reject(err);
     };
@@ -427,6 +534,10 @@ function raceTimer<T>(driver: TimerDriver, at: number, work: TimedWork<T>, optio
     };
     const id = driver.add(at, onTimer, options?.unref === true);
     signal?.addEventListener('abort', onAbort, { once: true });
+    if (task !== undefined) {
+      park = new ParkCallback(giveUp);
+      linkPark(task, park);
+    }
     let promise: PromiseLike<T>;
     if (typeof work === 'function') {
       controller = new AbortController();
@@ -532,7 +643,8 @@ class IntervalIterator implements AsyncIterableIterator<number> {
   }
 
   next(): Promise<IteratorResult<number>> {
-    const result = this.#tail.then(() => this.#step());
+    const task = currentTask();
+    const result = this.#tail.then(() => this.#step(task));
     this.#tail = result.catch(() => undefined);
     return result;
   }
@@ -545,7 +657,8 @@ class IntervalIterator implements AsyncIterableIterator<number> {
     return Promise.resolve({ value: undefined, done: true });
   }
 
-  #step(): Promise<IteratorResult<number>> | IteratorResult<number> {
+  #step(task: TaskRecord | undefined): Promise<IteratorResult<number>> | IteratorResult<number> {
+    if (task !== undefined && task.state === ABORTED_STATE) return Promise.reject(task.value);
     if (this.#signal?.aborted) {
       this.#finish();
       return Promise.reject(abortReason(this.#signal));
@@ -562,7 +675,29 @@ class IntervalIterator implements AsyncIterableIterator<number> {
       this.#resolve = resolve;
       this.#reject = reject;
       this.#timer = driver.add(this.#next, this.#onTimer, this.#unref);
+      if (task !== undefined) {
+        this.#park = new ParkCallback(this.#onTaskAbort);
+        linkPark(task, this.#park);
+      }
     });
+  }
+
+  /** The task that waits for the pending tick, when Zokio knows it. */
+  #park: ParkCallback | undefined = undefined;
+
+  /** The task awaiting the pending tick was aborted: the tick rejects with its reason; the interval goes on. */
+  readonly #onTaskAbort = (reason: unknown): void => {
+    this.#park = undefined;
+    if (this.#timer !== -1) this.#driver.cancel(this.#timer);
+    this.#timer = -1;
+    const reject = this.#reject;
+    this.#resolve = this.#reject = undefined;
+    reject?.(reason);
+  };
+
+  #unpark(): void {
+    if (this.#park !== undefined) unlinkPark(this.#park);
+    this.#park = undefined;
   }
 
   /** Yields the tick due at `#next` and moves `#next` along by the missed-tick policy. */
@@ -576,11 +711,22 @@ class IntervalIterator implements AsyncIterableIterator<number> {
     return tick;
   }
 
-  readonly #onTimer = (): void => {
+  readonly #onTimer = (closed?: Promise<never>): void => {
     this.#timer = -1;
+    const task = this.#park?.parkTask;
+    this.#unpark();
     const resolve = this.#resolve;
+    const reject = this.#reject;
     this.#resolve = this.#reject = undefined;
-    resolve?.({ value: this.#take(this.#driver.clock.now()), done: false });
+    if (closed !== undefined) {
+      this.#finish();
+      reject?.(new RuntimeClosedError('runtime shut down while waiting on a timer'));
+      return;
+    }
+    const result: IteratorResult<number> = { value: this.#take(this.#driver.clock.now()), done: false };
+    if (resolve === undefined) return;
+    if (task === undefined) resolve(result);
+    else resumeTask(task, resolve, result);
   };
 
   readonly #onAbort = (): void => {
@@ -591,6 +737,7 @@ class IntervalIterator implements AsyncIterableIterator<number> {
   };
 
   #finish(): void {
+    this.#unpark();
     this.#done = true;
     if (this.#timer !== -1) this.#driver.cancel(this.#timer);
     this.#timer = -1;

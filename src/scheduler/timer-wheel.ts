@@ -63,8 +63,14 @@
  * by the more numerous dead it frees, so each cancel costs amortized O(1) in all.
  */
 
-/** A timer callback. It receives no arguments; its return value is ignored. */
-export type TimerCallback = () => void;
+/**
+ * A timer callback; its return value is ignored. A firing timer calls it with no argument.
+ * A driver that shuts down calls the callbacks of the timers still armed that declare a
+ * parameter (`length >= 1`, as a promise's resolve function does) with a promise rejected
+ * with `RuntimeClosedError` (see `TimerDriver.shutdown`): the resolve function of a `sleep`
+ * promise then rejects it. Callbacks without a parameter are dropped without a call.
+ */
+export type TimerCallback = (closed?: Promise<never>) => void;
 
 /** Options for {@link TimerWheel}. */
 export interface TimerWheelOptions {
@@ -444,12 +450,17 @@ export class TimerWheel {
     return fired;
   }
 
-  /** Cancels every timer (their ids become stale) without firing any. */
-  clear(): void {
+  /**
+   * Cancels every timer (their ids become stale) without firing any; returns the callbacks
+   * of the timers that were armed, in no particular order.
+   */
+  clear(): TimerCallback[] {
     const stamp = this.#stamp;
+    const armed: TimerCallback[] = [];
     for (let i = 0; i < this.#used; i++) {
       if (stamp[i]! >= 0) {
         stamp[i] = -1 - stamp[i]!;
+        armed.push(this.#callbacks[i]!);
         this.#callbacks[i] = undefined;
       }
     }
@@ -459,6 +470,7 @@ export class TimerWheel {
     this.#tail.fill(-1);
     this.#occupied.fill(0);
     this.#forgetIndices();
+    return armed;
   }
 
   /** First occupied slot of `level` at or after `from`, or -1. */
