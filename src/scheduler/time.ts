@@ -27,7 +27,7 @@ import { currentRuntimeObject } from '../runtime/context.js';
 import { registerRuntimePart, type RuntimePart, type ZokioRuntime } from '../runtime/runtime.js';
 import { systemClock, type Alarm, type Clock } from './clock.js';
 import { ABORTED as ABORTED_STATE, currentTask, isTask, linkPark, resumeTask, unlinkPark, type TaskPark, type TaskRecord } from './task.js';
-import { TimerWheel, type TimerCallback } from './timer-wheel.js';
+import { TimerWheel, type TimerCallback, type TimerTarget } from './timer-wheel.js';
 
 /** Counters of a runtime's timers, under `rt.metrics().timers`. */
 export interface TimerMetrics {
@@ -76,7 +76,7 @@ export class TimerDriver implements RuntimePart {
   }
 
   /** Schedules `callback` at clock time `atMs`; returns the wheel id. */
-  add(atMs: number, callback: TimerCallback, unref: boolean): number {
+  add(atMs: number, callback: TimerCallback | TimerTarget, unref: boolean): number {
     const wheel = this.wheel;
     if (wheel.size === 0) wheel.advance(this.clock.now()); // an empty wheel catches up for free
     const id = wheel.scheduleAtTrusted(atMs, callback, unref);
@@ -134,7 +134,10 @@ export class TimerDriver implements RuntimePart {
     if (armed.length === 0) return;
     const closed = Promise.reject(new RuntimeClosedError('runtime shut down while waiting on a timer'));
     closed.catch(noop); // the waits reject; this carrier promise itself is handled
-    for (const callback of armed) if (callback.length >= 1) callback(closed);
+    for (const callback of armed) {
+      if (typeof callback !== 'function') callback.fire(closed);
+      else if (callback.length >= 1) callback(closed);
+    }
   }
 
   readonly #wake = (now: number): void => {
@@ -339,60 +342,71 @@ function sleepUntil(driver: TimerDriver, at: number, options: SleepOptions): Pro
  * linked into the task's park list, settled through `resumeTask` so the task resumes as the
  * running task.
  */
-class TaskSleep implements TaskPark {
+class TaskSleep implements TaskPark, TimerTarget {
+  /** The task, while the sleep is pending (unlinked when it settles). */
   parkTask: TaskRecord | undefined = undefined;
   parkPrev: TaskPark | undefined = undefined;
   parkNext: TaskPark | undefined = undefined;
-  readonly task: TaskRecord;
-  readonly driver: TimerDriver;
-  readonly signal: AbortSignal | undefined;
+  driver: TimerDriver;
   id = -1;
   resolve: () => void = noop;
   reject: (reason: unknown) => void = noop;
+  /** The caller's signal, if any (this object is its listener). */
+  signal: AbortSignal | undefined;
 
-  constructor(task: TaskRecord, driver: TimerDriver, signal: AbortSignal | undefined) {
-    this.task = task;
+  constructor(driver: TimerDriver, signal: AbortSignal | undefined) {
     this.driver = driver;
     this.signal = signal;
   }
 
   /** The timer fired (no argument) or the driver shut down (`closed`). */
-  readonly onTimer = (closed?: Promise<never>): void => {
-    this.#unhook();
-    if (closed === undefined) resumeTask(this.task, this.resolve, undefined);
-    else closed.catch((err: unknown) => resumeTask(this.task, this.reject, err));
-  };
+  fire(closed?: Promise<never>): void {
+    const task = this.parkTask;
+    this.unhook();
+    const settle = closed === undefined ? this.resolve : this.reject;
+    const value = closed === undefined ? undefined : new RuntimeClosedError('runtime shut down while waiting on a timer');
+    if (task === undefined) settle(value);
+    else resumeTask(task, settle, value);
+  }
 
   cancelForTask(reason: unknown): void {
-    this.#stop(reason);
+    this.stop(reason);
   }
 
+  /** The caller's signal aborted. */
   handleEvent(): void {
-    this.#stop(abortReason(this.signal!));
+    this.stop(abortReason(this.signal!));
   }
 
-  #stop(reason: unknown): void {
-    if (!this.driver.cancel(this.id)) return;
-    this.#unhook();
-    resumeTask(this.task, this.reject, reason);
+  stop(reason: unknown): void {
+    const task = this.parkTask;
+    if (task === undefined || !this.driver.cancel(this.id)) return;
+    this.unhook();
+    resumeTask(task, this.reject, reason);
   }
 
-  #unhook(): void {
+  unhook(): void {
     unlinkPark(this);
     if (this.signal !== undefined) this.signal.removeEventListener('abort', this);
   }
+}
+
+/** Shared executor for a task's sleep: the object is passed through `pendingSleep`, no closure per call. */
+let pendingSleep: TaskSleep | undefined;
+function captureSleep(resolve: () => void, reject: (reason: unknown) => void): void {
+  pendingSleep!.resolve = resolve;
+  pendingSleep!.reject = reject;
 }
 
 function taskSleep(driver: TimerDriver, at: number, task: TaskRecord, options: SleepOptions | undefined): Promise<void> {
   if (task.state === ABORTED_STATE) return Promise.reject(task.value);
   const signal = options?.signal;
   if (signal?.aborted) return Promise.reject(abortReason(signal));
-  const s = new TaskSleep(task, driver, signal);
-  const promise = new Promise<void>((resolve, reject) => {
-    s.resolve = resolve;
-    s.reject = reject;
-  });
-  s.id = driver.add(at, s.onTimer, options?.unref === true);
+  const s = new TaskSleep(driver, signal);
+  pendingSleep = s;
+  const promise = new Promise<void>(captureSleep);
+  pendingSleep = undefined;
+  s.id = driver.add(at, s, options?.unref === true);
   linkPark(task, s);
   if (signal !== undefined) signal.addEventListener('abort', s, { once: true });
   return promise;

@@ -72,6 +72,16 @@
  */
 export type TimerCallback = (closed?: Promise<never>) => void;
 
+/**
+ * @internal An object the wheel calls `fire()` on instead of a callback (a task's sleep:
+ * one object is its timer, its park-list link and its settle functions, with no closure).
+ * At a driver's shutdown it is called with the `closed` promise, like a callback with a
+ * parameter.
+ */
+export interface TimerTarget {
+  fire(closed?: Promise<never>): void;
+}
+
 /** Options for {@link TimerWheel}. */
 export interface TimerWheelOptions {
   /**
@@ -209,7 +219,7 @@ export class TimerWheel {
   #list: Int16Array;
   /** 1 while the timer in entry i was scheduled with `unref`. */
   #unref: Uint8Array;
-  #callbacks: Array<TimerCallback | undefined> = [];
+  #callbacks: Array<TimerCallback | TimerTarget | undefined> = [];
   readonly #head = new Int32Array(OVERFLOW + 1).fill(-1);
   readonly #tail = new Int32Array(OVERFLOW + 1).fill(-1);
   /** Two 32-bit occupied masks per level: [2l] slots 0..31, [2l + 1] slots 32..63. */
@@ -300,12 +310,14 @@ export class TimerWheel {
    * @internal {@link TimerWheel.scheduleAt} without the check of `deadlineMs`, for the
    * runtime's timer driver, whose deadlines are computed from input it has checked.
    */
-  scheduleAtTrusted(deadlineMs: number, callback: TimerCallback, unref: boolean): number {
+  scheduleAtTrusted(deadlineMs: number, callback: TimerCallback | TimerTarget, unref: boolean): number {
     return this.#add(deadlineMs, callback, unref);
   }
 
-  #add(deadlineMs: number, callback: TimerCallback, unref: boolean): number {
-    if (typeof callback !== 'function') throw new TypeError(`callback must be a function (received ${typeof callback})`);
+  #add(deadlineMs: number, callback: TimerCallback | TimerTarget, unref: boolean): number {
+    if (typeof callback !== 'function' && (typeof callback !== 'object' || callback === null || typeof callback.fire !== 'function')) {
+      throw new TypeError(`callback must be a function (received ${typeof callback})`);
+    }
     let i = this.#free;
     if (i === FREE) {
       // Reclaim the dead before taking a new index: cancelled timers never grow the arrays.
@@ -442,7 +454,8 @@ export class TimerWheel {
         this.#fired++; // before the release, which derives the cancelled count from it
         this.#release(i);
         fired++;
-        callback();
+        if (typeof callback === 'function') callback();
+        else callback.fire();
       }
     }
     if (nowTick > this.#elapsed) this.#elapsed = nowTick;
@@ -454,9 +467,9 @@ export class TimerWheel {
    * Cancels every timer (their ids become stale) without firing any; returns the callbacks
    * of the timers that were armed, in no particular order.
    */
-  clear(): TimerCallback[] {
+  clear(): Array<TimerCallback | TimerTarget> {
     const stamp = this.#stamp;
-    const armed: TimerCallback[] = [];
+    const armed: Array<TimerCallback | TimerTarget> = [];
     for (let i = 0; i < this.#used; i++) {
       if (stamp[i]! >= 0) {
         stamp[i] = -1 - stamp[i]!;

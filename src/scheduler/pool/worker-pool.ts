@@ -29,6 +29,7 @@ import type { MapOptions, ParallelEngine, ZokioRuntime, BlockOnOptions } from '.
 import type { ResolvedConfig } from '../../runtime/config.js';
 import type { TaskRef } from '../task-ref.js';
 import { workerExecArgv } from '../task-registry.js';
+import { currentTask } from '../task.js';
 import { EMPTY } from './deque.js';
 import {
   H_MAGIC,
@@ -336,6 +337,8 @@ export class WorkerPool implements ParallelEngine {
    * worker task); not the runtime's own signal, which shutdown handles as a whole.
    */
   #contextSignal(): AbortSignal | undefined {
+    const task = currentTask();
+    if (task !== undefined) return task.signal; // a local task's own signal (its scope's abort reaches it)
     const signal = (contextStorage.getStore() as { signal?: AbortSignal } | undefined)?.signal;
     return signal === undefined || signal === this.#runtime.signal ? undefined : signal;
   }
@@ -349,6 +352,9 @@ export class WorkerPool implements ParallelEngine {
   /** @internal `exec` with an explicit abort signal. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   execWithSignal(ref: TaskRef<any, unknown>, args: readonly unknown[], signal: AbortSignal | undefined): Promise<unknown> {
+    const task = currentTask();
+    // Inside a local task the task's abort stops the call too (combined with the caller's signal).
+    if (task !== undefined) signal = signal === undefined ? task.signal : AbortSignal.any([signal, task.signal]);
     return this.#submit(ref, args, 0, signal, -1);
   }
 
