@@ -266,6 +266,22 @@ export interface TaskPark {
   cancelForTask(reason: unknown): void;
 }
 
+/** @internal A {@link TaskPark} that calls `cancel(reason)` when its task is aborted (waits made of several parts). */
+export class ParkCallback implements TaskPark {
+  parkTask: TaskRecord | undefined = undefined;
+  parkPrev: TaskPark | undefined = undefined;
+  parkNext: TaskPark | undefined = undefined;
+  readonly cancel: (reason: unknown) => void;
+
+  constructor(cancel: (reason: unknown) => void) {
+    this.cancel = cancel;
+  }
+
+  cancelForTask(reason: unknown): void {
+    this.cancel(reason);
+  }
+}
+
 /** @internal Links `park` into `task`'s list of pending waits. */
 export function linkPark(task: TaskRecord, park: TaskPark): void {
   park.parkTask = task;

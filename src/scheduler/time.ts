@@ -26,7 +26,7 @@ import { RuntimeClosedError, TaskAbortedError, TimeoutError } from '../errors.js
 import { currentRuntimeObject } from '../runtime/context.js';
 import { registerRuntimePart, type RuntimePart, type ZokioRuntime } from '../runtime/runtime.js';
 import { systemClock, type Alarm, type Clock } from './clock.js';
-import { ABORTED as ABORTED_STATE, currentTask, isTask, linkPark, resumeTask, unlinkPark, type TaskPark, type TaskRecord } from './task.js';
+import { ABORTED as ABORTED_STATE, currentTask, isTask, ParkCallback, linkPark, resumeTask, unlinkPark, type TaskPark, type TaskRecord } from './task.js';
 import { TimerWheel, type TimerCallback, type TimerTarget } from './timer-wheel.js';
 
 /** Counters of a runtime's timers, under `rt.metrics().timers`. */
@@ -480,22 +480,6 @@ export function timeout<T>(ms: number, work: TimedWork<T>, options?: TimeoutOpti
 export function deadline<T>(atMs: number, work: TimedWork<T>, options?: TimeoutOptions): Promise<Awaited<T>> {
   checkTime(atMs, 'atMs');
   return raceTimer(currentDriver(), atMs, work, options, () => new TimeoutError(`deadline of ${atMs} ms passed`));
-}
-
-/** A {@link TaskPark} that calls `cancel(reason)` once when its task is aborted. */
-class ParkCallback implements TaskPark {
-  parkTask: TaskRecord | undefined = undefined;
-  parkPrev: TaskPark | undefined = undefined;
-  parkNext: TaskPark | undefined = undefined;
-  readonly cancel: (reason: unknown) => void;
-
-  constructor(cancel: (reason: unknown) => void) {
-    this.cancel = cancel;
-  }
-
-  cancelForTask(reason: unknown): void {
-    this.cancel(reason);
-  }
 }
 
 function raceTimer<T>(driver: TimerDriver, at: number, work: TimedWork<T>, options: TimeoutOptions | undefined, expired: () => TimeoutError): Promise<Awaited<T>> {

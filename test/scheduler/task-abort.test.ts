@@ -16,6 +16,7 @@ import {
   oneshot,
   RuntimeClosedError,
   RwLock,
+  select,
   Semaphore,
   sleep,
   TaskAbortedError,
@@ -143,6 +144,13 @@ const cases: WaitCase[] = [
     park: () => {
       const [tx, rx] = broadcast<number>(4);
       return { wait: () => rx.recv(), wake: () => void tx.send(1) };
+    },
+  },
+  {
+    name: 'select',
+    park: () => {
+      const [tx, rx] = channel<number>(1);
+      return { wait: () => select({ rx, later: { kind: 'timeout', ms: 1000 } as never }), wake: () => void tx.trySend(1) };
     },
   },
 ];

@@ -132,8 +132,8 @@ export function submitTraceContext(): TaskTraceContext | undefined {
 
 /**
  * The worker entry: `worker-entry.js` beside the bundled library in `dist/`; from source,
- * the shared `../ts-worker-boot.mjs`, which registers tsx in the worker and then imports
- * `worker-entry.ts` (Node 20 does not apply `--import tsx` inside workers).
+ * the shared `../ts-worker-boot.mjs`, which imports
+ * `worker-entry.ts` and reports a failure to load it.
  */
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 const ENTRY_URL = new URL(FROM_SOURCE ? './worker-entry.ts' : './worker-entry.js', import.meta.url);
