@@ -42,7 +42,6 @@
  * every wait in that list. No AbortController is created for this.
  */
 import { TaskAbortedError } from '../errors.js';
-import type { ContextStore } from '../runtime/context.js';
 import { isThenable } from './thenable.js';
 
 /** Where a task is in its life. */
@@ -136,28 +135,24 @@ function abortHandle(this: { _record: TaskRecord }, reason?: unknown): void {
 export class TaskRecord implements TaskContext {
   readonly id: number;
   readonly name: string | undefined;
-  /** The store the body runs in (where it was spawned). */
-  readonly store: ContextStore | undefined;
   handle!: Task<unknown>;
   state = PENDING;
   value: unknown = undefined;
   owner: TaskOwner;
   body: TaskBody<unknown> | undefined;
   controller: AbortController | undefined = undefined;
-  userSignal: AbortSignal | undefined;
-  onUserAbort: (() => void) | undefined = undefined;
+  /** The spawn-time signal while its listener is attached (the record is the listener). */
+  userSignal: AbortSignal | undefined = undefined;
   prev: TaskRecord | undefined = undefined;
   next: TaskRecord | undefined = undefined;
   /** The Zokio waits this task is parked on (a list through `parkNext`), cancelled by an abort. */
   park: TaskPark | undefined = undefined;
 
-  constructor(owner: TaskOwner, body: TaskBody<unknown>, options: SpawnOptions | undefined, store: ContextStore | undefined) {
+  constructor(owner: TaskOwner, body: TaskBody<unknown>, options: SpawnOptions | undefined) {
     this.id = nextTaskId++;
     this.name = options?.name;
     this.owner = owner;
     this.body = body;
-    this.store = store;
-    this.userSignal = options?.signal;
   }
 
   /** Wraps the promise of `runTask(this)` as the task's handle. */
@@ -186,15 +181,18 @@ export class TaskRecord implements TaskContext {
   }
 
   /** Hooks the spawn-time signal up; called once the task is linked into its owner. */
-  attachSignal(): void {
-    const signal = this.userSignal;
-    if (signal === undefined) return;
+  attachSignal(signal: AbortSignal): void {
     if (signal.aborted) {
       this.abort(signal.reason);
       return;
     }
-    this.onUserAbort = () => this.abort(signal.reason);
-    signal.addEventListener('abort', this.onUserAbort, { once: true });
+    this.userSignal = signal;
+    signal.addEventListener('abort', this, { once: true });
+  }
+
+  /** The spawn-time signal aborted (the record is its listener: no closure per task). */
+  handleEvent(): void {
+    this.abort(this.userSignal!.reason);
   }
 
   /** Aborts: a pending task never starts; a running one sees its signal abort. */
@@ -226,9 +224,9 @@ export class TaskRecord implements TaskContext {
     if (this.state > RUNNING) return;
     this.setState(state);
     this.value = value;
-    if (this.onUserAbort !== undefined) {
-      this.userSignal!.removeEventListener('abort', this.onUserAbort);
-      this.onUserAbort = undefined;
+    if (this.userSignal !== undefined) {
+      this.userSignal.removeEventListener('abort', this);
+      this.userSignal = undefined;
     }
     if (state === ABORTED && this.controller !== undefined && !this.controller.signal.aborted) {
       this.controller.abort(value);
