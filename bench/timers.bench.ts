@@ -21,6 +21,7 @@
  * loop time). The rate cases use one long-lived driver, as a runtime does; the memory case
  * builds a fresh one so that all of its arrays count.
  */
+import { setTimeout as sleepPromise } from 'node:timers/promises';
 import { systemClock } from '../src/scheduler/clock.js';
 import { sleep, TimerDriver } from '../src/scheduler/time.js';
 import { Runtime } from '../src/index.js';
@@ -252,6 +253,42 @@ async function nodeSleepMemory(options: MeasureOptions): Promise<number> {
   return (after - before) / n;
 }
 
+/** 1,000,000 `sleep(ms)` promises spread over 0..1000 ms: ms from the first call to the last settle. */
+async function zokioSleepFireAll(options: MeasureOptions): Promise<number> {
+  const n = count(options);
+  const rt = Runtime.builder().build();
+  try {
+    await freshTurn();
+    return await rt.run(
+      () =>
+        new Promise<number>((resolve) => {
+          let fired = 0;
+          const onFire = (): void => {
+            if (++fired === n) resolve(performance.now() - start);
+          };
+          const start = performance.now();
+          for (let i = 0; i < n; i++) void sleep(spreadDelay(i, n)).then(onFire);
+        }),
+    );
+  } finally {
+    await rt.shutdown();
+  }
+}
+
+/** The same with `node:timers/promises` `setTimeout`. */
+async function nodeSleepFireAll(options: MeasureOptions): Promise<number> {
+  const n = count(options);
+  await freshTurn();
+  return new Promise<number>((resolve) => {
+    let fired = 0;
+    const onFire = (): void => {
+      if (++fired === n) resolve(performance.now() - start);
+    };
+    const start = performance.now();
+    for (let i = 0; i < n; i++) void sleepPromise(spreadDelay(i, n)).then(onFire);
+  });
+}
+
 // ----------------------------------------------------------------------------------------
 
 const SCHEDULE = 'schedule 1M timers, 5,000 distinct delays';
@@ -259,6 +296,7 @@ const CANCEL = 'cancel 1M armed timers';
 const MEMORY = 'memory per armed timer (heap + ArrayBuffers)';
 const FIRE = '1M timers over 0..1000 ms, start to last fire';
 const SLEEP_MEMORY = 'memory per pending sleep promise, distinct deadlines';
+const SLEEP_FIRE = '1M sleep() promises over 0..1000 ms, start to last settle';
 
 function timerCase(group: string, subject: string, unit: string, better: 'higher' | 'lower', measure: (o: MeasureOptions) => Promise<number>): BenchCase {
   return { group, subject, unit, better, measure };
@@ -278,6 +316,8 @@ export default defineSuite({
     timerCase(MEMORY, NODE, 'B/timer', 'lower', nodeMemory),
     timerCase(FIRE, 'zokio', 'ms', 'lower', zokioFireAll),
     timerCase(FIRE, NODE, 'ms', 'lower', nodeFireAll),
+    timerCase(SLEEP_FIRE, 'zokio', 'ms', 'lower', zokioSleepFireAll),
+    timerCase(SLEEP_FIRE, 'node:timers/promises', 'ms', 'lower', nodeSleepFireAll),
     timerCase(SLEEP_MEMORY, 'zokio', 'B/sleep', 'lower', zokioSleepMemory),
     timerCase(SLEEP_MEMORY, 'node:new Promise+setTimeout', 'B/sleep', 'lower', nodeSleepMemory),
   ],
@@ -290,5 +330,6 @@ export default defineSuite({
     { group: CANCEL, text: ">= 5× Node's clearTimeout rate", check: (z, peers) => z >= 5 * node(peers) },
     { group: MEMORY, text: '<= 48 B per armed timer', check: (z) => z <= 48 },
     { group: FIRE, text: '<= 1,050 ms from start to the last fire', check: (z) => z <= 1050 },
+    { group: SLEEP_FIRE, text: 'all settled >= 1.5× sooner than node:timers/promises', check: (z, peers) => 1.5 * z <= peers['node:timers/promises']! },
   ],
 });

@@ -9,6 +9,7 @@
  * the new time.
  */
 import { RuntimeClosedError } from '../errors.js';
+import { ABORTED as ABORTED_STATE, currentTask, linkPark, ParkCallback, resumeTask, unlinkPark, type TaskRecord } from './task.js';
 import { abortReason, checkDelay, checkTime, CLOSED_MESSAGE, currentDriver, type TimerDriver } from './time.js';
 
 /** What {@link interval} does when the loop falls behind by a whole period or more. */
@@ -151,7 +152,8 @@ export class Interval implements AsyncIterableIterator<number> {
 
   /** Waits for the next tick and yields its scheduled time. */
   next(): Promise<IteratorResult<number>> {
-    const result = this.#tail.then(() => this.#step());
+    const task = currentTask();
+    const result = this.#tail.then(() => this.#step(task));
     this.#tail = result.catch(() => undefined);
     return result;
   }
@@ -202,7 +204,8 @@ export class Interval implements AsyncIterableIterator<number> {
     else this.#timer = this.#driver.add(deadline, this.#onTimer, this.#unref);
   }
 
-  #step(): Promise<IteratorResult<number>> | IteratorResult<number> {
+  #step(task: TaskRecord | undefined): Promise<IteratorResult<number>> | IteratorResult<number> {
+    if (task !== undefined && task.state === ABORTED_STATE) return Promise.reject(task.value);
     if (this.#signal?.aborted) {
       this.#finish();
       return Promise.reject(abortReason(this.#signal));
@@ -219,7 +222,29 @@ export class Interval implements AsyncIterableIterator<number> {
       this.#resolve = resolve;
       this.#reject = reject;
       this.#timer = driver.add(this.#next, this.#onTimer, this.#unref);
+      if (task !== undefined) {
+        this.#park = new ParkCallback(this.#onTaskAbort);
+        linkPark(task, this.#park);
+      }
     });
+  }
+
+  /** The task that waits for the pending tick, when Zokio knows it. */
+  #park: ParkCallback | undefined = undefined;
+
+  /** The task awaiting the pending tick was aborted: the tick rejects with its reason; the interval goes on. */
+  readonly #onTaskAbort = (reason: unknown): void => {
+    this.#park = undefined;
+    if (this.#timer !== -1) this.#driver.cancel(this.#timer);
+    this.#timer = -1;
+    const reject = this.#reject;
+    this.#resolve = this.#reject = undefined;
+    reject?.(reason);
+  };
+
+  #unpark(): void {
+    if (this.#park !== undefined) unlinkPark(this.#park);
+    this.#park = undefined;
   }
 
   /** Yields the tick due at `#next` and moves `#next` along by the missed-tick policy. */
@@ -233,11 +258,22 @@ export class Interval implements AsyncIterableIterator<number> {
     return tick;
   }
 
-  readonly #onTimer = (): void => {
+  readonly #onTimer = (closed?: Promise<never>): void => {
     this.#timer = -1;
+    const task = this.#park?.parkTask;
+    this.#unpark();
     const resolve = this.#resolve;
+    const reject = this.#reject;
     this.#resolve = this.#reject = undefined;
-    resolve?.({ value: this.#take(this.#driver.clock.now()), done: false });
+    if (closed !== undefined) {
+      this.#finish();
+      reject?.(new RuntimeClosedError('runtime shut down while waiting on a timer'));
+      return;
+    }
+    const result: IteratorResult<number> = { value: this.#take(this.#driver.clock.now()), done: false };
+    if (resolve === undefined) return;
+    if (task === undefined) resolve(result);
+    else resumeTask(task, resolve, result);
   };
 
   readonly #onAbort = (): void => {
@@ -248,6 +284,7 @@ export class Interval implements AsyncIterableIterator<number> {
   };
 
   #finish(): void {
+    this.#unpark();
     this.#done = true;
     if (this.#timer !== -1) this.#driver.cancel(this.#timer);
     this.#timer = -1;

@@ -30,7 +30,8 @@ import { abortReason, checkDelay, checkTime, CLOSED_MESSAGE, currentDriver, type
  *
  * *Cancellation*: when `options.signal` aborts before the deadline, the timer is cancelled
  * and the sleep rejects with the signal's reason; a later `reset` does nothing. A sleep
- * made after shutdown rejects with `RuntimeClosedError`.
+ * pending at shutdown, or made after it, rejects with `RuntimeClosedError`. A handle is not
+ * tied to the task that made it: pass `{ signal: cx.signal }` to stop with the task.
  */
 export class Sleep implements PromiseLike<void> {
   readonly #driver: TimerDriver;
@@ -114,8 +115,14 @@ export class Sleep implements PromiseLike<void> {
     this.#id = this.#driver.add(this.#deadline, this.#onTimer, this.#unref);
   }
 
-  readonly #onTimer = (): void => {
+  // Called with a rejected promise when the runtime shuts down (see TimerDriver.shutdown).
+  readonly #onTimer = (closed?: Promise<never>): void => {
     this.#id = -1;
+    if (closed !== undefined) {
+      this.#aborted = true;
+      this.#reject(new RuntimeClosedError('runtime shut down while waiting on a timer'));
+      return;
+    }
     this.#elapsed = true;
     this.#resolve();
   };

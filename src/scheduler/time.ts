@@ -26,8 +26,9 @@
 import { RuntimeClosedError, TimeoutError } from '../errors.js';
 import { currentRuntimeObject } from '../runtime/current.js';
 import { abortReason } from './abort-reason.js';
-import { isTask } from './task.js';
+import { ABORTED as ABORTED_STATE, currentTask, isTask, ParkCallback, linkPark, resumeTask, unlinkPark, type TaskPark, type TaskRecord } from './task.js';
 import { timerDriverOf, type TimerDriver } from './timer-driver.js';
+import type { TimerTarget } from './timer-wheel.js';
 
 export { abortReason } from './abort-reason.js';
 export { TimerDriver, timerDriverOf, useClock, type TimerMetrics } from './timer-driver.js';
@@ -84,9 +85,11 @@ export interface SleepOptions {
   readonly unref?: boolean;
 }
 
-let capturedResolve: (() => void) | undefined;
+function noop(): void {}
+
+let capturedResolve: ((value?: PromiseLike<never>) => void) | undefined;
 // One shared executor: `new Promise(captureResolve)` allocates no closure per call.
-function captureResolve(resolve: () => void): void {
+function captureResolve(resolve: (value?: PromiseLike<never>) => void): void {
   capturedResolve = resolve;
 }
 
@@ -107,8 +110,9 @@ function captureResolve(resolve: () => void): void {
  *
  * *Cancellation*: when `signal` aborts, the timer is cancelled and the promise rejects with
  * the signal's reason (a `TaskAbortedError` if it has none); an already aborted signal
- * rejects at once. When the runtime shuts down, pending sleeps are dropped and never
- * settle (the tasks awaiting them are aborted by the shutdown).
+ * rejects at once. A sleep made by a task's code (see `Task` for where Zokio knows the
+ * task) rejects with the task's abort reason when the task is aborted, without a signal.
+ * When the runtime shuts down, every pending sleep rejects with `RuntimeClosedError`.
  *
  * @throws RangeError naming `ms` when it is negative, NaN or infinite.
  */
@@ -117,6 +121,8 @@ export function sleep(ms: number, options?: SleepOptions): Promise<void> {
   const driver = currentDriver();
   if (driver.closed) return Promise.reject(new RuntimeClosedError(CLOSED_MESSAGE));
   const at = driver.clock.now() + ms;
+  const task = currentTask();
+  if (task !== undefined) return taskSleep(driver, at, task, options);
   if (options === undefined) {
     // Consecutive plain sleeps due in the same tick share one promise and one timer.
     const tick = Math.ceil(at / driver.wheel.resolutionMs);
@@ -148,14 +154,89 @@ function sleepUntil(driver: TimerDriver, at: number, options: SleepOptions): Pro
     };
     const id = driver.add(
       at,
-      () => {
+      (closed?: Promise<never>) => {
         signal.removeEventListener('abort', onAbort);
-        resolve();
+        resolve(closed);
       },
       unref,
     );
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * A sleep made by a task's code: its own promise (not shared: an abort rejects it alone),
+ * linked into the task's park list, settled through `resumeTask` so the task resumes as the
+ * running task.
+ */
+class TaskSleep implements TaskPark, TimerTarget {
+  /** The task, while the sleep is pending (unlinked when it settles). */
+  parkTask: TaskRecord | undefined = undefined;
+  parkPrev: TaskPark | undefined = undefined;
+  parkNext: TaskPark | undefined = undefined;
+  driver: TimerDriver;
+  id = -1;
+  resolve: () => void = noop;
+  reject: (reason: unknown) => void = noop;
+  /** The caller's signal, if any (this object is its listener). */
+  signal: AbortSignal | undefined;
+
+  constructor(driver: TimerDriver, signal: AbortSignal | undefined) {
+    this.driver = driver;
+    this.signal = signal;
+  }
+
+  /** The timer fired (no argument) or the driver shut down (`closed`). */
+  fire(closed?: Promise<never>): void {
+    const task = this.parkTask;
+    this.unhook();
+    const settle = closed === undefined ? this.resolve : this.reject;
+    const value = closed === undefined ? undefined : new RuntimeClosedError('runtime shut down while waiting on a timer');
+    if (task === undefined) settle(value);
+    else resumeTask(task, settle, value);
+  }
+
+  cancelForTask(reason: unknown): void {
+    this.stop(reason);
+  }
+
+  /** The caller's signal aborted. */
+  handleEvent(): void {
+    this.stop(abortReason(this.signal!));
+  }
+
+  stop(reason: unknown): void {
+    const task = this.parkTask;
+    if (task === undefined || !this.driver.cancel(this.id)) return;
+    this.unhook();
+    resumeTask(task, this.reject, reason);
+  }
+
+  unhook(): void {
+    unlinkPark(this);
+    if (this.signal !== undefined) this.signal.removeEventListener('abort', this);
+  }
+}
+
+/** Shared executor for a task's sleep: the object is passed through `pendingSleep`, no closure per call. */
+let pendingSleep: TaskSleep | undefined;
+function captureSleep(resolve: () => void, reject: (reason: unknown) => void): void {
+  pendingSleep!.resolve = resolve;
+  pendingSleep!.reject = reject;
+}
+
+function taskSleep(driver: TimerDriver, at: number, task: TaskRecord, options: SleepOptions | undefined): Promise<void> {
+  if (task.state === ABORTED_STATE) return Promise.reject(task.value);
+  const signal = options?.signal;
+  if (signal?.aborted) return Promise.reject(abortReason(signal));
+  const s = new TaskSleep(driver, signal);
+  pendingSleep = s;
+  const promise = new Promise<void>(captureSleep);
+  pendingSleep = undefined;
+  s.id = driver.add(at, s, options?.unref === true);
+  linkPark(task, s);
+  if (signal !== undefined) signal.addEventListener('abort', s, { once: true });
+  return promise;
 }
 
 /** What a function run under {@link timeout} or {@link deadline} receives. */
@@ -232,26 +313,40 @@ function raceTimer<T>(driver: TimerDriver, at: number, work: TimedWork<T>, optio
   if (driver.closed) return Promise.reject(new RuntimeClosedError(CLOSED_MESSAGE));
   const signal = options?.signal;
   if (signal?.aborted) return Promise.reject(abortReason(signal));
-  return new Promise<Awaited<T>>((resolve, reject) => {
+  const task = currentTask();
+  if (task !== undefined && task.state === ABORTED_STATE) return Promise.reject(task.value);
+  return new Promise<Awaited<T>>((resolveOuter, rejectOuter) => {
     let settled = false;
     let controller: AbortController | undefined;
+    let park: ParkCallback | undefined;
+    const resolve = (value: Awaited<T>): void => {
+      if (park !== undefined) unlinkPark(park);
+      if (task === undefined) resolveOuter(value);
+      else resumeTask(task, resolveOuter, value);
+    };
+    const reject = (reason: unknown): void => {
+      if (park !== undefined) unlinkPark(park);
+      if (task === undefined) rejectOuter(reason);
+      else resumeTask(task, rejectOuter, reason);
+    };
     const stopWork = (reason: unknown): void => {
       controller?.abort(reason);
       if (isTask(work)) work.abort(reason);
     };
-    const onAbort = (): void => {
+    const giveUp = (reason: unknown): void => {
       if (settled) return;
       settled = true;
       driver.cancel(id);
-      const reason = abortReason(signal!);
+      signal?.removeEventListener('abort', onAbort);
       stopWork(reason);
       reject(reason);
     };
-    const onTimer = (): void => {
+    const onAbort = (): void => giveUp(abortReason(signal!));
+    const onTimer = (closed?: Promise<never>): void => {
       if (settled) return;
       settled = true;
       signal?.removeEventListener('abort', onAbort);
-      const err = expired();
+      const err = closed === undefined ? expired() : new RuntimeClosedError('runtime shut down while waiting on a timer');
       stopWork(err);
       reject(err);
     };
@@ -264,6 +359,10 @@ function raceTimer<T>(driver: TimerDriver, at: number, work: TimedWork<T>, optio
     };
     const id = driver.add(at, onTimer, options?.unref === true);
     signal?.addEventListener('abort', onAbort, { once: true });
+    if (task !== undefined) {
+      park = new ParkCallback(giveUp);
+      linkPark(task, park);
+    }
     let promise: PromiseLike<T>;
     if (typeof work === 'function') {
       controller = new AbortController();

@@ -15,7 +15,7 @@
 import { RuntimeClosedError } from '../errors.js';
 import type { PartHost, RuntimePart } from '../runtime/part.js';
 import type { Alarm, Clock } from './clock.js';
-import { TimerWheel, type TimerCallback } from './timer-wheel.js';
+import { TimerWheel, type TimerCallback, type TimerTarget } from './timer-wheel.js';
 
 /** Counters of a runtime's timers, under `rt.metrics().timers`. */
 export interface TimerMetrics {
@@ -64,7 +64,7 @@ export class TimerDriver implements RuntimePart {
   }
 
   /** Schedules `callback` at clock time `atMs`; returns the wheel id. */
-  add(atMs: number, callback: TimerCallback, unref: boolean): number {
+  add(atMs: number, callback: TimerCallback | TimerTarget, unref: boolean): number {
     const wheel = this.wheel;
     if (wheel.size === 0) wheel.advance(this.clock.now()); // an empty wheel catches up for free
     const id = wheel.scheduleAtTrusted(atMs, callback, unref);
@@ -107,13 +107,26 @@ export class TimerDriver implements RuntimePart {
     };
   }
 
+  /**
+   * Stops the timers: nothing fires any more, and every pending wait on them (a `sleep`,
+   * `timeout`, `deadline`, `interval` tick) rejects with `RuntimeClosedError`: each armed
+   * callback that takes an argument (and each timer target) is called once with a
+   * rejected promise carrying that error.
+   */
   shutdown(): void {
     this.#closed = true;
-    this.wheel.clear();
+    const armed = this.wheel.clear();
     this.#disarm();
     if (cachedDriver === this) {
       cachedRuntime = undefined;
       cachedDriver = undefined;
+    }
+    if (armed.length === 0) return;
+    const closed = Promise.reject(new RuntimeClosedError('runtime shut down while waiting on a timer'));
+    closed.catch(noop); // the waits reject; this carrier promise itself is handled
+    for (const callback of armed) {
+      if (typeof callback !== 'function') callback.fire(closed);
+      else if (callback.length >= 1) callback(closed);
     }
   }
 
@@ -174,3 +187,5 @@ export function useClock(runtime: object, clock: Clock): void {
   }
   rt.replacePart(new TimerDriver(clock, rt.config.timer.resolutionMs));
 }
+
+function noop(): void {}

@@ -63,8 +63,24 @@
  * by the more numerous dead it frees, so each cancel costs amortized O(1) in all.
  */
 
-/** A timer callback. It receives no arguments; its return value is ignored. */
-export type TimerCallback = () => void;
+/**
+ * A timer callback; its return value is ignored. A firing timer calls it with no argument.
+ * A driver that shuts down calls the callbacks of the timers still armed that declare a
+ * parameter (`length >= 1`, as a promise's resolve function does) with a promise rejected
+ * with `RuntimeClosedError` (see `TimerDriver.shutdown`): the resolve function of a `sleep`
+ * promise then rejects it. Callbacks without a parameter are dropped without a call.
+ */
+export type TimerCallback = (closed?: Promise<never>) => void;
+
+/**
+ * @internal An object the wheel calls `fire()` on instead of a callback (a task's sleep:
+ * one object is its timer, its park-list link and its settle functions, with no closure).
+ * At a driver's shutdown it is called with the `closed` promise, like a callback with a
+ * parameter.
+ */
+export interface TimerTarget {
+  fire(closed?: Promise<never>): void;
+}
 
 /** Options for {@link TimerWheel}. */
 export interface TimerWheelOptions {
@@ -203,7 +219,7 @@ export class TimerWheel {
   #list: Int16Array;
   /** 1 while the timer in entry i was scheduled with `unref`. */
   #unref: Uint8Array;
-  #callbacks: Array<TimerCallback | undefined> = [];
+  #callbacks: Array<TimerCallback | TimerTarget | undefined> = [];
   readonly #head = new Int32Array(OVERFLOW + 1).fill(-1);
   readonly #tail = new Int32Array(OVERFLOW + 1).fill(-1);
   /** Two 32-bit occupied masks per level: [2l] slots 0..31, [2l + 1] slots 32..63. */
@@ -294,12 +310,14 @@ export class TimerWheel {
    * @internal {@link TimerWheel.scheduleAt} without the check of `deadlineMs`, for the
    * runtime's timer driver, whose deadlines are computed from input it has checked.
    */
-  scheduleAtTrusted(deadlineMs: number, callback: TimerCallback, unref: boolean): number {
+  scheduleAtTrusted(deadlineMs: number, callback: TimerCallback | TimerTarget, unref: boolean): number {
     return this.#add(deadlineMs, callback, unref);
   }
 
-  #add(deadlineMs: number, callback: TimerCallback, unref: boolean): number {
-    if (typeof callback !== 'function') throw new TypeError(`callback must be a function (received ${typeof callback})`);
+  #add(deadlineMs: number, callback: TimerCallback | TimerTarget, unref: boolean): number {
+    if (typeof callback !== 'function' && (typeof callback !== 'object' || callback === null || typeof callback.fire !== 'function')) {
+      throw new TypeError(`callback must be a function (received ${typeof callback})`);
+    }
     let i = this.#free;
     if (i === FREE) {
       // Reclaim the dead before taking a new index: cancelled timers never grow the arrays.
@@ -436,7 +454,8 @@ export class TimerWheel {
         this.#fired++; // before the release, which derives the cancelled count from it
         this.#release(i);
         fired++;
-        callback();
+        if (typeof callback === 'function') callback();
+        else callback.fire();
       }
     }
     if (nowTick > this.#elapsed) this.#elapsed = nowTick;
@@ -444,12 +463,17 @@ export class TimerWheel {
     return fired;
   }
 
-  /** Cancels every timer (their ids become stale) without firing any. */
-  clear(): void {
+  /**
+   * Cancels every timer (their ids become stale) without firing any; returns the callbacks
+   * of the timers that were armed, in no particular order.
+   */
+  clear(): Array<TimerCallback | TimerTarget> {
     const stamp = this.#stamp;
+    const armed: Array<TimerCallback | TimerTarget> = [];
     for (let i = 0; i < this.#used; i++) {
       if (stamp[i]! >= 0) {
         stamp[i] = -1 - stamp[i]!;
+        armed.push(this.#callbacks[i]!);
         this.#callbacks[i] = undefined;
       }
     }
@@ -459,6 +483,7 @@ export class TimerWheel {
     this.#tail.fill(-1);
     this.#occupied.fill(0);
     this.#forgetIndices();
+    return armed;
   }
 
   /** First occupied slot of `level` at or after `from`, or -1. */

@@ -1,22 +1,17 @@
 // Boots a TypeScript worker entry in development and tests (never used by the built dist/),
 // for both the stealing pool and the blocking pool.
 //
-// On Node 20, `--import tsx` in a worker's execArgv does not register tsx inside the worker
-// (tsx registers there only on newer Node), so a `.ts` worker entry fails with "Unknown
-// file extension". This plain-JS entry registers tsx's ESM hooks in the worker, then imports
-// the real entry named by `workerData.entry`, so it and the task modules it loads can be
-// TypeScript.
-//
-// If the entry cannot load, the worker exits with the error, which the stealing pool reports
-// as a boot failure. A blocking-pool thread may already have a caller asleep in `blockOn`
-// waiting on it: such a thread carries `syncPort` and `wake`, so the reason goes to the sync
-// port (id -1) and the wake word turns DEAD (-1), and the caller wakes with
-// WorkerCrashedError naming the reason instead of waiting forever.
+// Node 22 and 24 apply `--import tsx` from a worker's execArgv inside the worker (the pools
+// pass it, see `workerExecArgv`), so this file no longer registers tsx itself: that was the
+// Node 20 workaround. It stays for one job a `.ts` entry cannot do for itself: reporting
+// that the entry failed to load. A blocking-pool thread may already have a caller asleep in
+// `blockOn` waiting on it: such a thread carries `syncPort` and `wake`, so the reason goes to
+// the sync port (id -1) and the wake word turns DEAD (-1), and the caller wakes with
+// WorkerCrashedError naming the reason instead of waiting forever. The stealing pool reports
+// the worker's exit with the error as a boot failure.
 import { workerData } from 'node:worker_threads';
 
 try {
-  const { register } = await import('tsx/esm/api');
-  register();
   await import(workerData.entry);
 } catch (err) {
   if (workerData.syncPort !== undefined && workerData.wake !== undefined) {

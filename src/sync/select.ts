@@ -11,6 +11,7 @@
  * messages.
  */
 import { ChannelClosedError } from '../errors.js';
+import { ABORTED, currentTask, linkPark, ParkCallback, resumeTask, unlinkPark } from '../scheduler/task.js';
 import { abortReason, sleep } from '../scheduler/time.js';
 import { checkDelay } from '../scheduler/time.js';
 import { DRAINED, NOT_READY, SELECT_SOURCE, type Selectable } from './internal/selectable.js';
@@ -125,6 +126,8 @@ export function select<B extends Record<string, SelectBranch>>(branches: B, opti
   const count = keys.length;
   const signal = options?.signal;
   if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
+  const task = currentTask();
+  if (task !== undefined && task.state === ABORTED) return Promise.reject(task.value);
   const start = options?.biased === true || count === 0 ? 0 : Math.floor(Math.random() * count);
 
   // Synchronous pass: a buffered message or an aborted signal wins at once.
@@ -145,7 +148,10 @@ export function select<B extends Record<string, SelectBranch>>(branches: B, opti
   }
   if (enabled === 0) return Promise.reject(new ChannelClosedError('every select branch is a closed channel'));
 
-  return new Promise<SelectResult<B>>((resolve, reject) => {
+  return new Promise<SelectResult<B>>((resolveOuter, rejectOuter) => {
+    // Made by a known task: its abort rejects the select, and the winner resumes it as that task.
+    const resolve = task === undefined ? resolveOuter : (result: SelectResult<B>): void => resumeTask(task, resolveOuter, result);
+    const reject = task === undefined ? rejectOuter : (err: unknown): void => resumeTask(task, rejectOuter, err);
     let done = false;
     const cleanups: (() => void)[] = [];
     const finish = (): boolean => {
@@ -191,6 +197,11 @@ export function select<B extends Record<string, SelectBranch>>(branches: B, opti
           (err: unknown) => fail(err),
         );
       }
+    }
+    if (task !== undefined && !done) {
+      const park = new ParkCallback(fail);
+      linkPark(task, park);
+      cleanups.push(() => unlinkPark(park));
     }
     if (signal !== undefined && !done) {
       const onAbort = (): void => fail(abortReason(signal));

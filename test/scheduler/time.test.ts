@@ -224,20 +224,23 @@ sleep(10).then(() => controller.abort());
     }
   });
 
-  it('is dropped at shutdown, and a closed runtime refuses new timers', async () => {
+  it('rejects with RuntimeClosedError at shutdown, and a closed runtime refuses new timers', async () => {
     const { clock, rt } = paused();
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
+    let pending!: Promise<void>;
     const later = rt.run(async () => {
-      void sleep(1000);
+      pending = sleep(1000);
       await gate;
       return sleep(1);
     });
+    const pendingOutcome = Promise.resolve().then(() => pending.then(() => 'resolved', (err: unknown) => err));
     await clock.advance(1);
     expect(timers(rt).armed).toBe(1);
     await rt.shutdown({ timeoutMs: 0 });
     expect(timers(rt).armed).toBe(0);
     expect(clock.nextDeadline()).toBeUndefined();
+    expect(await pendingOutcome).toBeInstanceOf(RuntimeClosedError);
     release();
     await expect(later).rejects.toBeInstanceOf(RuntimeClosedError);
   });

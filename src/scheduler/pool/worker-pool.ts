@@ -36,6 +36,7 @@ import type { PartHost } from '../../runtime/part.js';
 import type { ResolvedConfig } from '../../runtime/config.js';
 import type { TaskRef } from '../task-ref.js';
 import { workerExecArgv } from '../task-registry.js';
+import { currentTask } from '../task.js';
 import { EMPTY } from './deque.js';
 import {
   H_MAGIC,
@@ -95,8 +96,8 @@ export function submitTraceContext(): TaskTraceContext | undefined {
 
 /**
  * The worker entry: `worker-entry.js` beside the bundled library in `dist/`; from source,
- * the shared `../ts-worker-boot.mjs`, which registers tsx in the worker and then imports
- * `worker-entry.ts` (Node 20 does not apply `--import tsx` inside workers).
+ * the shared `../ts-worker-boot.mjs`, which imports
+ * `worker-entry.ts` and reports a failure to load it.
  */
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 const ENTRY_URL = new URL(FROM_SOURCE ? './worker-entry.ts' : './worker-entry.js', import.meta.url);
@@ -321,6 +322,8 @@ export class WorkerPool implements ParallelEngine {
    * worker task); not the runtime's own signal, which shutdown handles as a whole.
    */
   #contextSignal(): AbortSignal | undefined {
+    const task = currentTask();
+    if (task !== undefined) return task.signal; // a local task's own signal (its scope's abort reaches it)
     const signal = (contextStorage.getStore() as { signal?: AbortSignal } | undefined)?.signal;
     return signal === undefined || signal === this.#runtime.signal ? undefined : signal;
   }
@@ -334,6 +337,9 @@ export class WorkerPool implements ParallelEngine {
   /** @internal `exec` with an explicit abort signal. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   execWithSignal(ref: TaskRef<any, unknown>, args: readonly unknown[], signal: AbortSignal | undefined, options?: ExecOptions): Promise<unknown> {
+    const task = currentTask();
+    // Inside a local task the task's abort stops the call too (combined with the caller's signal).
+    if (task !== undefined) signal = signal === undefined ? task.signal : AbortSignal.any([signal, task.signal]);
     return this.#execCall(ref, args, signal, options);
   }
 

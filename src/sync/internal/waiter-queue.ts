@@ -16,6 +16,7 @@
  * nothing. This is what makes every wait cancel-safe.
  */
 import { abortReason } from '../../scheduler/abort-reason.js';
+import { ABORTED, currentTask, linkPark, resumeTask, unlinkPark, type TaskPark, type TaskRecord } from '../../scheduler/task.js';
 import { Ring } from './ring.js';
 
 /**
@@ -58,34 +59,62 @@ export class Waiter<T = unknown> implements Parked<T> {
 export function noop(): void {}
 
 /**
- * @internal The abort listener of a waiter whose wait was given a signal: one object that
- * is both the listener (`handleEvent`) and what removing it needs, so a waiter spends one
- * field on abort support, `undefined` when no signal was given.
+ * @internal The abort wiring of a waiter: the listener of its signal (`handleEvent`) and/or
+ * its link in the park list of the task that made the wait (`cancelForTask`), one object
+ * that is also what removing them needs, so a waiter spends one field on abort support,
+ * `undefined` when it has neither.
  */
-export class AbortHook {
+export class AbortHook implements TaskPark {
+  parkTask: TaskRecord | undefined = undefined;
+  parkPrev: TaskPark | undefined = undefined;
+  parkNext: TaskPark | undefined = undefined;
+  /** The task the wait belongs to (kept after unlinking, to resume it). */
+  task: TaskRecord | undefined = undefined;
+  /** The real settle functions of the waiter's promise, when `task` is set. */
+  resolve: (value: unknown) => void = noop;
+  reject: (reason: unknown) => void = noop;
+
   constructor(
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     private readonly queue: WaiterQueue<any>,
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     private readonly w: Parked<any>,
-    private readonly signal: AbortSignal,
+    private readonly signal: AbortSignal | undefined,
     private readonly onCancel: (() => void) | undefined,
   ) {
-    signal.addEventListener('abort', this, { once: true });
+    if (signal !== undefined) signal.addEventListener('abort', this, { once: true });
   }
 
   /** The signal aborted: cancel the waiter if still pending, then reject it. */
   handleEvent(): void {
+    this.cancelForTask(abortReason(this.signal!));
+  }
+
+  /** The task (or the signal) aborted: cancel the waiter if still pending, then reject it with `reason`. */
+  cancelForTask(reason: unknown): void {
     if (this.queue.cancel(this.w)) {
       if (this.onCancel !== undefined) this.onCancel();
-      this.w.reject(abortReason(this.signal));
+      this.w.reject(reason);
     }
   }
 
   /** The waiter settled first: stop listening. */
   detach(): void {
-    this.signal.removeEventListener('abort', this);
+    if (this.signal !== undefined) this.signal.removeEventListener('abort', this);
+    if (this.parkTask !== undefined) unlinkPark(this);
   }
+}
+
+/** `resolve` of a task's waiter: settles its promise so that the task resumes as the running task. */
+function resumeResolve(this: Parked<unknown>, value: unknown): void {
+  const hook = this.abort!;
+  resumeTask(hook.task!, hook.resolve, value);
+}
+
+/** `reject` of a task's waiter (see {@link resumeResolve}). */
+function resumeReject(this: Parked<unknown>, reason: unknown): void {
+  const hook = this.abort!;
+  resumeTask(hook.task!, hook.reject, reason);
 }
 
 /** @internal A waiter of any payload type, as the queue stores it. */
@@ -161,7 +190,9 @@ export class WaiterQueue<W extends Parked<any> = AnyWaiter> {
    * the signal's reason) and appends `w`. The signal must not be aborted already.
    */
   wait<T>(w: W & Parked<T>, signal: AbortSignal | undefined, onCancel?: () => void): Promise<T> {
-    const promise = this.park(w);
+    const task = currentTask();
+    if (task !== undefined) return this.#taskWait(w, task, signal, onCancel);
+    const promise = this.#park(w);
     if (signal !== undefined) w.abort = new AbortHook(this, w, signal, onCancel);
     return promise;
   }
@@ -172,6 +203,30 @@ export class WaiterQueue<W extends Parked<any> = AnyWaiter> {
    * alone, so that V8 inlines it into the caller.
    */
   park<T>(w: W & Parked<T>): Promise<T> {
+    const task = currentTask();
+    if (task !== undefined) return this.#taskWait(w, task, undefined, undefined);
+    return this.#park(w);
+  }
+
+  /**
+   * A wait made by `task`: rejects at once if the task is aborted already, otherwise parks
+   * `w` with a hook in the task's park list (and on `signal`, when given).
+   */
+  #taskWait<T>(w: W & Parked<T>, task: TaskRecord, signal: AbortSignal | undefined, onCancel: (() => void) | undefined): Promise<T> {
+    if (task.state === ABORTED) return Promise.reject(task.value);
+    const promise = this.#park(w);
+    const hook = new AbortHook(this, w, signal, onCancel);
+    hook.task = task;
+    hook.resolve = w.resolve as (value: unknown) => void;
+    hook.reject = w.reject;
+    w.resolve = resumeResolve;
+    w.reject = resumeReject;
+    w.abort = hook;
+    linkPark(task, hook);
+    return promise;
+  }
+
+  #park<T>(w: W & Parked<T>): Promise<T> {
     const promise = new Promise<T>((resolve, reject) => {
       w.resolve = resolve;
       w.reject = reject;

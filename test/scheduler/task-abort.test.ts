@@ -1,0 +1,312 @@
+/**
+ * Abort at the next await (tokio's `JoinHandle::abort`): Zokio's own waits made by a task's
+ * code reject with the task's abort reason when the task is aborted, without a signal;
+ * and `rt.shutdown({ timeoutMs: 0 })` settles every task handle and every pending wait.
+ * All on a paused VirtualClock.
+ */
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  Barrier,
+  channel,
+  createRuntime,
+  interval,
+  Mutex,
+  Notify,
+  oneshot,
+  RuntimeClosedError,
+  RwLock,
+  select,
+  Semaphore,
+  sleep,
+  TaskAbortedError,
+  timeout,
+  watch,
+  broadcast,
+  type RuntimeBase,
+  type Task,
+} from '../../src/index.js';
+import { VirtualClock } from '../../src/testing/index.js';
+
+const runtimes: RuntimeBase[] = [];
+afterEach(async () => {
+  for (const rt of runtimes.splice(0)) await rt.shutdown({ timeoutMs: 0 });
+});
+
+function paused(): { clock: VirtualClock; rt: RuntimeBase } {
+  const clock = new VirtualClock();
+  clock.pause();
+  const rt = clock.install(createRuntime());
+  runtimes.push(rt);
+  return { clock, rt };
+}
+
+/** Lets every queued microtask and one macrotask turn run. */
+async function settle(): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** The outcome of a task: 'done' or the error it rejects with. */
+function outcome(task: PromiseLike<unknown>): Promise<unknown> {
+  return Promise.resolve(task).then(
+    () => 'done',
+    (err: unknown) => err,
+  );
+}
+
+/** Each wait kind, as a body parks on it (no signal passed), and what wakes it if not aborted. */
+interface WaitCase {
+  readonly name: string;
+  /** Returns the wait; `wake` would end it normally. */
+  park(): { wait: () => Promise<unknown>; wake: () => void };
+}
+
+const cases: WaitCase[] = [
+  { name: 'sleep', park: () => ({ wait: () => sleep(1000), wake: () => {} }) },
+  { name: 'sleep with unref', park: () => ({ wait: () => sleep(1000, { unref: true }), wake: () => {} }) },
+  { name: 'timeout', park: () => ({ wait: () => timeout(1000, new Promise(() => {})), wake: () => {} }) },
+  {
+    name: 'interval tick',
+    park: () => {
+      const ticks = interval(1000);
+      return { wait: () => ticks.next(), wake: () => {} };
+    },
+  },
+  {
+    name: 'channel recv',
+    park: () => {
+      const [tx, rx] = channel<number>(1);
+      return { wait: () => rx.recv(), wake: () => void tx.trySend(1) };
+    },
+  },
+  {
+    name: 'channel send',
+    park: () => {
+      const [tx, rx] = channel<number>(1);
+      tx.trySend(0);
+      return { wait: () => tx.send(1), wake: () => void rx.tryRecv() };
+    },
+  },
+  {
+    name: 'Semaphore.acquire',
+    park: () => {
+      const sem = new Semaphore(1);
+      const held = sem.tryAcquire()!;
+      return { wait: () => sem.acquire(), wake: () => held.release() };
+    },
+  },
+  {
+    name: 'Mutex.lock',
+    park: () => {
+      const m = new Mutex(0);
+      const g = m.tryLock()!;
+      return { wait: () => m.lock(), wake: () => g.release() };
+    },
+  },
+  {
+    name: 'RwLock.write',
+    park: () => {
+      const l = new RwLock(0);
+      const r = l.tryRead()!;
+      return { wait: () => l.write(), wake: () => r.release() };
+    },
+  },
+  {
+    name: 'Notify.notified',
+    park: () => {
+      const n = new Notify();
+      return { wait: () => n.notified(), wake: () => n.notifyOne() };
+    },
+  },
+  {
+    name: 'Barrier.wait',
+    park: () => {
+      const b = new Barrier(2);
+      return { wait: () => b.wait(), wake: () => void b.wait() };
+    },
+  },
+  {
+    name: 'oneshot recv',
+    park: () => {
+      const [tx, rx] = oneshot<number>();
+      return { wait: () => rx.recv(), wake: () => tx.send(1) };
+    },
+  },
+  {
+    name: 'watch changed',
+    park: () => {
+      const [tx, rx] = watch(0);
+      return { wait: () => rx.changed(), wake: () => tx.send(1) };
+    },
+  },
+  {
+    name: 'broadcast recv',
+    park: () => {
+      const [tx, rx] = broadcast<number>(4);
+      return { wait: () => rx.recv(), wake: () => void tx.send(1) };
+    },
+  },
+  {
+    name: 'select',
+    park: () => {
+      const [tx, rx] = channel<number>(1);
+      return { wait: () => select({ rx, later: { kind: 'timeout', ms: 1000 } as never }), wake: () => void tx.trySend(1) };
+    },
+  },
+];
+
+describe('abort at the next await', () => {
+  for (const c of cases) {
+    it(`${c.name}: an aborted task stops at the wait and runs no more of its body`, async () => {
+      const { rt } = paused();
+      const { wait } = c.park();
+      let after = false;
+      let caught: unknown;
+      const task = rt.spawn(async () => {
+        try {
+          await wait();
+        } catch (err) {
+          caught = err;
+          throw err;
+        }
+        after = true;
+      });
+      await settle();
+      expect(task.state).toBe('running');
+      const reason = new Error(`stop ${c.name}`);
+      task.abort(reason);
+      const result = await outcome(task);
+      expect(result).toBeInstanceOf(TaskAbortedError);
+      expect((result as TaskAbortedError).cause).toBe(reason);
+      expect(caught).toBe(reason);
+      expect(after).toBe(false);
+    });
+
+    it(`${c.name}: a wait after an earlier wait of the same task is task-aware too`, async () => {
+      const { clock, rt } = paused();
+      const { wait } = c.park();
+      const steps: string[] = [];
+      const task = rt.spawn(async () => {
+        await sleep(10); // resumed by a Zokio wait: the task stays known
+        steps.push('slept');
+        await wait();
+        steps.push('after');
+      });
+      await settle();
+      await clock.advance(10);
+      await settle();
+      expect(steps).toEqual(['slept']);
+      task.abort();
+      expect(await outcome(task)).toBeInstanceOf(TaskAbortedError);
+      expect(steps).toEqual(['slept']);
+    });
+  }
+
+  it('an explicit signal still works and combines with the task', async () => {
+    const { rt } = paused();
+    const controller = new AbortController();
+    const [, rx] = channel<number>(1);
+    const task = rt.spawn(async () => {
+      await rx.recv({ signal: controller.signal });
+    });
+    await settle();
+    const reason = new Error('signal');
+    controller.abort(reason);
+    const err = await outcome(task);
+    expect(err).toBe(reason); // the body failed with the signal's reason; the task was not aborted
+    expect(task.state).toBe('failed');
+  });
+
+  it('a wait that is not the task\'s own (outside any task) is not affected', async () => {
+    const { clock, rt } = paused();
+    const outside = rt.run(() => sleep(5));
+    const task = rt.spawn(() => sleep(5));
+    await settle();
+    task.abort();
+    await clock.advance(5);
+    await expect(outside).resolves.toBeUndefined();
+    expect(await outcome(task)).toBeInstanceOf(TaskAbortedError);
+  });
+
+  it('aborting one of many tasks parked on the same kind of wait rejects its wait alone (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 12 }), fc.array(fc.nat(), { maxLength: 6 }), async (n, picks) => {
+        const { clock, rt } = paused();
+        const sem = new Semaphore(0);
+        const resumed: number[] = [];
+        const tasks: Task<void>[] = [];
+        for (let i = 0; i < n; i++) {
+          tasks.push(
+            rt.spawn(async () => {
+              await sleep(i % 3);
+              const p = await sem.acquire();
+              resumed.push(i);
+              p.release();
+            }),
+          );
+        }
+        await settle();
+        await clock.advance(3);
+        await settle();
+        const aborted = new Set(picks.map((p) => p % n));
+        for (const i of aborted) tasks[i]!.abort();
+        sem.addPermits(1);
+        const results = await Promise.all(tasks.map(outcome));
+        for (let i = 0; i < n; i++) {
+          if (aborted.has(i)) expect(results[i]).toBeInstanceOf(TaskAbortedError);
+          else expect(results[i]).toBe('done');
+        }
+        expect(resumed.sort((a, b) => a - b)).toEqual([...Array(n).keys()].filter((i) => !aborted.has(i)));
+        expect(sem.available).toBe(1);
+        await rt.shutdown({ timeoutMs: 0 });
+      }),
+      { numRuns: 30 },
+    );
+  });
+});
+
+describe('shutdown settles everything', () => {
+  it('a task parked on a plain sleep settles after shutdown({ timeoutMs: 0 })', async () => {
+    const { rt } = paused();
+    const task = rt.spawn(() => sleep(1000));
+    const inBody = rt.spawn(async () => {
+      await sleep(1000);
+      return 'after';
+    });
+    await settle();
+    await rt.shutdown({ timeoutMs: 0 });
+    for (const t of [task, inBody]) {
+      const err = await outcome(t);
+      expect(err).toBeInstanceOf(TaskAbortedError);
+      expect((err as TaskAbortedError).cause).toBeInstanceOf(RuntimeClosedError);
+      expect(t.state).toBe('aborted');
+    }
+  });
+
+  it('every pending wait outside tasks rejects with RuntimeClosedError', async () => {
+    const { rt } = paused();
+    const waits = await rt.run(() => {
+      const ticks = interval(100);
+      return [sleep(100), sleep(100, { signal: new AbortController().signal }), timeout(100, new Promise(() => {})), ticks.next()];
+    });
+    const outcomes = waits.map(outcome);
+    await rt.shutdown({ timeoutMs: 0 });
+    for (const o of await Promise.all(outcomes)) expect(o).toBeInstanceOf(RuntimeClosedError);
+  });
+
+  it('tasks parked on sync primitives settle too', async () => {
+    const { rt } = paused();
+    const [, rx] = channel<number>(1);
+    const m = new Mutex(0);
+    const g = m.tryLock()!;
+    const a = rt.spawn(() => rx.recv());
+    const b = rt.spawn(async () => {
+      await m.lock();
+    });
+    await settle();
+    await rt.shutdown({ timeoutMs: 0 });
+    expect(await outcome(a)).toBeInstanceOf(TaskAbortedError);
+    expect(await outcome(b)).toBeInstanceOf(TaskAbortedError);
+    g.release();
+  });
+});
