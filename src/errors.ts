@@ -27,7 +27,9 @@ export type ZokioErrorCode =
   | 'ZOKIO_ERR_POOL'
   | 'ZOKIO_ERR_NOT_IMPLEMENTED'
   | 'ZOKIO_ERR_INVALID_ARGUMENT'
-  | 'ZOKIO_ERR_HTTP';
+  | 'ZOKIO_ERR_HTTP'
+  | 'ZOKIO_ERR_HTTP_CLIENT'
+  | 'ZOKIO_ERR_TLS';
 
 /**
  * Base class of every error Zokio throws.

@@ -21,6 +21,8 @@ import {
   type CheckMemoryStrategy,
   type CheckQueueCapacity,
   type CheckResourceLimits,
+  type CheckHttp,
+  type HttpClientConfig,
   type CheckResolution,
   type CheckSampleRatio,
   type CheckStrategy,
@@ -469,6 +471,7 @@ export function createRuntime<
   const E extends string = 'none',
   const P extends number = 1,
   const L extends WorkerResourceLimits = {},
+  const H extends HttpClientConfig = {},
 >(config?: {
   readonly workers?: CheckWorkers<W>;
   readonly queueCapacity?: CheckQueueCapacity<Q>;
@@ -480,6 +483,7 @@ export function createRuntime<
   readonly memory?: { readonly strategy?: CheckMemoryStrategy<M> };
   readonly tracing?: { readonly exporter?: CheckExporter<E>; readonly path?: string; readonly sampleRatio?: CheckSampleRatio<P> };
   readonly resourceLimits?: CheckResourceLimits<L>;
+  readonly http?: CheckHttp<H>;
 }): Runtime<undefined extends W ? {} : {
   /** The configured worker count, as the literal that was passed. */
   readonly workers: W;
