@@ -38,48 +38,4 @@ export class HttpClientError extends ZokioError {
   }
 }
 
-/**
- * The TLS handshake failed: the peer's certificate is not trusted (unknown CA, self-signed,
- * expired, wrong host name) or the handshake broke. `cause` is node:tls's error; its
- * `code` (e.g. `UNABLE_TO_VERIFY_LEAF_SIGNATURE`) is copied to `reason`.
- *
- * @example
- * ```ts
- * import { TlsError } from 'zokio/http';
- * const err = new TlsError('SELF_SIGNED_CERT_IN_CHAIN', 'certificate not trusted');
- * console.log(err.code, err.reason);
- * ```
- */
-export class TlsError extends ZokioError {
-  static override readonly code = 'ZOKIO_ERR_TLS' as const;
-  /** node:tls's error code, e.g. `DEPTH_ZERO_SELF_SIGNED_CERT`. */
-  readonly reason: string;
-
-  constructor(reason: string, message: string, options?: { cause?: unknown }) {
-    super('ZOKIO_ERR_TLS', message, options);
-    this.reason = reason;
-  }
-}
-
-const TLS_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'ERR_SSL_WRONG_VERSION_NUMBER',
-]);
-
-/** @internal A TLS handshake error turned into {@link TlsError}, or undefined for any other error. */
-export function asTlsError(err: unknown): TlsError | undefined {
-  if (err instanceof TlsError) return err;
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return undefined;
-  if (!TLS_CODES.has(code) && !code.startsWith('ERR_SSL_')) return undefined;
-  return new TlsError(code, `TLS handshake failed: ${(err as Error).message} (${code})`, { cause: err });
-}
+export { TlsError, asTlsError } from '../../net/tls.js';
