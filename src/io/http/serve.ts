@@ -354,7 +354,7 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
   const host = options.host ?? '127.0.0.1';
   const listener = options.tls === undefined
     ? await driver.net.listen(host, options.port ?? 0, 511, core.accept, { allowHalfOpen: true })
-    : await tlsListen(driver, host, options.port ?? 0, 511, core.accept, options.tls, true);
+    : await tlsListen(driver, host, options.port ?? 0, 511, core.accept, options.tls);
   const server = new HttpServer(core, listener, driver, host, options.shutdownTimeoutMs ?? 10_000);
   driver.closeables.add(server);
   const signal = options.signal;

@@ -7,7 +7,8 @@
  * silently sending plain text. A listener hands on sockets once their handshake is done
  * (`secureConnection`), so a client that fails the handshake never reaches `accept()` or
  * a handler. A connect resolves at `secureConnect`; a certificate the client does not trust
- * rejects with {@link TlsError}, whose `reason` is node:tls's code.
+ * rejects with {@link TlsError}, whose `reason` is node:tls's code. TLS connections are
+ * not half-open: a peer's FIN closes them (HTTP clients send `close_notify` and close).
  */
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -73,10 +74,12 @@ function requireNode(driver: IoDriver): void {
 }
 
 /** @internal Listens with TLS; `onConnection` gets sockets whose handshake is done. */
-export function tlsListen(driver: IoDriver, host: string, port: number, backlog: number, onConnection: (socket: Duplex) => void, tls: TlsServerOptions, allowHalfOpen = false): Promise<BackendListener> {
+export function tlsListen(driver: IoDriver, host: string, port: number, backlog: number, onConnection: (socket: Duplex) => void, tls: TlsServerOptions): Promise<BackendListener> {
   requireNode(driver);
   return new Promise<BackendListener>((resolve, reject) => {
-    const server = createTlsServer({ ...tls, allowHalfOpen }, (socket) => onConnection(socket));
+    // Not half-open: a client that drops the handshake (an untrusted certificate) sends a
+    // FIN that must close the raw socket, or the listener could never close.
+    const server = createTlsServer({ ...tls, allowHalfOpen: false }, (socket) => onConnection(socket));
     // A client that fails the handshake is dropped by node:tls; nothing to report here.
     server.on('tlsClientError', () => undefined);
     server.once('error', reject);
