@@ -100,6 +100,18 @@ describe('HTTP client on the memory backend', () => {
     });
   });
 
+  it('a consumer slower than timeoutMs is not timed out: only waits for the server are', async () => {
+    const base = await start(() => ({ body: (async function* () { yield 'a'; yield 'b'; yield 'c'; })() }));
+    await rt.run(async () => {
+      const got: string[] = [];
+      for await (const c of (await request(base, { timeoutMs: 100 })).body) {
+        got.push(Buffer.from(c).toString());
+        await sleep(1000);
+      }
+      expect(got.join('')).toBe('abc');
+    });
+  });
+
   it('retries an idempotent request after 503 with backoff on the virtual clock, and never a POST', async () => {
     let hits = 0;
     const base = await start(() => (++hits <= 2 ? { status: 503, body: 'busy' } : { body: 'ok' }));

@@ -6,8 +6,8 @@
  * the request's TLS options (`pool.ts`), with one `AbortController` that the caller's
  * `signal`, the current task's signal and the deadline abort. The deadline is a timer on
  * the runtime's wheel (a `VirtualClock` moves it in tests): it covers the wait for the
- * response head and then each wait for a body chunk (the response restarts it per
- * chunk), so a server that stops sending mid-body fails as surely as one that never
+ * response head and then each wait of the reader for a body chunk (not the time the
+ * reader spends on a chunk), so a server that stops sending mid-body fails as surely as one that never
  * answers. An abort destroys undici's request: its socket is closed, and the pool opens a
  * new one for the next request.
  *
@@ -56,8 +56,8 @@ export interface RequestOptions {
   /** Aborts the request (and the reading of its body). */
   readonly signal?: AbortSignal;
   /**
-   * Deadline for the response head, then for each body chunk, in ms, on the runtime's
-   * clock; 0 disables it. A miss is `TimeoutError`.
+   * Deadline for the response head, then for each wait for a body chunk, in ms, on the
+   * runtime's clock; 0 disables it. A miss is `TimeoutError`.
    * @default 30000
    */
   readonly timeoutMs?: number;
@@ -227,8 +227,13 @@ function attemptOnce(
   signal?.addEventListener('abort', onAbort);
   taskSignal?.addEventListener('abort', onAbort);
   arm();
+  const disarm = (): void => {
+    if (timer !== -1) timers.cancel(timer);
+    timer = -1;
+  };
   const hooks: ResponseHooks = {
-    touch: arm,
+    arm,
+    disarm,
     done: cleanup,
     failure: () => (controller.signal.aborted ? controller.signal.reason : undefined),
   };
@@ -248,7 +253,7 @@ function attemptOnce(
           cleanup();
           throw controller.signal.reason;
         }
-        arm();
+        disarm();
         return new ClientResponse(url.href, res.statusCode, res.headers, res.body, maxBytes, hooks);
       },
       (err: unknown) => {

@@ -14,8 +14,10 @@ import { HttpClientError } from './errors.js';
 
 /** @internal What a response tells the request that produced it. */
 export interface ResponseHooks {
-  /** Called for every chunk read (restarts the idle deadline). */
-  touch(): void;
+  /** Called before each wait for a chunk (arms the deadline). */
+  arm(): void;
+  /** Called when a chunk came (disarms it: a consumer that does not pull is not timed). */
+  disarm(): void;
   /** Called once, when the body ended, failed or was dropped. */
   done(): void;
   /** The error the request failed with (a deadline or an abort), if any. */
@@ -89,12 +91,17 @@ export class ClientResponse implements AsyncDisposable {
     const raw = this.#raw;
     const max = this.#maxBytes;
     let seen = 0;
+    const hooks = this.#hooks;
+    const chunks = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     try {
-      for await (const chunk of raw) {
-        seen += (chunk as Buffer).byteLength;
+      for (;;) {
+        hooks.arm();
+        const next = await chunks.next();
+        hooks.disarm();
+        if (next.done === true) break;
+        seen += next.value.byteLength;
         if (seen > max) throw tooLarge(max);
-        this.#hooks.touch();
-        yield chunk as Uint8Array;
+        yield next.value;
       }
     } catch (err) {
       throw this.#translate(err);
