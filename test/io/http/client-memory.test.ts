@@ -81,6 +81,23 @@ describe('HTTP client on the memory backend', () => {
     });
   });
 
+  it('fetch() timeoutMs is a TimeoutError on the virtual clock; its signal aborts it', async () => {
+    const base = await start(async () => {
+      await sleep(60_000);
+      return { body: 'late' };
+    });
+    await rt.run(async () => {
+      const t0 = now();
+      await expect(fetch(`${base}/slow`, { timeoutMs: 300 })).rejects.toBeInstanceOf(TimeoutError);
+      expect(now() - t0).toBe(300);
+      const controller = new AbortController();
+      const pending = fetch(`${base}/slow`, { signal: controller.signal, timeoutMs: 0 });
+      await sleep(5);
+      controller.abort(new Error('stop'));
+      await expect(pending).rejects.toThrow('stop');
+    });
+  });
+
   it('timeoutMs bounds each wait for a body chunk', async () => {
     const base = await start(() => ({
       body: (async function* () {

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRuntime } from '../../../src/runtime/runtime.js';
+import { TimeoutError } from '../../../src/errors.js';
 import { HttpClientError, TlsError, events, fetch, json, request, serve, sse, type Handler, type HttpServer } from '../../../src/io/http/index.js';
 import { installTracing, span } from '../../../src/trace/index.js';
 import { MemoryExporter } from '../../trace/memory-exporter.js';
@@ -104,6 +105,25 @@ describe('HTTP client on real sockets', () => {
     const spans = exporter.spans.filter((s) => s.name === 'HTTP GET');
     expect(spans.map((s) => s.status.code)).toEqual(['error', 'error']);
     expect(spans.every((s) => s.events.some((e) => e.name === 'exception'))).toBe(true);
+  });
+
+  it('retries a GET after a reset and a 503 on real sockets; a hung server is a TimeoutError', async () => {
+    let hits = 0;
+    const base = await startRaw((req, res) => {
+      hits++;
+      if (req.url === '/hang') return;
+      if (hits === 1) return req.socket.destroy();
+      if (hits === 2) {
+        res.statusCode = 503;
+        return res.end();
+      }
+      res.end('third time');
+    });
+    await rt.run(async () => {
+      const res = await request(`${base}/flaky`, { retry: { retries: 3, minDelayMs: 1, maxDelayMs: 5 } });
+      expect([res.status, await res.text(), hits]).toEqual([200, 'third time', 3]);
+      await expect(request(`${base}/hang`, { timeoutMs: 50 })).rejects.toBeInstanceOf(TimeoutError);
+    });
   });
 
   it('a body cut short by the server is HttpClientError reset', async () => {

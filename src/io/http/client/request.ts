@@ -144,7 +144,7 @@ async function send(s: Span, url: URL, method: string, options: RequestOptions):
       if (attempt > 0) s.setAttribute('http.request.resend_count', attempt);
       return outcome;
     }
-    const delay = backoff(attempt, retry, outcome?.headers['retry-after']);
+    const delay = retryDelay(attempt, retry, outcome?.headers['retry-after'], Math.random());
     if (outcome !== undefined) await outcome.cancel();
     s.addEvent('retry', { attempt: attempt + 1, delayMs: delay, reason: outcome !== undefined ? `HTTP ${outcome.status}` : String((failure as Error)?.message ?? failure) });
     client.retries++;
@@ -166,13 +166,17 @@ function isTransient(err: unknown, signal: AbortSignal | undefined, taskSignal: 
   return err instanceof HttpClientError && (err.kind === 'refused' || err.kind === 'reset');
 }
 
-/** The delay before retry number `attempt + 1`, in ms. */
-function backoff(attempt: number, retry: RetryOptions, retryAfter: string | string[] | undefined): number {
+/**
+ * @internal The delay before retry number `attempt + 1`, in ms: `Retry-After` (capped at
+ * `maxDelayMs`) when present, else `min(maxDelayMs, minDelayMs * 2^attempt)` scaled into
+ * [0.5, 1] by `random` (a number in [0, 1)).
+ */
+export function retryDelay(attempt: number, retry: RetryOptions, retryAfter: string | string[] | undefined, random: number): number {
   const max = retry.maxDelayMs ?? 10_000;
   const after = typeof retryAfter === 'string' ? parseRetryAfter(retryAfter) : undefined;
   if (after !== undefined) return Math.min(after, max);
   const base = Math.min(max, (retry.minDelayMs ?? 100) * 2 ** attempt);
-  return base / 2 + Math.random() * (base / 2);
+  return base / 2 + random * (base / 2);
 }
 
 /** `Retry-After` as ms: delta-seconds, or an HTTP date (counted from the wall clock). */
