@@ -56,8 +56,9 @@ export interface RequestOptions {
   /** Aborts the request (and the reading of its body). */
   readonly signal?: AbortSignal;
   /**
-   * Deadline for the response head, then for each wait for a body chunk, in ms, on the
-   * runtime's clock; 0 disables it. A miss is `TimeoutError`.
+   * Deadline for the response head, then for each wait for a body chunk (for `bytes()`,
+   * `text()` and `json()` of a body whose length is known: for the whole read), in ms, on
+   * the runtime's clock; 0 disables it. A miss is `TimeoutError`.
    * @default 30000
    */
   readonly timeoutMs?: number;

@@ -124,6 +124,20 @@ export class ClientResponse implements AsyncDisposable {
       this.#raw.destroy();
       throw tooLarge(this.#maxBytes);
     }
+    if (length >= 0) {
+      // Length known and within the limit (llhttp holds the server to it): undici's own
+      // collector, without an async iterator per response.
+      this.#take();
+      this.#hooks.arm();
+      try {
+        return await (this.#raw as Readable & { bytes(): Promise<Uint8Array> }).bytes();
+      } catch (err) {
+        throw this.#translate(err);
+      } finally {
+        this.#hooks.disarm();
+        this.#finish();
+      }
+    }
     const chunks: Uint8Array[] = [];
     for await (const chunk of this.#iterate()) chunks.push(chunk);
     return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
