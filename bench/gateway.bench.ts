@@ -6,7 +6,9 @@
  * - POST /v1/chat/completions (JSON parsed, forwarded, answer relayed): req/s and
  *   p50/p90/p99 (target: zokio >= 1.25× Fastify + undici);
  * - mixed: /health p99 while the JSON route is saturated (target: < 10 ms);
- * - SSE relay: events/s delivered to 1,000 concurrent streaming clients, and the RSS the
+ * - SSE relay: events/s delivered to 1,000 concurrent streaming clients (on a shared
+ *   2-core machine the upstream's timers and the runner's clients bound this more than
+ *   the gateway does, so the gateway's CPU time per relayed event is reported too), the RSS the
  *   open streams add to the gateway, per stream (KB; the peak RSS during the run minus
  *   the RSS before it, over the most streams open at once). What zokio buffers per
  *   stream is bounded by construction: its 16 KiB threshold in the client socket, undici's
@@ -206,6 +208,16 @@ function rssMb(pid: number | undefined): number {
   }
 }
 
+/** CPU time (user + system) a process has used, in ms (from /proc, 10 ms ticks). */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
 function seconds(options: MeasureOptions): number {
   return options.quick ? 2 : 5;
 }
@@ -262,6 +274,7 @@ async function sseRun(g: Gateway, options: MeasureOptions): Promise<Record<strin
   const agent = new Agent({ connections: STREAMS + 16, keepAliveTimeout: 30_000, headersTimeout: 60_000, bodyTimeout: 60_000 });
   const pid = children.get(g)!.proc.pid;
   const rssBefore = rssMb(pid);
+  const cpuBefore = cpuMs(pid);
   const until = performance.now() + seconds(options) * 1000 + 1000;
   let eventsSeen = 0;
   let peakRss = rssBefore;
@@ -289,11 +302,12 @@ async function sseRun(g: Gateway, options: MeasureOptions): Promise<Record<strin
   const started = performance.now();
   await Promise.all(Array.from({ length: STREAMS }, client));
   const elapsed = (performance.now() - started) / 1000;
+  const cpu = cpuMs(pid) - cpuBefore;
   clearInterval(sampler);
   await agent.close();
   if (failures > STREAMS / 100) throw new Error(`${g} sse: ${failures} failed streams`);
   // RSS the open streams added, over the most streams seen open at once.
-  return { eventsPerSec: eventsSeen / elapsed, kbPerStream: peakOpen === 0 ? NaN : ((peakRss - rssBefore) * 1024) / peakOpen };
+  return { eventsPerSec: eventsSeen / elapsed, cpuUsPerEvent: (cpu * 1000) / eventsSeen, kbPerStream: peakOpen === 0 ? NaN : ((peakRss - rssBefore) * 1024) / peakOpen };
 }
 
 /** `request()` (zokio) or undici's `request()` against the local server: req/s with 32 in flight. */
@@ -339,6 +353,7 @@ for (const g of GATEWAYS) {
   }
   cases.push({ group: '/health p99 while JSON forward is saturated', subject: NAMES[g], unit: 'ms', better: 'lower', measure: (o) => metric(`mixed:${g}`, 'p99', () => mixedRun(g, o)) });
   cases.push({ group: `SSE relay, ${STREAMS} concurrent streams`, subject: NAMES[g], unit: 'events/s', better: 'higher', measure: (o) => metric(`sse:${g}`, 'eventsPerSec', () => sseRun(g, o)) });
+  cases.push({ group: 'SSE relay: gateway CPU per relayed event', subject: NAMES[g], unit: 'µs/event', better: 'lower', measure: (o) => metric(`sse:${g}`, 'cpuUsPerEvent', () => sseRun(g, o)) });
   cases.push({ group: 'SSE relay: RSS per open stream', subject: NAMES[g], unit: 'KB/stream', better: 'lower', measure: (o) => metric(`sse:${g}`, 'kbPerStream', () => sseRun(g, o)) });
   cases.push({ group: 'gateway RSS after the runs', subject: NAMES[g], unit: 'MB', better: 'lower', measure: async () => rssMb(children.get(g)!.proc.pid) });
 }

@@ -22,7 +22,7 @@ import type { Dispatcher } from 'undici';
 import { TimeoutError } from '../../../errors.js';
 import { currentRuntimeObject } from '../../../runtime/context.js';
 import { abortReason, checkDelay, sleep, timerDriverOf, type TimerDriver } from '../../../scheduler/time.js';
-import { span, type Span } from '../../../trace/span.js';
+import { currentSpan, span, type Span } from '../../../trace/span.js';
 import { injectTraceparent } from '../../../trace/traceparent.js';
 import { asTlsError, HttpClientError } from './errors.js';
 import { httpClientOf, scopeSignal, type ClientTlsOptions, type HttpClientPart } from './pool.js';
@@ -106,11 +106,25 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
  */
 export function request(url: string | URL, options: RequestOptions = {}): Promise<ClientResponse> {
   const method = (options.method ?? (options.body != null || options.json !== undefined ? 'POST' : 'GET')).toUpperCase();
-  const target = typeof url === 'string' ? new URL(url) : url;
+  const target = typeof url === 'string' ? parseUrl(url) : url;
   return span(`HTTP ${method}`, (s) => send(s, target, method, options), {
     kind: 'client',
     attributes: { 'http.request.method': method, 'url.full': target.href },
   });
+}
+
+/** Parsed URLs by their text: a client calls the same few URLs again and again. */
+const parsedUrls = new Map<string, URL>();
+
+/** `new URL(text)`, cached (the cache is dropped whole when it reaches 1024 entries). */
+function parseUrl(text: string): URL {
+  let url = parsedUrls.get(text);
+  if (url === undefined) {
+    url = new URL(text);
+    if (parsedUrls.size >= 1024) parsedUrls.clear();
+    parsedUrls.set(text, url);
+  }
+  return url;
 }
 
 async function send(s: Span, url: URL, method: string, options: RequestOptions): Promise<ClientResponse> {
@@ -121,8 +135,12 @@ async function send(s: Span, url: URL, method: string, options: RequestOptions):
   const timeoutMs = options.timeoutMs === undefined ? 30_000 : checkDelay(options.timeoutMs, 'timeoutMs');
   const retry = typeof options.retry === 'number' ? { retries: options.retry } : (options.retry ?? {});
   const retries = retry.retries ?? 0;
-  let headers: Record<string, string | readonly string[] | undefined> = options.json === undefined ? { ...options.headers } : { ...JSON_HEADERS, ...options.headers };
-  headers = injectTraceparent(headers);
+  // A copy only when something is added: the JSON content type or a traceparent.
+  const traced = currentSpan() !== undefined;
+  let headers = options.headers as Record<string, string | readonly string[] | undefined> | undefined;
+  if (options.json !== undefined) headers = { ...JSON_HEADERS, ...headers };
+  else if (traced) headers = { ...headers };
+  if (traced) injectTraceparent(headers!);
   const body = options.json === undefined ? (options.body ?? null) : JSON.stringify(options.json);
   const replayable = body === null || typeof body === 'string' || body instanceof Uint8Array;
   const canRetry = retries > 0 && replayable && IDEMPOTENT.has(method);
@@ -195,7 +213,7 @@ function attemptOnce(
   dispatcher: Dispatcher,
   url: URL,
   method: string,
-  headers: Record<string, string | readonly string[] | undefined>,
+  headers: Record<string, string | readonly string[] | undefined> | undefined,
   body: RequestBody,
   timeoutMs: number,
   maxBytes: number,
@@ -247,7 +265,7 @@ function attemptOnce(
       origin: url.origin,
       path: url.pathname + url.search,
       method: method as Dispatcher.HttpMethod,
-      headers: headers as Record<string, string | string[]>,
+      headers: headers as Record<string, string | string[]> | undefined,
       body: body as Dispatcher.DispatchOptions['body'],
       signal: controller.signal,
     })
