@@ -12,9 +12,12 @@
  * undici's (TCP or TLS, with its session cache); on `memory` it is a stream of the
  * runtime's in-memory loopback, so a client and a `serve()` on that backend talk without
  * a real socket. Shutdown destroys every agent: in-flight requests fail, sockets close.
+ *
+ * undici is imported on the first request, not with `zokio/http`: a program that only
+ * serves never loads it.
  */
 import type { ConnectionOptions } from 'node:tls';
-import { Agent, buildConnector, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher, buildConnector } from 'undici';
 import type { ZokioRuntime, RuntimePart } from '../../../runtime/runtime.js';
 import { ioDriver } from '../../driver.js';
 import { contextStorage } from '../../../runtime/context.js';
@@ -35,6 +38,15 @@ export interface HttpClientMetrics {
   readonly agents: number;
 }
 
+type Undici = typeof import('undici');
+let undici: Undici | undefined;
+let loading: Promise<Undici> | undefined;
+
+/** @internal undici, imported on first use (then held for synchronous use). */
+export function loadUndici(): Promise<Undici> {
+  return (loading ??= import('undici').then((m) => (undici = m)));
+}
+
 /** @internal The `http-client` part of a runtime. */
 export class HttpClientPart implements RuntimePart {
   readonly name = 'http-client';
@@ -50,18 +62,20 @@ export class HttpClientPart implements RuntimePart {
     this.#runtime = runtime;
   }
 
-  /** The agent for requests with these TLS options (none: the plain agent). */
-  agent(tls: ClientTlsOptions | undefined): Dispatcher {
-    if (tls === undefined) return (this.#plain ??= this.#create(undefined));
+  /** The agent for requests with these TLS options (none: the plain agent); a promise only before undici is loaded. */
+  agent(tls: ClientTlsOptions | undefined): Dispatcher | Promise<Dispatcher> {
+    const u = undici;
+    if (u === undefined) return loadUndici().then(() => this.agent(tls));
+    if (tls === undefined) return (this.#plain ??= this.#create(u, undefined));
     let agent = this.#tls.get(tls);
     if (agent === undefined) {
-      agent = this.#create(tls);
+      agent = this.#create(u, tls);
       this.#tls.set(tls, agent);
     }
     return agent;
   }
 
-  #create(tls: ClientTlsOptions | undefined): Agent {
+  #create({ Agent, buildConnector }: Undici, tls: ClientTlsOptions | undefined): Agent {
     const { connections, pipelining, keepAliveTimeoutMs, connectTimeoutMs } = this.#runtime.config.http;
     const driver = ioDriver(this.#runtime);
     const connect = driver.backend === 'node' ? buildConnector({ ...tls, timeout: connectTimeoutMs }) : memoryConnector(driver, tls);

@@ -131,7 +131,8 @@ async function send(s: Span, url: URL, method: string, options: RequestOptions):
   const runtime = currentRuntimeObject();
   const client = httpClientOf(runtime);
   const timers = timerDriverOf(runtime);
-  const dispatcher = client.agent(options.tls);
+  const agent = client.agent(options.tls);
+  const dispatcher = agent instanceof Promise ? await agent : agent;
   const timeoutMs = options.timeoutMs === undefined ? 30_000 : checkDelay(options.timeoutMs, 'timeoutMs');
   const retry = typeof options.retry === 'number' ? { retries: options.retry } : (options.retry ?? {});
   const retries = retry.retries ?? 0;
