@@ -144,6 +144,8 @@ describe('HTTP client on the memory backend', () => {
       const post = await request(base, { method: 'POST', body: 'x', retry: 3 });
       expect([post.status, hits]).toEqual([503, 1]);
       await post.cancel();
+      const metrics = (rt.metrics() as unknown as Record<string, { requests: number; retries: number; inFlight: number }>)['http-client']!;
+      expect(metrics).toMatchObject({ requests: 4, retries: 2, inFlight: 0 });
     });
   });
 
