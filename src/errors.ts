@@ -28,7 +28,9 @@ export type ZokioErrorCode =
   | 'ZOKIO_ERR_NOT_IMPLEMENTED'
   | 'ZOKIO_ERR_INVALID_ARGUMENT'
   | 'ZOKIO_ERR_HTTP'
-  | 'ZOKIO_ERR_QUEUE_FULL';
+  | 'ZOKIO_ERR_QUEUE_FULL'
+  | 'ZOKIO_ERR_HTTP_CLIENT'
+  | 'ZOKIO_ERR_TLS';
 
 /**
  * Base class of every error Zokio throws.

@@ -7,6 +7,8 @@ import {
   resolveConfig,
   type CheckBlockingThreads,
   type CheckExporter,
+  type CheckHttpInt,
+  type HttpClientConfig,
   type CheckIo,
   type CheckMaxQueue,
   type CheckMegabytes,
@@ -137,6 +139,20 @@ export class RuntimeBuilder<C extends object = {}> {
     readonly stackSizeMb?: CheckMegabytes<S>;
   }): RuntimeBuilder<C> {
     return new RuntimeBuilder<C>({ ...this.#config, resourceLimits: limits as WorkerResourceLimits });
+  }
+
+  /**
+   * Connection pools of the HTTP client (`request`, `fetch`, `events` in `zokio/http`):
+   * per origin, `connections` sockets with `pipelining` requests each, idle sockets kept
+   * `keepAliveTimeoutMs`, new ones given `connectTimeoutMs`. Each field an integer >= 1.
+   */
+  http<const N extends number, const P extends number, const K extends number, const T extends number>(options: {
+    readonly connections?: CheckHttpInt<N>;
+    readonly pipelining?: CheckHttpInt<P>;
+    readonly keepAliveTimeoutMs?: CheckHttpInt<K>;
+    readonly connectTimeoutMs?: CheckHttpInt<T>;
+  }): RuntimeBuilder<C> {
+    return new RuntimeBuilder<C>({ ...this.#config, http: options as HttpClientConfig });
   }
 
   /**

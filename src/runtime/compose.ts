@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { HttpClientPart } from '../io/http/client/pool.js';
 import { IoDriver } from '../io/io-driver.js';
 import { SignalsPart } from '../io/signals.js';
 import { MemoryPart } from '../memory/runtime-part.js';
@@ -49,6 +50,8 @@ export function composeParts(config: ResolvedConfig, host: PartHost): RuntimePar
     parts.push(new TimerDriver(systemClock, config.timer.resolutionMs));
     // 2. The I/O driver: fs, net, http, and the servers shutdown closes (after everything built later).
     parts.push(new IoDriver(config.io, host));
+    // 2b. The HTTP client's per-origin pools (`.http({...})`): undici loads on the first request.
+    parts.push(new HttpClientPart(host));
     // 3. Tracing: before the pools, so it stops after them and gets the spans their workers post.
     //    (A build that defines `globalThis.__ZOKIO_TRACE__` false compiles it out, with every exporter.)
     if ((globalThis as { __ZOKIO_TRACE__?: boolean }).__ZOKIO_TRACE__ !== false) parts.push(new TracingPart(host, config.tracing));

@@ -44,6 +44,8 @@ export const RULES = {
   tracingServiceName: 'tracing.serviceName must be a non-empty string',
   /** The rule of every field of {@link WorkerResourceLimits} (`.resourceLimits({ ... })`). */
   resourceLimits: 'resourceLimits fields must be numbers greater than 0 (megabytes)',
+  /** The rule of every field of {@link HttpClientConfig} (`.http({ ... })`). */
+  http: 'http fields must be integers >= 1',
 } as const;
 
 /** How a new task picks its queue on the work-stealing pool. */
@@ -117,6 +119,32 @@ export interface TracingConfig {
   readonly sampleRatio?: number;
 }
 
+/** Options of the HTTP client's per-origin connection pools (`request`, `fetch`, `events` in `zokio/http`). */
+export interface HttpClientConfig {
+  /**
+   * Connections per origin (scheme, host and port); requests beyond them wait for one.
+   * @default 256
+   */
+  readonly connections?: number;
+  /**
+   * Requests sent on one connection before the previous answers arrived (HTTP/1.1
+   * pipelining); 1 sends one at a time.
+   * @default 1
+   */
+  readonly pipelining?: number;
+  /**
+   * How long an idle connection stays in the pool, in ms (shorter when the server's
+   * `keep-alive: timeout` says so).
+   * @default 4000
+   */
+  readonly keepAliveTimeoutMs?: number;
+  /**
+   * Time a new connection (TCP and TLS handshake) may take, in ms.
+   * @default 10000
+   */
+  readonly connectTimeoutMs?: number;
+}
+
 /** Everything a runtime can be configured with; every field is optional. */
 export interface RuntimeConfig {
   /** Worker threads of the work-stealing pool, or `'auto'` for one per core. Absent: current-thread runtime. */
@@ -164,6 +192,8 @@ export interface RuntimeConfig {
   readonly tracing?: TracingConfig;
   /** Heap and stack limits of the runtime's worker threads; Node's defaults when unset. */
   readonly resourceLimits?: WorkerResourceLimits;
+  /** Connection pools of the HTTP client. */
+  readonly http?: HttpClientConfig;
 }
 
 /** A config with every field resolved to a concrete value. */
@@ -211,6 +241,8 @@ export interface ResolvedConfig {
   };
   /** Limits of the runtime's worker threads: only the fields that were set. */
   readonly resourceLimits: WorkerResourceLimits;
+  /** Resolved HTTP client pool options. */
+  readonly http: Required<HttpClientConfig>;
 }
 
 /** The defaults every unset field takes. */
@@ -243,6 +275,17 @@ export const DEFAULTS = Object.freeze({
     path: undefined,
     /** Record every root trace (when an exporter is set). */
     sampleRatio: 1,
+  }),
+  /** HTTP client pool defaults. */
+  http: Object.freeze({
+    /** 256 connections per origin. */
+    connections: 256,
+    /** One request at a time per connection. */
+    pipelining: 1,
+    /** Idle connections kept 4 s. */
+    keepAliveTimeoutMs: 4000,
+    /** 10 s to connect. */
+    connectTimeoutMs: 10_000,
   }),
 });
 
@@ -294,6 +337,11 @@ export type CheckSampleRatio<N> = Rule<N, N extends number ? (`${N}` extends '0'
 /** Checks a `resourceLimits` field against {@link RULES.resourceLimits}. */
 export type CheckMegabytes<N> = Rule<N, N extends number ? (`${N}` extends '0' | `-${string}` ? false : true) : false, typeof RULES.resourceLimits>;
 
+/** Checks an `http` field against {@link RULES.http}. */
+export type CheckHttpInt<N> = Rule<N, N extends number ? (`${N}` extends `${NonZeroDigit}${string}` ? (`${N}` extends `${string}${'.' | 'e' | '-'}${string}` ? false : true) : false) : false, typeof RULES.http>;
+/** Checks an `http` config object field by field. */
+export type CheckHttp<T> = { [K in keyof T]: K extends keyof HttpClientConfig ? CheckHttpInt<T[K]> : T[K] };
+
 /** Checks a `resourceLimits` object field by field. */
 export type CheckResourceLimits<T> = { [K in keyof T]: K extends keyof WorkerResourceLimits ? CheckMegabytes<T[K]> : T[K] };
 
@@ -318,6 +366,7 @@ export type CheckConfig<C> = {
     : K extends 'memory' ? CheckMemory<C[K]>
     : K extends 'tracing' ? CheckTracing<C[K]>
     : K extends 'resourceLimits' ? CheckResourceLimits<C[K]>
+    : K extends 'http' ? CheckHttp<C[K]>
     : K extends keyof RuntimeConfig ? C[K]
     : never;
 };
@@ -342,7 +391,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-const KNOWN_FIELDS = new Set(['workers', 'queueCapacity', 'strategy', 'workStealing', 'blockingThreads', 'timer', 'io', 'memory', 'tracing', 'resourceLimits', 'maxQueue', 'queueFull', 'forceAbort']);
+const KNOWN_FIELDS = new Set(['workers', 'queueCapacity', 'strategy', 'workStealing', 'blockingThreads', 'timer', 'io', 'memory', 'tracing', 'resourceLimits', 'maxQueue', 'queueFull', 'forceAbort', 'http']);
 const LIMIT_FIELDS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'stackSizeMb'] as const;
 
 /**
@@ -399,6 +448,17 @@ export function resolveConfig(config: RuntimeConfig): ResolvedConfig {
     resourceLimits[key] = value;
   }
 
+  const httpInput = config.http ?? {};
+  if (!isPlainObject(httpInput)) throw new ConfigError('http', RULES.http, httpInput);
+  const http: Record<string, number> = { ...DEFAULTS.http };
+  for (const key of Object.keys(httpInput)) {
+    const value = httpInput[key];
+    if (!(key in DEFAULTS.http)) throw new ConfigError(`http.${key}`, `unknown http field '${key}'`, value);
+    if (value === undefined) continue;
+    if (!isIntIn(value, 1, Number.MAX_SAFE_INTEGER)) throw new ConfigError(`http.${key}`, RULES.http, value);
+    http[key] = value;
+  }
+
   const flavor = workers === undefined ? 'current_thread' : 'multi_thread';
   return Object.freeze({
     flavor,
@@ -415,5 +475,6 @@ export function resolveConfig(config: RuntimeConfig): ResolvedConfig {
     memory: Object.freeze({ strategy: memoryStrategy }),
     tracing: Object.freeze({ exporter, path: tracing.path, sampleRatio, ...(serviceName !== undefined ? { serviceName: serviceName as string } : {}) }),
     resourceLimits: Object.freeze(resourceLimits as WorkerResourceLimits),
+    http: Object.freeze(http as Required<HttpClientConfig>),
   });
 }

@@ -24,6 +24,8 @@ import {
   type CheckMemoryStrategy,
   type CheckQueueCapacity,
   type CheckResourceLimits,
+  type CheckHttp,
+  type HttpClientConfig,
   type CheckResolution,
   type CheckSampleRatio,
   type CheckStrategy,
@@ -436,6 +438,7 @@ export function createRuntime<
   const P extends number = 1,
   const L extends WorkerResourceLimits = {},
   const X extends number = 1,
+  const H extends HttpClientConfig = {},
 >(config?: {
   readonly workers?: CheckWorkers<W>;
   readonly queueCapacity?: CheckQueueCapacity<Q>;
@@ -450,6 +453,7 @@ export function createRuntime<
   readonly maxQueue?: CheckMaxQueue<X>;
   readonly queueFull?: 'wait' | 'reject';
   readonly forceAbort?: boolean;
+  readonly http?: CheckHttp<H>;
 }): Runtime<undefined extends W ? {} : {
   /** The configured worker count, as the literal that was passed. */
   readonly workers: W;

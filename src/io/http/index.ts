@@ -1,7 +1,8 @@
 /**
  * `zokio/http`: `serve()` runs each request in the runtime's context (a response still
  * in flight is a runtime task), with request limits (400/408/413/431), server-sent events with heartbeats and backpressure, and graceful
- * shutdown.
+ * shutdown; and the client: `request`, `fetch` and `events` (server-sent events) on
+ * undici's per-origin connection pools, with deadlines and retries on the runtime's timers.
  *
  * @module zokio/http
  */
@@ -19,3 +20,21 @@ export {
 export { type HttpRequest } from './request.js';
 export { HttpError } from './http-error.js';
 export { sse, SseBody, formatSseEvent, type SseEvent, type SseItem, type SseOptions, type SseSource, type SseStats } from './sse.js';
+export {
+  request,
+  fetch,
+  events,
+  ClientResponse,
+  HttpClientError,
+  TlsError,
+  type RequestOptions,
+  type RequestBody as ClientRequestBody,
+  type RetryOptions,
+  type FetchInit,
+  type ClientTlsOptions,
+  type HttpClientErrorKind,
+  type HttpClientMetrics,
+  type ClientSseEvent,
+  type EventsOptions,
+  type ReconnectOptions,
+} from './client/index.js';

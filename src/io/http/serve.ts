@@ -34,6 +34,7 @@ import type { TaskContext } from '../../scheduler/task.js';
 import { timerDriverOf, type TimerDriver } from '../../scheduler/time.js';
 import { ioDriver, type IoBackendKind, type IoDriver } from '../driver.js';
 import type { BackendListener } from '../net/backend.js';
+import { tlsListen, type TlsServerOptions } from '../net/tls.js';
 import { Http1Connection, type ConnectionHost, type ConnectionLimits } from './connection.js';
 import { HttpError } from './http-error.js';
 import type { HeadOptions, RequestHead } from './parser.js';
@@ -85,6 +86,8 @@ export interface ServeOptions {
   readonly host?: string;
   /** Aborting it shuts the server down gracefully. */
   readonly signal?: AbortSignal;
+  /** Serve HTTPS with these node:tls options (`key`, `cert`, ...); `node` backend only. */
+  readonly tls?: TlsServerOptions;
   /** Request limits. */
   readonly limits?: ServeLimits;
   /**
@@ -373,7 +376,9 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
     else inRuntime(dispatch, server, handler, request, rt);
   });
   const host = options.host ?? '127.0.0.1';
-  const listener = await driver.net.listen(host, options.port ?? 0, 511, core.accept, { allowHalfOpen: true });
+  const listener = options.tls === undefined
+    ? await driver.net.listen(host, options.port ?? 0, 511, core.accept, { allowHalfOpen: true })
+    : await tlsListen(driver, host, options.port ?? 0, 511, core.accept, options.tls);
   const server = new HttpServer(core, listener, driver, host, options.shutdownTimeoutMs ?? 10_000);
   driver.closeables.add(server);
   const signal = options.signal;

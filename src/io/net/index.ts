@@ -8,3 +8,4 @@
 export { TcpListener, type BindOptions } from './tcp-listener.js';
 export { TcpStream, type ConnectOptions, type IoOptions } from './tcp-stream.js';
 export { type SocketAddress } from './backend.js';
+export { TlsError, type TlsServerOptions, type TlsConnectOptions } from './tls.js';

@@ -12,6 +12,7 @@ import { abortReason } from '../../scheduler/time.js';
 import { ioDriver, type IoDriver } from '../driver.js';
 import type { BackendListener, SocketAddress } from './backend.js';
 import { TcpStream } from './tcp-stream.js';
+import { tlsListen, type TlsServerOptions } from './tls.js';
 
 /** Options of {@link TcpListener.bind}. */
 export interface BindOptions {
@@ -25,6 +26,8 @@ export interface BindOptions {
   readonly noDelay?: boolean;
   /** Enable keep-alive on accepted streams (`true` or the initial delay in ms). */
   readonly keepAlive?: boolean | number;
+  /** Accept TLS connections with these node:tls options (`key`, `cert`, ...); `node` backend only. */
+  readonly tls?: TlsServerOptions;
 }
 
 interface AcceptWaiter {
@@ -73,7 +76,11 @@ export class TcpListener implements AsyncIterable<TcpStream> {
     const driver = ioDriver();
     const listener = new TcpListener(driver, options);
     const backlog = options.backlog ?? 511;
-    listener.#backend = await driver.net.listen(options.host ?? '127.0.0.1', options.port ?? 0, backlog, (socket) => listener.#incoming(socket, backlog));
+    const host = options.host ?? '127.0.0.1';
+    const onSocket = (socket: Duplex): void => listener.#incoming(socket, backlog);
+    listener.#backend = options.tls === undefined
+      ? await driver.net.listen(host, options.port ?? 0, backlog, onSocket)
+      : await tlsListen(driver, host, options.port ?? 0, backlog, onSocket, options.tls);
     driver.closeables.add(listener);
     return listener;
   }

@@ -14,6 +14,7 @@ import { ClosedError } from '../../errors.js';
 import { abortReason } from '../../scheduler/time.js';
 import { ioDriver } from '../driver.js';
 import type { SocketAddress } from './backend.js';
+import { tlsConnect, type TlsConnectOptions } from './tls.js';
 
 /** Options of {@link TcpStream.connect}. */
 export interface ConnectOptions {
@@ -27,6 +28,11 @@ export interface ConnectOptions {
   readonly keepAlive?: boolean | number;
   /** Aborts the connection attempt. */
   readonly signal?: AbortSignal;
+  /**
+   * Connect with TLS and these node:tls options (`ca`, `servername`, `rejectUnauthorized`,
+   * ...); resolves after the handshake. `node` backend only.
+   */
+  readonly tls?: TlsConnectOptions;
 }
 
 /** Options of a read or write. */
@@ -78,11 +84,13 @@ export class TcpStream implements AsyncIterable<Uint8Array> {
    *
    * *Cancellation*: aborting `signal` destroys the half-open socket and rejects with the
    * signal's reason.
-   * @throws the backend's error, e.g. `ECONNREFUSED` with Node's `code`.
+   * @throws the backend's error, e.g. `ECONNREFUSED` with Node's `code`; TlsError
+   * (`ZOKIO_ERR_TLS`) when the server's certificate is not trusted.
    */
   static async connect(options: ConnectOptions): Promise<TcpStream> {
     const driver = ioDriver();
-    const socket = await driver.net.connect(options.host ?? '127.0.0.1', options.port, options.signal);
+    const host = options.host ?? '127.0.0.1';
+    const socket = options.tls === undefined ? await driver.net.connect(host, options.port, options.signal) : await tlsConnect(driver, host, options.port, options.signal, options.tls);
     const stream = new TcpStream(socket);
     if (options.noDelay !== undefined) stream.setNoDelay(options.noDelay);
     if (options.keepAlive !== undefined && options.keepAlive !== false) stream.setKeepAlive(true, options.keepAlive === true ? 0 : options.keepAlive);

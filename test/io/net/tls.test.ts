@@ -1,0 +1,67 @@
+// TLS over real sockets: TcpListener.bind({ tls }) and TcpStream.connect({ tls }) with a CA
+// made at run time; an untrusted certificate is TlsError; the memory backend refuses TLS.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRuntime } from '../../../src/runtime/runtime.js';
+import { NotImplementedError } from '../../../src/errors.js';
+import { TcpListener, TcpStream, TlsError } from '../../../src/io/net/index.js';
+import { makeTestCerts, type TestCerts } from './tls-certs.js';
+
+describe('TLS streams', () => {
+  let certs: TestCerts;
+  beforeAll(() => {
+    certs = makeTestCerts();
+  });
+  afterAll(() => certs.cleanup());
+
+  it('a TLS listener and a TLS stream exchange bytes both ways after the handshake', async () => {
+    const rt = createRuntime({ io: 'node' });
+    try {
+      await rt.run(async () => {
+        await using listener = await TcpListener.bind({ tls: { key: certs.key, cert: certs.cert } });
+        const accepted = listener.accept();
+        await using client = await TcpStream.connect({ port: listener.address.port, tls: { ca: certs.ca } });
+        await using server = await accepted;
+        await client.write('ping over tls');
+        expect(Buffer.from((await server.read())!).toString()).toBe('ping over tls');
+        await server.write('pong');
+        expect(Buffer.from((await client.read())!).toString()).toBe('pong');
+      });
+    } finally {
+      await rt.shutdown();
+    }
+  });
+
+  it('a certificate the client does not trust is TlsError (ZOKIO_ERR_TLS) and the listener accepts nothing', async () => {
+    const rt = createRuntime({ io: 'node' });
+    try {
+      await rt.run(async () => {
+        await using listener = await TcpListener.bind({ tls: { key: certs.key, cert: certs.cert } });
+        const err = await TcpStream.connect({ port: listener.address.port, tls: { ca: certs.otherCa } }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(TlsError);
+        expect((err as TlsError).code).toBe('ZOKIO_ERR_TLS');
+        expect((err as TlsError).reason).toMatch(/UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED|UNABLE_TO_GET_ISSUER/);
+        // wrong host name against the right CA
+        const wrongName = await TcpStream.connect({ port: listener.address.port, tls: { ca: certs.ca, servername: 'example.com' } }).catch((e: unknown) => e);
+        expect((wrongName as TlsError).reason).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
+        const controller = new AbortController();
+        const waiting = listener.accept({ signal: controller.signal });
+        controller.abort(new Error('nothing came'));
+        await expect(waiting).rejects.toThrow('nothing came');
+      });
+    } finally {
+      await rt.shutdown();
+    }
+  });
+
+  it('the memory backend refuses a tls option with NotImplementedError', async () => {
+    const rt = createRuntime({ io: 'memory' });
+    try {
+      await rt.run(async () => {
+        await expect(TcpListener.bind({ tls: { key: certs.key, cert: certs.cert } })).rejects.toBeInstanceOf(NotImplementedError);
+        await expect(TcpStream.connect({ port: 443, tls: {} })).rejects.toBeInstanceOf(NotImplementedError);
+      });
+    } finally {
+      await rt.shutdown();
+    }
+  });
+});
