@@ -19,7 +19,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { Agent, Dispatcher, buildConnector } from 'undici';
 import type { PartHost, RuntimePart } from '../../../runtime/part.js';
-import { ioDriver } from '../../driver.js';
+import type { IoDriver } from '../../io-driver.js';
 import { contextStorage } from '../../../runtime/context.js';
 import { NotImplementedError } from '../../../errors.js';
 
@@ -77,7 +77,7 @@ export class HttpClientPart implements RuntimePart {
 
   #create({ Agent, buildConnector }: Undici, tls: ClientTlsOptions | undefined): Agent {
     const { connections, pipelining, keepAliveTimeoutMs, connectTimeoutMs } = this.#runtime.config.http;
-    const driver = ioDriver(this.#runtime);
+    const driver = this.#runtime.part<IoDriver>('io')!; // built before this part (compose.ts)
     const connect = driver.backend === 'node' ? buildConnector({ ...tls, timeout: connectTimeoutMs }) : memoryConnector(driver, tls);
     const agent = new Agent({
       connections,
@@ -108,7 +108,7 @@ export class HttpClientPart implements RuntimePart {
 }
 
 /** A connector over the runtime's in-memory loopback (the `memory` backend). */
-function memoryConnector(driver: ReturnType<typeof ioDriver>, tls: ClientTlsOptions | undefined): buildConnector.connector {
+function memoryConnector(driver: IoDriver, tls: ClientTlsOptions | undefined): buildConnector.connector {
   return (options, callback) => {
     if (tls !== undefined || options.protocol === 'https:') {
       callback(new NotImplementedError('TLS on the memory I/O backend') as Error, null);
