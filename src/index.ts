@@ -48,6 +48,11 @@ export {
   ClosedError,
   PoolError,
   NotImplementedError,
+  FrameTooLargeError,
+  FrameDecodeError,
+  UnexpectedEofError,
+  SocketPathTooLongError,
+  OutputTooLargeError,
   type ZokioErrorCode,
 } from './errors.js';
 export { isTask, type Task, type TaskHandle, type TaskContext, type TaskState, type SpawnOptions, type TaskBody } from './scheduler/task.js';

@@ -31,6 +31,7 @@ import type { TaskContext } from '../../scheduler/task.js';
 import { timerDriverOf, type TimerDriver } from '../../scheduler/time.js';
 import { ioDriver, type IoBackendKind, type IoDriver } from '../driver.js';
 import type { BackendListener } from '../net/backend.js';
+import { checkSocketPath } from '../net/unix-socket-path.js';
 import { Http1Connection, type ConnectionHost, type ConnectionLimits, type OutgoingHeaders, type Reply, type RequestBody } from './connection.js';
 import { HttpError } from './http-error.js';
 import type { RequestHead } from './parser.js';
@@ -73,6 +74,8 @@ export interface ServeOptions {
   readonly port?: number;
   /** Address to listen on. @default '127.0.0.1' */
   readonly host?: string;
+  /** A Unix socket path to listen on instead of `host:port` (see `UnixListener.bind`). */
+  readonly path?: string;
   /** Aborting it shuts the server down gracefully. */
   readonly signal?: AbortSignal;
   /** Request limits. */
@@ -215,6 +218,8 @@ export class HttpServer {
   readonly host: string;
   /** The bound port (a port of the in-memory network on the `memory` backend). */
   readonly port: number;
+  /** The Unix socket path when listening on one (`serve(handler, { path })`); `port` is 0 then. */
+  readonly path: string | undefined;
   /** The I/O backend the server runs on: `node` (a listening libuv socket) or `memory` (the runtime's in-memory loopback, no real socket). */
   readonly backend: IoBackendKind;
 
@@ -225,6 +230,7 @@ export class HttpServer {
     this.#driver = driver;
     this.host = host;
     this.port = listener.address.port;
+    this.path = listener.path;
     this.backend = driver.backend;
     this.#shutdownTimeoutMs = shutdownTimeoutMs;
     this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
@@ -246,6 +252,7 @@ export class HttpServer {
    * `request` helper of `zokio/testing`.
    */
   connect(signal?: AbortSignal): Promise<Duplex> {
+    if (this.path !== undefined) return this.#driver.net.connectPath(this.path, signal);
     const host = this.host === '0.0.0.0' ? '127.0.0.1' : this.host === '::' ? '::1' : this.host;
     return this.#driver.net.connect(host, this.port, signal);
   }
@@ -349,7 +356,9 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
     else contextStorage.run(runStore, dispatch, server, handler, request, rt);
   });
   const host = options.host ?? '127.0.0.1';
-  const listener = await driver.net.listen(host, options.port ?? 0, 511, core.accept, { allowHalfOpen: true });
+  const listener = options.path === undefined
+    ? await driver.net.listen(host, options.port ?? 0, 511, core.accept, { allowHalfOpen: true })
+    : await driver.net.listenPath(checkSocketPath(options.path), 511, core.accept, { allowHalfOpen: true });
   const server = new HttpServer(core, listener, driver, host, options.shutdownTimeoutMs ?? 10_000);
   driver.closeables.add(server);
   const signal = options.signal;

@@ -14,6 +14,7 @@ import { ClosedError } from '../../errors.js';
 import { abortReason } from '../../scheduler/time.js';
 import { ioDriver } from '../driver.js';
 import type { SocketAddress } from './backend.js';
+import { joinBytes, readExact, readLine, type ByteStream, type ReadLineOptions } from './byte-stream.js';
 
 /** Options of {@link TcpStream.connect}. */
 export interface ConnectOptions {
@@ -58,8 +59,10 @@ interface SocketLike extends Duplex {
  * const reply = await conn.read(); // Uint8Array, or null at end of stream
  * ```
  */
-export class TcpStream implements AsyncIterable<Uint8Array> {
+export class TcpStream implements ByteStream {
   readonly #socket: SocketLike;
+  /** Bytes put back by `unread`, returned by the next `read`. */
+  #unread: Uint8Array | undefined;
   #error: Error | undefined;
   #ended = false;
   #closed = false;
@@ -134,6 +137,11 @@ export class TcpStream implements AsyncIterable<Uint8Array> {
    * @throws the socket's error (e.g. `ECONNRESET`), or `ClosedError` after `close()`.
    */
   read(options?: IoOptions): Promise<Uint8Array | null> {
+    const head = this.#unread;
+    if (head !== undefined) {
+      this.#unread = undefined;
+      return Promise.resolve(head);
+    }
     const socket = this.#socket;
     const chunk = socket.read() as Buffer | null;
     if (chunk !== null) return Promise.resolve(chunk);
@@ -180,6 +188,37 @@ export class TcpStream implements AsyncIterable<Uint8Array> {
       socket.on('close', onClose);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  /**
+   * Puts `bytes` back at the head of the stream: the next `read` returns them first (before
+   * anything put back earlier is returned, they are joined after it).
+   */
+  unread(bytes: Uint8Array): void {
+    if (bytes.byteLength > 0) this.#unread = joinBytes(this.#unread, bytes);
+  }
+
+  /**
+   * Reads exactly `n` bytes (tokio's `read_exact`).
+   *
+   * *Cancellation*: aborting `signal` rejects with its reason and puts back the bytes read
+   * so far: the stream is where it was before the call.
+   * @throws UnexpectedEofError when the stream ends first (the bytes that came are put back).
+   */
+  readExact(n: number, options?: IoOptions): Promise<Uint8Array> {
+    return readExact(this, n, options);
+  }
+
+  /**
+   * Reads one line, without its `\n` or `\r\n`, decoded as UTF-8; `null` at end of stream.
+   * A last line without a line ending is returned as it is.
+   *
+   * *Cancellation*: aborting `signal` rejects with its reason and puts back the bytes of
+   * the unfinished line: the stream is where it was before the call.
+   * @throws FrameTooLargeError for a line over `maxBytes` (default 64 KiB); the stream is closed.
+   */
+  readLine(options?: ReadLineOptions): Promise<string | null> {
+    return readLine(this, options);
   }
 
   /**
