@@ -10,6 +10,7 @@ export { TcpStream, type ConnectOptions, type IoOptions } from './tcp-stream.js'
 export { type SocketAddress } from './backend.js';
 export { UnixListener, type UnixBindOptions } from './unix-listener.js';
 export { UnixStream, type UnixConnectOptions } from './unix-stream.js';
+export { SocketStream } from './socket-stream.js';
 export { maxSocketPathBytes } from './unix-socket-path.js';
 export { type ByteStream, type ReadLineOptions } from './byte-stream.js';
 export { framed, Framed, type FramedStream } from '../framed/framed.js';

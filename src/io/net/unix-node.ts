@@ -5,7 +5,8 @@
  * is then either held by a live listener (a probe `connect` succeeds: we refuse, and never
  * touch it), a stale socket left by a process that died (the probe is refused: we unlink
  * it and listen again, once), or not a socket at all (we refuse; a regular file is never
- * removed). libuv unlinks the socket file when the server closes.
+ * removed). libuv unlinks the socket file when the server closes. Both ends are half-open
+ * sockets: the peer's end never ends this side by itself.
  */
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
@@ -48,7 +49,10 @@ function inUse(path: string, why: string): ErrnoError {
 
 /** @internal */
 export async function listenUnixNode(path: string, backlog: number, onConnection: (socket: Duplex) => void, options?: BackendListenOptions): Promise<BackendListener> {
-  const server = createServer({ pauseOnConnect: true, allowHalfOpen: options?.allowHalfOpen ?? false }, (socket) => onConnection(socket));
+  // Half-open always: `SocketStream` reads in flowing mode, so the peer's FIN arrives before
+  // the application has read what came before it; ending our side then is the
+  // application's call (`end()`/`close()`), as in tokio.
+  const server = createServer({ pauseOnConnect: true, allowHalfOpen: true }, (socket) => onConnection(socket));
   try {
     await listenOnce(server, path, backlog);
   } catch (err) {
@@ -80,7 +84,7 @@ export async function listenUnixNode(path: string, backlog: number, onConnection
 export function connectUnixNode(path: string, signal: AbortSignal | undefined): Promise<Duplex> {
   return new Promise<Duplex>((resolve, reject) => {
     if (signal?.aborted) return reject(abortReason(signal));
-    const socket: Socket = createConnection({ path });
+    const socket: Socket = createConnection({ path, allowHalfOpen: true });
     const onAbort = (): void => {
       socket.destroy();
       reject(abortReason(signal!));

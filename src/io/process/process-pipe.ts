@@ -1,19 +1,19 @@
 /**
  * A child process's pipes: `ProcessOutput` (stdout, stderr) and `ProcessInput` (stdin).
  *
- * Implementation note. Both wrap the byte-stream engine of `zokio/net` (`TcpStream`'s,
- * held privately) over the pipe's `Duplex`: reads pull from a paused stream, so a pipe
- * nobody reads fills to its high-water mark, libuv stops reading, the kernel pipe fills and
- * the child blocks in `write(2)`: a slow consumer pauses the child, memory stays bounded.
- * A permanent no-op `'readable'` listener keeps Node's child_process from resuming (and
- * discarding) an unread pipe when the child exits.
+ * Implementation note. Both wrap the byte-stream engine of `zokio/net` (`SocketStream`)
+ * over the pipe's `Duplex`: a pipe nobody reads fills its queue to the high-water mark and
+ * is paused, libuv stops reading, the kernel pipe fills and the child blocks in `write(2)`:
+ * a slow consumer pauses the child, and memory stays bounded. The engine's `'data'`
+ * listener also keeps Node's child_process from discarding an unread pipe when the child
+ * exits (it resumes the pipe into our queue instead; what is left then is bounded by the
+ * kernel pipe).
  */
 import { Buffer } from 'node:buffer';
 import { PassThrough, type Duplex } from 'node:stream';
 import { asBuffer, type ReadLineOptions } from '../net/byte-stream.js';
-import { TcpStream, type IoOptions } from '../net/tcp-stream.js';
-
-const noop = (): void => undefined;
+import { SocketStream } from '../net/socket-stream.js';
+import type { IoOptions } from '../net/tcp-stream.js';
 
 function endedStream(): Duplex {
   const stream = new PassThrough();
@@ -36,23 +36,25 @@ function endedStream(): Duplex {
  */
 export class ProcessOutput implements AsyncIterable<Uint8Array> {
   readonly #pipe: Duplex;
-  readonly #inner: TcpStream;
+  readonly #inner: SocketStream;
 
   /** @internal */
   constructor(pipe: Duplex | null) {
     this.#pipe = pipe ?? endedStream();
-    this.#pipe.on('readable', noop);
-    this.#inner = new TcpStream(this.#pipe);
+    this.#inner = new SocketStream(this.#pipe, 'child process output');
   }
 
-  /** Bytes received from the child and not read yet (bounded by `highWaterMark` plus one chunk). */
+  /**
+   * Bytes received from the child and not read yet: at most two high-water marks plus two
+   * chunks (the engine's queue and the pipe's buffer each stop at a mark, plus one chunk).
+   */
   get bufferedBytes(): number {
-    return this.#pipe.readableLength;
+    return this.#inner.readableBytes;
   }
 
-  /** The pipe's read buffer limit: above it the pipe stops reading from the child. */
+  /** The pipe's read high-water mark. */
   get highWaterMark(): number {
-    return this.#pipe.readableHighWaterMark;
+    return this.#inner.readableHighWaterMark;
   }
 
   /**
@@ -139,15 +141,15 @@ export class ProcessOutput implements AsyncIterable<Uint8Array> {
  * writer), `end` closes it so the child reads end of file.
  */
 export class ProcessInput {
-  readonly #inner: TcpStream;
+  readonly #inner: SocketStream;
   readonly #pipe: Duplex;
 
   /** @internal */
   constructor(pipe: Duplex | null) {
     this.#pipe = pipe ?? endedStream();
-    // EPIPE after the child exits surfaces through write(); it must not crash the process.
-    this.#pipe.on('error', noop);
-    this.#inner = new TcpStream(this.#pipe);
+    // Write side only (a scripted process reads the other end); the engine's 'error'
+    // listener keeps an EPIPE after the child exits from crashing the process.
+    this.#inner = new SocketStream(this.#pipe, 'child process stdin', false);
   }
 
   /** Bytes written and not yet taken by the pipe. */

@@ -16,7 +16,7 @@ import type { ZokioRuntime } from '../../runtime/runtime.js';
 import { ioDriver } from '../driver.js';
 import { processPart } from './process-part.js';
 import { systemError } from '../system-error.js';
-import { TcpStream } from '../net/tcp-stream.js';
+import { SocketStream } from '../net/socket-stream.js';
 import type { BackendProcess, ExitStatus, ProcessBackend, SpawnRequest } from './backend.js';
 
 /** High-water mark of each pipe of a scripted process, in bytes. */
@@ -36,7 +36,7 @@ export interface ScriptContext {
   readonly env: Readonly<Record<string, string | undefined>> | undefined;
   readonly pid: number;
   /** What the parent writes to stdin (`read`, `readLine`, `readExact`, async iteration). */
-  readonly stdin: TcpStream;
+  readonly stdin: SocketStream;
   readonly stdout: ScriptWriter;
   readonly stderr: ScriptWriter;
   /** Aborted when the process is killed by a signal it does not handle. */
@@ -128,7 +128,7 @@ export class ScriptedProcesses implements ProcessBackend {
       cwd: request.cwd,
       env: request.env,
       pid,
-      stdin: new TcpStream(stdin),
+      stdin: new SocketStream(stdin, 'scripted stdin'),
       stdout: writer(stdout),
       stderr: writer(stderr),
       signal: controller.signal,

@@ -232,9 +232,9 @@ describe('framed over Unix sockets on the node backend', () => {
         expect(message.pad.length).toBe(next === 250 ? big.length : 0);
         next++;
       }
-      expect(next).toBe(500);
       await sender;
       await server;
+      expect(next).toBe(500);
     });
   });
 });
