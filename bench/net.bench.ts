@@ -25,13 +25,15 @@ import { defineSuite, type BenchCase, type MeasureOptions } from './harness.js';
 
 const ECHO_BYTES = 64;
 const FRAME_BYTES = 128;
+/** Round trips run untimed before each echo measurement (JIT warm-up, same for both). */
+const WARMUP = 1_000;
 
 let dir = '';
 let runtime: ReturnType<typeof createRuntime> | undefined;
 let socketNo = 0;
 const rt = (): ReturnType<typeof createRuntime> => (runtime ??= createRuntime({ io: 'node' }));
 const socketPath = (): string => join(dir, `s${socketNo++}.sock`);
-const echoCount = (o: MeasureOptions): number => (o.quick ? 2_000 : 10_000);
+const echoCount = (o: MeasureOptions): number => (o.quick ? 3_000 : 10_000);
 const frameCount = (o: MeasureOptions): number => (o.quick ? 10_000 : 50_000);
 const spawnCount = (o: MeasureOptions): number => (o.quick ? 20 : 100);
 
@@ -63,20 +65,27 @@ async function nodeEcho(options: MeasureOptions): Promise<number> {
   const client = await connectNode(path);
   const count = echoCount(options);
   const message = Buffer.alloc(ECHO_BYTES, 7);
-  const started = performance.now();
-  await new Promise<void>((resolve) => {
-    let sent = 1;
-    let got = 0;
-    client.on('data', (d: Buffer) => {
-      got += d.length;
-      if (got < ECHO_BYTES) return;
-      got -= ECHO_BYTES;
-      if (sent === count) return resolve();
-      sent++;
+  const exchange = (n: number): Promise<void> =>
+    new Promise<void>((resolve) => {
+      let sent = 1;
+      let got = 0;
+      const onData = (d: Buffer): void => {
+        got += d.length;
+        if (got < ECHO_BYTES) return;
+        got -= ECHO_BYTES;
+        if (sent === n) {
+          client.off('data', onData);
+          return resolve();
+        }
+        sent++;
+        client.write(message);
+      };
+      client.on('data', onData);
       client.write(message);
     });
-    client.write(message);
-  });
+  await exchange(WARMUP);
+  const started = performance.now();
+  await exchange(count);
   const result = rate(count, started);
   client.destroy();
   await new Promise((resolve) => server.close(resolve));
@@ -168,11 +177,15 @@ function zokioEcho(options: MeasureOptions): Promise<number> {
     const client = await UnixStream.connect({ path });
     const count = echoCount(options);
     const message = Buffer.alloc(ECHO_BYTES, 7);
+    const exchange = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) {
+        await client.write(message);
+        await client.readExact(ECHO_BYTES);
+      }
+    };
+    await exchange(WARMUP);
     const started = performance.now();
-    for (let i = 0; i < count; i++) {
-      await client.write(message);
-      await client.readExact(ECHO_BYTES);
-    }
+    await exchange(count);
     const result = rate(count, started);
     await client.close();
     await server;

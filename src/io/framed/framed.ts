@@ -1,17 +1,18 @@
 /**
  * `framed(stream, codec)`: a byte stream read and written as whole frames.
  *
- * Implementation note. A read pulls chunks from the stream until the codec finds a whole
- * frame at the front of what it has (asking for at least as many bytes as the codec says it
- * needs, so the chunks of a large frame are joined once), returns the frame and gives the
- * bytes after it back to the stream with `unread`: between reads the stream sits exactly at
- * a frame boundary and holds the rest. Frames already received cost no further I/O.
+ * Implementation note. A read first decodes from the bytes held since the last read (a
+ * chunk often carries many frames: those cost no I/O and no async step); otherwise it
+ * pulls chunks from the stream until the codec finds a whole frame at the front (asking
+ * for at least as many bytes as the codec says it needs, so the chunks of a large frame
+ * are joined once), returns it and holds the bytes after it. An aborted read gives all it
+ * holds back to the stream with `unread`, so the stream is then at a frame boundary.
  */
 import { Buffer } from 'node:buffer';
 import { FrameTooLargeError, UnexpectedEofError, ZokioError } from '../../errors.js';
 import { asBuffer, type ByteStream } from '../net/byte-stream.js';
 import type { IoOptions } from '../net/tcp-stream.js';
-import type { Codec } from './codec.js';
+import type { Codec, Decoded } from './codec.js';
 
 /** The part of a stream that {@link framed} uses. */
 export type FramedStream = Pick<ByteStream, 'read' | 'unread' | 'write' | 'close'>;
@@ -25,6 +26,8 @@ export class Framed<In, Out = In> implements AsyncIterable<In> {
   readonly #codec: Codec<In, Out>;
   #reading = false;
   #finished = false;
+  /** Bytes received past the last frame read. */
+  #held: Buffer | undefined;
 
   /** @internal Use {@link framed}. */
   constructor(stream: FramedStream, codec: Codec<In, Out>) {
@@ -32,7 +35,10 @@ export class Framed<In, Out = In> implements AsyncIterable<In> {
     this.#codec = codec;
   }
 
-  /** The stream under the frames. Read from it directly only between frame reads. */
+  /**
+   * The stream under the frames. Bytes received past the last frame read are held by the
+   * framed stream (they go back to the stream after an aborted read).
+   */
   get stream(): FramedStream {
     return this.#stream;
   }
@@ -41,32 +47,57 @@ export class Framed<In, Out = In> implements AsyncIterable<In> {
    * Reads the next whole frame; `null` at end of stream (when it ends at a frame boundary).
    * One read at a time.
    *
-   * *Cancellation*: aborting `signal` rejects with its reason and gives the bytes of the
-   * unfinished frame back to the stream: the stream stays at the frame boundary where this
-   * read began, and the next read starts that frame again. Nothing is lost.
+   * *Cancellation*: aborting `signal` rejects with its reason and gives every byte the
+   * framed stream holds (the unfinished frame and anything after it) back to the stream
+   * with `unread`: the stream stays at the frame boundary where this read began, and the
+   * next read starts that frame again. Nothing is lost.
    * @throws FrameTooLargeError for a frame over the codec's limit: the stream is closed,
    *   and for a length prefix nothing past the prefix is read.
    * @throws UnexpectedEofError when the stream ends inside a frame (later reads return `null`).
    * @throws FrameDecodeError for a whole frame that does not decode (it is consumed).
    * @throws the stream's error (e.g. `ECONNRESET`).
    */
-  async read(options?: IoOptions): Promise<In | null> {
-    if (this.#reading) throw new ZokioError('ZOKIO_ERR_INVALID_ARGUMENT', 'framed: a read is already in progress (read one frame at a time)');
-    if (this.#finished) return null;
-    this.#reading = true;
-    try {
-      return await this.#readFrame(options);
-    } finally {
-      this.#reading = false;
+  read(options?: IoOptions): Promise<In | null> {
+    if (this.#reading) return Promise.reject(new ZokioError('ZOKIO_ERR_INVALID_ARGUMENT', 'framed: a read is already in progress (read one frame at a time)'));
+    // Fast path: a whole frame is already held (frames that came in one chunk).
+    const held = this.#held;
+    let need = 1;
+    if (held !== undefined) {
+      let decoded: Decoded<In> | number;
+      try {
+        decoded = this.#codec.decode(held);
+      } catch (err) {
+        return this.#fail(err);
+      }
+      if (typeof decoded !== 'number') {
+        this.#held = decoded.size < held.length ? held.subarray(decoded.size) : undefined;
+        return decoded.error === undefined ? Promise.resolve(decoded.frame) : Promise.reject(decoded.error);
+      }
+      need = decoded;
     }
+    if (this.#finished) return Promise.resolve(null);
+    this.#reading = true;
+    return this.#readFrame(options, need).finally(() => {
+      this.#reading = false;
+    });
   }
 
-  async #readFrame(options: IoOptions | undefined): Promise<In | null> {
+  async #fail(err: unknown): Promise<never> {
+    if (err instanceof FrameTooLargeError) {
+      this.#finished = true;
+      this.#held = undefined;
+      await this.#stream.close();
+    }
+    throw err;
+  }
+
+  async #readFrame(options: IoOptions | undefined, need: number): Promise<In | null> {
     const stream = this.#stream;
     const codec = this.#codec;
-    let chunks: Buffer[] = [];
-    let have = 0;
-    let need = 1;
+    const held = this.#held;
+    this.#held = undefined;
+    let chunks: Buffer[] = held === undefined ? [] : [held];
+    let have = held === undefined ? 0 : held.length;
     for (;;) {
       let chunk: Uint8Array | null;
       try {
@@ -85,21 +116,17 @@ export class Framed<In, Out = In> implements AsyncIterable<In> {
       if (have < need) continue;
       const buffer = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, have);
       chunks = [buffer];
-      let decoded;
+      let decoded: Decoded<In> | number;
       try {
         decoded = codec.decode(buffer);
       } catch (err) {
-        if (err instanceof FrameTooLargeError) {
-          this.#finished = true;
-          await stream.close();
-        }
-        throw err;
+        return this.#fail(err);
       }
       if (typeof decoded === 'number') {
         need = decoded;
         continue;
       }
-      if (decoded.size < have) stream.unread(buffer.subarray(decoded.size));
+      if (decoded.size < have) this.#held = buffer.subarray(decoded.size);
       if (decoded.error !== undefined) throw decoded.error;
       return decoded.frame;
     }
@@ -126,6 +153,7 @@ export class Framed<In, Out = In> implements AsyncIterable<In> {
   /** Closes the stream. *Cancellation*: not cancellable. */
   close(): Promise<void> {
     this.#finished = true;
+    this.#held = undefined;
     return this.#stream.close();
   }
 
