@@ -27,6 +27,8 @@ const ECHO_BYTES = 64;
 const FRAME_BYTES = 128;
 /** Round trips run untimed before each echo measurement (JIT warm-up, same for both). */
 const WARMUP = 1_000;
+/** Messages echoed untimed before each framed measurement. */
+const FRAMED_WARMUP = 5_000;
 
 let dir = '';
 let runtime: ReturnType<typeof createRuntime> | undefined;
@@ -123,24 +125,29 @@ async function nodeFramed(options: MeasureOptions): Promise<number> {
   const client = await connectNode(path);
   const count = frameCount(options);
   const payload = Buffer.alloc(FRAME_BYTES, 9);
-  const started = performance.now();
-  await new Promise<void>((resolve) => {
-    let got = 0;
-    client.on('data', frameParser(() => {
-      if (++got === count) resolve();
-    }));
-    let sent = 0;
-    const pump = (): void => {
-      while (sent < count) {
-        sent++;
-        if (!client.write(encodeNode(payload))) {
-          client.once('drain', pump);
-          return;
+  let onEcho: () => void = () => undefined;
+  client.on('data', frameParser(() => onEcho()));
+  const exchange = (n: number): Promise<void> =>
+    new Promise<void>((resolve) => {
+      let got = 0;
+      onEcho = () => {
+        if (++got === n) resolve();
+      };
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < n) {
+          sent++;
+          if (!client.write(encodeNode(payload))) {
+            client.once('drain', pump);
+            return;
+          }
         }
-      }
-    };
-    pump();
-  });
+      };
+      pump();
+    });
+  await exchange(FRAMED_WARMUP);
+  const started = performance.now();
+  await exchange(count);
   const result = rate(count, started);
   client.destroy();
   await new Promise((resolve) => server.close(resolve));
@@ -208,13 +215,17 @@ function zokioFramed(options: MeasureOptions): Promise<number> {
     const frames = framed(await UnixStream.connect({ path }), codec);
     const count = frameCount(options);
     const payload = Buffer.alloc(FRAME_BYTES, 9);
+    const exchange = async (n: number): Promise<void> => {
+      const sender = r.spawn(async () => {
+        for (let i = 0; i < n; i++) await frames.send(payload);
+      });
+      for (let got = 0; got < n; got++) await frames.read();
+      await sender;
+    };
+    await exchange(FRAMED_WARMUP);
     const started = performance.now();
-    const sender = r.spawn(async () => {
-      for (let i = 0; i < count; i++) await frames.send(payload);
-    });
-    for (let got = 0; got < count; got++) await frames.read();
+    await exchange(count);
     const result = rate(count, started);
-    await sender;
     await frames.close();
     await server;
     await listener.close();
