@@ -4,3 +4,4 @@
  */
 export { memoryBackend, type MemoryBackend } from './memory.js';
 export { request, type TestRequest, type TestResponse } from './http/test-client.js';
+export { scriptedProcesses, ScriptedProcesses, type ProcessScript, type ScriptContext } from './process/scripted-process.js';
