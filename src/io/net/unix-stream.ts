@@ -30,7 +30,7 @@ export interface UnixConnectOptions {
  * await using conn = await UnixStream.connect({ path: '/tmp/app.sock' });
  * const messages = framed(conn, lengthDelimited({ lengthBytes: 4, maxFrameBytes: 1 << 20 }));
  * await messages.send(new TextEncoder().encode('hello'));
- * const reply = await messages.next(); // one whole frame
+ * const reply = await messages.read(); // one whole frame
  * ```
  */
 export class UnixStream extends SocketStream {
