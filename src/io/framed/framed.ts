@@ -167,12 +167,13 @@ export class Framed<In, Out = In> implements AsyncIterable<In> {
    *
    * *Cancellation*: breaking out of the loop leaves the stream open, at a frame boundary.
    */
-  async *[Symbol.asyncIterator](): AsyncIterator<In> {
-    for (;;) {
-      const frame = await this.read();
-      if (frame === null) return;
-      yield frame;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<In> {
+    // A plain iterator over read(): one promise per frame, no generator frames.
+    const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
+    return {
+      next: () => this.read().then((frame) => (frame === null ? done : { done: false, value: frame })),
+      return: () => Promise.resolve(done),
+    };
   }
 }
 

@@ -21,7 +21,7 @@
  * Writes resolve at once under the write high-water mark and otherwise wait for `drain`.
  */
 import type { Duplex } from 'node:stream';
-import { ClosedError, ZokioError } from '../../errors.js';
+import { ClosedError, UnexpectedEofError, ZokioError } from '../../errors.js';
 import { abortReason } from '../../scheduler/time.js';
 import { asBuffer, readExact, readLine, type ByteStream, type ReadLineOptions } from './byte-stream.js';
 import type { IoOptions } from './tcp-stream.js';
@@ -195,7 +195,18 @@ export class SocketStream implements ByteStream {
    * @throws UnexpectedEofError when the stream ends first (the bytes that came are put back).
    */
   readExact(n: number, options?: IoOptions): Promise<Uint8Array> {
-    return readExact(this, n, options);
+    if (!Number.isSafeInteger(n) || n <= 0) return readExact(this, n, options);
+    // Fast path: the next chunk holds the n bytes (a request/response exchange).
+    return this.read(options).then((chunk) => {
+      if (chunk === null) throw new UnexpectedEofError(0, n);
+      if (chunk.byteLength === n) return chunk;
+      if (chunk.byteLength > n) {
+        this.unread(chunk.subarray(n));
+        return chunk.subarray(0, n);
+      }
+      this.unread(chunk);
+      return readExact(this, n, options);
+    });
   }
 
   /**
@@ -287,11 +298,12 @@ export class SocketStream implements ByteStream {
    *
    * *Cancellation*: breaking out of the loop does not close the stream.
    */
-  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    for (;;) {
-      const chunk = await this.read();
-      if (chunk === null) return;
-      yield chunk;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    // A plain iterator over read(): one promise per chunk, no generator frames.
+    const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
+    return {
+      next: () => this.read().then((chunk) => (chunk === null ? done : { done: false, value: chunk })),
+      return: () => Promise.resolve(done),
+    };
   }
 }
