@@ -18,6 +18,7 @@ const entries = {
   fs: 'src/io/fs/index.ts',
   net: 'src/io/net/index.ts',
   http: 'src/io/http/index.ts',
+  process: 'src/io/process/index.ts',
   trace: 'src/trace/index.ts',
   memory: 'src/memory/index.ts',
   testing: 'src/testing/index.ts',

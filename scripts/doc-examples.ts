@@ -56,6 +56,7 @@ const SUBPATHS: Record<string, string> = {
   'zokio/fs': 'src/io/fs/index.ts',
   'zokio/net': 'src/io/net/index.ts',
   'zokio/http': 'src/io/http/index.ts',
+  'zokio/process': 'src/io/process/index.ts',
   'zokio/trace': 'src/trace/index.ts',
   'zokio/memory': 'src/memory/index.ts',
   'zokio/testing': 'src/testing/index.ts',

@@ -30,7 +30,12 @@ export type ZokioErrorCode =
   | 'ZOKIO_ERR_HTTP'
   | 'ZOKIO_ERR_QUEUE_FULL'
   | 'ZOKIO_ERR_HTTP_CLIENT'
-  | 'ZOKIO_ERR_TLS';
+  | 'ZOKIO_ERR_TLS'
+  | 'ZOKIO_ERR_FRAME_TOO_LARGE'
+  | 'ZOKIO_ERR_FRAME_DECODE'
+  | 'ZOKIO_ERR_UNEXPECTED_EOF'
+  | 'ZOKIO_ERR_SOCKET_PATH_TOO_LONG'
+  | 'ZOKIO_ERR_OUTPUT_TOO_LARGE';
 
 /**
  * Base class of every error Zokio throws.
@@ -191,6 +196,73 @@ export class NotImplementedError extends ZokioError {
   static override readonly code = 'ZOKIO_ERR_NOT_IMPLEMENTED' as const;
   constructor(feature: string) {
     super('ZOKIO_ERR_NOT_IMPLEMENTED', `${feature} is not implemented yet`);
+  }
+}
+
+/**
+ * A frame (a length-prefixed message, a line) is longer than the codec's limit, or a length
+ * prefix announces one. The stream it came from is closed: nothing past the prefix is read.
+ */
+export class FrameTooLargeError extends ZokioError {
+  static override readonly code = 'ZOKIO_ERR_FRAME_TOO_LARGE' as const;
+  /** The frame's size in bytes as announced or seen so far (a lower bound for a line). */
+  readonly bytes: number;
+  /** The codec's limit in bytes. */
+  readonly maxBytes: number;
+  constructor(bytes: number, maxBytes: number, what = 'frame') {
+    super('ZOKIO_ERR_FRAME_TOO_LARGE', `${what} of ${bytes} bytes exceeds the limit of ${maxBytes} bytes`);
+    this.bytes = bytes;
+    this.maxBytes = maxBytes;
+  }
+}
+
+/** A complete frame could not be decoded (a `jsonLines` line that is not JSON, a line that is not UTF-8). */
+export class FrameDecodeError extends ZokioError {
+  static override readonly code = 'ZOKIO_ERR_FRAME_DECODE' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ZOKIO_ERR_FRAME_DECODE', message, options);
+  }
+}
+
+/**
+ * The stream ended inside a unit that must be whole: `readExact(n)` got fewer than `n`
+ * bytes, or a framed stream ended inside a frame.
+ */
+export class UnexpectedEofError extends ZokioError {
+  static override readonly code = 'ZOKIO_ERR_UNEXPECTED_EOF' as const;
+  /** Bytes of the unit that arrived before the end. */
+  readonly received: number;
+  /** Bytes the unit needed, when known. */
+  readonly expected: number | undefined;
+  constructor(received: number, expected: number | undefined, what = 'stream') {
+    super('ZOKIO_ERR_UNEXPECTED_EOF', `${what} ended after ${received} of ${expected === undefined ? 'more' : expected} bytes`);
+    this.received = received;
+    this.expected = expected;
+  }
+}
+
+/** A Unix socket path is longer than the OS allows in `sockaddr_un.sun_path` (checked before any syscall). */
+export class SocketPathTooLongError extends ZokioError {
+  static override readonly code = 'ZOKIO_ERR_SOCKET_PATH_TOO_LONG' as const;
+  /** The path as given. */
+  readonly path: string;
+  /** Its length in bytes (UTF-8). */
+  readonly bytes: number;
+  /** The most bytes this platform allows. */
+  readonly maxBytes: number;
+  constructor(path: string, bytes: number, maxBytes: number) {
+    super('ZOKIO_ERR_SOCKET_PATH_TOO_LONG', `Unix socket path is ${bytes} bytes, longer than the ${maxBytes} bytes ${process.platform} allows (use a shorter directory, e.g. under os.tmpdir()): ${path}`);
+    this.path = path;
+    this.bytes = bytes;
+    this.maxBytes = maxBytes;
+  }
+}
+
+/** `output()` collected more than `maxOutputBytes` from a child's stdout or stderr; the child was killed. */
+export class OutputTooLargeError extends ZokioError {
+  static override readonly code = 'ZOKIO_ERR_OUTPUT_TOO_LARGE' as const;
+  constructor(stream: 'stdout' | 'stderr', maxBytes: number) {
+    super('ZOKIO_ERR_OUTPUT_TOO_LARGE', `child process wrote more than ${maxBytes} bytes to ${stream} (maxOutputBytes)`);
   }
 }
 

@@ -49,6 +49,11 @@ export {
   PoolError,
   NotImplementedError,
   QueueFullError,
+  FrameTooLargeError,
+  FrameDecodeError,
+  UnexpectedEofError,
+  SocketPathTooLongError,
+  OutputTooLargeError,
   type ZokioErrorCode,
 } from './errors.js';
 export { isTask, type Task, type TaskHandle, type TaskContext, type TaskState, type SpawnOptions, type TaskBody } from './scheduler/task.js';

@@ -4,3 +4,5 @@
  */
 export { memoryBackend, type MemoryBackend } from './memory.js';
 export { request, type TestRequest, type TestResponse } from './http/test-client.js';
+export { ScriptedProcesses, type ProcessScript, type ScriptContext } from './process/scripted-process.js';
+export { scriptedProcesses } from './process/subprocess.js';

@@ -22,6 +22,7 @@
  */
 import { HttpClientPart } from '../io/http/client/pool.js';
 import { IoDriver } from '../io/io-driver.js';
+import { ProcessPart } from '../io/process/process-part.js';
 import { SignalsPart } from '../io/signals.js';
 import { MemoryPart } from '../memory/runtime-part.js';
 import { BlockingPart } from '../scheduler/blocking/index.js';
@@ -46,6 +47,9 @@ import type { PartHost, RuntimePart } from './part.js';
 export function composeParts(config: ResolvedConfig, host: PartHost): RuntimePart[] {
   const parts: RuntimePart[] = [];
   try {
+    // 0. Child processes: first, so shutdown stops them last, after every other part (their
+    //    kill escalation then runs on host timers, never on a paused virtual clock).
+    parts.push(new ProcessPart(host));
     // 1. Clock and timers: every other part may set timers.
     parts.push(new TimerDriver(systemClock, config.timer.resolutionMs));
     // 2. The I/O driver: fs, net, http, and the servers shutdown closes (after everything built later).

@@ -6,3 +6,4 @@
  */
 export { VirtualClock, type VirtualClockOptions } from './virtual-clock.js';
 export { memoryBackend, request, type MemoryBackend, type TestRequest, type TestResponse } from '../io/testing.js';
+export { scriptedProcesses, ScriptedProcesses, type ProcessScript, type ScriptContext } from '../io/testing.js';

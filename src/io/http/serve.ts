@@ -35,6 +35,7 @@ import { timerDriverOf, type TimerDriver } from '../../scheduler/time.js';
 import { ioDriver, type IoBackendKind, type IoDriver } from '../driver.js';
 import type { BackendListener } from '../net/backend.js';
 import { tlsListen, type TlsServerOptions } from '../net/tls.js';
+import { checkSocketPath } from '../net/unix-socket-path.js';
 import { Http1Connection, type ConnectionHost, type ConnectionLimits } from './connection.js';
 import { HttpError } from './http-error.js';
 import type { HeadOptions, RequestHead } from './parser.js';
@@ -84,6 +85,8 @@ export interface ServeOptions {
   readonly port?: number;
   /** Address to listen on. @default '127.0.0.1' */
   readonly host?: string;
+  /** A Unix socket path to listen on instead of `host:port` (see `UnixListener.bind`). */
+  readonly path?: string;
   /** Aborting it shuts the server down gracefully. */
   readonly signal?: AbortSignal;
   /** Serve HTTPS with these node:tls options (`key`, `cert`, ...); `node` backend only. */
@@ -238,6 +241,8 @@ export class HttpServer {
   readonly host: string;
   /** The bound port (a port of the in-memory network on the `memory` backend). */
   readonly port: number;
+  /** The Unix socket path when listening on one (`serve(handler, { path })`); `port` is 0 then. */
+  readonly path: string | undefined;
   /** The I/O backend the server runs on: `node` (a listening libuv socket) or `memory` (the runtime's in-memory loopback, no real socket). */
   readonly backend: IoBackendKind;
 
@@ -248,6 +253,7 @@ export class HttpServer {
     this.#driver = driver;
     this.host = host;
     this.port = listener.address.port;
+    this.path = listener.path;
     this.backend = driver.backend;
     this.#shutdownTimeoutMs = shutdownTimeoutMs;
     this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
@@ -269,6 +275,7 @@ export class HttpServer {
    * `request` helper of `zokio/testing`.
    */
   connect(signal?: AbortSignal): Promise<Duplex> {
+    if (this.path !== undefined) return this.#driver.net.connectPath(this.path, signal);
     const host = this.host === '0.0.0.0' ? '127.0.0.1' : this.host === '::' ? '::1' : this.host;
     return this.#driver.net.connect(host, this.port, signal);
   }
@@ -376,9 +383,11 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
     else inRuntime(dispatch, server, handler, request, rt);
   });
   const host = options.host ?? '127.0.0.1';
-  const listener = options.tls === undefined
-    ? await driver.net.listen(host, options.port ?? 0, 511, core.accept, { allowHalfOpen: true })
-    : await tlsListen(driver, host, options.port ?? 0, 511, core.accept, options.tls);
+  const listener = options.path !== undefined
+    ? await driver.net.listenPath(checkSocketPath(options.path), 511, core.accept, { allowHalfOpen: true })
+    : options.tls === undefined
+      ? await driver.net.listen(host, options.port ?? 0, 511, core.accept, { allowHalfOpen: true })
+      : await tlsListen(driver, host, options.port ?? 0, 511, core.accept, options.tls);
   const server = new HttpServer(core, listener, driver, host, options.shutdownTimeoutMs ?? 10_000);
   driver.closeables.add(server);
   const signal = options.signal;

@@ -19,6 +19,8 @@ export interface SocketAddress {
 /** @internal A bound listener of a backend. */
 export interface BackendListener {
   readonly address: SocketAddress;
+  /** The socket path of a Unix listener. */
+  readonly path?: string;
   /** Stops accepting; existing connections stay open. */
   close(): Promise<void>;
 }
@@ -31,6 +33,8 @@ export interface BackendListenOptions {
    * allow it. @default false
    */
   readonly allowHalfOpen?: boolean;
+  /** File mode of a Unix socket (`listenPath`), e.g. `0o600`; the umask's when omitted. */
+  readonly mode?: number;
 }
 
 /** @internal The primitives a network backend provides. */
@@ -38,4 +42,8 @@ export interface NetBackend {
   readonly name: 'node' | 'memory';
   listen(host: string, port: number, backlog: number, onConnection: (socket: Duplex) => void, options?: BackendListenOptions): Promise<BackendListener>;
   connect(host: string, port: number, signal: AbortSignal | undefined): Promise<Duplex>;
+  /** Listens on the Unix socket `path` (the caller checked its length); replaces a stale socket file. */
+  listenPath(path: string, backlog: number, onConnection: (socket: Duplex) => void, options?: BackendListenOptions): Promise<BackendListener>;
+  /** Connects to the Unix socket `path`. */
+  connectPath(path: string, signal: AbortSignal | undefined): Promise<Duplex>;
 }

@@ -198,6 +198,7 @@ interface MemoryListenerEntry {
 export class MemoryNetwork implements NetBackend {
   readonly name = 'memory' as const;
   readonly #listeners = new Map<number, MemoryListenerEntry>();
+  readonly #paths = new Map<string, MemoryListenerEntry>();
   #nextPort = 49152;
   #nextClientPort = 32768;
   readonly #timers: MemoryTimers | undefined;
@@ -231,13 +232,44 @@ export class MemoryNetwork implements NetBackend {
     };
   }
 
+  /** Unix socket paths with a listener. */
+  paths(): string[] {
+    return [...this.#paths.keys()].sort();
+  }
+
+  async listenPath(path: string, backlog: number, onConnection: (socket: Duplex) => void): Promise<BackendListener> {
+    await undefined;
+    // No file outlives its listener here, so a taken path is always a live listener.
+    if (this.#paths.has(path)) throw Object.assign(systemError('EADDRINUSE', 'listen'), { address: path, message: `listen EADDRINUSE: address already in use ${path} (a live listener holds it)` });
+    const entry: MemoryListenerEntry = { host: path, backlog, onConnection };
+    this.#paths.set(path, entry);
+    return {
+      address: { host: '', port: 0 },
+      path,
+      close: async () => {
+        await undefined;
+        if (this.#paths.get(path) === entry) this.#paths.delete(path);
+      },
+    };
+  }
+
+  async connectPath(path: string, signal: AbortSignal | undefined): Promise<Duplex> {
+    await undefined;
+    if (signal?.aborted) throw abortReason(signal);
+    const entry = this.#paths.get(path);
+    if (entry === undefined) throw Object.assign(systemError('ENOENT', 'connect', path), { address: path, message: `connect ENOENT ${path}` });
+    return this.#link(entry, { host: '', port: 0 }, { host: path, port: 0 });
+  }
+
   async connect(host: string, port: number, signal: AbortSignal | undefined): Promise<Duplex> {
     await undefined;
     if (signal?.aborted) throw abortReason(signal);
     const entry = this.#listeners.get(port);
     if (entry === undefined) throw Object.assign(systemError('ECONNREFUSED', 'connect'), { address: host, port, message: `connect ECONNREFUSED ${host}:${port}` });
-    const clientAddr = { host: '127.0.0.1', port: this.#nextClientPort++ };
-    const serverAddr = { host: entry.host, port };
+    return this.#link(entry, { host: '127.0.0.1', port: this.#nextClientPort++ }, { host: entry.host, port });
+  }
+
+  #link(entry: MemoryListenerEntry, clientAddr: { host: string; port: number }, serverAddr: { host: string; port: number }): MemorySocket {
     const client = new MemorySocket(clientAddr, serverAddr, this.#timers);
     const server = new MemorySocket(serverAddr, clientAddr, this.#timers);
     client.peer = server;

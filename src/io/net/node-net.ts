@@ -5,6 +5,7 @@ import { createConnection, createServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { abortReason } from '../../scheduler/abort-reason.js';
 import type { BackendListener, NetBackend, SocketAddress } from './backend.js';
+import { connectUnixNode, listenUnixNode } from './unix-node.js';
 
 /** @internal */
 export const nodeNet: NetBackend = {
@@ -24,6 +25,8 @@ export const nodeNet: NetBackend = {
       });
     });
   },
+  listenPath: listenUnixNode,
+  connectPath: connectUnixNode,
   connect(host, port, signal) {
     return new Promise<Duplex>((resolve, reject) => {
       if (signal?.aborted) return reject(abortReason(signal));

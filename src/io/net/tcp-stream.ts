@@ -11,10 +11,11 @@
  */
 import type { Duplex } from 'node:stream';
 import { ClosedError } from '../../errors.js';
-import { abortReason } from '../../scheduler/time.js';
+import { abortReason } from '../../scheduler/abort-reason.js';
 import { ioDriver } from '../driver.js';
 import type { SocketAddress } from './backend.js';
 import { tlsConnect, type TlsConnectOptions } from './tls.js';
+import { joinBytes, readExact, readLine, type ByteStream, type IoOptions, type ReadLineOptions } from './byte-stream.js';
 
 /** Options of {@link TcpStream.connect}. */
 export interface ConnectOptions {
@@ -35,11 +36,6 @@ export interface ConnectOptions {
   readonly tls?: TlsConnectOptions;
 }
 
-/** Options of a read or write. */
-export interface IoOptions {
-  /** Aborts the wait (the stream stays usable). */
-  readonly signal?: AbortSignal;
-}
 
 interface SocketLike extends Duplex {
   setNoDelay?(noDelay?: boolean): unknown;
@@ -64,8 +60,10 @@ interface SocketLike extends Duplex {
  * const reply = await conn.read(); // Uint8Array, or null at end of stream
  * ```
  */
-export class TcpStream implements AsyncIterable<Uint8Array> {
+export class TcpStream implements ByteStream {
   readonly #socket: SocketLike;
+  /** Bytes put back by `unread`, returned by the next `read`. */
+  #unread: Uint8Array | undefined;
   #error: Error | undefined;
   #ended = false;
   #closed = false;
@@ -142,6 +140,11 @@ export class TcpStream implements AsyncIterable<Uint8Array> {
    * @throws the socket's error (e.g. `ECONNRESET`), or `ClosedError` after `close()`.
    */
   read(options?: IoOptions): Promise<Uint8Array | null> {
+    const head = this.#unread;
+    if (head !== undefined) {
+      this.#unread = undefined;
+      return Promise.resolve(head);
+    }
     const socket = this.#socket;
     const chunk = socket.read() as Buffer | null;
     if (chunk !== null) return Promise.resolve(chunk);
@@ -188,6 +191,37 @@ export class TcpStream implements AsyncIterable<Uint8Array> {
       socket.on('close', onClose);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  /**
+   * Puts `bytes` back at the head of the stream: the next `read` returns them first (before
+   * anything put back earlier is returned, they are joined after it).
+   */
+  unread(bytes: Uint8Array): void {
+    if (bytes.byteLength > 0) this.#unread = joinBytes(this.#unread, bytes);
+  }
+
+  /**
+   * Reads exactly `n` bytes (tokio's `read_exact`).
+   *
+   * *Cancellation*: aborting `signal` rejects with its reason and puts back the bytes read
+   * so far: the stream is where it was before the call.
+   * @throws UnexpectedEofError when the stream ends first (the bytes that came are put back).
+   */
+  readExact(n: number, options?: IoOptions): Promise<Uint8Array> {
+    return readExact(this, n, options);
+  }
+
+  /**
+   * Reads one line, without its `\n` or `\r\n`, decoded as UTF-8; `null` at end of stream.
+   * A last line without a line ending is returned as it is.
+   *
+   * *Cancellation*: aborting `signal` rejects with its reason and puts back the bytes of
+   * the unfinished line: the stream is where it was before the call.
+   * @throws FrameTooLargeError for a line over `maxBytes` (default 64 KiB); the stream is closed.
+   */
+  readLine(options?: ReadLineOptions): Promise<string | null> {
+    return readLine(this, options);
   }
 
   /**

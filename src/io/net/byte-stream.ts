@@ -1,0 +1,147 @@
+/**
+ * The byte-stream API shared by `TcpStream`, `UnixStream` and a child process's pipes, and
+ * the exact and line reads written once over it.
+ *
+ * Implementation note. A stream exposes two primitives: `read()` pulls the next chunk
+ * (`null` at end of stream) and `unread(bytes)` puts bytes back at its head, so the next
+ * `read()` returns them first. `readExact` and `readLine` pull chunks until they have what
+ * they need, hand back the rest of the last chunk with `unread`, and on an abort or error
+ * put back everything they took: a cancelled read leaves the stream where it was.
+ */
+import { Buffer } from 'node:buffer';
+import { FrameTooLargeError, UnexpectedEofError, ZokioError } from '../../errors.js';
+
+/** Options of a read or write. */
+export interface IoOptions {
+  /** Aborts the wait (the stream stays usable). */
+  readonly signal?: AbortSignal;
+}
+
+/** Options of {@link ByteStream.readLine}. */
+export interface ReadLineOptions extends IoOptions {
+  /**
+   * The longest line accepted, in bytes, without its line ending. A longer line is
+   * `FrameTooLargeError` and closes the stream.
+   * @default 65536
+   */
+  readonly maxBytes?: number;
+}
+
+/** Default `maxBytes` of a line (`readLine`, `lines`, `jsonLines`). */
+export const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
+
+/** @internal The two primitives the reads below are written over. */
+export interface ByteReader {
+  read(options?: IoOptions): Promise<Uint8Array | null>;
+  unread(bytes: Uint8Array): void;
+  close(): Promise<void>;
+}
+
+/**
+ * One stream API for TCP and Unix connections (and, for reading, a child process's
+ * stdout and stderr): pull-based reads that honour backpressure, exact and line reads,
+ * writes that wait for `drain`.
+ *
+ * Use it to write code (a protocol handler, `framed`) that works over any of them.
+ */
+export interface ByteStream extends ByteReader, AsyncIterable<Uint8Array> {
+  /** Reads exactly `n` bytes; `UnexpectedEofError` when the stream ends first. */
+  readExact(n: number, options?: IoOptions): Promise<Uint8Array>;
+  /** Reads one line (without `\n` or `\r\n`); `null` at end of stream. */
+  readLine(options?: ReadLineOptions): Promise<string | null>;
+  /** Writes `data`, waiting for `drain` under backpressure. */
+  write(data: Uint8Array | string, options?: IoOptions): Promise<void>;
+  /** Ends this side after the buffered bytes are sent; reading stays possible. */
+  end(): Promise<void>;
+  /** True once the stream is closed. */
+  readonly closed: boolean;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** A `Buffer` view of `bytes` without a copy. */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** `head` followed by `tail`, as one chunk (a copy only when both are non-empty). */
+export function joinBytes(head: Uint8Array | undefined, tail: Uint8Array): Uint8Array {
+  if (head === undefined || head.byteLength === 0) return tail;
+  if (tail.byteLength === 0) return head;
+  return Buffer.concat([head, tail]);
+}
+
+function checkCount(n: number, name: string): void {
+  if (!Number.isSafeInteger(n) || n < 0) throw new ZokioError('ZOKIO_ERR_INVALID_ARGUMENT', `${name} must be an integer >= 0 (received ${String(n)})`);
+}
+
+/**
+ * @internal `readExact` of every stream: exactly `n` bytes. On abort, error or a short
+ * end the bytes taken are put back (the stream is where it was) and the call rejects.
+ */
+export async function readExact(reader: ByteReader, n: number, options?: IoOptions): Promise<Uint8Array> {
+  checkCount(n, 'readExact(n)');
+  if (n === 0) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let have = 0;
+  try {
+    while (have < n) {
+      const chunk = await reader.read(options);
+      if (chunk === null) throw new UnexpectedEofError(have, n);
+      chunks.push(chunk);
+      have += chunk.byteLength;
+    }
+  } catch (err) {
+    if (have > 0) reader.unread(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, have));
+    throw err;
+  }
+  const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, have);
+  if (have > n) reader.unread(all.subarray(n));
+  return all.subarray(0, n);
+}
+
+/**
+ * @internal `readLine` of every stream. A last line without a line ending is returned as
+ * it is; an over-long line closes the stream and rejects with `FrameTooLargeError`.
+ */
+export async function readLine(reader: ByteReader, options?: ReadLineOptions): Promise<string | null> {
+  const maxBytes = options?.maxBytes ?? DEFAULT_MAX_LINE_BYTES;
+  checkCount(maxBytes, 'readLine maxBytes');
+  const chunks: Buffer[] = [];
+  let have = 0;
+  for (;;) {
+    let chunk: Uint8Array | null;
+    try {
+      chunk = await reader.read(options);
+    } catch (err) {
+      if (have > 0) reader.unread(Buffer.concat(chunks, have));
+      throw err;
+    }
+    if (chunk === null) {
+      if (have === 0) return null;
+      return lineText(Buffer.concat(chunks, have), have);
+    }
+    const buf = asBuffer(chunk);
+    const nl = buf.indexOf(10);
+    if (nl < 0) {
+      chunks.push(buf);
+      have += buf.byteLength;
+      // One byte of slack: the `\r` of a `\r\n` may be the last byte seen so far.
+      if (have > maxBytes + 1) return tooLong(reader, have, maxBytes);
+      continue;
+    }
+    if (nl + 1 < buf.byteLength) reader.unread(buf.subarray(nl + 1));
+    const line = have === 0 ? buf.subarray(0, nl) : Buffer.concat([...chunks, buf.subarray(0, nl)], have + nl);
+    const end = line.byteLength > 0 && line[line.byteLength - 1] === 13 ? line.byteLength - 1 : line.byteLength;
+    if (end > maxBytes) return tooLong(reader, end, maxBytes);
+    return lineText(line, end);
+  }
+}
+
+function lineText(line: Buffer, end: number): string {
+  return line.toString('utf8', 0, end);
+}
+
+async function tooLong(reader: ByteReader, bytes: number, maxBytes: number): Promise<never> {
+  await reader.close();
+  throw new FrameTooLargeError(bytes, maxBytes, 'line');
+}

@@ -1,0 +1,132 @@
+// readExact / readLine / unread on TcpStream and on UnixStream (SocketStream, the engine of
+// a child's pipes too): exact counts across chunks, a short end, cancellation that puts
+// bytes back.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { createRuntime } from '../../../src/runtime/runtime.js';
+import { FrameTooLargeError, UnexpectedEofError } from '../../../src/errors.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TcpListener, TcpStream, UnixListener, UnixStream, type ByteStream } from '../../../src/io/net/index.js';
+
+let kind: 'tcp' | 'unix' = 'tcp';
+
+async function pair(): Promise<[ByteStream, ByteStream]> {
+  if (kind === 'unix') {
+    const path = join(mkdtempSync(join(tmpdir(), 'zk-bs-')), 's.sock');
+    const listener = await UnixListener.bind({ path });
+    const accepted = listener.accept();
+    const client = await UnixStream.connect({ path });
+    const server = await accepted;
+    void listener.close();
+    return [client, server];
+  }
+  const listener = await TcpListener.bind({ port: 0 });
+  const accepted = listener.accept();
+  const client = await TcpStream.connect({ port: listener.address.port });
+  const server = await accepted;
+  // On node, close() resolves once the listener's connections are gone too: not awaited.
+  void listener.close();
+  return [client, server];
+}
+
+describe.each([
+  ['memory', 'tcp'],
+  ['node', 'tcp'],
+  ['memory', 'unix'],
+  ['node', 'unix'],
+] as const)('exact and line reads on the %s backend, %s streams', (backend, streams) => {
+  let rt: ReturnType<typeof createRuntime>;
+  beforeEach(() => {
+    rt = createRuntime({ io: backend });
+    kind = streams;
+  });
+  afterEach(async () => {
+    await rt.shutdown();
+  });
+
+  it('readExact returns exactly n bytes across chunk boundaries (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 400 }), fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 10 }), async (data, sizes) => {
+        await rt.run(async () => {
+          const [client, server] = await pair();
+          const writer = rt.spawn(async () => {
+            for (let at = 0; at < data.length; at += 37) await client.write(data.subarray(at, at + 37));
+            await client.end();
+          });
+          const got: Buffer[] = [];
+          let left = data.length;
+          for (let i = 0; left > 0; i++) {
+            const n = Math.min(left, sizes[i % sizes.length]!);
+            const bytes = await server.readExact(n);
+            expect(bytes.byteLength).toBe(n);
+            got.push(Buffer.from(bytes));
+            left -= n;
+          }
+          expect(Buffer.concat(got).equals(Buffer.from(data))).toBe(true);
+          expect(await server.read()).toBeNull();
+          await writer;
+          await Promise.all([client.close(), server.close()]);
+        });
+      }),
+      { numRuns: backend === 'node' ? 10 : 40 },
+    );
+  });
+
+  it('readExact: a short end is UnexpectedEofError and the bytes that came stay readable', async () => {
+    await rt.run(async () => {
+      const [client, server] = await pair();
+      await client.write('abc');
+      await client.end();
+      const err = await server.readExact(5).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UnexpectedEofError);
+      expect(err).toMatchObject({ received: 3, expected: 5 });
+      expect(Buffer.from((await server.read())!).toString()).toBe('abc');
+      expect(await server.read()).toBeNull();
+      await expect(server.readExact(-1)).rejects.toMatchObject({ code: 'ZOKIO_ERR_INVALID_ARGUMENT' });
+      expect((await server.readExact(0)).byteLength).toBe(0);
+      await Promise.all([client.close(), server.close()]);
+    });
+  });
+
+  it('an aborted readExact or readLine puts back what it took', async () => {
+    await rt.run(async () => {
+      const [client, server] = await pair();
+      await client.write('hel');
+      const controller = new AbortController();
+      const pending = server.readExact(5, { signal: controller.signal });
+      await new Promise((resolve) => setTimeout(resolve, 5)); // let it take 'hel' (not asserted on)
+      controller.abort(new Error('cancelled'));
+      await expect(pending).rejects.toThrow('cancelled');
+      await client.write('lo\npart');
+      expect(Buffer.from(await server.readExact(5)).toString()).toBe('hello');
+      const c2 = new AbortController();
+      const line = server.readLine({ signal: c2.signal });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(await line).toBe('');
+      const next = server.readLine({ signal: c2.signal });
+      c2.abort(new Error('cancelled'));
+      await expect(next).rejects.toThrow('cancelled');
+      await client.write('ial\r\n');
+      expect(await server.readLine()).toBe('partial');
+      await Promise.all([client.close(), server.close()]);
+    });
+  });
+
+  it('readLine: the last unterminated line is returned, an over-long line closes the stream', async () => {
+    await rt.run(async () => {
+      const [client, server] = await pair();
+      await client.write('ok\nlast');
+      await client.end();
+      expect(await server.readLine()).toBe('ok');
+      expect(await server.readLine()).toBe('last');
+      expect(await server.readLine()).toBeNull();
+      const [c2, s2] = await pair();
+      await c2.write('x'.repeat(20));
+      await expect(s2.readLine({ maxBytes: 8 })).rejects.toBeInstanceOf(FrameTooLargeError);
+      expect(s2.closed).toBe(true);
+      await Promise.all([client.close(), server.close(), c2.close()]);
+    });
+  });
+});
