@@ -120,6 +120,10 @@ export class Sleep implements PromiseLike<void> {
     this.#id = -1;
     if (closed !== undefined) {
       this.#aborted = true;
+      // A handle nobody awaits is normal (tokio drops such a Sleep silently): its rejection
+      // is marked handled, so an unobserved handle does not crash the process at shutdown;
+      // whoever awaits it still sees RuntimeClosedError.
+      this.#promise.catch(noop);
       this.#reject(new RuntimeClosedError('runtime shut down while waiting on a timer'));
       return;
     }

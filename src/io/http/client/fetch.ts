@@ -8,7 +8,8 @@ import { checkDelay, timerDriverOf } from '../../../scheduler/time.js';
 import { span } from '../../../trace/span.js';
 import { injectTraceparent } from '../../../trace/traceparent.js';
 import { asTlsError } from './errors.js';
-import { httpClientOf, loadUndici, scopeSignal, type ClientTlsOptions } from './pool.js';
+import { httpClientOf, scopeSignal, type ClientTlsOptions } from './pool.js';
+import { loadUndici } from './undici.js';
 
 /** `fetch` options: the standard `RequestInit`, plus a deadline and TLS options. */
 export interface FetchInit extends RequestInit {
@@ -64,8 +65,9 @@ export function fetch(input: string | URL | Request, init: FetchInit = {}): Prom
     const timer = timeoutMs === 0 ? -1 : timers.add(timers.clock.now() + timeoutMs, () => controller.abort(new TimeoutError(`${method} ${url}: no response within ${timeoutMs} ms`)), false);
     try {
       const { timeoutMs: _t, tls, ...rest } = init;
-      const { fetch: undiciFetch } = await loadUndici();
-      const dispatcher = await httpClientOf(runtime).agent(tls);
+      const u = await loadUndici();
+      const undiciFetch = u.fetch;
+      const dispatcher = httpClientOf(runtime).agent(u, tls);
       const res = await undiciFetch(input as Parameters<typeof undiciFetch>[0], { ...(rest as object), headers, signal: controller.signal, dispatcher } as Parameters<typeof undiciFetch>[1]);
       s.setAttribute('http.response.status_code', res.status);
       return res as unknown as Response;

@@ -1,7 +1,7 @@
 /**
  * The HTTP client's connection pools: one runtime part per runtime (internal).
  *
- * Implementation note. The part is created on a runtime's first request and holds one
+ * Implementation note. `composeParts` builds the part with every runtime; it holds one
  * undici `Agent` (a `Pool` per origin, each of `connections` sockets carrying `pipelining`
  * requests) per TLS option set: the runtime's plain agent, and one per `tls` object a
  * request passes (a `WeakMap`, so an options object that is dropped frees its agent once
@@ -13,11 +13,13 @@
  * runtime's in-memory loopback, so a client and a `serve()` on that backend talk without
  * a real socket. Shutdown destroys every agent: in-flight requests fail, sockets close.
  *
- * undici is imported on the first request, not with `zokio/http`: a program that only
- * serves never loads it.
+ * undici is imported on the first request (`undici.ts`), not with `zokio/http` and not by
+ * this part: a program that only serves never loads it, and a bundle of an application
+ * that sends no request does not contain it.
  */
 import type { ConnectionOptions } from 'node:tls';
 import type { Agent, Dispatcher, buildConnector } from 'undici';
+import type { Undici } from './undici.js';
 import type { PartHost, RuntimePart } from '../../../runtime/part.js';
 import type { IoDriver } from '../../io-driver.js';
 import { contextStorage } from '../../../runtime/context.js';
@@ -38,15 +40,6 @@ export interface HttpClientMetrics {
   readonly agents: number;
 }
 
-type Undici = typeof import('undici');
-let undici: Undici | undefined;
-let loading: Promise<Undici> | undefined;
-
-/** @internal undici, imported on first use (then held for synchronous use). */
-export function loadUndici(): Promise<Undici> {
-  return (loading ??= import('undici').then((m) => (undici = m)));
-}
-
 /** @internal The `http-client` part of a runtime. */
 export class HttpClientPart implements RuntimePart {
   readonly name = 'http-client';
@@ -62,10 +55,8 @@ export class HttpClientPart implements RuntimePart {
     this.#runtime = runtime;
   }
 
-  /** The agent for requests with these TLS options (none: the plain agent); a promise only before undici is loaded. */
-  agent(tls: ClientTlsOptions | undefined): Dispatcher | Promise<Dispatcher> {
-    const u = undici;
-    if (u === undefined) return loadUndici().then(() => this.agent(tls));
+  /** The agent for requests with these TLS options (none: the plain agent), made with `u` (the loaded undici). */
+  agent(u: Undici, tls: ClientTlsOptions | undefined): Dispatcher {
     if (tls === undefined) return (this.#plain ??= this.#create(u, undefined));
     let agent = this.#tls.get(tls);
     if (agent === undefined) {

@@ -26,6 +26,7 @@ import { currentSpan, span, type Span } from '../../../trace/span.js';
 import { injectTraceparent } from '../../../trace/traceparent.js';
 import { asTlsError, HttpClientError } from './errors.js';
 import { httpClientOf, scopeSignal, type ClientTlsOptions, type HttpClientPart } from './pool.js';
+import { loadedUndici, loadUndici } from './undici.js';
 import { ClientResponse, type ResponseHooks } from './response.js';
 
 /** How a failed request is tried again. */
@@ -131,8 +132,7 @@ async function send(s: Span, url: URL, method: string, options: RequestOptions):
   const runtime = currentRuntimeObject();
   const client = httpClientOf(runtime);
   const timers = timerDriverOf(runtime);
-  const agent = client.agent(options.tls);
-  const dispatcher = agent instanceof Promise ? await agent : agent;
+  const dispatcher = client.agent(loadedUndici() ?? (await loadUndici()), options.tls);
   const timeoutMs = options.timeoutMs === undefined ? 30_000 : checkDelay(options.timeoutMs, 'timeoutMs');
   const retry = typeof options.retry === 'number' ? { retries: options.retry } : (options.retry ?? {});
   const retries = retry.retries ?? 0;
