@@ -48,6 +48,8 @@ export {
   ClosedError,
   PoolError,
   NotImplementedError,
+  RemoteTaskError,
+  RemoteUnavailableError,
   type ZokioErrorCode,
 } from './errors.js';
 export { isTask, type Task, type TaskHandle, type TaskContext, type TaskState, type SpawnOptions, type TaskBody } from './scheduler/task.js';
@@ -129,7 +131,7 @@ export {
   type SharedChannelOptions,
   type SharedChannelWaitOptions,
 } from './sync/index.js';
-export { defineTasks, type Cloneable, type IsCloneable, type CheckTask, type TaskFunction, type TaskRefs, type SendableArgs } from './scheduler/task-registry.js';
+export { defineTasks, type Cloneable, type IsCloneable, type CheckTask, type TaskFunction, type TaskRefs, type DefineTasksOptions, type SendableArgs } from './scheduler/task-registry.js';
 export { join, exec, type JoinSide } from './scheduler/pool/join.js';
 export { currentTaskSignal, currentWorkerTaskContext, type TaskTraceContext } from './scheduler/pool/worker-context.js';
 export { type PoolMetrics, type PoolWorkerMetrics } from './scheduler/pool/worker-pool.js';

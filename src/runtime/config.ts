@@ -12,6 +12,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { ConfigError } from '../errors.js';
+import { checkDistributedConfig, type DistributedConfig } from '../distributed/options.js';
 
 /** The rules every config field must follow, worded once for the compiler and for `build()`. */
 export const RULES = {
@@ -141,6 +142,8 @@ export interface RuntimeConfig {
   readonly tracing?: TracingConfig;
   /** Heap and stack limits of the runtime's worker threads; Node's defaults when unset. */
   readonly resourceLimits?: WorkerResourceLimits;
+  /** Remote task calls through BullMQ on Redis (`rt.remote`); absent: no `rt.remote`. */
+  readonly distributed?: DistributedConfig;
 }
 
 /** A config with every field resolved to a concrete value. */
@@ -180,6 +183,8 @@ export interface ResolvedConfig {
   };
   /** Limits of the runtime's worker threads: only the fields that were set. */
   readonly resourceLimits: WorkerResourceLimits;
+  /** The distributed options, checked; undefined when `rt.remote` is not configured. */
+  readonly distributed: DistributedConfig | undefined;
 }
 
 /** The defaults every unset field takes. */
@@ -308,7 +313,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-const KNOWN_FIELDS = new Set(['workers', 'queueCapacity', 'strategy', 'workStealing', 'blockingThreads', 'timer', 'io', 'memory', 'tracing', 'resourceLimits']);
+const KNOWN_FIELDS = new Set(['workers', 'queueCapacity', 'strategy', 'workStealing', 'blockingThreads', 'timer', 'io', 'memory', 'tracing', 'resourceLimits', 'distributed']);
 const LIMIT_FIELDS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'stackSizeMb'] as const;
 
 /**
@@ -359,6 +364,8 @@ export function resolveConfig(config: RuntimeConfig): ResolvedConfig {
     resourceLimits[key] = value;
   }
 
+  const distributed = config.distributed === undefined ? undefined : checkDistributedConfig(config.distributed);
+
   const flavor = workers === undefined ? 'current_thread' : 'multi_thread';
   return Object.freeze({
     flavor,
@@ -372,5 +379,6 @@ export function resolveConfig(config: RuntimeConfig): ResolvedConfig {
     memory: Object.freeze({ strategy: memoryStrategy }),
     tracing: Object.freeze({ exporter, path: tracing.path, sampleRatio }),
     resourceLimits: Object.freeze(resourceLimits as WorkerResourceLimits),
+    distributed,
   });
 }

@@ -13,6 +13,7 @@ import { ScopeImpl, type Scope, type ScopeOptions } from '../scheduler/scope.js'
 import type { SpawnOptions, Task, TaskBody } from '../scheduler/task.js';
 import type { TaskRef } from '../scheduler/task-ref.js';
 import type { SendableArgs } from '../scheduler/task-registry.js';
+import type { RemoteClient, RemoteTasks } from '../distributed/remote-client.js';
 import {
   resolveConfig,
   type CheckBlockingThreads,
@@ -38,6 +39,11 @@ import { installSignalHandler, type OnSignalOptions, type SignalHandler, type Si
 export type HasWorkers<C> = C extends {
   /** The `workers` setting that turns the pool on. */
   readonly workers: number | 'auto';
+} ? true : false;
+/** True when a config sets `distributed` (the runtime has `rt.remote`). */
+export type HasRemote<C> = C extends {
+  /** The `distributed` setting that adds `rt.remote`. */
+  readonly distributed: object;
 } ? true : false;
 /** The flavor a config produces. */
 export type FlavorOf<C> = HasWorkers<C> extends true ? 'multi_thread' : 'current_thread';
@@ -251,7 +257,14 @@ export interface ParallelMembers {
  * A Zokio runtime. Its members follow its config: `exec`, `map`, `spawnBlocking` and
  * `blockOn` exist only on runtimes built with `.workers(...)`.
  */
-export type Runtime<C extends object = RuntimeConfig> = HasWorkers<C> extends true ? RuntimeBase<C> & ParallelMembers : RuntimeBase<C>;
+export type Runtime<C extends object = RuntimeConfig> = (HasWorkers<C> extends true ? RuntimeBase<C> & ParallelMembers : RuntimeBase<C>) &
+  (HasRemote<C> extends true ? RemoteMembers : unknown);
+
+/** The member a runtime built with `.distributed(...)` adds. */
+export interface RemoteMembers {
+  /** Calls to tasks on other machines (BullMQ on Redis), at-least-once. See `zokio/distributed`. */
+  readonly remote: RemoteTasks;
+}
 
 /** @internal The engine behind the parallel members; the work-stealing pool provides it. */
 export interface ParallelEngine {
@@ -302,6 +315,7 @@ export class ZokioRuntime implements RuntimeBase, ParallelMembers {
   readonly #parts = new Map<string, RuntimePart>();
   #parallel: ParallelEngine | undefined;
   #shutdown: Promise<void> | undefined;
+  #remote: RemoteTasks | undefined;
 
   constructor(config: ResolvedConfig) {
     this.config = config;
@@ -400,6 +414,32 @@ export class ZokioRuntime implements RuntimeBase, ParallelMembers {
   blockOn<const A extends readonly unknown[], R>(options: BlockOnOptions, ref: TaskRef<A, R>, ...args: A): Awaited<R>;
   blockOn(first: TaskRef | BlockOnOptions, ...rest: unknown[]): unknown {
     return blockOnWith(this, first, rest);
+  }
+
+  /**
+   * `rt.remote`, on runtimes built with `.distributed(...)`. The distributed client (and
+   * BullMQ) is imported on the first call; it becomes the `remote` part, closed at shutdown.
+   */
+  get remote(): RemoteTasks {
+    const config = this.config.distributed;
+    if (config === undefined) throw new NotImplementedError('rt.remote without .distributed(...) in the config');
+    if (this.#remote !== undefined) return this.#remote;
+    let client: Promise<RemoteClient> | undefined;
+    const load = (): Promise<RemoteClient> => {
+      if (this.#shutdown !== undefined) return Promise.reject(new RuntimeClosedError('runtime is shut down: cannot submit remote tasks'));
+      return (client ??= import('../distributed/remote-client.js').then(({ RemoteClient }) => {
+        const c = new RemoteClient(config);
+        this.addPart({ name: 'remote', metrics: () => c.metrics(), shutdown: () => c.close() });
+        return c;
+      }));
+    };
+    let loaded: RemoteClient | undefined;
+    this.#remote = {
+      exec: ((...call: unknown[]) => load().then((c) => (loaded = c).exec(call))) as RemoteTasks['exec'],
+      map: ((ref: TaskRef, inputs: Iterable<unknown>, options?: object) => load().then((c) => (loaded = c).map(ref, inputs, options))) as RemoteTasks['map'],
+      metrics: () => loaded?.metrics() ?? { submitted: 0, pending: 0, fromEvents: 0, fromPolls: 0 },
+    };
+    return this.#remote;
   }
 
   metrics(): RuntimeMetrics {

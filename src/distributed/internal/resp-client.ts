@@ -123,7 +123,7 @@ export class RespClient extends EventEmitter {
     this.#manualClose = false;
     this.#connecting = new Promise<void>((resolve, reject) => {
       this.status = 'connecting';
-      const socket = connect({ host: this.options.host, port: this.options.port });
+      const socket = connect({ host: this.options.host ?? '127.0.0.1', port: this.options.port ?? 6379 });
       this.#socket = socket;
       socket.setNoDelay(true);
       socket.setTimeout(this.options.connectTimeout ?? 10_000);
@@ -308,7 +308,9 @@ export class RespClient extends EventEmitter {
       const parsed = parse(this.#buffer, offset);
       if (parsed === undefined) break;
       offset = parsed.next;
-      this.#pending.shift()?.resolve(parsed.value);
+      const pending = this.#pending.shift();
+      if (pending !== undefined) pending.resolve(parsed.value);
+      else if (Array.isArray(parsed.value) && parsed.value[0] === 'message') this.emit('message', parsed.value[1], parsed.value[2]);
     }
     this.#buffer = offset === this.#buffer.length ? Buffer.alloc(0) : this.#buffer.subarray(offset);
   }
