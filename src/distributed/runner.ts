@@ -13,7 +13,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { BroadcastChannel } from 'node:worker_threads';
-import { defineTasks, loadTask } from '../scheduler/task-registry.js';
+import { defineTasks, loadTask, lookupTask } from '../scheduler/task-registry.js';
 
 /** The channel progress reports travel on inside one process. */
 export const PROGRESS_CHANNEL = 'zokio.distributed.progress';
@@ -55,11 +55,22 @@ export function reportProgress(value: unknown): void {
 }
 
 /** The runner's signature: arguments and result are whatever the task takes and returns. */
-type RunTask = (jobId: string, module: string, name: string, args: readonly unknown[]) => Promise<unknown>;
+type RunTask = (jobId: string, module: string, name: string, args: readonly unknown[], loadOnly: boolean) => unknown;
 
-const run: RunTask = async (jobId, module, name, args) => {
-  const fn = (await loadTask(module, name)) as (...a: readonly unknown[]) => unknown;
-  return await currentJob.run(jobId, () => fn(...args));
+/** What the runner returns when it had to load the module first (see {@link run}). */
+export const LOADED = '\u0000zokio.runner.loaded';
+
+/**
+ * Calls the task synchronously when its module is loaded in this thread, so that the
+ * task's first statements see this record's `currentTaskSignal()` (which holds only until
+ * the first `await`). Otherwise it loads the module and returns {@link LOADED}: the caller
+ * submits the job again, and the thread that runs it next has the module (or loads it).
+ * With `loadOnly` false it calls the task after loading anyway (the last attempt).
+ */
+const run: RunTask = (jobId, module, name, args, loadOnly) => {
+  const fn = lookupTask(module, name) as ((...a: readonly unknown[]) => unknown) | undefined;
+  if (fn !== undefined) return currentJob.run(jobId, () => fn(...args));
+  return loadTask(module, name).then((loaded) => (loadOnly ? LOADED : currentJob.run(jobId, () => (loaded as (...a: readonly unknown[]) => unknown)(...args))));
 };
 
 /**

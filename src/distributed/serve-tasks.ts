@@ -30,7 +30,7 @@ import type { RespClient } from './internal/resp-client.js';
 import { cancelChannel, errorToReason, loadBullMQ, redisClient, type JobData } from './job.js';
 import { checkConnection, checkPositive, checkQueueName, type RedisConnectionOptions } from './options.js';
 import { bounded } from './remote-client.js';
-import { PROGRESS_CHANNEL, runner, type ProgressMessage } from './runner.js';
+import { LOADED, PROGRESS_CHANNEL, runner, type ProgressMessage } from './runner.js';
 import type { Job, Worker } from 'bullmq';
 
 /** Options of {@link serveTasks}. */
@@ -88,7 +88,9 @@ export interface TaskServer {
 }
 
 /** A module's task references, as `defineTasks` returns them. */
-export type TaskModule = { readonly [name: string]: TaskRef };
+// `TaskRef<any, any>`: a module's refs have every signature; only module, name and id are read.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type TaskModule = { readonly [name: string]: TaskRef<any, any> };
 
 function tableOf(modules: readonly TaskModule[]): Map<string, TaskRef> {
   if (!Array.isArray(modules)) throw new ConfigError('taskModules', 'serveTasks: taskModules must be an array of defineTasks results', modules);
@@ -136,7 +138,13 @@ export async function serveTasks(taskModules: readonly TaskModule[], options: Se
   let completed = 0;
   let failed = 0;
   let rebuilds = 0;
-  const running = new Map<string, { job: Job; abort: AbortController }>();
+  interface Running {
+    readonly job: Job;
+    readonly abort: AbortController;
+    /** The progress updates written so far, in order. */
+    progress: Promise<unknown>;
+  }
+  const running = new Map<string, Running>();
 
   const processor = async (job: Job<JobData>): Promise<unknown> => {
     const data = job.data;
@@ -146,12 +154,22 @@ export async function serveTasks(taskModules: readonly TaskModule[], options: Se
       const known = [...table.keys()].map((k) => k.replace('\0', '.')).join(', ');
       throw new UnrecoverableError(errorToReason(new TaskNotFoundError(`task '${data?.id}.${data?.name}' is not served by this worker (it serves: ${known || 'nothing'})`)));
     }
-    const abort = new AbortController();
-    running.set(job.id!, { job, abort });
+    const entry: Running = { job, abort: new AbortController(), progress: Promise.resolve() };
+    const abort = entry.abort;
+    running.set(job.id!, entry);
     try {
       const args = decodeValue(data.args) as unknown[];
-      const call = (): Promise<unknown> => rt.exec({ signal: abort.signal }, runner.run as never, ...([job.id, ref.module, ref.name, args] as never[]));
+      const call = async (): Promise<unknown> => {
+        // A pool thread that lacks the task module loads it and asks for the job again.
+        for (let attempt = 0; ; attempt++) {
+          const loadOnly = attempt < 8 * rt.config.workers;
+          const out = await rt.exec({ signal: abort.signal }, runner.run as never, ...([job.id, ref.module, ref.name, args, loadOnly] as never[]));
+          if (out !== LOADED) return out;
+        }
+      };
       const result = await (data.tp !== undefined ? runWithTraceContext({ traceparent: data.tp }, call) : call());
+      await new Promise((resolve) => setImmediate(resolve)); // progress posted before the result
+      await entry.progress;
       const encoded = encodeValue(result, 'result', maxBytes);
       completed++;
       return encoded;
@@ -210,7 +228,8 @@ export async function serveTasks(taskModules: readonly TaskModule[], options: Se
     const entry = running.get(jobId);
     if (entry === undefined) return;
     try {
-      void entry.job.updateProgress(encodeValue(value, 'progress', maxBytes) as never).catch(() => undefined);
+      const encoded = encodeValue(value, 'progress', maxBytes);
+      entry.progress = entry.progress.then(() => entry.job.updateProgress(encoded as never)).catch(() => undefined);
     } catch {
       // A progress value that cannot be encoded is dropped; the task goes on.
     }
