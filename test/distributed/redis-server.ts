@@ -1,6 +1,6 @@
 /**
  * A real redis-server for tests and benches: 127.0.0.1, a free port, a mkdtemp directory,
- * AOF on, `maxmemory-policy noeviction` (what BullMQ asks for). It can be stopped
+ * AOF on (fsync always, so a SIGKILL loses no acknowledged write), `maxmemory-policy noeviction` (what BullMQ asks for). It can be stopped
  * (SIGTERM or SIGKILL) and started again on the same port and directory, so data written
  * with AOF survives, as a restarted production Redis would.
  */
@@ -73,7 +73,7 @@ export async function startRedisServer(): Promise<RedisServer> {
   const start = async (): Promise<void> => {
     const proc = spawn(REDIS_SERVER, [
       '--bind', '127.0.0.1', '--port', String(port), '--dir', dir,
-      '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '',
+      '--appendonly', 'yes', '--appendfsync', 'always', '--save', '',
       '--maxmemory-policy', 'noeviction', '--protected-mode', 'no', '--loglevel', 'warning',
     ], { stdio: 'ignore' });
     child = proc;
