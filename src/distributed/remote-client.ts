@@ -78,6 +78,9 @@ interface Waiter {
   checkedAt: number;
 }
 
+/** How long the first call waits for Redis before failing with `RemoteUnavailableError`, in ms. */
+const CONNECT_TIMEOUT_MS = 2000;
+
 function isTaskRef(value: unknown): value is TaskRef {
   return typeof value === 'object' && value !== null && typeof (value as TaskRef).module === 'string' && typeof (value as TaskRef).name === 'string';
 }
@@ -89,7 +92,7 @@ export class RemoteClient {
   readonly #maxBytes: number;
   readonly #pollMs: number;
   readonly #waiters = new Map<string, Set<Waiter>>();
-  #started: Promise<{ queue: Queue; events: QueueEvents; producer: RespClient }> | undefined;
+  #started: Promise<{ queue: Queue; events: QueueEvents; producer: RespClient; listener: RespClient }> | undefined;
   #pollTimer: NodeJS.Timeout | undefined;
   #closed = false;
   #submitted = 0;
@@ -103,7 +106,7 @@ export class RemoteClient {
     this.#pollMs = config.pollMs ?? 2000;
   }
 
-  #start(): Promise<{ queue: Queue; events: QueueEvents; producer: RespClient }> {
+  #start(): Promise<{ queue: Queue; events: QueueEvents; producer: RespClient; listener: RespClient }> {
     this.#started ??= (async () => {
       const { Queue, QueueEvents } = await loadBullMQ();
       const { connection, queue: name } = this.#config;
@@ -124,7 +127,7 @@ export class RemoteClient {
       await events.waitUntilReady();
       this.#pollTimer = setInterval(() => this.#poll(false), this.#pollMs);
       this.#pollTimer.unref();
-      return { queue, events, producer };
+      return { queue, events, producer, listener };
     })();
     return this.#started;
   }
@@ -201,7 +204,13 @@ export class RemoteClient {
 
   async #ready(): Promise<{ queue: Queue; events: QueueEvents; producer: RespClient }> {
     if (this.#closed) throw new RuntimeClosedError('runtime is shut down: cannot submit remote tasks');
-    const started = await this.#start();
+    // The first call connects; with Redis down it must fail fast, not wait for Redis.
+    const starting = this.#start();
+    starting.catch(() => undefined);
+    const started = await Promise.race([starting, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), CONNECT_TIMEOUT_MS).unref())]);
+    if (started === undefined) {
+      throw new RemoteUnavailableError(`Redis at ${this.#config.connection.host ?? '127.0.0.1'}:${this.#config.connection.port ?? 6379} did not answer within ${CONNECT_TIMEOUT_MS} ms; the call was not submitted`);
+    }
     if (started.producer.status !== 'ready') {
       throw new RemoteUnavailableError(`Redis at ${this.#config.connection.host ?? '127.0.0.1'}:${this.#config.connection.port ?? 6379} is not reachable (connection ${started.producer.status}); the call was not submitted`);
     }
@@ -352,9 +361,13 @@ export class RemoteClient {
     this.#waiters.clear();
     const started = this.#started;
     if (started === undefined) return;
-    const { queue, events, producer } = await started.catch(() => ({ queue: undefined, events: undefined, producer: undefined }));
+    const none = { queue: undefined, events: undefined, producer: undefined, listener: undefined };
+    const parts = await Promise.race([started.catch(() => none), new Promise<typeof none>((resolve) => setTimeout(() => resolve(none), timeoutMs).unref())]);
+    const { queue, events, producer, listener } = parts;
+    if (parts === none) void started.then((p) => [p.producer, p.listener].forEach((c) => c.disconnect()), () => undefined);
     await bounded(Promise.allSettled([queue?.close(), events?.close()]), timeoutMs);
     producer?.disconnect();
+    listener?.disconnect();
   }
 }
 

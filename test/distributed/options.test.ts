@@ -42,3 +42,16 @@ describe('.distributed(...) options', () => {
     await expect(serveTasks([noId], { connection: { port: 1 }, queue: 'q' })).rejects.toThrow(/no stable id/);
   });
 });
+
+describe('rt.remote with Redis unreachable', () => {
+  it('fails fast with RemoteUnavailableError and shuts down', async () => {
+    const { RemoteUnavailableError, defineTasks } = await import('../../src/index.js');
+    const tasks = defineTasks('file:///unreachable.ts', { f: (n: number) => n }, { id: 'unreachable' });
+    // Port 1 on 127.0.0.1: nothing listens there (connections are refused).
+    const rt = Runtime.builder().distributed({ engine: 'bullmq', connection: { host: '127.0.0.1', port: 1 }, queue: 'q' }).build();
+    const err = await rt.remote.exec(tasks.f, 1).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RemoteUnavailableError);
+    expect((err as RemoteUnavailableError).code).toBe('ZOKIO_ERR_REMOTE_UNAVAILABLE');
+    await rt.shutdown({ timeoutMs: 500 });
+  });
+});
