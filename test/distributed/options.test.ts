@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, Runtime } from '../../src/index.js';
+import { ConfigError, RemoteUnavailableError, Runtime, defineTasks } from '../../src/index.js';
 import { DISTRIBUTED_RULES, serveTasks } from '../../src/distributed/index.js';
 import type { DistributedConfig } from '../../src/distributed/options.js';
 
@@ -37,7 +37,6 @@ describe('.distributed(...) options', () => {
   });
 
   it('serveTasks refuses task modules without a stable id', async () => {
-    const { defineTasks } = await import('../../src/index.js');
     const noId = defineTasks('file:///no-id.ts', { f: (n: number) => n });
     await expect(serveTasks([noId], { connection: { port: 1 }, queue: 'q' })).rejects.toThrow(/no stable id/);
   });
@@ -45,7 +44,6 @@ describe('.distributed(...) options', () => {
 
 describe('rt.remote with Redis unreachable', () => {
   it('fails fast with RemoteUnavailableError and shuts down', async () => {
-    const { RemoteUnavailableError, defineTasks } = await import('../../src/index.js');
     const tasks = defineTasks('file:///unreachable.ts', { f: (n: number) => n }, { id: 'unreachable' });
     // Port 1 on 127.0.0.1: nothing listens there (connections are refused).
     const rt = Runtime.builder().distributed({ engine: 'bullmq', connection: { host: '127.0.0.1', port: 1 }, queue: 'q' }).build();
