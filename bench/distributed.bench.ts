@@ -92,8 +92,13 @@ async function run(subject: Subject, kind: Kind, { quick }: MeasureOptions): Pro
           resolve();
         }
       };
+      const onFailed = ({ jobId, failedReason }: { jobId: string; failedReason: string }): void => {
+        if (sentAt.has(jobId)) reject(new Error(`${subject} job failed: ${failedReason}`));
+      };
       events.on('completed', onDone);
+      events.on('failed', onFailed);
     });
+    finished.catch(() => undefined).finally(() => events.removeAllListeners('failed'));
     const runId = `${Date.now().toString(36)}-`;
     await Promise.all(Array.from({ length: n }, (_, i) => {
       const jobId = `${runId}${i}`;
@@ -146,7 +151,7 @@ export default defineSuite({
       rawBy.set(subject, { queue, events });
     };
     await peer('bullmq inline', 'bench-inline', () => new Worker('bench-inline', async (job) => (job.data.kind === 'fib' ? fib(job.data.n as number) : (job.data.n as number) * 2), { connection: client(connection), concurrency: CONCURRENCY }));
-    await peer('bullmq sandboxed', 'bench-sandboxed', () => new Worker('bench-sandboxed', PROCESSOR, { connection: client(connection), concurrency: THREADS, useWorkerThreads: true }));
+    await peer('bullmq sandboxed', 'bench-sandboxed', () => new Worker('bench-sandboxed', PROCESSOR, { connection: client(connection), concurrency: THREADS, useWorkerThreads: true, workerThreadsOptions: { execArgv: [] } }));
     // Warm every subject (pool threads load the task module, sandboxes start their threads).
     for (const subject of ['zokio', 'bullmq inline', 'bullmq sandboxed'] as const) await run(subject, 'fib', { quick: true });
   },

@@ -23,6 +23,8 @@ export interface JobData {
   readonly args: Encoded;
   /** W3C `traceparent` of the caller's span, when it had one. */
   readonly tp?: string;
+  /** 1 when the caller listens for progress (the worker then writes it before the result). */
+  readonly p?: 1;
 }
 
 /** The BullMQ module, imported on first use. */

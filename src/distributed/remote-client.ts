@@ -93,6 +93,7 @@ export class RemoteClient {
   readonly #pollMs: number;
   readonly #waiters = new Map<string, Set<Waiter>>();
   #started: Promise<{ queue: Queue; events: QueueEvents; producer: RespClient; listener: RespClient }> | undefined;
+  #startedValue: { queue: Queue; events: QueueEvents; producer: RespClient; listener: RespClient } | undefined;
   #pollTimer: NodeJS.Timeout | undefined;
   #closed = false;
   #submitted = 0;
@@ -205,16 +206,24 @@ export class RemoteClient {
   async #ready(): Promise<{ queue: Queue; events: QueueEvents; producer: RespClient }> {
     if (this.#closed) throw new RuntimeClosedError('runtime is shut down: cannot submit remote tasks');
     // The first call connects; with Redis down it must fail fast, not wait for Redis.
+    const ready = this.#startedValue;
+    if (ready !== undefined) {
+      if (ready.producer.status !== 'ready') throw this.#unreachable(ready.producer.status);
+      return ready;
+    }
     const starting = this.#start();
     starting.catch(() => undefined);
     const started = await Promise.race([starting, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), CONNECT_TIMEOUT_MS).unref())]);
     if (started === undefined) {
       throw new RemoteUnavailableError(`Redis at ${this.#config.connection.host ?? '127.0.0.1'}:${this.#config.connection.port ?? 6379} did not answer within ${CONNECT_TIMEOUT_MS} ms; the call was not submitted`);
     }
-    if (started.producer.status !== 'ready') {
-      throw new RemoteUnavailableError(`Redis at ${this.#config.connection.host ?? '127.0.0.1'}:${this.#config.connection.port ?? 6379} is not reachable (connection ${started.producer.status}); the call was not submitted`);
-    }
+    this.#startedValue = started;
+    if (started.producer.status !== 'ready') throw this.#unreachable(started.producer.status);
     return started;
+  }
+
+  #unreachable(status: string): RemoteUnavailableError {
+    return new RemoteUnavailableError(`Redis at ${this.#config.connection.host ?? '127.0.0.1'}:${this.#config.connection.port ?? 6379} is not reachable (connection ${status}); the call was not submitted`);
   }
 
   #wait(jobId: string, onProgress: ((p: unknown) => void) | undefined): { promise: Promise<unknown>; waiter: Waiter } {
@@ -254,7 +263,10 @@ export class RemoteClient {
     const options = (withOptions ? first : {}) as RemoteExecOptions;
     if (typeof options !== 'object' || options === null) throw new TypeError('rt.remote.exec: expected (ref, ...args) or (options, ref, ...args), where ref comes from defineTasks');
     const ref = withOptions ? call[1] : first;
-    const { data, name } = this.#encodeCall(ref, call.slice(withOptions ? 2 : 1), 'rt.remote.exec');
+    const encoded = this.#encodeCall(ref, call.slice(withOptions ? 2 : 1), 'rt.remote.exec');
+    const name = encoded.name;
+    // `p`: the caller listens for progress, so the worker writes it before the result.
+    const data: JobData = options.onProgress !== undefined ? { ...encoded.data, p: 1 } : encoded.data;
     checkCallOptions(options, 'rt.remote.exec');
     const { signal, key } = options;
     signal?.throwIfAborted();

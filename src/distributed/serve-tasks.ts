@@ -168,8 +168,10 @@ export async function serveTasks(taskModules: readonly TaskModule[], options: Se
         }
       };
       const result = await (data.tp !== undefined ? runWithTraceContext({ traceparent: data.tp }, call) : call());
-      await new Promise((resolve) => setImmediate(resolve)); // progress posted before the result
-      await entry.progress;
+      if (data.p === 1) {
+        await new Promise((resolve) => setImmediate(resolve)); // progress posted before the result
+        await entry.progress;
+      }
       const encoded = encodeValue(result, 'result', maxBytes);
       completed++;
       return encoded;
