@@ -218,8 +218,11 @@ export class RespClient extends EventEmitter {
     this.#retryTimer = undefined;
     this.#manualClose = !reconnect;
     const socket = this.#socket;
-    if (socket !== undefined) socket.destroy();
-    else if (!reconnect && this.status !== 'end') this.#end();
+    if (socket !== undefined) {
+      socket.destroy();
+      // Ended from now on; the socket's close still fails the commands in flight and emits 'end'.
+      if (!reconnect) this.status = 'end';
+    } else if (!reconnect && this.status !== 'end') this.#end();
     else if (reconnect) this.connect().catch(() => undefined);
   }
 
@@ -235,7 +238,7 @@ export class RespClient extends EventEmitter {
     } catch {
       // The server closes the socket after OK; a reply lost with it is fine.
     }
-    this.#socket?.destroy();
+    this.disconnect(false);
     return 'OK';
   }
 
