@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Runtime, RemoteTaskError, TaskNotFoundError, defineTasks } from '../../src/index.js';
 import { serveTasks, type TaskServer } from '../../src/distributed/index.js';
+import { span } from '../../src/trace/index.js';
 import { remoteTasks } from './fixtures/remote-tasks.js';
 import { startRedisServer, type RedisServer } from './redis-server.js';
 
@@ -92,5 +93,22 @@ describe('rt.remote', () => {
     await expect(call).rejects.toThrow('stop');
     while ((await lines()).length < 2) await new Promise((r) => setTimeout(r, 20));
     expect(await lines()).toEqual(['started', 'aborted']);
+  });
+
+  it('carries the W3C trace context of the caller in the job', async () => {
+    const rt = Runtime.builder()
+      .tracing({ exporter: 'jsonl', path: join(dir, 'trace.jsonl') })
+      .distributed({ engine: 'bullmq', connection: { host: '127.0.0.1', port: redis.port }, queue, pollMs: 200 })
+      .build();
+    try {
+      const caller = await rt.run(() => span('caller', async (s) => {
+        expect(await rt.remote.exec({ key: 'traced' }, remoteTasks.double, 4)).toBe(8);
+        return { traceId: s.traceId, spanId: s.spanId };
+      }));
+      const data = JSON.parse((await redis.command('HGET', `bull:${queue}:key-traced`, 'data')).split('\r\n')[1]!) as { tp?: string };
+      expect(data.tp).toBe(`00-${caller.traceId}-${caller.spanId}-01`);
+    } finally {
+      await rt.shutdown();
+    }
   });
 });
