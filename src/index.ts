@@ -15,6 +15,8 @@ export {
   type ExecOptions,
   type RuntimeMetrics,
   type HasWorkers,
+  type HasRemote,
+  type RemoteMembers,
   type FlavorOf,
 } from './runtime/runtime.js';
 export { RuntimeBuilder } from './runtime/builder.js';

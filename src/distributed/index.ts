@@ -12,7 +12,7 @@
  */
 export { serveTasks, type ServeTasksOptions, type TaskServer, type TaskServerMetrics, type TaskModule } from './serve-tasks.js';
 export { reportProgress } from './runner.js';
-export { RemoteClient, type RemoteExecOptions, type RemoteMapOptions, type RemoteMetrics } from './remote-client.js';
+export { type RemoteTasks, type RemoteExecOptions, type RemoteMapOptions, type RemoteMetrics } from './remote-client.js';
 export { encodeValue, decodeValue, DEFAULT_MAX_PAYLOAD_BYTES, type Encoded } from './encoding.js';
 export { DISTRIBUTED_RULES, type DistributedConfig, type RedisConnectionOptions, type RemoteCallDefaults } from './options.js';
 export { RemoteTaskError, RemoteUnavailableError, TaskArgumentError, TaskNotFoundError } from '../errors.js';
