@@ -85,6 +85,7 @@ export class RespClient extends EventEmitter {
   #pending: Pending[] = [];
   #offline: Array<{ parts: Buffer[]; pending: Pending }> = [];
   #buffer: Buffer = Buffer.alloc(0);
+  #outgoing: Buffer[] = [];
   #manualClose = false;
   #attempts = 0;
   #retryTimer: NodeJS.Timeout | undefined;
@@ -187,6 +188,7 @@ export class RespClient extends EventEmitter {
     if (this.#socket !== socket) return;
     this.#socket = undefined;
     this.#buffer = Buffer.alloc(0);
+    this.#outgoing = [];
     const inFlight = this.#pending;
     this.#pending = [];
     for (const p of inFlight) p.reject(new Error(CLOSED));
@@ -301,7 +303,17 @@ export class RespClient extends EventEmitter {
       return;
     }
     this.#pending.push(pending);
-    socket.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+    // Commands issued in the same tick go out in one write (BullMQ issues many at once).
+    for (const part of parts) this.#outgoing.push(part);
+    if (this.#outgoing.length === parts.length) process.nextTick(() => this.#flush());
+  }
+
+  #flush(): void {
+    const out = this.#outgoing;
+    this.#outgoing = [];
+    // A socket that closed meanwhile has failed these commands already (see #onClose).
+    const socket = this.#socket;
+    if (out.length > 0 && socket !== undefined && !socket.destroyed) socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
   }
 
   #onData(chunk: Buffer): void {
