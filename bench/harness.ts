@@ -47,6 +47,8 @@ export interface BenchSuite {
   readonly title: string;
   readonly cases: readonly BenchCase[];
   readonly targets?: readonly BenchTarget[];
+  /** The reason to skip the suite on this machine (a missing server), or undefined to run it. */
+  skip?(): string | undefined;
   /** Called once before the first case (start pools, servers). */
   setup?(): Promise<void>;
   /** Called once after the last case (stop pools, servers). */

@@ -63,7 +63,13 @@ async function loadSuites(): Promise<BenchSuite[]> {
   const suites: BenchSuite[] = [];
   for (const file of files) {
     const mod = (await import(pathToFileURL(join(here, file)).href)) as { default: BenchSuite };
-    if (only === undefined || only.includes(mod.default.name)) suites.push(mod.default);
+    if (only !== undefined && !only.includes(mod.default.name)) continue;
+    const skip = mod.default.skip?.();
+    if (skip !== undefined) {
+      process.stderr.write(`[${mod.default.name}] skipped: ${skip}\n`);
+      continue;
+    }
+    suites.push(mod.default);
   }
   return suites;
 }

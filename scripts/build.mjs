@@ -22,6 +22,7 @@ const entries = {
   trace: 'src/trace/index.ts',
   memory: 'src/memory/index.ts',
   testing: 'src/testing/index.ts',
+  distributed: 'src/distributed/index.ts',
   // Worker entries: each module that starts a worker resolves `./<name>.js` next to itself,
   // which in the bundle is dist/ (chunks live there too).
   'worker-entry': 'src/scheduler/pool/worker-entry.ts',

@@ -60,6 +60,7 @@ const SUBPATHS: Record<string, string> = {
   'zokio/trace': 'src/trace/index.ts',
   'zokio/memory': 'src/memory/index.ts',
   'zokio/testing': 'src/testing/index.ts',
+  'zokio/distributed': 'src/distributed/index.ts',
 };
 
 /** Typechecks every example; returns one message per example that does not compile. */

@@ -35,7 +35,9 @@ export type ZokioErrorCode =
   | 'ZOKIO_ERR_FRAME_DECODE'
   | 'ZOKIO_ERR_UNEXPECTED_EOF'
   | 'ZOKIO_ERR_SOCKET_PATH_TOO_LONG'
-  | 'ZOKIO_ERR_OUTPUT_TOO_LARGE';
+  | 'ZOKIO_ERR_OUTPUT_TOO_LARGE'
+  | 'ZOKIO_ERR_REMOTE'
+  | 'ZOKIO_ERR_REMOTE_UNAVAILABLE';
 
 /**
  * Base class of every error Zokio throws.
@@ -263,6 +265,36 @@ export class OutputTooLargeError extends ZokioError {
   static override readonly code = 'ZOKIO_ERR_OUTPUT_TOO_LARGE' as const;
   constructor(stream: 'stdout' | 'stderr', maxBytes: number) {
     super('ZOKIO_ERR_OUTPUT_TOO_LARGE', `child process wrote more than ${maxBytes} bytes to ${stream} (maxOutputBytes)`);
+  }
+}
+
+/**
+ * A task run on another machine (`rt.remote.exec`) threw. `message` is the original
+ * message; `remoteName`, `remoteCode` and `remoteStack` are the original name, `code` and
+ * stack as the worker saw them.
+ */
+export class RemoteTaskError extends ZokioError {
+  static override readonly code = 'ZOKIO_ERR_REMOTE' as const;
+  /** `name` of the error the task threw, e.g. `RangeError`. */
+  readonly remoteName: string;
+  /** `code` of the error the task threw, when it had one. */
+  readonly remoteCode: string | undefined;
+  /** Stack of the error the task threw, on the worker machine. */
+  readonly remoteStack: string | undefined;
+  constructor(remote: { readonly name: string; readonly message: string; readonly code?: string; readonly stack?: string }) {
+    super('ZOKIO_ERR_REMOTE', remote.message);
+    this.remoteName = remote.name;
+    this.remoteCode = remote.code;
+    this.remoteStack = remote.stack;
+    if (remote.stack !== undefined) this.stack = `${this.name}: ${remote.name}: ${remote.message}\n    [remote stack]\n${remote.stack.split('\n').slice(1).join('\n')}`;
+  }
+}
+
+/** The distributed engine (Redis) cannot be reached, so the call was not submitted. */
+export class RemoteUnavailableError extends ZokioError {
+  static override readonly code = 'ZOKIO_ERR_REMOTE_UNAVAILABLE' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ZOKIO_ERR_REMOTE_UNAVAILABLE', message, options);
   }
 }
 

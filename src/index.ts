@@ -15,6 +15,8 @@ export {
   type ExecOptions,
   type RuntimeMetrics,
   type HasWorkers,
+  type HasRemote,
+  type RemoteMembers,
   type FlavorOf,
 } from './runtime/runtime.js';
 export { RuntimeBuilder } from './runtime/builder.js';
@@ -54,6 +56,8 @@ export {
   UnexpectedEofError,
   SocketPathTooLongError,
   OutputTooLargeError,
+  RemoteTaskError,
+  RemoteUnavailableError,
   type ZokioErrorCode,
 } from './errors.js';
 export { isTask, type Task, type TaskHandle, type TaskContext, type TaskState, type SpawnOptions, type TaskBody } from './scheduler/task.js';
@@ -137,7 +141,7 @@ export {
   type SharedChannelOptions,
   type SharedChannelWaitOptions,
 } from './sync/index.js';
-export { defineTasks, type Cloneable, type IsCloneable, type CheckTask, type TaskFunction, type TaskRefs, type SendableArgs } from './scheduler/task-registry.js';
+export { defineTasks, type Cloneable, type IsCloneable, type CheckTask, type TaskFunction, type TaskRefs, type DefineTasksOptions, type SendableArgs } from './scheduler/task-registry.js';
 export { join, exec, type JoinSide } from './scheduler/pool/join.js';
 export { move } from './scheduler/pool/move.js';
 export { currentTaskSignal, currentWorkerTaskContext, type TaskTraceContext } from './scheduler/pool/worker-context.js';

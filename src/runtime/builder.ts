@@ -23,6 +23,7 @@ import {
   type WorkerResourceLimits,
 } from './config.js';
 import { ZokioRuntime, type Runtime } from './runtime.js';
+import type { DistributedConfig } from '../distributed/options.js';
 
 /** Replaces field `K` of `C` with `V`. */
 type With<C, K extends keyof RuntimeConfig, V> = Omit<C, K> & { readonly [P in K]: V };
@@ -153,6 +154,19 @@ export class RuntimeBuilder<C extends object = {}> {
     readonly connectTimeoutMs?: CheckHttpInt<T>;
   }): RuntimeBuilder<C> {
     return new RuntimeBuilder<C>({ ...this.#config, http: options as HttpClientConfig });
+  }
+
+  /**
+   * Runs tasks on other machines through BullMQ on Redis: adds `rt.remote.exec` and
+   * `rt.remote.map` to the runtime (and to its type). Worker machines run
+   * `serveTasks([tasks], { connection, queue })` from `zokio/distributed`. Calls are
+   * at-least-once. BullMQ is imported on the first call, not here.
+   */
+  distributed(options: DistributedConfig): RuntimeBuilder<With<C, 'distributed', {
+    /** The engine, as configured. */
+    readonly engine: 'bullmq';
+  }>> {
+    return this.#with('distributed', options as DistributedConfig & { readonly engine: 'bullmq' });
   }
 
   /**

@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { RemotePart } from '../distributed/remote-part.js';
 import { HttpClientPart } from '../io/http/client/pool.js';
 import { IoDriver } from '../io/io-driver.js';
 import { ProcessPart } from '../io/process/process-part.js';
@@ -67,6 +68,8 @@ export function composeParts(config: ResolvedConfig, host: PartHost): RuntimePar
     parts.push(new BlockingPart(config, host));
     // 7. OS signals: listeners are added by rt.onSignal and removed first at shutdown.
     parts.push(new SignalsPart(host));
+    // 8. Remote tasks (`.distributed({...})` only): the client and BullMQ load on the first call.
+    if (config.distributed !== undefined) parts.push(new RemotePart(host, config.distributed));
     for (const part of parts) part.start?.();
   } catch (err) {
     void stopParts(parts, 0).catch(() => undefined);

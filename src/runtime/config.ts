@@ -12,6 +12,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { ConfigError } from '../errors.js';
+import { checkDistributedConfig, type DistributedConfig } from '../distributed/options.js';
 
 /** The rules every config field must follow, worded once for the compiler and for `build()`. */
 export const RULES = {
@@ -194,6 +195,8 @@ export interface RuntimeConfig {
   readonly resourceLimits?: WorkerResourceLimits;
   /** Connection pools of the HTTP client. */
   readonly http?: HttpClientConfig;
+  /** Remote task calls through BullMQ on Redis (`rt.remote`); absent: no `rt.remote`. */
+  readonly distributed?: DistributedConfig;
 }
 
 /** A config with every field resolved to a concrete value. */
@@ -243,6 +246,8 @@ export interface ResolvedConfig {
   readonly resourceLimits: WorkerResourceLimits;
   /** Resolved HTTP client pool options. */
   readonly http: Required<HttpClientConfig>;
+  /** The distributed options, checked; undefined when `rt.remote` is not configured. */
+  readonly distributed: DistributedConfig | undefined;
 }
 
 /** The defaults every unset field takes. */
@@ -391,7 +396,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-const KNOWN_FIELDS = new Set(['workers', 'queueCapacity', 'strategy', 'workStealing', 'blockingThreads', 'timer', 'io', 'memory', 'tracing', 'resourceLimits', 'maxQueue', 'queueFull', 'forceAbort', 'http']);
+const KNOWN_FIELDS = new Set(['workers', 'queueCapacity', 'strategy', 'workStealing', 'blockingThreads', 'timer', 'io', 'memory', 'tracing', 'resourceLimits', 'maxQueue', 'queueFull', 'forceAbort', 'http', 'distributed']);
 const LIMIT_FIELDS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'stackSizeMb'] as const;
 
 /**
@@ -458,6 +463,7 @@ export function resolveConfig(config: RuntimeConfig): ResolvedConfig {
     if (!isIntIn(value, 1, Number.MAX_SAFE_INTEGER)) throw new ConfigError(`http.${key}`, RULES.http, value);
     http[key] = value;
   }
+  const distributed = config.distributed === undefined ? undefined : checkDistributedConfig(config.distributed);
 
   const flavor = workers === undefined ? 'current_thread' : 'multi_thread';
   return Object.freeze({
@@ -476,5 +482,6 @@ export function resolveConfig(config: RuntimeConfig): ResolvedConfig {
     tracing: Object.freeze({ exporter, path: tracing.path, sampleRatio, ...(serviceName !== undefined ? { serviceName: serviceName as string } : {}) }),
     resourceLimits: Object.freeze(resourceLimits as WorkerResourceLimits),
     http: Object.freeze(http as Required<HttpClientConfig>),
+    distributed,
   });
 }

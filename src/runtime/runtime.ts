@@ -15,6 +15,8 @@ import { ScopeImpl, type Scope, type ScopeOptions } from '../scheduler/scope.js'
 import type { SpawnOptions, Task, TaskBody } from '../scheduler/task.js';
 import type { TaskRef } from '../scheduler/task-ref.js';
 import type { SendableArgs } from '../scheduler/task-registry.js';
+import type { RemoteTasks } from '../distributed/remote-client.js';
+import type { RemotePart } from '../distributed/remote-part.js';
 import {
   resolveConfig,
   type CheckBlockingThreads,
@@ -47,6 +49,11 @@ export type { BlockOnOptions, ExecOptions, MapOptions } from './parallel.js';
 export type HasWorkers<C> = C extends {
   /** The `workers` setting that turns the pool on. */
   readonly workers: number | 'auto';
+} ? true : false;
+/** True when a config sets `distributed` (the runtime has `rt.remote`). */
+export type HasRemote<C> = C extends {
+  /** The `distributed` setting that adds `rt.remote`. */
+  readonly distributed: object;
 } ? true : false;
 /** The flavor a config produces. */
 export type FlavorOf<C> = HasWorkers<C> extends true ? 'multi_thread' : 'current_thread';
@@ -238,7 +245,14 @@ export interface ParallelMembers {
  * A Zokio runtime. Its members follow its config: `exec`, `map`, `spawnBlocking` and
  * `blockOn` exist only on runtimes built with `.workers(...)`.
  */
-export type Runtime<C extends object = RuntimeConfig> = HasWorkers<C> extends true ? RuntimeBase<C> & ParallelMembers : RuntimeBase<C>;
+export type Runtime<C extends object = RuntimeConfig> = (HasWorkers<C> extends true ? RuntimeBase<C> & ParallelMembers : RuntimeBase<C>) &
+  (HasRemote<C> extends true ? RemoteMembers : unknown);
+
+/** The member a runtime built with `.distributed(...)` adds. */
+export interface RemoteMembers {
+  /** Calls to tasks on other machines (BullMQ on Redis), at-least-once. See `zokio/distributed`. */
+  readonly remote: RemoteTasks;
+}
 
 function isTaskRef(value: unknown): value is TaskRef {
   return typeof value === 'object' && value !== null && typeof (value as TaskRef).module === 'string' && typeof (value as TaskRef).name === 'string';
@@ -369,6 +383,16 @@ export class ZokioRuntime implements RuntimeBase, ParallelMembers, PartHost {
   blockOn<const A extends readonly unknown[], R>(options: BlockOnOptions, ref: TaskRef<A, R>, ...args: A): Awaited<R>;
   blockOn(first: TaskRef | BlockOnOptions, ...rest: unknown[]): unknown {
     return this.#required<BlockingPart>('blocking').blockOn(first, rest);
+  }
+
+  /**
+   * `rt.remote`, on runtimes built with `.distributed(...)`. The distributed client (and
+   * BullMQ) is imported on the first call; the `remote` part closes it at shutdown.
+   */
+  get remote(): RemoteTasks {
+    const part = this.part<RemotePart>('remote');
+    if (part === undefined) throw new NotImplementedError('rt.remote without .distributed(...) in the config');
+    return part.tasks;
   }
 
   metrics(): RuntimeMetrics {

@@ -9,6 +9,8 @@ export interface TaskRef<Args extends readonly unknown[] = readonly unknown[], R
   readonly module: string;
   /** Name of the task inside its module. */
   readonly name: string;
+  /** Stable id of the module (`defineTasks(url, fns, { id })`), for tasks run on other machines. */
+  readonly id?: string;
   /** @internal Phantom field carrying the signature; never set at run time. */
   readonly __signature?: (...args: Args) => Result;
 }

@@ -94,6 +94,16 @@ function tables(): Map<string, Map<string, TaskFunction>> {
   return ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] ??= new Map()) as Map<string, Map<string, TaskFunction>>;
 }
 
+/** Options of {@link defineTasks}. */
+export interface DefineTasksOptions {
+  /**
+   * A stable name for the module, the same on every machine (a file URL is not), that
+   * `rt.remote.exec` puts in the job so `serveTasks` can find the task: 1..128 characters
+   * of `A-Z a-z 0-9 _ . -`. Needed only for tasks that run remotely.
+   */
+  readonly id?: string;
+}
+
 /**
  * Registers the functions of a task module and returns a typed reference to each.
  *
@@ -110,11 +120,18 @@ function tables(): Map<string, Map<string, TaskFunction>> {
  * });
  * // await rt.exec(tasks.add, 1, 2) → 3
  * ```
+ *
+ * Tasks that also run on other machines (`zokio/distributed`) carry a stable id:
+ * `defineTasks(import.meta.url, { ... }, { id: 'billing' })`.
  */
 // `M` has no constraint on purpose: object-literal methods are context-sensitive (their
 // `this` is contextual), and a constrained `M` then falls back to its constraint instead
 // of the literal's type. The check rides along under NoInfer.
-export function defineTasks<const M>(moduleUrl: string, functions: M & NoInfer<CheckTasks<M>>): TaskRefs<M> {
+export function defineTasks<const M>(moduleUrl: string, functions: M & NoInfer<CheckTasks<M>>, options?: DefineTasksOptions): TaskRefs<M> {
+  const id = options?.id;
+  if (id !== undefined && (typeof id !== 'string' || !/^[A-Za-z0-9_.-]{1,128}$/.test(id))) {
+    throw new TypeError(`defineTasks: id must be 1..128 characters of A-Z a-z 0-9 _ . - (received ${JSON.stringify(id)})`);
+  }
   const registry = tables();
   let table = registry.get(moduleUrl);
   if (table === undefined) {
@@ -125,7 +142,7 @@ export function defineTasks<const M>(moduleUrl: string, functions: M & NoInfer<C
   for (const [name, fn] of Object.entries(functions as Record<string, unknown>)) {
     if (typeof fn !== 'function') throw new TypeError(`defineTasks: '${name}' in ${moduleUrl} is not a function`);
     table.set(name, fn as TaskFunction);
-    refs[name] = Object.freeze({ module: moduleUrl, name });
+    refs[name] = Object.freeze(id === undefined ? { module: moduleUrl, name } : { module: moduleUrl, name, id });
   }
   return Object.freeze(refs) as TaskRefs<M>;
 }

@@ -46,7 +46,7 @@ describe('importing every public entry point', () => {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', fixture], { cwd: root, timeout: 50_000 });
     const { entries, before, after, control } = JSON.parse(stdout) as Report;
 
-    expect(Object.keys(entries).sort()).toEqual(['.', './fs', './http', './memory', './net', './process', './sync', './testing', './trace']);
+    expect(Object.keys(entries).sort()).toEqual(['.', './distributed', './fs', './http', './memory', './net', './process', './sync', './testing', './trace']);
     for (const count of Object.values(entries)) expect(count).toBeGreaterThan(0);
 
     expect(lasting(after.resources)).toEqual(lasting(before.resources));

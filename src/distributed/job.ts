@@ -1,0 +1,93 @@
+/**
+ * What a job carries between the caller and a worker machine, and the few helpers both
+ * sides share: loading BullMQ (an optional peer dependency, so only on first use), making
+ * Redis clients, job ids from keys, and errors as text in BullMQ's `failedReason`.
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { RemoteTaskError, TaskArgumentError, TaskNotFoundError, ZokioError } from '../errors.js';
+import type { Encoded } from './encoding.js';
+import { RespClient, type RespClientOptions } from './internal/resp-client.js';
+import type { RedisConnectionOptions } from './options.js';
+
+/** The data of every job: the task by stable id and name, the encoded arguments, the trace. */
+export interface JobData {
+  /** Protocol version. */
+  readonly v: 1;
+  /** Stable id of the task module (`defineTasks(url, fns, { id })`). */
+  readonly id: string;
+  /** Task name inside the module. */
+  readonly name: string;
+  /** The argument list, tagged JSON. */
+  readonly args: Encoded;
+  /** W3C `traceparent` of the caller's span, when it had one. */
+  readonly tp?: string;
+  /** 1 when the caller listens for progress (the worker then writes it before the result). */
+  readonly p?: 1;
+}
+
+/** The BullMQ module, imported on first use. */
+export type BullMQ = typeof import('bullmq');
+
+let bullmq: Promise<BullMQ> | undefined;
+
+/** Imports BullMQ once; a coded error says how to install it when it is missing. */
+export function loadBullMQ(): Promise<BullMQ> {
+  bullmq ??= import('bullmq').catch((err: unknown) => {
+    bullmq = undefined;
+    throw new ZokioError('ZOKIO_ERR_CONFIG', `zokio/distributed needs the 'bullmq' package (npm install bullmq): ${err instanceof Error ? err.message : String(err)}`);
+  });
+  return bullmq;
+}
+
+/** A Redis client for BullMQ from connection options. */
+export function redisClient(connection: RedisConnectionOptions, options: Partial<RespClientOptions> = {}): RespClient {
+  return new RespClient({
+    host: connection.host,
+    port: connection.port,
+    username: connection.username,
+    password: connection.password,
+    db: connection.db,
+    maxRetriesPerRequest: null,
+    // Reconnect quickly at first, then every second at most: a restarted Redis is found soon.
+    retryStrategy: (times) => Math.min(50 * times, 1000),
+    ...options,
+  });
+}
+
+/** The channel on which callers ask workers to abort a running job. */
+export function cancelChannel(prefix: string, queue: string): string {
+  return `${prefix}:${queue}:zokio-cancel`;
+}
+
+/** The job id of a call with `key`: deterministic, so a repeated call finds the same job. */
+export function jobIdForKey(key: string): string {
+  // BullMQ ids cannot contain ':' nor be integers; a digest keeps any key usable.
+  return /^[A-Za-z0-9_.-]{1,100}$/.test(key) && !/^\d+$/.test(key) ? `key-${key}` : `key#${createHash('sha256').update(key).digest('base64url')}`;
+}
+
+/** The error as text for `failedReason`: JSON with name, message, code and stack. */
+export function errorToReason(err: unknown): string {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const code = (e as { code?: unknown }).code;
+  return JSON.stringify({ zokio: 1, name: e.name, message: e.message, code: typeof code === 'string' ? code : undefined, stack: e.stack });
+}
+
+/**
+ * The error a caller sees for a `failedReason`: `TaskNotFoundError` or `TaskArgumentError`
+ * as themselves (the call itself was wrong), anything else as `RemoteTaskError`.
+ */
+export function errorFromReason(reason: string | undefined): Error {
+  let wire: { name: string; message: string; code?: string; stack?: string } = { name: 'Error', message: reason ?? 'job failed' };
+  try {
+    const parsed = JSON.parse(reason ?? '') as { zokio?: number; name: string; message: string; code?: string; stack?: string };
+    if (parsed !== null && parsed.zokio === 1) wire = parsed;
+  } catch {
+    // A reason written by BullMQ itself (stalled too many times, lock lost): plain text.
+  }
+  if (wire.code === TaskNotFoundError.code) return new TaskNotFoundError(wire.message);
+  if (wire.code === TaskArgumentError.code) return new TaskArgumentError(wire.message);
+  return new RemoteTaskError(wire);
+}
+

@@ -1,0 +1,299 @@
+/**
+ * `serveTasks`: a worker process that takes jobs from a BullMQ queue and runs each on the
+ * local work-stealing pool.
+ *
+ * Implementation note. The BullMQ `Worker` runs on this thread, whose event loop stays
+ * free (tasks compute on pool threads), so job locks are renewed on time however heavy
+ * the tasks are. Each job: decode the arguments, find the task by its stable id and name
+ * (unknown: `UnrecoverableError`, so the job fails once without retries), run it through
+ * the runner task on the pool inside the caller's trace context, encode the result.
+ *
+ * Resilience. The Redis clients reconnect on their own. A health check looks at every
+ * connection of the current BullMQ worker each `healthCheckMs`: when one has not been
+ * ready for `rebuildAfterMs` while a fresh probe connection reaches Redis, the worker is
+ * closed (forced) and a new one is built; jobs it held are recovered as stalled jobs.
+ *
+ * Closing. `close()` stops taking jobs and waits for running ones until `closeTimeoutMs`;
+ * then it aborts them (their `currentTaskSignal()` aborts), force-closes the worker and
+ * drops its connections. BullMQ's own `close()` waits for Redis when it is gone; this one
+ * returns within `closeTimeoutMs` (plus the pool's shutdown) either way.
+ *
+ * @module
+ */
+import { BroadcastChannel } from 'node:worker_threads';
+import { ConfigError, TaskNotFoundError } from '../errors.js';
+import { createRuntime } from '../runtime/runtime.js';
+import type { TaskRef } from '../scheduler/task-ref.js';
+import { runWithTraceContext } from '../trace/propagation.js';
+import { decodeValue, DEFAULT_MAX_PAYLOAD_BYTES, encodeValue } from './encoding.js';
+import type { RespClient } from './internal/resp-client.js';
+import { cancelChannel, errorToReason, loadBullMQ, redisClient, type JobData } from './job.js';
+import { checkConnection, checkPositive, checkQueueName, type RedisConnectionOptions } from './options.js';
+import { bounded } from './remote-client.js';
+import { LOADED, PROGRESS_CHANNEL, runner, type ProgressMessage } from './runner.js';
+import type { Job, Worker } from 'bullmq';
+
+/** Options of {@link serveTasks}. */
+export interface ServeTasksOptions {
+  /** Where Redis listens. */
+  readonly connection: RedisConnectionOptions;
+  /** The queue to serve (the `queue` of the callers' `.distributed(...)`). */
+  readonly queue: string;
+  /** Jobs run at once by this process. @default 16 */
+  readonly concurrency?: number;
+  /** Threads of the local work-stealing pool. @default 'auto' */
+  readonly workers?: number | 'auto';
+  /** Longest wait for running jobs in `close()` before they are aborted, in ms. @default 10000 */
+  readonly closeTimeoutMs?: number;
+  /** How long a job's lock lasts without renewal (a dead worker's jobs are recovered after it), in ms. @default 30000 */
+  readonly lockDurationMs?: number;
+  /** How often stalled jobs are looked for, in ms. @default 30000 */
+  readonly stalledIntervalMs?: number;
+  /** How many times a job may stall before it fails. @default 1 */
+  readonly maxStalledCount?: number;
+  /** How often the worker's connections are checked, in ms. @default 5000 */
+  readonly healthCheckMs?: number;
+  /** Rebuild the worker when a connection has not been ready this long while Redis answers, in ms. @default 15000 */
+  readonly rebuildAfterMs?: number;
+  /** Key prefix in Redis. @default 'bull' */
+  readonly prefix?: string;
+  /** Largest encoded result, in bytes. @default 524288 */
+  readonly maxPayloadBytes?: number;
+}
+
+/** Counters of a task server. */
+export interface TaskServerMetrics {
+  /** Jobs whose task returned. */
+  readonly completed: number;
+  /** Jobs whose task threw or could not run. */
+  readonly failed: number;
+  /** Jobs running now. */
+  readonly active: number;
+  /** Times the BullMQ worker was rebuilt by the health check. */
+  readonly rebuilds: number;
+}
+
+/** A running task server; `await using` closes it. */
+export interface TaskServer {
+  /** Counters. */
+  metrics(): TaskServerMetrics;
+  /**
+   * Stops taking jobs, waits for running ones up to `closeTimeoutMs`, aborts the rest,
+   * closes the connections and the local pool.
+   *
+   * *Cancellation*: not cancellable; bounded by `closeTimeoutMs`.
+   */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** A module's task references, as `defineTasks` returns them. */
+// `TaskRef<any, any>`: a module's refs have every signature; only module, name and id are read.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type TaskModule = { readonly [name: string]: TaskRef<any, any> };
+
+function tableOf(modules: readonly TaskModule[]): Map<string, TaskRef> {
+  if (!Array.isArray(modules)) throw new ConfigError('taskModules', 'serveTasks: taskModules must be an array of defineTasks results', modules);
+  const table = new Map<string, TaskRef>();
+  for (const mod of modules) {
+    for (const ref of Object.values(mod ?? {}) as TaskRef[]) {
+      if (typeof ref?.module !== 'string' || typeof ref.name !== 'string') throw new ConfigError('taskModules', 'serveTasks: taskModules must be an array of defineTasks results', ref);
+      if (ref.id === undefined) throw new ConfigError('taskModules', `serveTasks: task '${ref.name}' of ${ref.module} has no stable id (defineTasks(url, fns, { id }))`, ref.name);
+      table.set(`${ref.id}\0${ref.name}`, ref);
+    }
+  }
+  return table;
+}
+
+/**
+ * Serves the tasks of `taskModules` to callers of `rt.remote.exec` on the same queue:
+ * each job runs on this process's work-stealing pool.
+ *
+ * Delivery is at-least-once: a job whose worker dies mid-run runs again elsewhere (after
+ * its lock expires), so tasks that change the world should be idempotent (use `key`).
+ *
+ * @example
+ * ```ts
+ * import { defineTasks } from 'zokio';
+ * import { serveTasks } from 'zokio/distributed';
+ * export const tasks = defineTasks(import.meta.url, { double: (n: number) => n * 2 }, { id: 'math' });
+ * await using server = await serveTasks([tasks], { connection: { port: 6379 }, queue: 'zokio', concurrency: 64 });
+ * ```
+ *
+ * *Cancellation*: a caller's `signal` aborts the job's `currentTaskSignal()` here.
+ */
+export async function serveTasks(taskModules: readonly TaskModule[], options: ServeTasksOptions): Promise<TaskServer> {
+  const table = tableOf(taskModules);
+  const connection = checkConnection(options?.connection, 'connection');
+  const queue = checkQueueName(options.queue, 'queue');
+  const concurrency = checkPositive(options.concurrency, 'concurrency') ?? 16;
+  const closeTimeoutMs = checkPositive(options.closeTimeoutMs, 'closeTimeoutMs') ?? 10_000;
+  const healthCheckMs = checkPositive(options.healthCheckMs, 'healthCheckMs') ?? 5000;
+  const rebuildAfterMs = checkPositive(options.rebuildAfterMs, 'rebuildAfterMs') ?? 15_000;
+  const maxBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  const prefix = options.prefix ?? 'bull';
+  const { Worker, UnrecoverableError } = await loadBullMQ();
+  const rt = createRuntime({ workers: (options.workers ?? 'auto') as 'auto' });
+
+  let completed = 0;
+  let failed = 0;
+  let rebuilds = 0;
+  interface Running {
+    readonly job: Job;
+    readonly abort: AbortController;
+    /** The progress updates written so far, in order. */
+    progress: Promise<unknown>;
+  }
+  const running = new Map<string, Running>();
+
+  const processor = async (job: Job<JobData>): Promise<unknown> => {
+    const data = job.data;
+    const ref = table.get(`${data?.id}\0${data?.name}`);
+    if (ref === undefined) {
+      failed++;
+      const known = [...table.keys()].map((k) => k.replace('\0', '.')).join(', ');
+      throw new UnrecoverableError(errorToReason(new TaskNotFoundError(`task '${data?.id}.${data?.name}' is not served by this worker (it serves: ${known || 'nothing'})`)));
+    }
+    const entry: Running = { job, abort: new AbortController(), progress: Promise.resolve() };
+    const abort = entry.abort;
+    running.set(job.id!, entry);
+    try {
+      const args = decodeValue(data.args) as unknown[];
+      const call = async (): Promise<unknown> => {
+        // A pool thread that lacks the task module loads it and asks for the job again.
+        for (let attempt = 0; ; attempt++) {
+          const loadOnly = attempt < 8 * rt.config.workers;
+          const out = await rt.exec({ signal: abort.signal }, runner.run as never, ...([job.id, ref.module, ref.name, args, loadOnly] as never[]));
+          if (out !== LOADED) return out;
+        }
+      };
+      const result = await (data.tp !== undefined ? runWithTraceContext({ traceparent: data.tp }, call) : call());
+      if (data.p === 1) {
+        await new Promise((resolve) => setImmediate(resolve)); // progress posted before the result
+        await entry.progress;
+      }
+      const encoded = encodeValue(result, 'result', maxBytes);
+      completed++;
+      return encoded;
+    } catch (err) {
+      failed++;
+      throw new Error(errorToReason(err));
+    } finally {
+      running.delete(job.id!);
+    }
+  };
+
+  // Every Redis client of the current worker, to check their health.
+  let clients: RespClient[] = [];
+  const trackedClient = (): RespClient => {
+    const root = redisClient(connection, { connectionName: `zokio:worker:${queue}` });
+    clients.push(root);
+    const duplicate = root.duplicate.bind(root);
+    root.duplicate = (overrides) => {
+      const copy = duplicate(overrides);
+      clients.push(copy);
+      return copy;
+    };
+    return root;
+  };
+
+  const build = (): Worker => {
+    clients = [];
+    const w = new Worker(queue, processor as never, {
+      connection: trackedClient() as never,
+      prefix,
+      concurrency,
+      lockDuration: options.lockDurationMs ?? 30_000,
+      stalledInterval: options.stalledIntervalMs ?? 30_000,
+      maxStalledCount: options.maxStalledCount ?? 1,
+      autorun: true,
+    });
+    w.on('error', () => undefined); // connection errors: the clients reconnect, the health check watches
+    return w;
+  };
+  let worker = build();
+  await worker.waitUntilReady();
+
+  // Cancellation requests from callers.
+  const subscriber = redisClient(connection, { connectionName: `zokio:cancel:${queue}` });
+  const channelName = cancelChannel(prefix, queue);
+  const subscribe = (): void => void subscriber.call('subscribe', channelName).catch(() => undefined);
+  subscriber.on('ready', subscribe);
+  subscriber.on('error', () => undefined);
+  subscriber.on('message', (_channel: string, jobId: string) => running.get(jobId)?.abort.abort(new Error(`job ${jobId} cancelled by its caller`)));
+
+  // Progress reports from pool threads.
+  const progress = new BroadcastChannel(PROGRESS_CHANNEL);
+  progress.unref();
+  progress.onmessage = (event) => {
+    const { jobId, value } = (event as { data: ProgressMessage }).data;
+    const entry = running.get(jobId);
+    if (entry === undefined) return;
+    try {
+      const encoded = encodeValue(value, 'progress', maxBytes);
+      entry.progress = entry.progress.then(() => entry.job.updateProgress(encoded as never)).catch(() => undefined);
+    } catch {
+      // A progress value that cannot be encoded is dropped; the task goes on.
+    }
+  };
+
+  // Health check of the worker's connections.
+  const notReadySince = new Map<RespClient, number>();
+  let rebuilding = false;
+  let closing = false;
+  const health = setInterval(() => {
+    if (rebuilding || closing) return;
+    const now = Date.now();
+    let stale = false;
+    for (const c of clients) {
+      if (c.status === 'ready' || c.status === 'end') notReadySince.delete(c);
+      else if (!notReadySince.has(c)) notReadySince.set(c, now);
+      else if (now - notReadySince.get(c)! >= rebuildAfterMs) stale = true;
+    }
+    if (!stale) return;
+    rebuilding = true;
+    void (async () => {
+      const probe = redisClient(connection, { enableOfflineQueue: true, retryStrategy: () => null });
+      try {
+        const reachable = await bounded(probe.call('ping'), 2000);
+        if (!reachable || probe.status !== 'ready' || closing) return;
+        const old = worker;
+        const oldClients = clients;
+        worker = build();
+        rebuilds++;
+        notReadySince.clear();
+        await bounded(old.close(true), closeTimeoutMs);
+        for (const c of oldClients) c.disconnect();
+      } finally {
+        probe.disconnect();
+        rebuilding = false;
+      }
+    })();
+  }, healthCheckMs);
+  health.unref();
+
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closed ??= (async () => {
+      closing = true;
+      clearInterval(health);
+      const w = worker;
+      const graceful = await bounded(w.close(), closeTimeoutMs);
+      if (!graceful) {
+        for (const { abort } of running.values()) abort.abort(new Error('task server closed before the job finished'));
+        await bounded(w.close(true), 1000);
+      }
+      for (const c of clients) c.disconnect();
+      subscriber.disconnect();
+      progress.close();
+      await rt.shutdown({ timeoutMs: graceful ? closeTimeoutMs : 0 });
+    })();
+    return closed;
+  };
+
+  return {
+    metrics: () => ({ completed, failed, active: running.size, rebuilds }),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
