@@ -27,6 +27,8 @@ const entries = {
   // which in the bundle is dist/ (chunks live there too).
   'worker-entry': 'src/scheduler/pool/worker-entry.ts',
   worker: 'src/scheduler/blocking/worker.ts',
+  // The distributed runner task: serveTasks' pool threads import it by URL (runner.ts).
+  'distributed-runner': 'src/distributed/runner-task.ts',
 };
 
 const missing = Object.entries(entries).filter(([, file]) => !existsSync(file));

@@ -13,7 +13,8 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { BroadcastChannel } from 'node:worker_threads';
-import { defineTasks, loadTask, lookupTask } from '../scheduler/task-registry.js';
+import type { TaskRef } from '../scheduler/task-ref.js';
+import { loadTask, lookupTask } from '../scheduler/task-registry.js';
 
 /** The channel progress reports travel on inside one process. */
 export const PROGRESS_CHANNEL = 'zokio.distributed.progress';
@@ -55,7 +56,8 @@ export function reportProgress(value: unknown): void {
 }
 
 /** The runner's signature: arguments and result are whatever the task takes and returns. */
-type RunTask = (jobId: string, module: string, name: string, args: readonly unknown[], loadOnly: boolean) => unknown;
+/** @internal */
+export type RunTask = (jobId: string, module: string, name: string, args: readonly unknown[], loadOnly: boolean) => unknown;
 
 /** What the runner returns when it had to load the module first (see {@link run}). */
 export const LOADED = '\u0000zokio.runner.loaded';
@@ -67,14 +69,22 @@ export const LOADED = '\u0000zokio.runner.loaded';
  * submits the job again, and the thread that runs it next has the module (or loads it).
  * With `loadOnly` false it calls the task after loading anyway (the last attempt).
  */
-const run: RunTask = (jobId, module, name, args, loadOnly) => {
+export const run: RunTask = (jobId, module, name, args, loadOnly) => {
   const fn = lookupTask(module, name) as ((...a: readonly unknown[]) => unknown) | undefined;
   if (fn !== undefined) return currentJob.run(jobId, () => fn(...args));
   return loadTask(module, name).then((loaded) => (loadOnly ? LOADED : currentJob.run(jobId, () => (loaded as (...a: readonly unknown[]) => unknown)(...args))));
 };
 
 /**
- * @internal The runner task (its module is imported by the pool threads). The Cloneable
- * check is skipped on purpose: the values were decoded from tagged JSON, so they clone.
+ * @internal The runner task by reference: `runner-task.ts` registers it when a pool thread
+ * imports that module (in the bundle, `distributed-runner.js` beside this file), so that
+ * importing `zokio/distributed` registers nothing.
  */
-export const runner = defineTasks<{ run: RunTask }>(import.meta.url, { run } as never, { id: 'zokio.runner' });
+export function runnerRef(): TaskRef<Parameters<RunTask>, ReturnType<RunTask>> {
+  const file = import.meta.url.endsWith('.ts') ? './runner-task.ts' : './distributed-runner.js';
+  return (ref ??= Object.freeze({ module: new URL(file, import.meta.url).href, name: 'run', id: RUNNER_ID }) as never);
+}
+
+/** @internal The stable id the runner task registers under. */
+export const RUNNER_ID = 'zokio.runner';
+let ref: TaskRef | undefined;

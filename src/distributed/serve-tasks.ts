@@ -30,7 +30,7 @@ import type { RespClient } from './internal/resp-client.js';
 import { cancelChannel, errorToReason, loadBullMQ, redisClient, type JobData } from './job.js';
 import { checkConnection, checkPositive, checkQueueName, type RedisConnectionOptions } from './options.js';
 import { bounded } from './remote-client.js';
-import { LOADED, PROGRESS_CHANNEL, runner, type ProgressMessage } from './runner.js';
+import { LOADED, PROGRESS_CHANNEL, runnerRef, type ProgressMessage } from './runner.js';
 import type { Job, Worker } from 'bullmq';
 
 /** Options of {@link serveTasks}. */
@@ -163,7 +163,7 @@ export async function serveTasks(taskModules: readonly TaskModule[], options: Se
         // A pool thread that lacks the task module loads it and asks for the job again.
         for (let attempt = 0; ; attempt++) {
           const loadOnly = attempt < 8 * rt.config.workers;
-          const out = await rt.exec({ signal: abort.signal }, runner.run as never, ...([job.id, ref.module, ref.name, args, loadOnly] as never[]));
+          const out = await rt.exec({ signal: abort.signal }, runnerRef() as never, ...([job.id, ref.module, ref.name, args, loadOnly] as never[]));
           if (out !== LOADED) return out;
         }
       };
