@@ -33,6 +33,7 @@ import { clearDefaultRuntime, contextStorage, setDefaultRuntimeFactory, type Con
 import { detectPlatform } from './platform.js';
 import { buildReport, describeReport, type RuntimeReport } from './report.js';
 import { installSignalHandler, type OnSignalOptions, type SignalHandler, type SignalSubscription } from '../io/signals.js';
+import type { ConsoleOptions, RuntimeConsole } from '../console/options.js';
 
 /** True when a config turns the work-stealing pool on. */
 export type HasWorkers<C> = C extends {
@@ -147,6 +148,13 @@ export interface RuntimeBase<C extends object = RuntimeConfig> {
    * ```
    */
   onSignal(signals: NodeJS.Signals | readonly NodeJS.Signals[], handler: SignalHandler | 'shutdown', options?: OnSignalOptions): SignalSubscription;
+  /**
+   * Serves the live runtime console (a page and a JSON/SSE feed) on 127.0.0.1; see
+   * `src/console`. Nothing is loaded or sampled before the first call.
+   *
+   * *Cancellation*: `close()` on the result stops the server and every stream.
+   */
+  console(options?: ConsoleOptions): Promise<RuntimeConsole>;
   /** `await using rt = ...` shuts the runtime down at the end of the block. */
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -436,6 +444,12 @@ export class ZokioRuntime implements RuntimeBase, ParallelMembers {
 
   onSignal(signals: NodeJS.Signals | readonly NodeJS.Signals[], handler: SignalHandler | 'shutdown', options?: OnSignalOptions): SignalSubscription {
     return installSignalHandler(this, signals, handler, options);
+  }
+
+  async console(options?: ConsoleOptions): Promise<RuntimeConsole> {
+    // Loaded on first use: a runtime that never opens a console never loads its code.
+    const { startConsole } = await import('../console/server.js');
+    return startConsole(this, this.#executor, options);
   }
 
   [Symbol.asyncDispose](): Promise<void> {

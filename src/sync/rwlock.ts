@@ -8,6 +8,7 @@
  */
 import { ClosedError } from '../errors.js';
 import { Semaphore, type Permit } from './semaphore.js';
+import { resourceHook } from '../console/resource-hook.js';
 
 /** Options for {@link RwLock.read} and {@link RwLock.write}. */
 export interface RwLockOptions {
@@ -136,6 +137,7 @@ export class RwLock<T> {
 
   constructor(value: T) {
     this.unsafeValue = value;
+    resourceHook?.(this);
   }
 
   /** Number of read guards held right now (0 while a writer holds the lock). */
