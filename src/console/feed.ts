@@ -165,9 +165,11 @@ export class ConsoleFeed {
   attach(lastEventId: number | undefined): FeedClient | undefined {
     if (this.#closed || this.#clients.size >= this.#options.maxClients) return undefined;
     // Start (and take the first sample) before the client joins, so its hello comes first.
-    if (this.#clients.size === 0) this.#start();
+    const first = this.#clients.size === 0;
+    if (first) this.#start();
     const client = new FeedClient(this);
     this.#clients.add(client);
+    if (first) this.#schedule();
     const current = this.#state!;
     const oldest = this.#frames.length === 0 ? current.seq + 1 : this.#frames[0]!.seq;
     const resumable = lastEventId !== undefined && lastEventId <= current.seq && lastEventId >= oldest - 1;
@@ -191,7 +193,6 @@ export class ConsoleFeed {
     this.#sampler.start();
     this.#http.install();
     this.tick();
-    this.#schedule();
   }
 
   #stop(): void {
