@@ -14,6 +14,8 @@ export interface ConsoleRetention {
   readonly frames?: number;
   /** Frames queued per client before a slow client starts dropping them. @default 8 */
   readonly clientFrames?: number;
+  /** How long an ended task stays in the tree with its final state, in ms. @default 5000 */
+  readonly endedMs?: number;
 }
 
 /** Options of `rt.console(...)`. */
@@ -66,7 +68,7 @@ export const CONSOLE_DEFAULTS = Object.freeze({
   host: '127.0.0.1',
   intervalMs: 1000,
   maxClients: 4,
-  retention: Object.freeze({ tasks: 2000, spans: 2000, frames: 120, clientFrames: 8 }),
+  retention: Object.freeze({ tasks: 2000, spans: 2000, frames: 120, clientFrames: 8, endedMs: 5000 }),
   warnings: Object.freeze({ loopDelayMs: 100, longSyncMs: 50, starvingMs: 5000, growingSamples: 5 }),
 });
 
@@ -127,6 +129,7 @@ export function resolveConsoleOptions(options: ConsoleOptions | undefined, rando
       spans: intIn('retention.spans', r.spans, 0, 1_000_000, d.retention.spans),
       frames: intIn('retention.frames', r.frames, 1, 100_000, d.retention.frames),
       clientFrames: intIn('retention.clientFrames', r.clientFrames, 1, 10_000, d.retention.clientFrames),
+      endedMs: intIn('retention.endedMs', r.endedMs, 0, 3_600_000, d.retention.endedMs),
     },
     warnings: {
       loopDelayMs: intIn('warnings.loopDelayMs', w.loopDelayMs, 1, 600_000, d.warnings.loopDelayMs),

@@ -26,6 +26,10 @@ const LONG_SYNC: readonly string[] = Object.freeze(['long_sync']);
 interface TaskEntry {
   row: TaskRow;
   seen: number;
+  /** The live record, until the task ends (then its final state is read and it is let go). */
+  record: TaskRecord | undefined;
+  /** Console time the task was first missing from the live list (-1: live). */
+  endedAt: number;
 }
 
 /** The pool counters a tick reads from `rt.metrics().pool`. */
@@ -162,7 +166,7 @@ export class Sampler {
           notShown++;
           continue;
         }
-        entry = { row: this.#row(record, now, NO_WARNINGS), seen: tick };
+        entry = { row: this.#row(record, now, NO_WARNINGS), seen: tick, record, endedAt: -1 };
         map.set(record.id, entry);
       } else {
         entry.seen = tick;
@@ -178,7 +182,20 @@ export class Sampler {
       if (state === 'running') running.push(row);
       tasks[record.id] = row;
     }
-    if (map.size > shown) for (const [id, entry] of map) if (entry.seen !== tick) map.delete(id);
+    // Ended tasks stay `retention.endedMs` with their final state, then go.
+    if (map.size > shown) {
+      const linger = this.#options.retention.endedMs;
+      for (const [id, entry] of map) {
+        if (entry.seen === tick) continue;
+        if (entry.endedAt < 0) {
+          entry.endedAt = now;
+          entry.row = { ...entry.row, state: STATE_NAMES[entry.record!.state]!, warnings: NO_WARNINGS };
+          entry.record = undefined;
+        }
+        if (now - entry.endedAt >= linger) map.delete(id);
+        else tasks[id] = entry.row;
+      }
+    }
     return { tasks, notShown, running };
   }
 

@@ -8,7 +8,7 @@ import type { ConsoleHello, ConsoleState, ConsoleUpdate, TaskRow } from '../../s
 import { applyUpdate } from '../../src/console/index.js';
 import type { FeedClient } from '../../src/console/feed.js';
 import { Mutex, RwLock, Semaphore, channel, sleep, unboundedChannel } from '../../src/index.js';
-import { expectPayload, virtualRuntime } from './helpers.js';
+import { expectPayload, gate, virtualRuntime } from './helpers.js';
 
 type SseEventOut = { event?: string; id?: string | number; data: unknown };
 
@@ -33,8 +33,8 @@ describe('console feed', () => {
       const c = await rt.console({ intervalMs: 1000 });
       try {
         const { feed } = consoleInternals(c);
-        const gate = Promise.withResolvers<void>();
-        const alpha = rt.spawn(async () => gate.promise, { name: 'alpha' });
+        const gated = gate();
+        const alpha = rt.spawn(async () => gated.promise, { name: 'alpha' });
         rt.spawn(async () => sleep(10_000), { name: 'beta' });
         const it = iterate(feed.attach(undefined)!);
         const hello = await next(it);
@@ -56,17 +56,21 @@ describe('console feed', () => {
         expect(u1.resources).toBeUndefined(); // nothing changed there
         state = applyUpdate(state, u1, 100);
 
-        gate.resolve();
+        gated.resolve();
         await alpha;
         await clock.advance(1000);
         const u2 = (await next(it)).data as ConsoleUpdate;
         expectPayload('update', u2);
         expect(u2.seq).toBe(u1.seq + 1);
-        expect(u2.tasks?.remove).toEqual([alpha.id]);
-        expect(u2.tasks?.upsert).toEqual([]); // beta did not change
+        expect(u2.tasks?.upsert.map((t) => [t.name, t.state])).toEqual([['alpha', 'done']]); // beta did not change
         state = applyUpdate(state, u2, 100);
-        expect(byName(state, 'alpha')).toBeUndefined();
         expect(byName(state, 'beta')?.state).toBe('running');
+        // An ended task stays retention.endedMs (5000) with its final state, then goes.
+        for (let i = 0; i < 5; i++) {
+          await clock.advance(1000);
+          state = applyUpdate(state, (await next(it)).data as ConsoleUpdate, 100);
+        }
+        expect(byName(state, 'alpha')).toBeUndefined();
         // The state the client built equals the server's own.
         expect(state.tasks).toEqual(feed.snapshot().tasks);
         await it.return!();
@@ -214,7 +218,7 @@ describe('console feed', () => {
     await rt.run(async () => {
       const c = await rt.console({ intervalMs: 1000, retention: { tasks: 5 } });
       const { feed } = consoleInternals(c);
-      const done = Promise.withResolvers<void>();
+      const done = gate();
       const scoped = rt.scope(async (s) => {
         s.spawn(async () => done.promise, { name: 'child a' });
         s.spawn(async () => done.promise, { name: 'child b' });
@@ -227,12 +231,12 @@ describe('console feed', () => {
       done.resolve();
       await scoped;
       const c2 = await rt.console({ intervalMs: 1000 });
-      const gate = Promise.withResolvers<void>();
+      const gated = gate();
       const inScope = rt.scope(async (s) => {
-        s.spawn(async () => gate.promise, { name: 'x' });
-        s.spawn(async () => gate.promise, { name: 'y' });
+        s.spawn(async () => gated.promise, { name: 'x' });
+        s.spawn(async () => gated.promise, { name: 'y' });
       });
-      rt.spawn(async () => gate.promise, { name: 'top' });
+      rt.spawn(async () => gated.promise, { name: 'top' });
       await clock.advance(0);
       const s2 = consoleInternals(c2).feed.snapshot();
       const x = Object.values(s2.tasks).find((t) => t.name === 'x')!;
@@ -240,7 +244,7 @@ describe('console feed', () => {
       expect(x.scope).toBeGreaterThan(0);
       expect(y.scope).toBe(x.scope);
       expect(Object.values(s2.tasks).find((t) => t.name === 'top')!.scope).toBe(0);
-      gate.resolve();
+      gated.resolve();
       await inScope;
       await Promise.all([c.close(), c2.close()]);
     });

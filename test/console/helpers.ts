@@ -26,3 +26,10 @@ export function virtualRuntime(): { rt: ReturnType<typeof createRuntime>; clock:
   clock.pause();
   return { rt, clock };
 }
+
+/** A promise and its resolve function (Promise.withResolvers is outside the project's lib). */
+export function gate(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
