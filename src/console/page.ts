@@ -26,7 +26,7 @@ export function consoleHtml(token: string): string {
   const q = `?token=${attr(encodeURIComponent(token))}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="no-referrer"><link rel="icon" href="data:,">
 <title>Zokio console</title><link rel="stylesheet" href="/app.css${q}"></head>
 <body>
 <header>

@@ -54,6 +54,7 @@ export class Sampler {
   readonly #resources: ResourceRegistry;
   readonly #http: HttpStats;
   readonly #spans: SpanWindow;
+  readonly #ownStore: object | undefined;
   readonly #tasks = new Map<number, TaskEntry>();
   readonly #scopes = new WeakMap<object, number>();
   #nextScope = 1;
@@ -66,7 +67,9 @@ export class Sampler {
   #elu: EventLoopUtilization | undefined;
   #lastSpan: SpanRow | undefined;
 
-  constructor(runtime: SampledRuntime, executor: LocalExecutor, options: ResolvedConsoleOptions, resources: ResourceRegistry, http: HttpStats, spans: SpanWindow) {
+  /** `ownStore`: the context store the console's own server runs in; its tasks are not shown. */
+  constructor(runtime: SampledRuntime, executor: LocalExecutor, options: ResolvedConsoleOptions, resources: ResourceRegistry, http: HttpStats, spans: SpanWindow, ownStore?: object) {
+    this.#ownStore = ownStore;
     this.#runtime = runtime;
     this.#executor = executor;
     this.#options = options;
@@ -157,9 +160,11 @@ export class Sampler {
     const limit = this.#options.retention.tasks;
     const tasks: Record<string, TaskRow> = {};
     const running: TaskRow[] = [];
+    const ownStore = this.#ownStore ?? null;
     let shown = 0;
     let notShown = 0;
     for (let record: TaskRecord | undefined = this.#executor.firstLive; record !== undefined; record = record.next) {
+      if (record.store === ownStore) continue; // the console's own responses (its streams)
       let entry = map.get(record.id);
       if (entry === undefined) {
         if (shown >= limit) {

@@ -18,6 +18,7 @@ import type { HttpRequest } from '../io/http/request.js';
 import { sse } from '../io/http/sse.js';
 import type { LocalExecutor } from '../scheduler/local-executor.js';
 import { timerDriverOf } from '../scheduler/time.js';
+import { contextStorage } from '../runtime/context.js';
 import type { ZokioRuntime } from '../runtime/runtime.js';
 import { ConsoleFeed } from './feed.js';
 import { HttpStats } from './http-stats.js';
@@ -72,7 +73,10 @@ export async function startConsole(runtime: ZokioRuntime, executor: LocalExecuto
   const spans = new SpanWindow(options.retention.spans);
   resources.install();
   spans.listen();
-  const sampler = new Sampler(runtime as never, executor, options, resources, http, spans);
+  // The server runs in a store of its own: its response tasks (the streams) are told apart
+  // by it and left out of the task tree.
+  const ownStore = { runtime, task: undefined, span: undefined, signal: runtime.signal };
+  const sampler = new Sampler(runtime as never, executor, options, resources, http, spans, ownStore);
   const feed = new ConsoleFeed(sampler, http, timerDriverOf(runtime), options, runtime.report);
   const expected = Buffer.from(options.token);
   let allowedHosts: Set<string> = new Set();
@@ -127,7 +131,7 @@ export async function startConsole(runtime: ZokioRuntime, executor: LocalExecuto
   };
 
   const script = consoleScript();
-  const server = await runtime.run(() => serve(handler, { port: options.port, host: options.host, shutdownTimeoutMs: 1000 }));
+  const server = await contextStorage.run(ownStore, () => serve(handler, { port: options.port, host: options.host, shutdownTimeoutMs: 1000 }));
   const port = server.port;
   allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`.toLowerCase()]);
   const origin = server.url;
