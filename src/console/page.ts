@@ -45,7 +45,7 @@ export function consoleHtml(token: string): string {
       <select id="sort"><option value="id">sort: id</option><option value="name">sort: name</option><option value="state">sort: state</option><option value="age">sort: age</option></select></div>
     <table id="tasks"><thead><tr><th>id</th><th>name</th><th>state</th><th>age</th><th>busy</th><th>warnings</th></tr></thead><tbody></tbody></table>
   </section>
-  <section class="panel"><h2>Pool lanes</h2><table id="pool"><thead><tr><th>worker</th><th>executed</th><th>exec/s</th><th>stolen/s</th><th>parked/s</th><th>deque</th><th>inbox</th><th>ELU</th></tr></thead><tbody></tbody></table><p id="pool-summary" class="muted"></p></section>
+  <section class="panel wide"><h2>Pool lanes</h2><table id="pool"><thead><tr><th>worker</th><th>executed</th><th>exec/s</th><th>stolen/s</th><th>parked/s</th><th>deque</th><th>inbox</th><th>ELU</th></tr></thead><tbody></tbody></table><p id="pool-summary" class="muted"></p></section>
   <section class="panel"><h2>Queues and timers</h2><table id="queues"><tbody></tbody></table></section>
   <section class="panel"><h2>Sync resources</h2><table id="resources"><thead><tr><th>id</th><th>kind</th><th>permits</th><th>holders</th><th>waiters</th><th>length/cap</th><th>closed</th></tr></thead><tbody></tbody></table></section>
   <section class="panel"><h2>HTTP</h2><table id="http"><tbody></tbody></table><div id="latency" class="bars"></div></section>
@@ -66,13 +66,13 @@ h1{font-size:15px;margin:0;color:var(--accent)}h2{font-size:13px;margin:0 0 .4re
 .badge.live{background:#1e4620;color:var(--ok)}.badge.replay{background:#4a3a10;color:var(--warn)}.badge.down{background:#4a1c1c;color:var(--bad)}
 button,.button{background:#263241;color:var(--fg);border:1px solid #334155;border-radius:3px;padding:.15rem .6rem;font:inherit;cursor:pointer}
 button:disabled{opacity:.5;cursor:default}.button input{display:none}
-main{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:.6rem;padding:.6rem}
+main{display:grid;grid-template-columns:repeat(auto-fit,minmax(440px,1fr));gap:.6rem;padding:.6rem}
 .panel{background:var(--panel);border:1px solid #263241;border-radius:4px;padding:.5rem .7rem;overflow:auto}
 .wide{grid-column:1/-1}#warnings{margin:.6rem .6rem 0}#warning-list{margin:0;padding-left:1.2rem}
 #warning-list li{color:var(--warn)}#warning-list li.none{color:var(--muted);list-style:none}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.1rem .5rem;border-bottom:1px solid #222c37;white-space:nowrap}
 th{color:var(--muted);font-weight:normal}tr.scope td{color:var(--accent);padding-top:.4rem}
-td.num{text-align:right}.state-running{color:var(--ok)}.state-pending{color:var(--muted)}.state-failed{color:var(--bad)}.state-aborted{color:var(--warn)}
+td.num{text-align:right}#process td,#http td,#queues td{white-space:normal}.state-running{color:var(--ok)}.state-pending{color:var(--muted)}.state-failed{color:var(--bad)}.state-aborted{color:var(--warn)}
 td.warn{color:var(--warn)}.controls{display:flex;gap:.5rem;margin-bottom:.4rem}
 input[type=search],select{background:#0b0f13;color:var(--fg);border:1px solid #334155;border-radius:3px;padding:.15rem .4rem;font:inherit}
 input[type=search]{flex:1}.bars{display:flex;align-items:flex-end;gap:2px;height:60px;margin-top:.4rem}

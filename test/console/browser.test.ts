@@ -105,9 +105,12 @@ describe('console page in Chromium', () => {
         await rt.exec(tasks.nap, 1); // start the pool so that the lanes exist
         const { page, problems } = await open(c.url);
         await page.locator('#pool tr[data-worker="1"]').waitFor();
+        // The lanes as the page shows them once it caught up with the pool's counters.
+        const counts = (rt.metrics().pool as { workers: Array<{ executed: number }> }).workers.map((w) => w.executed);
+        await page.waitForFunction((c) => [...document.querySelectorAll('#pool tr[data-worker] .executed')].map((e) => Number(e.textContent)).join() === c.join(), counts);
         const before = await page.$$eval('#pool tr[data-worker] .executed', (cells) => cells.map((e) => Number(e.textContent)));
-        expect(before).toHaveLength(2);
-        const mapping = rt.map(tasks.nap, Array.from({ length: 300 }, () => 5), { chunkSize: 1 });
+        expect(before).toEqual(counts);
+        const mapping = rt.map(tasks.spin, Array.from({ length: 400 }, () => 2), { chunkSize: 1 });
         await page.waitForFunction(
           (b) => {
             const now = [...document.querySelectorAll('#pool tr[data-worker] .executed')].map((e) => Number(e.textContent));
