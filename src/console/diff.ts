@@ -46,10 +46,13 @@ function sameJson(a: unknown, b: unknown): boolean {
 /**
  * The frame that turns `prev` into `next`: only the sections and rows that changed. Spans
  * are sent as the ones `next` has beyond `prev` (both are windows of the same stream).
+ * `taskChange`, when given, is the task rows' change as the sampler computed it.
  */
-export function diffStates(prev: ConsoleState, next: ConsoleState): ConsoleUpdate {
+export function diffStates(prev: ConsoleState, next: ConsoleState, taskChange?: KeyedChange<TaskRow>): ConsoleUpdate {
   const update: { -readonly [K in keyof ConsoleUpdate]: ConsoleUpdate[K] } = { schema: next.schema, seq: next.seq, time: next.time };
-  const tasks = diffKeyed<TaskRow>(prev.tasks, next.tasks);
+  // The sampler knows which task rows changed (it walked them): with thousands of tasks that
+  // is much cheaper than comparing two records key by key.
+  const tasks = taskChange !== undefined ? (taskChange.upsert.length === 0 && taskChange.remove.length === 0 ? undefined : taskChange) : diffKeyed<TaskRow>(prev.tasks, next.tasks);
   if (tasks !== undefined) update.tasks = tasks;
   const resources = diffKeyed<ResourceRow>(prev.resources, next.resources);
   if (resources !== undefined) update.resources = resources;

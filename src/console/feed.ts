@@ -231,7 +231,7 @@ export class ConsoleFeed {
       this.#tickMs = performance.now() - started;
       return undefined;
     }
-    const update = diffStates(previous, state);
+    const update = diffStates(previous, state, this.#sampler.lastTaskChange);
     const frame: Frame = { seq, update, json: JSON.stringify(update) };
     this.#frames.push(frame);
     if (this.#frames.length > this.#options.retention.frames) this.#frames.splice(0, this.#frames.length - this.#options.retention.frames);

@@ -14,7 +14,7 @@ import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'n
 import type { LocalExecutor } from '../scheduler/local-executor.js';
 import type { TaskRecord, TaskState } from '../scheduler/task.js';
 import type { HttpStats } from './http-stats.js';
-import { CONSOLE_SCHEMA, type ConsoleSection, type ConsoleState, type PoolSection, type ProcessSection, type QueuesSection, type SpanRow, type TaskRow, type WarningRow, type WorkerRow } from './model.js';
+import { CONSOLE_SCHEMA, type ConsoleSection, type ConsoleState, type KeyedChange, type PoolSection, type ProcessSection, type QueuesSection, type SpanRow, type TaskRow, type WarningRow, type WorkerRow } from './model.js';
 import type { ResolvedConsoleOptions } from './options.js';
 import type { ResourceRegistry } from './resources.js';
 import type { SpanWindow } from './spans.js';
@@ -66,6 +66,8 @@ export class Sampler {
   #delay: ReturnType<typeof monitorEventLoopDelay> | undefined;
   #elu: EventLoopUtilization | undefined;
   #lastSpan: SpanRow | undefined;
+  /** The task rows the last sample added, changed and removed (the feed sends these as they are). */
+  lastTaskChange: KeyedChange<TaskRow> | undefined;
 
   /** `ownStore`: the context store the console's own server runs in; its tasks are not shown. */
   constructor(runtime: SampledRuntime, executor: LocalExecutor, options: ResolvedConsoleOptions, resources: ResourceRegistry, http: HttpStats, spans: SpanWindow, ownStore?: object) {
@@ -99,7 +101,8 @@ export class Sampler {
     this.#lastTime = now;
     const proc = this.#process();
     const longSync = proc.loopDelayMaxMs >= this.#options.warnings.longSyncMs;
-    const { tasks, notShown, running } = this.#walkTasks(tick, now, longSync);
+    const { tasks, change, notShown, running, runningCount } = this.#walkTasks(tick, now, longSync);
+    this.lastTaskChange = change;
     const metrics = this.#runtime.metrics();
     const pool = this.#pool(metrics['pool'] as PoolMetrics | undefined, elapsed);
     const queues = this.#queues(metrics, elapsed);
@@ -111,11 +114,11 @@ export class Sampler {
       warnings.push({ kind: 'loop_blocked', message: `event loop blocked: delay p99 ${proc.loopDelayP99Ms} ms (over ${w.loopDelayMs} ms)`, subject: 'main' });
     }
     if (longSync) {
-      const names = running.slice(0, 5).map((r) => (r.name === null ? `#${r.id}` : `${r.name} (#${r.id})`));
+      const names = running.map((r) => (r.name === null ? `#${r.id}` : `${r.name} (#${r.id})`));
       warnings.push({
         kind: 'long_sync',
-        message: `long synchronous stretch: the main thread did not yield for ${proc.loopDelayMaxMs} ms${names.length === 0 ? '' : `; running: ${names.join(', ')}`}`,
-        subject: running.length === 1 ? `task #${running[0]!.id}` : 'main',
+        message: `long synchronous stretch: the main thread did not yield for ${proc.loopDelayMaxMs} ms${names.length === 0 ? '' : `; running: ${names.join(', ')}${runningCount > names.length ? ` and ${runningCount - names.length} more` : ''}`}`,
+        subject: runningCount === 1 ? `task #${running[0]!.id}` : 'main',
       });
     }
     const lastSpan = this.#lastSpan;
@@ -143,7 +146,10 @@ export class Sampler {
       schema: CONSOLE_SCHEMA,
       seq,
       time: now,
-      tasks,
+      // A getter: the record of every task is built only when serialised or read.
+      get tasks(): Record<string, TaskRow> {
+        return tasks();
+      },
       pool,
       queues,
       resources: resources.rows,
@@ -155,12 +161,14 @@ export class Sampler {
     };
   }
 
-  #walkTasks(tick: number, now: number, longSync: boolean): { tasks: Record<string, TaskRow>; notShown: number; running: TaskRow[] } {
+  #walkTasks(tick: number, now: number, longSync: boolean): { tasks: () => Record<string, TaskRow>; change: KeyedChange<TaskRow>; notShown: number; running: TaskRow[]; runningCount: number } {
     const map = this.#tasks;
     const limit = this.#options.retention.tasks;
-    const tasks: Record<string, TaskRow> = {};
+    const upsert: TaskRow[] = [];
+    const remove: number[] = [];
     const running: TaskRow[] = [];
     const ownStore = this.#ownStore ?? null;
+    let runningCount = 0;
     let shown = 0;
     let notShown = 0;
     for (let record: TaskRecord | undefined = this.#executor.firstLive; record !== undefined; record = record.next) {
@@ -173,6 +181,7 @@ export class Sampler {
         }
         entry = { row: this.#row(record, now, NO_WARNINGS), seen: tick, record, endedAt: -1 };
         map.set(record.id, entry);
+        upsert.push(entry.row);
       } else {
         entry.seen = tick;
       }
@@ -183,9 +192,9 @@ export class Sampler {
       if (row.state !== state || row.warnings !== warnings) {
         row = { ...row, state, warnings };
         entry.row = row;
+        upsert.push(row);
       }
-      if (state === 'running') running.push(row);
-      tasks[record.id] = row;
+      if (state === 'running' && runningCount++ < 5) running.push(row);
     }
     // Ended tasks stay `retention.endedMs` with their final state, then go.
     if (map.size > shown) {
@@ -196,12 +205,24 @@ export class Sampler {
           entry.endedAt = now;
           entry.row = { ...entry.row, state: STATE_NAMES[entry.record!.state]!, warnings: NO_WARNINGS };
           entry.record = undefined;
+          if (linger > 0) upsert.push(entry.row);
         }
-        if (now - entry.endedAt >= linger) map.delete(id);
-        else tasks[id] = entry.row;
+        if (now - entry.endedAt >= linger) {
+          map.delete(id);
+          remove.push(id);
+        }
       }
     }
-    return { tasks, notShown, running };
+    // The whole record is built only when somebody needs it (a snapshot, a hello).
+    let tasks: Record<string, TaskRow> | undefined;
+    const all = (): Record<string, TaskRow> => {
+      if (tasks === undefined) {
+        tasks = {};
+        for (const [id, entry] of map) tasks[id] = entry.row;
+      }
+      return tasks;
+    };
+    return { tasks: all, change: { upsert, remove }, notShown, running, runningCount };
   }
 
   #row(record: TaskRecord, now: number, warnings: readonly string[]): TaskRow {
