@@ -69,7 +69,7 @@ try {
     await page.locator('#status.live').waitFor();
     await page.waitForFunction(() => Number((globalThis as { document?: { querySelector(s: string): { textContent: string | null } | null } }).document?.querySelector('#seq')?.textContent?.slice(4)) > 12);
     mkdirSync(dirname(out), { recursive: true });
-    await page.screenshot({ path: out });
+    await page.screenshot({ path: out, fullPage: true });
     console.log(`wrote ${out}`);
     stop.abort();
     for (const p of permits) p.release();

@@ -152,7 +152,16 @@ export interface RuntimeBase<C extends object = RuntimeConfig> {
    * Serves the live runtime console (a page and a JSON/SSE feed) on 127.0.0.1; see
    * `src/console`. Nothing is loaded or sampled before the first call.
    *
-   * *Cancellation*: `close()` on the result stops the server and every stream.
+   * @example
+   * ```ts
+   * import { Runtime } from 'zokio';
+   * const rt = Runtime.builder().workers(2).build();
+   * await using console_ = await rt.console({ port: 0, intervalMs: 1000 });
+   * console.log(`open ${console_.url}`); // http://127.0.0.1:PORT/?token=...
+   * ```
+   *
+   * *Cancellation*: `close()` on the result (or `await using`) stops the server and every
+   * stream; `rt.shutdown()` closes it too.
    */
   console(options?: ConsoleOptions): Promise<RuntimeConsole>;
   /** `await using rt = ...` shuts the runtime down at the end of the block. */
