@@ -117,7 +117,11 @@ export class ConsoleFeed {
   #tickMs = 0;
   #closed = false;
 
-  constructor(sampler: Sampler, http: HttpStats, timers: TimerDriver, options: ResolvedConsoleOptions, report: unknown) {
+  readonly #stopWhen: () => boolean;
+
+  /** `stopWhen` is asked at each tick: true (the runtime is shutting down) ends every stream. */
+  constructor(sampler: Sampler, http: HttpStats, timers: TimerDriver, options: ResolvedConsoleOptions, report: unknown, stopWhen: () => boolean = () => false) {
+    this.#stopWhen = stopWhen;
     this.#sampler = sampler;
     this.#http = http;
     this.#timers = timers;
@@ -211,6 +215,11 @@ export class ConsoleFeed {
   readonly #onTimer = (): void => {
     this.#timer = -1;
     if (this.#clients.size === 0) return;
+    if (this.#stopWhen()) {
+      // The runtime is shutting down: end the streams so that it does not wait for them.
+      this.close();
+      return;
+    }
     this.tick();
     this.#schedule();
   };

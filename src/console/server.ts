@@ -13,6 +13,7 @@
  * histogram and the HTTP counters run only while a stream client is connected.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { RuntimeClosedError } from '../errors.js';
 import { serve, type HandlerResult, type HttpServer } from '../io/http/serve.js';
 import type { HttpRequest } from '../io/http/request.js';
 import { sse } from '../io/http/sse.js';
@@ -67,6 +68,7 @@ export function consoleInternals(handle: RuntimeConsole): ConsoleInternals {
 
 /** @internal Starts a console for `runtime` (called by `rt.console`). */
 export async function startConsole(runtime: ZokioRuntime, executor: LocalExecutor, input: ConsoleOptions | undefined): Promise<RuntimeConsole> {
+  if (runtime.closed) throw new RuntimeClosedError('runtime is shut down: cannot open a console');
   const options = resolveConsoleOptions(input, () => randomBytes(16).toString('hex'));
   const resources = new ResourceRegistry();
   const http = new HttpStats();
@@ -77,7 +79,7 @@ export async function startConsole(runtime: ZokioRuntime, executor: LocalExecuto
   // by it and left out of the task tree.
   const ownStore = { runtime, task: undefined, span: undefined, signal: runtime.signal };
   const sampler = new Sampler(runtime as never, executor, options, resources, http, spans, ownStore);
-  const feed = new ConsoleFeed(sampler, http, timerDriverOf(runtime), options, runtime.report);
+  const feed = new ConsoleFeed(sampler, http, timerDriverOf(runtime), options, runtime.report, () => executor.closed);
   const expected = Buffer.from(options.token);
   let allowedHosts: Set<string> = new Set();
 
@@ -98,7 +100,6 @@ export async function startConsole(runtime: ZokioRuntime, executor: LocalExecuto
     const host = header(request, 'host');
     if (host === undefined || !allowedHosts.has(host.toLowerCase())) return error(403, 'foreign Host header');
     if (!authorized(request)) return { status: 401, headers: { ...SECURITY_HEADERS, 'www-authenticate': 'Bearer realm="zokio console"', 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify({ schema: CONSOLE_SCHEMA, error: 'token required' }) };
-    if (executor.closed) feed.close();
     const path = request.path;
     switch (path) {
       case '/':

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { consoleInternals } from '../../src/console/server.js';
 import { ConfigError, sleep } from '../../src/index.js';
+import { currentRequestTracer } from '../../src/io/http/request-tracer.js';
 import { request } from '../../src/testing/index.js';
 import { installTracing, span } from '../../src/trace/index.js';
 import { expectPayload, virtualRuntime } from './helpers.js';
@@ -87,6 +88,40 @@ describe('console server', () => {
       task.abort();
     });
     await rt.shutdown();
+  });
+
+  it('counts HTTP requests by status class only while a client is connected', async () => {
+    const { rt } = virtualRuntime();
+    await rt.run(async () => {
+      await using c = await rt.console();
+      const { server, feed } = consoleInternals(c);
+      const get = (path: string) => request(server, { path, headers: { host: `127.0.0.1:${c.port}`, authorization: `Bearer ${c.token}` } });
+      const before = currentRequestTracer(); // tracing's, when its module is loaded
+      await get('/api/v1/snapshot');
+      expect(currentRequestTracer()).toBe(before); // no client: no hook on the request path
+      const client = feed.attach(undefined)!;
+      expect(currentRequestTracer()).not.toBe(before);
+      await get('/api/v1/snapshot');
+      await get('/api/v1/nope');
+      feed.tick();
+      const http = feed.snapshot().http;
+      expect(http.status).toMatchObject({ '2xx': 1, '4xx': 1 });
+      expect(http.requests).toBe(2);
+      expect(http.latencyCounts.reduce((a, b) => a + b, 0)).toBe(2);
+      expect(http.inFlight).toBe(0);
+      client.close();
+      const it = client[Symbol.asyncIterator]();
+      await it.next(); // the loop sees the close and detaches
+      expect(feed.clients).toBe(0);
+      expect(currentRequestTracer()).toBe(before);
+    });
+    await rt.shutdown();
+  });
+
+  it('refuses to open on a runtime that is shut down', async () => {
+    const { rt } = virtualRuntime();
+    await rt.shutdown();
+    await expect(rt.console()).rejects.toMatchObject({ code: 'ZOKIO_ERR_RUNTIME_CLOSED' });
   });
 
   it('refuses more than maxClients streams with 503', async () => {
