@@ -6,7 +6,7 @@ import { ConfigError } from '../errors.js';
 
 /** How much the console keeps: every buffer it holds is bounded by one of these. */
 export interface ConsoleRetention {
-  /** Task rows sent per frame (the busiest scopes first); the rest are counted. @default 2000 */
+  /** Task rows kept and sent (live and recently ended tasks, newest first); the rest are counted. @default 2000 */
   readonly tasks?: number;
   /** Recent spans kept for the flame and `/api/v1/trace.json`. @default 2000 */
   readonly spans?: number;

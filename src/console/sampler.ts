@@ -175,7 +175,8 @@ export class Sampler {
       if (record.store === ownStore) continue; // the console's own responses (its streams)
       let entry = map.get(record.id);
       if (entry === undefined) {
-        if (shown >= limit) {
+        // Every kept row (live or lingering) counts against the retention: memory stays bounded.
+        if (map.size >= limit) {
           notShown++;
           continue;
         }
