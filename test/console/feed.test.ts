@@ -2,7 +2,9 @@
 // frames are numbered, carry only what changed, resume with Last-Event-ID, a slow client
 // drops frames (counted) and gets a snapshot, nothing is sampled without a client, and
 // every payload validates against the JSON Schema.
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
+import { CHANNELS } from '../../src/trace/channels.js';
 import { consoleInternals } from '../../src/console/server.js';
 import type { ConsoleHello, ConsoleState, ConsoleUpdate, TaskRow } from '../../src/console/index.js';
 import { applyUpdate } from '../../src/console/index.js';
@@ -213,6 +215,33 @@ describe('console feed', () => {
       await c.close();
     });
     await rt.shutdown({ timeoutMs: 0 });
+  });
+
+  it('keeps recent spans (no attributes) and warns about a long span on a worker thread', async () => {
+    const { rt, clock } = virtualRuntime();
+    await rt.run(async () => {
+      const c = await rt.console({ intervalMs: 1000, retention: { spans: 3 }, warnings: { longSyncMs: 50, loopDelayMs: 600_000 } });
+      const { feed } = consoleInternals(c);
+      const it = iterate(feed.attach(undefined)!);
+      await next(it);
+      const span = (name: string, threadId: number, ms: number) => ({
+        traceId: '0'.repeat(32), spanId: '1'.repeat(16), parentSpanId: undefined, name, kind: 'internal', startTime: 1000, endTime: 1000 + ms,
+        attributes: { secret: 'hunter2' }, events: [], status: { code: 'unset' }, threadId, threadName: threadId === 0 ? 'main' : `worker ${threadId}`,
+      });
+      for (const [name, tid, ms] of [['a', 0, 1], ['b', 0, 2], ['crunch', 3, 80], ['c', 0, 1]] as const) diagnosticsChannel.channel(CHANNELS.spanEnd).publish(span(name, tid, ms));
+      await clock.advance(1000);
+      const update = (await next(it)).data as ConsoleUpdate;
+      expect(update.spans?.map((s) => s.name)).toEqual(['b', 'crunch', 'c']); // the last retention.spans
+      expect(update.warnings?.find((w) => w.kind === 'long_sync')?.message).toMatch(/'crunch' ran 80 ms on worker 3/);
+      expect(JSON.stringify(update)).not.toContain('hunter2');
+      await clock.advance(1000);
+      const quiet = (await next(it)).data as ConsoleUpdate;
+      expect(quiet.spans).toBeUndefined(); // nothing new
+      expect(quiet.warnings).toEqual([]); // the warning was about the last interval
+      await it.return!();
+      await c.close();
+    });
+    await rt.shutdown();
   });
 
   it('groups tasks by scope and bounds the rows by retention.tasks', async () => {
