@@ -117,7 +117,7 @@ export class Sampler {
       const names = running.map((r) => (r.name === null ? `#${r.id}` : `${r.name} (#${r.id})`));
       warnings.push({
         kind: 'long_sync',
-        message: `long synchronous stretch: the main thread did not yield for ${proc.loopDelayMaxMs} ms${names.length === 0 ? '' : `; running: ${names.join(', ')}${runningCount > names.length ? ` and ${runningCount - names.length} more` : ''}`}`,
+        message: `long synchronous stretch: the main thread did not yield for ${proc.loopDelayMaxMs} ms${names.length === 0 ? '' : `; tasks running then: ${names.join(', ')}${runningCount > names.length ? ` and ${runningCount - names.length} more` : ''}`}`,
         subject: runningCount === 1 ? `task #${running[0]!.id}` : 'main',
       });
     }
@@ -189,13 +189,20 @@ export class Sampler {
       shown++;
       let row = entry.row;
       const state = STATE_NAMES[record.state]!;
-      const warnings = longSync && state === 'running' ? LONG_SYNC : NO_WARNINGS;
-      if (row.state !== state || row.warnings !== warnings) {
-        row = { ...row, state, warnings };
+      if (row.state !== state || row.warnings !== NO_WARNINGS) {
+        row = { ...row, state, warnings: NO_WARNINGS };
         entry.row = row;
         upsert.push(row);
       }
       if (state === 'running' && runningCount++ < 5) running.push(row);
+    }
+    // A local task that awaits is `running` too, so a stretch without a yield is pinned on
+    // a task only when it was the one running task; otherwise the warning lists candidates.
+    if (longSync && runningCount === 1) {
+      const entry = map.get(running[0]!.id)!;
+      entry.row = { ...entry.row, warnings: LONG_SYNC };
+      running[0] = entry.row;
+      upsert.push(entry.row);
     }
     // Ended tasks stay `retention.endedMs` with their final state, then go.
     if (map.size > shown) {
