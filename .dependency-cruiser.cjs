@@ -21,7 +21,7 @@ module.exports = {
       severity: 'error',
       comment: 'A runtime part imports src/runtime/part.ts (and the context or clock it needs), never the runtime, its builder, the default runtime or the composition function.',
       from: {
-        path: '^src/(scheduler/timer-driver|io/io-driver|io/signals|trace/tracing-part|memory/runtime-part|scheduler/pool/pool-part|scheduler/blocking/index|io/http/client/pool|io/process/process-part|distributed/remote-part)[.]ts$',
+        path: '^src/(scheduler/timer-driver|io/io-driver|io/signals|trace/tracing-part|memory/runtime-part|scheduler/pool/pool-part|scheduler/blocking/index|io/http/client/pool|io/process/process-part|distributed/remote-part|console/console-part)[.]ts$',
       },
       to: { path: '^src/runtime/(runtime|builder|entry|current|compose)[.]ts$' },
     },

@@ -29,6 +29,8 @@ const entries = {
   worker: 'src/scheduler/blocking/worker.ts',
   // The distributed runner task: serveTasks' pool threads import it by URL (runner.ts).
   'distributed-runner': 'src/distributed/runner-task.ts',
+  // The console's server: ConsolePart loads it by URL on the first rt.console().
+  'console-server': 'src/console/server.ts',
 };
 
 const missing = Object.entries(entries).filter(([, file]) => !existsSync(file));

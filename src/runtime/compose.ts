@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { ConsolePart } from '../console/console-part.js';
 import { RemotePart } from '../distributed/remote-part.js';
 import { HttpClientPart } from '../io/http/client/pool.js';
 import { IoDriver } from '../io/io-driver.js';
@@ -70,6 +71,8 @@ export function composeParts(config: ResolvedConfig, host: PartHost): RuntimePar
     parts.push(new SignalsPart(host));
     // 8. Remote tasks (`.distributed({...})` only): the client and BullMQ load on the first call.
     if (config.distributed !== undefined) parts.push(new RemotePart(host, config.distributed));
+    // 9. Consoles (`rt.console()`): last, so shutdown closes them before anything else stops.
+    parts.push(new ConsolePart());
     for (const part of parts) part.start?.();
   } catch (err) {
     void stopParts(parts, 0).catch(() => undefined);

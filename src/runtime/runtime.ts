@@ -42,6 +42,8 @@ import type { BlockOnOptions, ExecOptions, MapOptions, ParallelEngine } from './
 import type { PartHost, RuntimePart } from './part.js';
 import { detectPlatform } from './platform.js';
 import { buildReport, describeReport, type RuntimeReport } from './report.js';
+import type { ConsolePart } from '../console/console-part.js';
+import type { ConsoleOptions, RuntimeConsole } from '../console/options.js';
 
 export type { BlockOnOptions, ExecOptions, MapOptions } from './parallel.js';
 
@@ -141,6 +143,22 @@ export interface RuntimeBase<C extends object = RuntimeConfig> {
    * ```
    */
   onSignal(signals: NodeJS.Signals | readonly NodeJS.Signals[], handler: SignalHandler | 'shutdown', options?: OnSignalOptions): SignalSubscription;
+  /**
+   * Serves the live runtime console (a page and a JSON/SSE feed) on 127.0.0.1; see
+   * `src/console`. Nothing is loaded or sampled before the first call.
+   *
+   * @example
+   * ```ts
+   * import { Runtime } from 'zokio';
+   * const rt = Runtime.builder().workers(2).build();
+   * await using console_ = await rt.console({ port: 0, intervalMs: 1000 });
+   * console.log(`open ${console_.url}`); // http://127.0.0.1:PORT/?token=...
+   * ```
+   *
+   * *Cancellation*: `close()` on the result (or `await using`) stops the server and every
+   * stream; `rt.shutdown()` closes it too.
+   */
+  console(options?: ConsoleOptions): Promise<RuntimeConsole>;
   /** `await using rt = ...` shuts the runtime down at the end of the block. */
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -428,6 +446,11 @@ export class ZokioRuntime implements RuntimeBase, ParallelMembers, PartHost {
 
   onSignal(signals: NodeJS.Signals | readonly NodeJS.Signals[], handler: SignalHandler | 'shutdown', options?: OnSignalOptions): SignalSubscription {
     return this.#required<SignalsPart>('signals').install(signals, handler, options);
+  }
+
+  async console(options?: ConsoleOptions): Promise<RuntimeConsole> {
+    // Loaded on first use: a runtime that never opens a console never loads its code.
+    return this.#required<ConsolePart>('console').open(this, this.#executor, options);
   }
 
   [Symbol.asyncDispose](): Promise<void> {

@@ -107,6 +107,11 @@ export class LocalExecutor implements TaskOwner {
     }
   }
 
+  /** @internal The newest live task (the list goes on through `next`), read by the console. */
+  get firstLive(): TaskRecord | undefined {
+    return this.#first;
+  }
+
   #countPending(): number {
     let count = 0;
     for (let record = this.#first; record !== undefined; record = record.next) if (record.state === PENDING) count++;

@@ -31,6 +31,7 @@ import { checkCount, RESOLVED } from './internal/check.js';
 import { Ring } from './internal/ring.js';
 import { DRAINED, NOT_READY, SELECT_SOURCE, type Selectable, type SelectSource } from './internal/selectable.js';
 import { Waiter, WaiterQueue, type AnyWaiter } from './internal/waiter-queue.js';
+import { resourceHook } from '../console/resource-hook.js';
 
 /** Options for the waiting calls of a channel (`send`, `recv`). */
 export interface ChannelWaitOptions {
@@ -98,6 +99,7 @@ export class Chan<T> implements SelectSource<T> {
   constructor(capacity: number) {
     this.capacity = capacity;
     this.ring = new Ring<T>(capacity === Infinity ? 16 : capacity);
+    resourceHook?.(this);
   }
 
   /** True once no message can ever arrive again and none is buffered. */

@@ -9,6 +9,7 @@
 import { ClosedError } from '../errors.js';
 import { abortReason } from '../scheduler/time.js';
 import { Waiter, WaiterQueue } from './internal/waiter-queue.js';
+import { resourceHook } from '../console/resource-hook.js';
 
 /** Options for {@link Mutex.lock}. */
 export interface LockOptions {
@@ -113,6 +114,7 @@ export class Mutex<T = void> {
 
   constructor(value: T) {
     this.unsafeValue = value;
+    resourceHook?.(this);
   }
 
   /** Whether somebody holds the lock right now. */

@@ -9,6 +9,7 @@
 import { ClosedError, ZokioError } from '../errors.js';
 import { checkCount } from './internal/check.js';
 import { Semaphore, type Permit } from './semaphore.js';
+import { resourceHook } from '../console/resource-hook.js';
 
 /** Options for {@link RwLock.read} and {@link RwLock.write}. */
 export interface RwLockOptions {
@@ -184,6 +185,7 @@ export class RwLock<T> {
     this.#max = max;
     this.unsafeValue = value;
     this.#sem = new Semaphore(this.#max);
+    resourceHook?.(this);
   }
 
   /** Most read guards held at once (the `maxReaders` option). */

@@ -13,6 +13,7 @@ import { ClosedError, ZokioError } from '../errors.js';
 import { abortReason } from '../scheduler/abort-reason.js';
 import { checkCount, MAX_COUNT } from './internal/check.js';
 import { noop, WaiterQueue, type AbortHook, type Parked } from './internal/waiter-queue.js';
+import { resourceHook } from '../console/resource-hook.js';
 
 /** Options for {@link Semaphore.acquire}. */
 export interface AcquireOptions {
@@ -171,6 +172,7 @@ export class Semaphore {
   /** @param permits initial number of free permits: an integer from 0 to 2^30. */
   constructor(permits: number) {
     this.#permits = checkCount(permits, 'permits', 0);
+    resourceHook?.(this);
   }
 
   /**

@@ -107,6 +107,11 @@ export interface ServeOptions {
    * @default 10000
    */
   readonly shutdownTimeoutMs?: number;
+  /**
+   * Name of the runtime tasks that finish in-flight responses (a handler's promise, a
+   * streaming body): shown in the console and in traces. Unnamed by default.
+   */
+  readonly taskName?: string;
 }
 
 /** A response body: text, bytes, a stream of chunks, or server-sent events. */
@@ -172,6 +177,8 @@ class ServerCore implements ConnectionHost {
   inFlight = 0;
   /** Called when the last connection of a closing server is gone. */
   onDrained: (() => void) | undefined;
+  /** Spawn options of the response tasks (`ServeOptions.taskName`), made once. */
+  spawnOptions: { readonly name: string } | undefined = undefined;
 
   constructor(limits: ConnectionLimits, anyMethod: boolean, timers: TimerDriver, onRequest: RequestCallback) {
     this.limits = limits;
@@ -382,6 +389,7 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
     if (contextStorage.getStore()?.runtime === rt) dispatch(server, handler, request, rt);
     else inRuntime(dispatch, server, handler, request, rt);
   });
+  if (options.taskName !== undefined) core.spawnOptions = { name: options.taskName };
   const host = options.host ?? '127.0.0.1';
   const listener = options.path !== undefined
     ? await driver.net.listenPath(checkSocketPath(options.path), 511, core.accept, { allowHalfOpen: true })
@@ -478,7 +486,7 @@ function writePlain(res: Reply, result: HttpResponseInit): boolean {
  */
 function track(server: ServerCore, request: ServerRequest, result: unknown, rt: ZokioRuntime): void {
   try {
-    rt.spawn((cx) => settle(server, request, result, cx));
+    rt.spawn((cx) => settle(server, request, result, cx), server.spawnOptions);
   } catch {
     void settle(server, request, result, undefined);
   }
