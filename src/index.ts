@@ -64,6 +64,7 @@ export { isTask, type Task, type TaskHandle, type TaskContext, type TaskState, t
 export { type Scope, type ScopeOptions } from './scheduler/scope.js';
 export { type LocalTaskMetrics } from './scheduler/local-executor.js';
 export { spawn, yieldNow, joinAll, allSettled, race, currentRuntime } from './scheduler/combinators.js';
+export { JoinSet, type JoinResult, type JoinOptions } from './scheduler/join-set.js';
 export {
   sleep,
   timeout,

@@ -1,10 +1,12 @@
 /**
  * Builds the package, packs it with `npm pack`, installs the tarball into a fresh
  * temporary project, and runs a worker task from there — what a user of the published
- * package would do. Needs no network: zokio has no runtime dependencies.
+ * package would do. zokio's own dependencies (undici, eventsource-parser) come from npm's
+ * cache when it holds them (`--prefer-offline`), else from the registry; the optional peers
+ * (bullmq, ioredis) are not installed.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +33,9 @@ describe('the packed package', () => {
     const app = join(work, 'app');
     execFileSync('mkdir', ['-p', app]);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-    run('npm', ['install', '--offline', '--no-save', join(work, packed[0]!.filename)], app);
+    run('npm', ['install', '--prefer-offline', '--no-save', join(work, packed[0]!.filename)], app);
+    expect(existsSync(join(app, 'node_modules', 'undici'))).toBe(true);
+    expect(existsSync(join(app, 'node_modules', 'bullmq'))).toBe(false); // an optional peer
     writeFileSync(
       join(app, 'tasks.mjs'),
       `import { defineTasks } from 'zokio';\nexport const tasks = defineTasks(import.meta.url, { add(a, b) { return a + b; } });\n`,
