@@ -1,11 +1,12 @@
 /**
  * Local tasks: spawn+join throughput, and heap bytes per task with 1,000,000 tasks
  * concurrently awaiting a sleep — beside Effect (`Effect.forkChild` + `Fiber.join`,
- * `Effect.sleep`) and plain async functions (with `setTimeout` for the sleep).
+ * `Effect.sleep`) and plain async functions (with `setTimeout` for the sleep); and joining a
+ * batch through a JoinSet beside `Promise.all` over the same tasks.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Effect, Fiber } from 'effect';
-import { Runtime, sleep, type Task } from '../src/index.js';
+import { JoinSet, Runtime, sleep, type Task } from '../src/index.js';
 import { defineSuite, heapBytesPerItem, throughput, type MeasureOptions } from './harness.js';
 
 const BATCH = 1000;
@@ -87,6 +88,45 @@ const effectBatch = Effect.gen(function* () {
 function effectSpawnJoin(options: MeasureOptions): Promise<number> {
   return throughput(() => Effect.runPromise(effectBatch), BATCH, options);
 }
+
+/**
+ * Joining a batch through a {@link JoinSet} (results in completion order, one `joinNext`
+ * per task) against `Promise.all` over the batch's handles (results in spawn order, one
+ * await), both on zokio tasks with an async body.
+ */
+async function zokioJoinSet(options: MeasureOptions): Promise<number> {
+  const rt = Runtime.builder().build();
+  try {
+    return await rt.run(() =>
+      throughput(async () => {
+        const set = new JoinSet<number>();
+        for (let i = 0; i < BATCH; i++) set.spawn(asyncBody(i));
+        let joined = 0;
+        while ((await set.joinNext()) !== undefined) joined++;
+        if (joined !== BATCH) throw new Error(`JoinSet joined ${joined} of ${BATCH}`);
+      }, BATCH, options),
+    );
+  } finally {
+    await rt.shutdown();
+  }
+}
+
+async function zokioPromiseAll(options: MeasureOptions): Promise<number> {
+  const rt = Runtime.builder().build();
+  try {
+    return await rt.run(() =>
+      throughput(async () => {
+        const tasks: Task<number>[] = new Array(BATCH);
+        for (let i = 0; i < BATCH; i++) tasks[i] = rt.spawn(asyncBody(i));
+        const values = await Promise.all(tasks);
+        if (values.length !== BATCH) throw new Error('Promise.all lost tasks');
+      }, BATCH, options),
+    );
+  } finally {
+    await rt.shutdown();
+  }
+}
+const JOIN_SET = 'JoinSet spawn+joinNext vs Promise.all over tasks (batches of 1000)';
 
 /** Tasks alive at once in the all-alive case: every task spawned, then every one awaited. */
 const ALIVE = 200_000;
@@ -235,6 +275,8 @@ export default defineSuite({
     { group: 'spawn+join (batches of 1000)', subject: 'async fn', unit: 'tasks/s', better: 'higher', measure: plainSpawnJoin },
     { group: 'spawn+join (batches of 1000)', subject: `async fn, ${ALS_REFERENCE}`, unit: 'tasks/s', better: 'higher', measure: (o) => withOneStorage(plainSpawnJoin, o) },
     { group: 'spawn+join (batches of 1000)', subject: `deferred start + await of an async body, ${ALS_REFERENCE.replace('reference', 'floor reference')}`, unit: 'tasks/s', better: 'higher', measure: (o) => withOneStorage(bareTaskSpawnJoin, o) },
+    { group: JOIN_SET, subject: 'zokio', unit: 'tasks/s', better: 'higher', measure: zokioJoinSet },
+    { group: JOIN_SET, subject: 'zokio Promise.all', unit: 'tasks/s', better: 'higher', measure: zokioPromiseAll },
     { group: ALL_ALIVE, subject: 'zokio', unit: 'tasks/s', better: 'higher', measure: zokioAllAlive },
     { group: ALL_ALIVE, subject: 'effect', unit: 'tasks/s', better: 'higher', measure: effectAllAlive },
     { group: ALL_ALIVE, subject: 'async fn', unit: 'tasks/s', better: 'higher', measure: plainAllAlive },

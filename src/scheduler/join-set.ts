@@ -14,12 +14,16 @@ import { abortReason } from './abort-reason.js';
 import { currentRuntime } from './combinators.js';
 import type { SpawnOptions, Task, TaskBody } from './task.js';
 import { Ring } from '../sync/internal/ring.js';
-import { Waiter, WaiterQueue } from '../sync/internal/waiter-queue.js';
+import { Waiter, WaiterQueue, type AnyWaiter } from '../sync/internal/waiter-queue.js';
 
 /** How a task of a {@link JoinSet} ended: its value, or why it failed or was aborted. */
 export type JoinResult<T> =
   | { readonly task: Task<T>; readonly status: 'fulfilled'; readonly value: T }
   | { readonly task: Task<T>; readonly status: 'rejected'; readonly reason: unknown };
+
+/** What a parked joiner wants (the `n` of its waiter): the result object, or the value itself. */
+const SETTLED = 0;
+const VALUE = 1;
 
 /** Options for the waits of a {@link JoinSet}. */
 export interface JoinOptions {
@@ -58,8 +62,12 @@ export class JoinSet<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
   readonly #tasks = new Set<Task<T>>();
   /** Results of finished tasks nobody has taken yet, in completion order. */
   readonly #finished = new Ring<JoinResult<T>>(8);
-  /** Parked `joinNextSettled` calls; each gets a result, or `undefined` when the set became empty. */
-  readonly #waiters = new WaiterQueue<Waiter<JoinResult<T> | undefined>>();
+  /**
+   * Parked joiners; each gets a result, or `undefined` when the set became empty. A waiter's
+   * `n` says what it wants: {@link SETTLED} the result object, {@link VALUE} the value itself
+   * (or the rejection), so that `joinNext` needs no promise of its own on top.
+   */
+  readonly #waiters = new WaiterQueue<AnyWaiter>();
 
   /** Tasks in the set: running, or finished and not yet joined. */
   get size(): number {
@@ -105,7 +113,9 @@ export class JoinSet<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
       return;
     }
     this.#tasks.delete(task);
-    waiter.resolve(result);
+    if (waiter.n === SETTLED) waiter.resolve(result);
+    else if (result.status === 'fulfilled') waiter.resolve(result.value);
+    else waiter.reject(result.reason);
     // That was the last task: other parked joiners will get nothing more.
     if (this.#tasks.size === 0) this.#wakeEmpty();
   }
@@ -127,7 +137,7 @@ export class JoinSet<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
     if (ready !== undefined || this.#tasks.size === 0) return Promise.resolve(ready);
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(abortReason(signal));
-    return this.#waiters.wait(new Waiter<JoinResult<T> | undefined>(1, undefined), signal);
+    return this.#waiters.wait(new Waiter<JoinResult<T> | undefined>(SETTLED, undefined), signal);
   }
 
   /**
@@ -138,11 +148,13 @@ export class JoinSet<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
    *
    * *Cancellation*: as {@link JoinSet.joinNextSettled}.
    */
-  async joinNext(options?: JoinOptions): Promise<T | undefined> {
-    const result = await this.joinNextSettled(options);
-    if (result === undefined) return undefined;
-    if (result.status === 'rejected') throw result.reason;
-    return result.value;
+  joinNext(options?: JoinOptions): Promise<T | undefined> {
+    const ready = this.tryJoinNext();
+    if (ready !== undefined) return ready.status === 'fulfilled' ? Promise.resolve(ready.value) : Promise.reject(ready.reason);
+    if (this.#tasks.size === 0) return Promise.resolve(undefined);
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    return this.#waiters.wait(new Waiter<T | undefined>(VALUE, undefined), signal);
   }
 
   /** The outcome of a task that has already finished, in completion order, or `undefined` if none has. Never waits. */
