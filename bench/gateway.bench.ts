@@ -218,8 +218,14 @@ function cpuMs(pid: number | undefined): number {
   }
 }
 
+/** Seconds of load per measured run; the quick smoke run only checks that every gateway answers. */
 function seconds(options: MeasureOptions): number {
-  return options.quick ? 2 : 5;
+  return options.quick ? 1 : 5;
+}
+
+/** Seconds of warm-up load before a measured run. */
+function warmUpSeconds(options: MeasureOptions): number {
+  return options.quick ? 0.5 : 1;
 }
 
 const base = (g: Gateway): string => `http://127.0.0.1:${children.get(g)!.port}`;
@@ -249,7 +255,7 @@ function check(g: Gateway, what: string, r: AutocannonResult): void {
 async function loadRun(g: Gateway, scenario: 'health' | 'json', options: MeasureOptions): Promise<Record<string, number>> {
   const run = await autocannon();
   const url = scenario === 'health' ? `${base(g)}/health` : `${base(g)}${CHAT}`;
-  await run({ url, connections: 10, duration: 1, ...(scenario === 'json' ? POST : {}) }); // warm-up
+  await run({ url, connections: 10, duration: warmUpSeconds(options), ...(scenario === 'json' ? POST : {}) });
   const r = await run({ url, connections: 50, duration: seconds(options), ...(scenario === 'json' ? POST : {}) });
   check(g, scenario, r);
   return { rps: r.requests.average, p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99 };
