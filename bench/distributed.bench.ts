@@ -13,9 +13,10 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Queue, QueueEvents, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { Runtime } from '../src/index.js';
 import { serveTasks, type TaskServer } from '../src/distributed/index.js';
-import { loadBullMQ, redisClient } from '../src/distributed/job.js';
+import { disconnectAll, loadBullMQ, loadIORedis, redisClient, type RedisClass } from '../src/distributed/job.js';
 import { hasRedisServer, REDIS_SERVER, startRedisServer, type RedisServer } from '../test/distributed/redis-server.js';
 import { defineSuite, type BenchCase, type MeasureOptions } from './harness.js';
 import { benchTasks, fib } from './fixtures/distributed-tasks.js';
@@ -35,11 +36,10 @@ let rt: ReturnType<typeof producer> | undefined;
 const raw: Array<{ queue: Queue; events: QueueEvents; worker: Worker }> = [];
 const rawBy = new Map<Subject, { queue: Queue; events: QueueEvents }>();
 const last = new Map<string, RunStats>();
-const clients: Array<ReturnType<typeof redisClient>> = [];
-function client(connection: { host: string; port: number }): never {
-  const c = redisClient(connection);
-  clients.push(c);
-  return c as never;
+/** The peers' Redis clients, BullMQ's copies too: teardown disconnects them all. */
+const clients: Redis[] = [];
+function client(Redis: RedisClass, connection: { host: string; port: number }): Redis {
+  return redisClient(Redis, connection, {}, (c) => clients.push(c));
 }
 
 function producer(port: number) {
@@ -140,18 +140,18 @@ export default defineSuite({
     const connection = { host: '127.0.0.1', port: redis.port };
     zokioServer = await serveTasks([benchTasks], { connection, queue: 'bench-zokio', concurrency: CONCURRENCY, workers: THREADS });
     rt = producer(redis.port);
-    const { Queue, QueueEvents, Worker } = await loadBullMQ();
+    const [{ Queue, QueueEvents, Worker }, Redis] = await Promise.all([loadBullMQ(), loadIORedis()]);
     const peer = async (subject: Subject, queueName: string, makeWorker: () => Worker): Promise<void> => {
-      const queue = new Queue(queueName, { connection: client(connection) });
-      const events = new QueueEvents(queueName, { connection: client(connection) });
+      const queue = new Queue(queueName, { connection: client(Redis, connection) });
+      const events = new QueueEvents(queueName, { connection: client(Redis, connection) });
       await events.waitUntilReady();
       const worker = makeWorker();
       await worker.waitUntilReady();
       raw.push({ queue, events, worker });
       rawBy.set(subject, { queue, events });
     };
-    await peer('bullmq inline', 'bench-inline', () => new Worker('bench-inline', async (job) => (job.data.kind === 'fib' ? fib(job.data.n as number) : (job.data.n as number) * 2), { connection: client(connection), concurrency: CONCURRENCY }));
-    await peer('bullmq sandboxed', 'bench-sandboxed', () => new Worker('bench-sandboxed', PROCESSOR, { connection: client(connection), concurrency: THREADS, useWorkerThreads: true, workerThreadsOptions: { execArgv: [] } }));
+    await peer('bullmq inline', 'bench-inline', () => new Worker('bench-inline', async (job) => (job.data.kind === 'fib' ? fib(job.data.n as number) : (job.data.n as number) * 2), { connection: client(Redis, connection), concurrency: CONCURRENCY }));
+    await peer('bullmq sandboxed', 'bench-sandboxed', () => new Worker('bench-sandboxed', PROCESSOR, { connection: client(Redis, connection), concurrency: THREADS, useWorkerThreads: true, workerThreadsOptions: { execArgv: [] } }));
     // Warm every subject (pool threads load the task module, sandboxes start their threads).
     for (const subject of ['zokio', 'bullmq inline', 'bullmq sandboxed'] as const) await run(subject, 'fib', { quick: true });
   },
@@ -159,7 +159,7 @@ export default defineSuite({
     await rt?.shutdown();
     await zokioServer?.close();
     for (const { queue, events, worker } of raw.splice(0)) await Promise.allSettled([worker.close(), events.close(), queue.close()]);
-    for (const c of clients.splice(0)) c.disconnect();
+    disconnectAll(clients.splice(0));
     await redis?.[Symbol.asyncDispose]();
   },
   cases: [...cases('tiny'), ...cases('fib')],

@@ -6,7 +6,8 @@
  * Calls are **at-least-once**: a job whose worker dies mid-run (or whose lock lapses) runs
  * again on another worker, so a task may run more than once for one call, while its caller
  * receives exactly one result. Make tasks with side effects idempotent, or pass a `key`.
- * BullMQ is an optional peer dependency, imported on first use.
+ * BullMQ and ioredis (the Redis client it drives) are optional peer dependencies, imported
+ * on first use.
  *
  * @module zokio/distributed
  */

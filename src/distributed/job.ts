@@ -1,14 +1,15 @@
 /**
  * What a job carries between the caller and a worker machine, and the few helpers both
- * sides share: loading BullMQ (an optional peer dependency, so only on first use), making
- * Redis clients, job ids from keys, and errors as text in BullMQ's `failedReason`.
+ * sides share: loading BullMQ and ioredis (optional peer dependencies, so only on first
+ * use), making Redis clients, job ids from keys, and errors as text in BullMQ's
+ * `failedReason`.
  *
  * @module
  */
 import { createHash } from 'node:crypto';
+import type { Redis, RedisOptions } from 'ioredis';
 import { RemoteTaskError, TaskArgumentError, TaskNotFoundError, ZokioError } from '../errors.js';
 import type { Encoded } from './encoding.js';
-import { RespClient, type RespClientOptions } from './internal/resp-client.js';
 import type { RedisConnectionOptions } from './options.js';
 
 /** The data of every job: the task by stable id and name, the encoded arguments, the trace. */
@@ -29,31 +30,80 @@ export interface JobData {
 
 /** The BullMQ module, imported on first use. */
 export type BullMQ = typeof import('bullmq');
+/** ioredis's client class, imported on first use. */
+export type RedisClass = typeof Redis;
 
 let bullmq: Promise<BullMQ> | undefined;
+let ioredis: Promise<RedisClass> | undefined;
 
 /** Imports BullMQ once; a coded error says how to install it when it is missing. */
 export function loadBullMQ(): Promise<BullMQ> {
   bullmq ??= import('bullmq').catch((err: unknown) => {
     bullmq = undefined;
-    throw new ZokioError('ZOKIO_ERR_CONFIG', `zokio/distributed needs the 'bullmq' package (npm install bullmq): ${err instanceof Error ? err.message : String(err)}`);
+    throw peerMissing('bullmq', err);
   });
   return bullmq;
 }
 
-/** A Redis client for BullMQ from connection options. */
-export function redisClient(connection: RedisConnectionOptions, options: Partial<RespClientOptions> = {}): RespClient {
-  return new RespClient({
-    host: connection.host,
-    port: connection.port,
+/** Imports ioredis (the Redis client BullMQ drives) once; a coded error when it is missing. */
+export function loadIORedis(): Promise<RedisClass> {
+  ioredis ??= import('ioredis').then((m) => m.Redis, (err: unknown) => {
+    ioredis = undefined;
+    throw peerMissing('ioredis', err);
+  });
+  return ioredis;
+}
+
+function peerMissing(name: string, err: unknown): ZokioError {
+  return new ZokioError('ZOKIO_ERR_CONFIG', `zokio/distributed needs the '${name}' package (npm install ${name}): ${err instanceof Error ? err.message : String(err)}`);
+}
+
+/**
+ * An ioredis client for BullMQ from connection options: it reconnects for ever (quickly at
+ * first, then every second), and its commands wait for the connection
+ * (`maxRetriesPerRequest: null`, which BullMQ requires of blocking connections) unless
+ * `options` say otherwise.
+ *
+ * `track` is called with the client and with every copy made from it by `duplicate()`
+ * (BullMQ makes its blocking connections so), so that the owner can `disconnect()` them
+ * all: BullMQ's `close()` quits its copies gracefully, which waits for Redis when it is
+ * gone. Errors are left to status and rejected commands; a listener keeps ioredis from
+ * logging each failed reconnect as an unhandled error event.
+ */
+export function redisClient(Redis: RedisClass, connection: RedisConnectionOptions, options: RedisOptions = {}, track?: (client: Redis) => void): Redis {
+  const client = new Redis({
+    host: connection.host ?? '127.0.0.1',
+    port: connection.port ?? 6379,
     username: connection.username,
     password: connection.password,
     db: connection.db,
     maxRetriesPerRequest: null,
-    // Reconnect quickly at first, then every second at most: a restarted Redis is found soon.
     retryStrategy: (times) => Math.min(50 * times, 1000),
     ...options,
   });
+  adopt(client, track);
+  return client;
+}
+
+function adopt(client: Redis, track: ((client: Redis) => void) | undefined): void {
+  client.on('error', () => undefined);
+  if (track === undefined) return;
+  track(client);
+  const duplicate = client.duplicate.bind(client);
+  client.duplicate = (override) => {
+    const copy = duplicate(override);
+    adopt(copy, track);
+    return copy;
+  };
+}
+
+/**
+ * Closes each client at once (ioredis's `disconnect()`), skipping those ended already: on
+ * an ended client ioredis arms a 2 s timer that nothing clears, which would keep the
+ * process alive that long.
+ */
+export function disconnectAll(clients: Iterable<Redis>): void {
+  for (const client of clients) if (client.status !== 'end') client.disconnect();
 }
 
 /** The channel on which callers ask workers to abort a running job. */

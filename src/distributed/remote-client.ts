@@ -22,10 +22,10 @@ import type { TaskRef } from '../scheduler/task-ref.js';
 import type { SendableArgs } from '../scheduler/task-registry.js';
 import { submitTraceContext } from '../scheduler/pool/worker-pool.js';
 import { decodeValue, DEFAULT_MAX_PAYLOAD_BYTES, encodeValue } from './encoding.js';
-import { cancelChannel, errorFromReason, jobIdForKey, loadBullMQ, redisClient, type JobData } from './job.js';
-import type { RespClient } from './internal/resp-client.js';
+import { cancelChannel, disconnectAll, errorFromReason, jobIdForKey, loadBullMQ, loadIORedis, redisClient, type JobData } from './job.js';
 import { checkDistributedConfig, type DistributedConfig } from './options.js';
 import type { Queue, QueueEvents, JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
 
 /** Options of one remote call: `rt.remote.exec(options, ref, ...args)`. */
 export interface RemoteExecOptions {
@@ -71,6 +71,16 @@ export interface RemoteMetrics {
   readonly fromPolls: number;
 }
 
+/** What the first call starts: the BullMQ queue and events reader, and their connections. */
+interface Started {
+  readonly queue: Queue;
+  readonly events: QueueEvents;
+  /** The queue's connection (no offline queue: calls fail fast while Redis is away). */
+  readonly producer: Redis;
+  /** Reads where the events stream is; BullMQ's events reader runs on a copy of it. */
+  readonly listener: Redis;
+}
+
 interface Waiter {
   readonly resolve: (value: unknown) => void;
   readonly reject: (err: unknown) => void;
@@ -92,8 +102,13 @@ export class RemoteClient {
   readonly #maxBytes: number;
   readonly #pollMs: number;
   readonly #waiters = new Map<string, Set<Waiter>>();
-  #started: Promise<{ queue: Queue; events: QueueEvents; producer: RespClient; listener: RespClient }> | undefined;
-  #startedValue: { queue: Queue; events: QueueEvents; producer: RespClient; listener: RespClient } | undefined;
+  #started: Promise<Started> | undefined;
+  #startedValue: Started | undefined;
+  /** Every Redis client made for this client, BullMQ's copies too: `close()` drops them all. */
+  readonly #clients: Redis[] = [];
+  /** The BullMQ objects, as soon as they exist (`close()` closes them even mid-start). */
+  #queue: Queue | undefined;
+  #events: QueueEvents | undefined;
   #pollTimer: NodeJS.Timeout | undefined;
   #closed = false;
   #submitted = 0;
@@ -107,15 +122,19 @@ export class RemoteClient {
     this.#pollMs = config.pollMs ?? 2000;
   }
 
-  #start(): Promise<{ queue: Queue; events: QueueEvents; producer: RespClient; listener: RespClient }> {
+  /** Connects on the first call; makes nothing once `close()` has begun, so that `close()` finds all there is to close. */
+  #start(): Promise<Started> {
     this.#started ??= (async () => {
-      const { Queue, QueueEvents } = await loadBullMQ();
+      const [{ Queue, QueueEvents }, Redis] = await Promise.all([loadBullMQ(), loadIORedis()]);
+      this.#throwIfClosed();
       const { connection, queue: name } = this.#config;
-      const producer = redisClient(connection, { enableOfflineQueue: false, connectionName: `zokio:producer:${name}` });
-      const listener = redisClient(connection, { connectionName: `zokio:events:${name}` });
+      const track = (client: Redis): void => void this.#clients.push(client);
+      const producer = redisClient(Redis, connection, { enableOfflineQueue: false, connectionName: `zokio:producer:${name}` }, track);
+      const listener = redisClient(Redis, connection, { connectionName: `zokio:events:${name}` }, track);
       // Start reading events where the stream is now, before any call is added.
-      const last = (await listener.call('xrevrange', `${this.#prefix}:${name}:events`, '+', '-', 'COUNT', 1)) as Array<[string, unknown]>;
-      const events = new QueueEvents(name, { connection: listener as never, prefix: this.#prefix, lastEventId: last[0]?.[0] ?? '0-0' });
+      const last = await listener.xrevrange(`${this.#prefix}:${name}:events`, '+', '-', 'COUNT', 1);
+      this.#throwIfClosed();
+      const events = (this.#events = new QueueEvents(name, { connection: listener, prefix: this.#prefix, lastEventId: last[0]?.[0] ?? '0-0' }));
       events.on('completed', ({ jobId, returnvalue }) => this.#settle(jobId, true, returnvalue, false));
       events.on('failed', ({ jobId, failedReason }) => this.#settle(jobId, false, failedReason, false));
       events.on('progress', ({ jobId, data }) => {
@@ -123,14 +142,19 @@ export class RemoteClient {
       });
       events.on('error', () => undefined); // reconnects on its own; pending calls are polled meanwhile
       listener.on('ready', () => this.#poll(true));
-      const queue = new Queue(name, { connection: producer as never, prefix: this.#prefix });
+      const queue = (this.#queue = new Queue(name, { connection: producer, prefix: this.#prefix }));
       queue.on('error', () => undefined);
       await events.waitUntilReady();
+      this.#throwIfClosed();
       this.#pollTimer = setInterval(() => this.#poll(false), this.#pollMs);
       this.#pollTimer.unref();
       return { queue, events, producer, listener };
     })();
     return this.#started;
+  }
+
+  #throwIfClosed(): void {
+    if (this.#closed) throw new RuntimeClosedError('runtime is shut down: cannot submit remote tasks');
   }
 
   /** Delivers a result to every waiter of `jobId`, once. */
@@ -203,8 +227,8 @@ export class RemoteClient {
     };
   }
 
-  async #ready(): Promise<{ queue: Queue; events: QueueEvents; producer: RespClient }> {
-    if (this.#closed) throw new RuntimeClosedError('runtime is shut down: cannot submit remote tasks');
+  async #ready(): Promise<Started> {
+    this.#throwIfClosed();
     // The first call connects; with Redis down it must fail fast, not wait for Redis.
     const ready = this.#startedValue;
     if (ready !== undefined) {
@@ -212,12 +236,10 @@ export class RemoteClient {
       return ready;
     }
     const starting = this.#start();
-    starting.catch(() => undefined);
-    const started = await Promise.race([starting, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), CONNECT_TIMEOUT_MS).unref())]);
-    if (started === undefined) {
+    if (!(await bounded(starting, CONNECT_TIMEOUT_MS))) {
       throw new RemoteUnavailableError(`Redis at ${this.#config.connection.host ?? '127.0.0.1'}:${this.#config.connection.port ?? 6379} did not answer within ${CONNECT_TIMEOUT_MS} ms; the call was not submitted`);
     }
-    this.#startedValue = started;
+    const started = (this.#startedValue = await starting);
     if (started.producer.status !== 'ready') throw this.#unreachable(started.producer.status);
     return started;
   }
@@ -250,7 +272,7 @@ export class RemoteClient {
     try {
       const { queue, producer } = await this.#ready();
       const removed = await queue.remove(jobId).catch(() => 0);
-      if (removed !== 1) await producer.call('publish', cancelChannel(this.#prefix, this.#config.queue), jobId);
+      if (removed !== 1) await producer.publish(cancelChannel(this.#prefix, this.#config.queue), jobId);
     } catch {
       // Redis unreachable: the job runs; the caller has its answer already (at-least-once).
     }
@@ -363,7 +385,12 @@ export class RemoteClient {
     return { submitted: this.#submitted, pending, fromEvents: this.#fromEvents, fromPolls: this.#fromPolls };
   }
 
-  /** Rejects pending calls with `RuntimeClosedError` and closes the connections, within `timeoutMs`. */
+  /**
+   * Rejects pending calls with `RuntimeClosedError` and closes the connections: BullMQ's
+   * queue and events reader gracefully within `timeoutMs` (a start in progress gets as
+   * long to finish first), then every Redis client is disconnected, which ends what the
+   * graceful close left waiting for a Redis that is gone.
+   */
   async close(timeoutMs = 5000): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -373,13 +400,9 @@ export class RemoteClient {
     this.#waiters.clear();
     const started = this.#started;
     if (started === undefined) return;
-    const none = { queue: undefined, events: undefined, producer: undefined, listener: undefined };
-    const parts = await Promise.race([started.catch(() => none), new Promise<typeof none>((resolve) => setTimeout(() => resolve(none), timeoutMs).unref())]);
-    const { queue, events, producer, listener } = parts;
-    if (parts === none) void started.then((p) => [p.producer, p.listener].forEach((c) => c.disconnect()), () => undefined);
-    await bounded(Promise.allSettled([queue?.close(), events?.close()]), timeoutMs);
-    producer?.disconnect();
-    listener?.disconnect();
+    await bounded(started, timeoutMs);
+    await bounded(Promise.allSettled([this.#queue?.close(), this.#events?.close()]), timeoutMs);
+    disconnectAll(this.#clients);
   }
 }
 

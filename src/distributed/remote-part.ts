@@ -3,7 +3,7 @@
  * `.distributed(...)`.
  *
  * Implementation note. `composeParts` builds it only when the config has `distributed`.
- * The client (and BullMQ) is imported on the first call, not when the runtime is built;
+ * The client (and BullMQ and ioredis) is imported on the first call, not when the runtime is built;
  * shutdown rejects the pending calls with `RuntimeClosedError` and closes the Redis
  * connections. A call made once shutdown has begun rejects at once.
  */

@@ -26,12 +26,12 @@ import { createRuntime } from '../runtime/runtime.js';
 import type { TaskRef } from '../scheduler/task-ref.js';
 import { runWithTraceContext } from '../trace/propagation.js';
 import { decodeValue, DEFAULT_MAX_PAYLOAD_BYTES, encodeValue } from './encoding.js';
-import type { RespClient } from './internal/resp-client.js';
-import { cancelChannel, errorToReason, loadBullMQ, redisClient, type JobData } from './job.js';
+import { cancelChannel, disconnectAll, errorToReason, loadBullMQ, loadIORedis, redisClient, type JobData } from './job.js';
 import { checkConnection, checkPositive, checkQueueName, type RedisConnectionOptions } from './options.js';
 import { bounded } from './remote-client.js';
 import { LOADED, PROGRESS_CHANNEL, runnerRef, type ProgressMessage } from './runner.js';
 import type { Job, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 
 /** Options of {@link serveTasks}. */
 export interface ServeTasksOptions {
@@ -132,7 +132,7 @@ export async function serveTasks(taskModules: readonly TaskModule[], options: Se
   const rebuildAfterMs = checkPositive(options.rebuildAfterMs, 'rebuildAfterMs') ?? 15_000;
   const maxBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
   const prefix = options.prefix ?? 'bull';
-  const { Worker, UnrecoverableError } = await loadBullMQ();
+  const [{ Worker, UnrecoverableError }, Redis] = await Promise.all([loadBullMQ(), loadIORedis()]);
   const rt = createRuntime({ workers: (options.workers ?? 'auto') as 'auto' });
 
   let completed = 0;
@@ -183,24 +183,19 @@ export async function serveTasks(taskModules: readonly TaskModule[], options: Se
     }
   };
 
-  // Every Redis client of the current worker, to check their health.
-  let clients: RespClient[] = [];
-  const trackedClient = (): RespClient => {
-    const root = redisClient(connection, { connectionName: `zokio:worker:${queue}` });
-    clients.push(root);
-    const duplicate = root.duplicate.bind(root);
-    root.duplicate = (overrides) => {
-      const copy = duplicate(overrides);
-      clients.push(copy);
-      return copy;
-    };
-    return root;
+  // The Redis clients of the current worker (BullMQ's copies too), to check their health;
+  // and every client this server made, to disconnect them all when it closes.
+  let clients: Redis[] = [];
+  const owned: Redis[] = [];
+  const track = (client: Redis): void => {
+    clients.push(client);
+    owned.push(client);
   };
 
   const build = (): Worker => {
     clients = [];
     const w = new Worker(queue, processor as never, {
-      connection: trackedClient() as never,
+      connection: redisClient(Redis, connection, { connectionName: `zokio:worker:${queue}` }, track),
       prefix,
       concurrency,
       lockDuration: options.lockDurationMs ?? 30_000,
@@ -212,14 +207,18 @@ export async function serveTasks(taskModules: readonly TaskModule[], options: Se
     return w;
   };
   let worker = build();
-  await worker.waitUntilReady();
+  try {
+    await worker.waitUntilReady();
+  } catch (err) {
+    await bounded(worker.close(true), closeTimeoutMs);
+    disconnectAll(owned);
+    await rt.shutdown({ timeoutMs: 0 });
+    throw err;
+  }
 
-  // Cancellation requests from callers.
-  const subscriber = redisClient(connection, { connectionName: `zokio:cancel:${queue}` });
-  const channelName = cancelChannel(prefix, queue);
-  const subscribe = (): void => void subscriber.call('subscribe', channelName).catch(() => undefined);
-  subscriber.on('ready', subscribe);
-  subscriber.on('error', () => undefined);
+  // Cancellation requests from callers (ioredis subscribes again after each reconnect).
+  const subscriber = redisClient(Redis, connection, { connectionName: `zokio:cancel:${queue}` }, (c) => owned.push(c));
+  subscriber.subscribe(cancelChannel(prefix, queue)).catch(() => undefined);
   subscriber.on('message', (_channel: string, jobId: string) => running.get(jobId)?.abort.abort(new Error(`job ${jobId} cancelled by its caller`)));
 
   // Progress reports from pool threads.
@@ -238,7 +237,7 @@ export async function serveTasks(taskModules: readonly TaskModule[], options: Se
   };
 
   // Health check of the worker's connections.
-  const notReadySince = new Map<RespClient, number>();
+  const notReadySince = new Map<Redis, number>();
   let rebuilding = false;
   let closing = false;
   const health = setInterval(() => {
@@ -253,9 +252,9 @@ export async function serveTasks(taskModules: readonly TaskModule[], options: Se
     if (!stale) return;
     rebuilding = true;
     void (async () => {
-      const probe = redisClient(connection, { enableOfflineQueue: true, retryStrategy: () => null });
+      const probe = redisClient(Redis, connection, { retryStrategy: () => null }, (c) => owned.push(c));
       try {
-        const reachable = await bounded(probe.call('ping'), 2000);
+        const reachable = await bounded(probe.ping(), 2000);
         if (!reachable || probe.status !== 'ready' || closing) return;
         const old = worker;
         const oldClients = clients;
@@ -263,9 +262,9 @@ export async function serveTasks(taskModules: readonly TaskModule[], options: Se
         rebuilds++;
         notReadySince.clear();
         await bounded(old.close(true), closeTimeoutMs);
-        for (const c of oldClients) c.disconnect();
+        disconnectAll(oldClients);
       } finally {
-        probe.disconnect();
+        disconnectAll([probe]);
         rebuilding = false;
       }
     })();
@@ -283,8 +282,8 @@ export async function serveTasks(taskModules: readonly TaskModule[], options: Se
         for (const { abort } of running.values()) abort.abort(new Error('task server closed before the job finished'));
         await bounded(w.close(true), 1000);
       }
-      for (const c of clients) c.disconnect();
-      subscriber.disconnect();
+      // Every client, the rebuilt workers' included: whatever a close left waiting for Redis ends now.
+      disconnectAll(owned);
       progress.close();
       await rt.shutdown({ timeoutMs: graceful ? closeTimeoutMs : 0 });
     })();

@@ -2,8 +2,10 @@
  * Importing Zokio does nothing: a child process imports every public entry point (the
  * `exports` of package.json, from source) and nothing is registered or started by the
  * imports alone — no handle or timer, no process listener, no global, no worker thread,
- * no default runtime, no HTTP request tracer, no live tracer. The same child then uses a
- * runtime, and the same probes see each of those things start (the control). A static
+ * no default runtime, no HTTP request tracer, no live tracer — and the optional peers of
+ * `zokio/distributed` (bullmq, ioredis) are not loaded. The same child then uses a
+ * runtime and loads those peers, and the same probes see each of those things start (the
+ * control). A static
  * check finds any top-level statement under src/ that would act at import.
  */
 import { execFile } from 'node:child_process';
@@ -22,6 +24,8 @@ interface Snapshot {
   readonly listeners: Record<string, number>;
   readonly globals: string[];
   readonly nextThreadId: number;
+  /** Packages under node_modules resolved so far, by name. */
+  readonly packages: string[];
   readonly defaultRuntimeBuilt: boolean;
   readonly requestTracer: boolean;
   readonly tracingActive: boolean;
@@ -61,6 +65,9 @@ describe('importing every public entry point', () => {
     expect(after.defaultRuntimeBuilt).toBe(false);
     expect(after.requestTracer).toBe(false);
     expect(after.tracingActive).toBe(false);
+    // BullMQ and ioredis load on the first remote call, never with zokio/distributed.
+    expect(after.packages).not.toContain('bullmq');
+    expect(after.packages).not.toContain('ioredis');
 
     // The control: a blocking thread, a timer, a signal listener, the default runtime and tracing.
     expect(control.nextThreadId).toBeGreaterThan(after.nextThreadId + 1);
@@ -69,6 +76,7 @@ describe('importing every public entry point', () => {
     expect(control.defaultRuntimeBuilt).toBe(true);
     expect(control.requestTracer).toBe(true);
     expect(control.tracingActive).toBe(true);
+    expect(control.packages).toEqual(expect.arrayContaining(['bullmq', 'ioredis']));
     expect(control.globals).toContain('Symbol(zokio.taskRegistry)'); // made by defineTasks, not by the import
   });
 
