@@ -5,8 +5,8 @@
  * no default runtime, no HTTP request tracer, no live tracer — and the optional peers of
  * `zokio/distributed` (bullmq, ioredis) are not loaded. The same child then uses a
  * runtime and loads those peers, and the same probes see each of those things start (the
- * control). A static
- * check finds any top-level statement under src/ that would act at import.
+ * control). A static check finds any top-level statement under src/ that would act at
+ * import.
  */
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
