@@ -18,8 +18,15 @@ import { tasks } from './fixtures/scheduler-tasks.js';
 import { bytes } from './fixtures/bytes-tasks.js';
 
 const N = 100_000;
+/** Tasks per run in the quick smoke run (the peers take seconds per 100,000). */
+const N_QUICK = 20_000;
 const THREADS = 2;
 const inputs = Array.from({ length: N }, (_, i) => i);
+const quickInputs = inputs.slice(0, N_QUICK);
+
+function tasksPerRun(options: MeasureOptions): number {
+  return options.quick ? N_QUICK : N;
+}
 
 let rt: ReturnType<typeof makeRuntime> | undefined;
 let piscina: Piscina | undefined;
@@ -53,21 +60,22 @@ function makeRuntime() {
   return Runtime.builder().workers(THREADS).build();
 }
 
-/** Tasks per second of one run of `round` over N tasks. */
-async function rate(round: () => Promise<unknown>): Promise<number> {
+/** Tasks per second of one run of `round` over `n` tasks. */
+async function rate(n: number, round: (n: number) => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
-  await round();
-  return N / ((performance.now() - t0) / 1000);
+  await round(n);
+  return n / ((performance.now() - t0) / 1000);
 }
 
-async function each<T>(run: (x: number) => Promise<T>): Promise<T[]> {
-  const ps = new Array<Promise<T>>(N);
-  for (let i = 0; i < N; i++) ps[i] = run(i);
+async function each<T>(n: number, run: (x: number) => Promise<T>): Promise<T[]> {
+  const ps = new Array<Promise<T>>(n);
+  for (let i = 0; i < n; i++) ps[i] = run(i);
   return Promise.all(ps);
 }
 
 function check(out: unknown[]): void {
-  if (out[N - 1] !== N) throw new Error(`wrong result: ${String(out[N - 1])}`);
+  const n = out.length;
+  if (out[n - 1] !== n) throw new Error(`wrong result: ${String(out[n - 1])}`);
 }
 
 export default defineSuite({
@@ -84,10 +92,10 @@ export default defineSuite({
     await burst64();
     // Warm up every pool (threads booted, code hot).
     for (let k = 0; k < 2; k++) {
-      check(await each((x) => rt!.exec(tasks.inc, x)));
-      check(await rt.map(tasks.inc, inputs));
-      check(await each((x) => piscina!.run(x) as Promise<number>));
-      check(await each((x) => poolifier!.execute(x)));
+      check(await each(N_QUICK, (x) => rt!.exec(tasks.inc, x)));
+      check(await rt.map(tasks.inc, quickInputs));
+      check(await each(N_QUICK, (x) => piscina!.run(x) as Promise<number>));
+      check(await each(N_QUICK, (x) => poolifier!.execute(x)));
     }
   },
   async teardown() {
@@ -97,12 +105,12 @@ export default defineSuite({
     await piscinaBytes?.destroy();
   },
   cases: [
-    { group: 'exec: one promise per task', subject: 'zokio', unit: 'tasks/s', better: 'higher', measure: (_o: MeasureOptions) => rate(async () => check(await each((x) => rt!.exec(tasks.inc, x)))) },
-    { group: 'exec: one promise per task', subject: 'piscina', unit: 'tasks/s', better: 'higher', measure: () => rate(async () => check(await each((x) => piscina!.run(x) as Promise<number>))) },
-    { group: 'exec: one promise per task', subject: 'poolifier', unit: 'tasks/s', better: 'higher', measure: () => rate(async () => check(await each((x) => poolifier!.execute(x)))) },
-    { group: 'map: rt.map vs one promise per task', subject: 'zokio', unit: 'tasks/s', better: 'higher', measure: () => rate(async () => check(await rt!.map(tasks.inc, inputs))) },
-    { group: 'map: rt.map vs one promise per task', subject: 'piscina', unit: 'tasks/s', better: 'higher', measure: () => rate(async () => check(await each((x) => piscina!.run(x) as Promise<number>))) },
-    { group: 'map: rt.map vs one promise per task', subject: 'poolifier', unit: 'tasks/s', better: 'higher', measure: () => rate(async () => check(await each((x) => poolifier!.execute(x)))) },
+    { group: 'exec: one promise per task', subject: 'zokio', unit: 'tasks/s', better: 'higher', measure: (o) => rate(tasksPerRun(o), async (n) => check(await each(n, (x) => rt!.exec(tasks.inc, x)))) },
+    { group: 'exec: one promise per task', subject: 'piscina', unit: 'tasks/s', better: 'higher', measure: (o) => rate(tasksPerRun(o), async (n) => check(await each(n, (x) => piscina!.run(x) as Promise<number>))) },
+    { group: 'exec: one promise per task', subject: 'poolifier', unit: 'tasks/s', better: 'higher', measure: (o) => rate(tasksPerRun(o), async (n) => check(await each(n, (x) => poolifier!.execute(x)))) },
+    { group: 'map: rt.map vs one promise per task', subject: 'zokio', unit: 'tasks/s', better: 'higher', measure: (o) => rate(tasksPerRun(o), async (n) => check(await rt!.map(tasks.inc, n === N ? inputs : quickInputs))) },
+    { group: 'map: rt.map vs one promise per task', subject: 'piscina', unit: 'tasks/s', better: 'higher', measure: (o) => rate(tasksPerRun(o), async (n) => check(await each(n, (x) => piscina!.run(x) as Promise<number>))) },
+    { group: 'map: rt.map vs one promise per task', subject: 'poolifier', unit: 'tasks/s', better: 'higher', measure: (o) => rate(tasksPerRun(o), async (n) => check(await each(n, (x) => poolifier!.execute(x)))) },
     { group: 'exec: 1 MiB argument', subject: 'zokio (copied)', unit: 'calls/s', better: 'higher', measure: () => bigRate((b) => rt!.exec(bytes.byteLength, b)) },
     { group: 'exec: 1 MiB argument', subject: 'zokio (transferred)', unit: 'calls/s', better: 'higher', measure: () => bigRate((b) => rt!.exec({ transfer: [b] }, bytes.byteLength, b)) },
     { group: 'exec: 1 MiB argument', subject: 'piscina', unit: 'calls/s', better: 'higher', measure: () => bigRate((b) => piscinaBytes!.run(b) as Promise<number>) },
