@@ -33,6 +33,7 @@ export {
   type MemoryConfig,
   type TracingConfig,
   type WorkerResourceLimits,
+  type HttpClientConfig,
 } from './runtime/config.js';
 export { type RuntimeReport } from './runtime/report.js';
 export { type PlatformCapabilities } from './runtime/platform.js';

@@ -12,7 +12,9 @@ export interface RedisConnectionOptions {
   readonly host?: string;
   /** @default 6379 */
   readonly port?: number;
+  /** User name for Redis ACL authentication, sent with `password` (`AUTH username password`); unset: the `default` user. */
   readonly username?: string;
+  /** Password sent with `AUTH` on connecting; unset: no authentication. */
   readonly password?: string;
   /** Redis database number. @default 0 */
   readonly db?: number;
@@ -27,7 +29,12 @@ export interface RemoteCallDefaults {
    */
   readonly attempts?: number;
   /** Delay between attempts. @default { type: 'exponential', delay: 1000 } */
-  readonly backoff?: { readonly type: 'fixed' | 'exponential'; readonly delay: number };
+  readonly backoff?: {
+    /** `fixed`: wait `delay` before every retry; `exponential`: `delay`, then twice as long before each next one. */
+    readonly type: 'fixed' | 'exponential';
+    /** The wait before the first retry, in ms. */
+    readonly delay: number;
+  };
   /** Priority, 1 (highest) .. 2_097_152; unset means FIFO ahead of every prioritized job. */
   readonly priority?: number;
   /** Reject calls that have not finished after this long, in ms. @default Infinity */
@@ -60,10 +67,15 @@ export interface DistributedConfig {
 
 /** The rules of the distributed options, worded once. */
 export const DISTRIBUTED_RULES = {
+  /** The rule of {@link DistributedConfig.engine}. */
   engine: "distributed.engine must be 'bullmq'",
+  /** The rule of {@link DistributedConfig.queue} and of `serveTasks`' `queue` (`:` separates the parts of BullMQ's Redis keys). */
   queue: 'distributed.queue must be a non-empty string without ":"',
+  /** The rule of {@link DistributedConfig.connection} and of `serveTasks`' `connection`; a `host`, when given, must be a non-empty string. */
   connection: 'distributed.connection must be an object { host?, port?, username?, password?, db? }',
+  /** The rule of {@link RedisConnectionOptions.port}. */
   port: 'distributed.connection.port must be an integer from 1 to 65535',
+  /** The rule of the numeric options that must be above 0 (`maxPayloadBytes`, `pollMs`, `defaults.timeoutMs`, `serveTasks`' `concurrency`, ...), after the field's name. */
   positive: 'must be a number greater than 0',
 } as const;
 

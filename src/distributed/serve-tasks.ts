@@ -84,6 +84,7 @@ export interface TaskServer {
    * *Cancellation*: not cancellable; bounded by `closeTimeoutMs`.
    */
   close(): Promise<void>;
+  /** `await using server = ...` closes the server at the end of the block, as `close()`. */
   [Symbol.asyncDispose](): Promise<void>;
 }
 

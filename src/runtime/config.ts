@@ -42,6 +42,7 @@ export const RULES = {
   sampleRatio: 'tracing.sampleRatio must be a number from 0 to 1',
   /** The rule of {@link TracingConfig.path} (`.tracing({ path })`); checked by `build()` only. */
   tracingPath: 'tracing.path must be a non-empty string',
+  /** The rule of {@link TracingConfig.serviceName} (`.tracing({ serviceName })`); checked by `build()` only. */
   tracingServiceName: 'tracing.serviceName must be a non-empty string',
   /** The rule of every field of {@link WorkerResourceLimits} (`.resourceLimits({ ... })`). */
   resourceLimits: 'resourceLimits fields must be numbers greater than 0 (megabytes)',

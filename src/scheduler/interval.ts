@@ -146,6 +146,7 @@ export class Interval implements AsyncIterableIterator<number> {
     return this.#missed;
   }
 
+  /** The interval itself, so that `for await (const at of interval(ms))` reads its ticks. */
   [Symbol.asyncIterator](): this {
     return this;
   }

@@ -18,8 +18,22 @@ import { Waiter, WaiterQueue, type AnyWaiter } from '../sync/internal/waiter-que
 
 /** How a task of a {@link JoinSet} ended: its value, or why it failed or was aborted. */
 export type JoinResult<T> =
-  | { readonly task: Task<T>; readonly status: 'fulfilled'; readonly value: T }
-  | { readonly task: Task<T>; readonly status: 'rejected'; readonly reason: unknown };
+  | {
+      /** The task that finished; it has left the set. */
+      readonly task: Task<T>;
+      /** The task returned a value. */
+      readonly status: 'fulfilled';
+      /** What the task returned. */
+      readonly value: T;
+    }
+  | {
+      /** The task that finished; it has left the set. */
+      readonly task: Task<T>;
+      /** The task threw or was aborted. */
+      readonly status: 'rejected';
+      /** What the task threw, or a `TaskAbortedError` if it was aborted. */
+      readonly reason: unknown;
+    };
 
 /** What a parked joiner wants (the `n` of its waiter): the result object, or the value itself. */
 const SETTLED = 0;

@@ -53,7 +53,16 @@ export type BroadcastResult<T> =
  * there is none: `'empty'` (caught up; more may come) or `'closed'` (every sender closed
  * and this receiver has read everything, or it was closed).
  */
-export type BroadcastTryResult<T> = BroadcastResult<T> | { readonly kind: 'empty' } | { readonly kind: 'closed' };
+export type BroadcastTryResult<T> =
+  | BroadcastResult<T>
+  | {
+      /** Nothing to read now: this receiver is caught up and a sender is still open. */
+      readonly kind: 'empty';
+    }
+  | {
+      /** Nothing will come: every sender closed and all was read, or this receiver was closed. */
+      readonly kind: 'closed';
+    };
 
 const TRY_EMPTY: BroadcastTryResult<never> = Object.freeze({ kind: 'empty' });
 const TRY_CLOSED: BroadcastTryResult<never> = Object.freeze({ kind: 'closed' });

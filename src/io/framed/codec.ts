@@ -12,8 +12,20 @@ import type { Buffer } from 'node:buffer';
 
 /** A frame found at the front of the buffer (`size` bytes, its framing included), or a frame that was whole but did not decode. */
 export type Decoded<T> =
-  | { readonly frame: T; readonly size: number; readonly error?: undefined }
-  | { readonly error: Error; readonly size: number };
+  | {
+      /** The decoded frame, which `read` returns. */
+      readonly frame: T;
+      /** Bytes the frame took at the front of the buffer, framing included; `framed` drops them. */
+      readonly size: number;
+      /** Absent: the frame decoded. */
+      readonly error?: undefined;
+    }
+  | {
+      /** Why the whole frame did not decode (e.g. a `FrameDecodeError`); `read` rejects with it. */
+      readonly error: Error;
+      /** Bytes the undecodable frame took, framing included; `framed` drops them, so the next read starts after it. */
+      readonly size: number;
+    };
 
 /**
  * A frame format for {@link framed}: `lengthDelimited`, `lines`, `jsonLines`, or your own.

@@ -32,8 +32,21 @@ export const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
 
 /** @internal The two primitives the reads below are written over. */
 export interface ByteReader {
+  /**
+   * Reads the next chunk of bytes; `null` at end of stream. One read at a time.
+   *
+   * *Cancellation*: aborting `options.signal` rejects with its reason; no data is lost,
+   * the next read returns it.
+   */
   read(options?: IoOptions): Promise<Uint8Array | null>;
+  /** Puts `bytes` back at the head of the stream: the next `read` returns them first. */
   unread(bytes: Uint8Array): void;
+  /**
+   * Closes the stream and releases it; a pending read rejects with `ClosedError`. Calling
+   * it again does nothing.
+   *
+   * *Cancellation*: not cancellable; resolves once the stream is closed.
+   */
   close(): Promise<void>;
 }
 
@@ -55,6 +68,7 @@ export interface ByteStream extends ByteReader, AsyncIterable<Uint8Array> {
   end(): Promise<void>;
   /** True once the stream is closed. */
   readonly closed: boolean;
+  /** `await using stream = ...` closes the stream at the end of the block, as `close()`. */
   [Symbol.asyncDispose](): Promise<void>;
 }
 

@@ -18,7 +18,9 @@ export interface OutputOptions extends Omit<SpawnOptions, 'stdin' | 'stdout' | '
 
 /** What {@link output} returns. */
 export interface Output extends ExitStatus {
+  /** Everything the child wrote to stdout, in one buffer (at most `maxOutputBytes`). */
   readonly stdout: Uint8Array;
+  /** Everything the child wrote to stderr, in one buffer (at most `maxOutputBytes`). */
   readonly stderr: Uint8Array;
 }
 

@@ -25,14 +25,21 @@ export interface ScriptWriter {
 
 /** What a script receives: its arguments, environment and stdio, as a real process would. */
 export interface ScriptContext {
+  /** The command name `spawnProcess` was called with, under which the script was defined. */
   readonly command: string;
+  /** The arguments passed to `spawnProcess`. */
   readonly args: readonly string[];
+  /** The `cwd` option of `spawnProcess`; undefined when it was not given. */
   readonly cwd: string | undefined;
+  /** The `env` option of `spawnProcess`; undefined when it was not given (a real child would get `process.env`). */
   readonly env: Readonly<Record<string, string | undefined>> | undefined;
+  /** The process id the parent sees as `child.pid` (from 100000 up, unique per runtime). */
   readonly pid: number;
   /** What the parent writes to stdin (`read`, `readLine`, `readExact`, async iteration). */
   readonly stdin: SocketStream;
+  /** The child's stdout, which the parent reads (discarded unless its `stdout` mode is `'pipe'`). */
   readonly stdout: ScriptWriter;
+  /** The child's stderr, which the parent reads (discarded unless its `stderr` mode is `'pipe'`); a script that throws writes its message here. */
   readonly stderr: ScriptWriter;
   /** Aborted when the process is killed by a signal it does not handle. */
   readonly signal: AbortSignal;

@@ -78,8 +78,11 @@ export class WorkerTiming {
 export interface DurationStats {
   /** Tasks counted. */
   readonly count: number;
+  /** Median: half the tasks took at most this long (to within ±10 %, the bucket width); 0 when none were counted. */
   readonly p50: number;
+  /** 90th percentile: 9 tasks in 10 took at most this long (±10 %). */
   readonly p90: number;
+  /** 99th percentile: 99 tasks in 100 took at most this long (±10 %). */
   readonly p99: number;
   /** The longest one (exact). */
   readonly max: number;
