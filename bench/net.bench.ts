@@ -61,9 +61,32 @@ function connectNode(path: string): Promise<Socket> {
   });
 }
 
+/**
+ * A server's write as a careful node:net user writes it: when `write` returns false the
+ * socket stops reading until `'drain'`, as zokio's `await conn.write(...)` /
+ * `await frames.send(...)` does (without it the node:net server would buffer without
+ * bound and skip the drain round trips that zokio's server pays).
+ */
+function backpressuredWriter(socket: Socket): (bytes: Buffer) => void {
+  let waiting = false;
+  const resume = (): void => {
+    waiting = false;
+    socket.resume();
+  };
+  return (bytes) => {
+    if (socket.write(bytes) || waiting) return;
+    waiting = true;
+    socket.pause();
+    socket.once('drain', resume);
+  };
+}
+
 async function nodeEcho(options: MeasureOptions): Promise<number> {
   const path = socketPath();
-  const server = await listenNode(path, (s) => s.on('data', (d) => s.write(d)));
+  const server = await listenNode(path, (s) => {
+    const write = backpressuredWriter(s);
+    s.on('data', write);
+  });
   const client = await connectNode(path);
   const count = echoCount(options);
   const message = Buffer.alloc(ECHO_BYTES, 7);
@@ -120,7 +143,8 @@ function encodeNode(payload: Buffer): Buffer {
 async function nodeFramed(options: MeasureOptions): Promise<number> {
   const path = socketPath();
   const server = await listenNode(path, (s) => {
-    s.on('data', frameParser((payload) => s.write(encodeNode(payload))));
+    const write = backpressuredWriter(s);
+    s.on('data', frameParser((payload) => write(encodeNode(payload))));
   });
   const client = await connectNode(path);
   const count = frameCount(options);
