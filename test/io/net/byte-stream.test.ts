@@ -137,6 +137,24 @@ describe.each([
     });
   });
 
+  it('writes made in one tick all arrive, in order, through an end() or a close() in the same tick', async () => {
+    await rt.run(async () => {
+      const [client, server] = await pair();
+      const writes = ['a', 'bc', 'def'].map((text) => client.write(text));
+      const ended = client.end();
+      await Promise.all([...writes, ended]);
+      const got: Buffer[] = [];
+      for await (const chunk of server) got.push(Buffer.from(chunk));
+      expect(Buffer.concat(got).toString()).toBe('abcdef');
+      const [c2, s2] = await pair();
+      void c2.write('gh');
+      void c2.write('ij');
+      await c2.close();
+      expect(Buffer.from(await s2.readExact(4)).toString()).toBe('ghij');
+      await Promise.all([server.close(), s2.close()]);
+    });
+  });
+
   it('readLine: the last unterminated line is returned, an over-long line closes the stream', async () => {
     await rt.run(async () => {
       const [client, server] = await pair();
