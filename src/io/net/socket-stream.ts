@@ -23,9 +23,10 @@
  * iterator result), so a message costs one promise, not a read's plus a `then`'s.
  *
  * Writes resolve at once under the write high-water mark (with one shared resolved
- * promise) and otherwise wait for `drain`. The second and later writes of one tick are
- * corked and leave together in the tick's `nextTick` (one writev instead of a system call
- * each, which is most of the cost of small frames); the tick's first write is not delayed.
+ * promise) and otherwise wait for `drain`. A write that follows another with no chunk
+ * received in between corks the socket until a `nextTick`, so a burst of small writes
+ * leaves as one writev instead of a system call each (most of the cost of small frames);
+ * the first write after a chunk (a reply) goes out at once and schedules nothing.
  */
 import type { Duplex } from 'node:stream';
 import { ClosedError, UnexpectedEofError, ZokioError } from '../../errors.js';
@@ -72,9 +73,9 @@ export class SocketStream implements ByteStream {
   #ended = false;
   #error: Error | undefined;
   #closed = false;
-  /** True once this tick has written; the tick's end (a nextTick) clears it. */
-  #wroteThisTick = false;
-  /** True while the writes after the tick's first are corked, to be sent together. */
+  /** True once a write came since the last chunk received or the last uncork. */
+  #wrote = false;
+  /** True while writes are corked, to be sent together in a nextTick. */
   #corked = false;
   readonly #what: string;
 
@@ -98,6 +99,7 @@ export class SocketStream implements ByteStream {
   }
 
   readonly #onData = (chunk: Uint8Array): void => {
+    this.#wrote = false;
     const pending = this.#pending;
     if (pending !== undefined) {
       this.#settle();
@@ -285,9 +287,9 @@ export class SocketStream implements ByteStream {
 
   /**
    * Writes `data`; resolves once it is buffered under the high-water mark, waiting for
-   * `drain` when the peer reads slowly. Writes made in the same tick (a loop of `send`s,
-   * echoes of frames that came in one chunk) leave together at the end of the tick, in one
-   * system call; a tick's first write goes out at once.
+   * `drain` when the peer reads slowly. Writes in a burst (a loop of `send`s, the echoes
+   * of frames that came in one chunk) leave together at the end of the tick, in one system
+   * call; a reply to a chunk just received goes out at once.
    *
    * *Cancellation*: aborting `signal` stops the wait for `drain`; the bytes stay queued.
    * @throws the stream's error, or `ClosedError` after `close()` / `end()`.
@@ -296,15 +298,15 @@ export class SocketStream implements ByteStream {
     const socket = this.#socket;
     if (this.#error !== undefined) return Promise.reject(this.#error);
     if (socket.destroyed || socket.writableEnded) return Promise.reject(new ClosedError(`${this.#what} is closed for writing`));
-    // Coalescing: the first write of a tick goes straight to the socket (a request/response
-    // exchange pays no more than a nextTick); from the second one on, the socket is corked and
-    // the writes leave together, as one writev, when the tick's microtasks are done.
-    if (!this.#wroteThisTick) {
-      this.#wroteThisTick = true;
-      process.nextTick(this.#uncork);
-    } else if (!this.#corked) {
+    // Coalescing: a write that follows another one with no chunk received in between (a loop
+    // of sends, the echoes of one chunk's frames) corks the socket, and the writes leave
+    // together, as one writev, in a nextTick, once the tick's microtasks are done. The first
+    // write after a chunk (a request/response exchange) goes straight out and costs nothing.
+    if (!this.#wrote) this.#wrote = true;
+    else if (!this.#corked) {
       this.#corked = true;
       socket.cork();
+      process.nextTick(this.#uncork);
     }
     if (socket.write(data)) return WRITTEN;
     const signal = options?.signal;
@@ -332,9 +334,9 @@ export class SocketStream implements ByteStream {
     });
   }
 
-  /** The end of a tick that wrote: sends the writes corked in it (also before `close`). */
+  /** Sends the corked writes (in the nextTick after the first, and before `close`). */
   readonly #uncork = (): void => {
-    this.#wroteThisTick = false;
+    this.#wrote = false;
     if (!this.#corked) return;
     this.#corked = false;
     this.#socket.uncork();
