@@ -7,7 +7,9 @@
  *   `UnixStream.write` + `readExact`; node:net: `'data'` events, accumulating 64 bytes);
  * - framed: 4-byte length-prefixed 128-byte messages echoed by the server, pipelined
  *   (the client writes them all while reading the echoes) (zokio: `framed` +
- *   `lengthDelimited` on both sides; node:net: a hand-written frame parser on `'data'`);
+ *   `lengthDelimited` on both sides; node:net: a hand-written frame parser on `'data'`,
+ *   one `write` per frame; node:net corked: the same with the writes of a burst corked,
+ *   as zokio's `write` coalesces them, reported beside the target);
  * - spawn+wait of `true` (report only): `spawnProcess(...).wait()` against
  *   `child_process.spawn` + `'exit'`, stdio ignored in both.
  *
@@ -61,9 +63,32 @@ function connectNode(path: string): Promise<Socket> {
   });
 }
 
+/**
+ * A server's write as a careful node:net user writes it: when `write` returns false the
+ * socket stops reading until `'drain'`, as zokio's `await conn.write(...)` /
+ * `await frames.send(...)` does (without it the node:net server would buffer without
+ * bound and skip the drain round trips that zokio's server pays).
+ */
+function backpressuredWriter(socket: Socket): (bytes: Buffer) => void {
+  let waiting = false;
+  const resume = (): void => {
+    waiting = false;
+    socket.resume();
+  };
+  return (bytes) => {
+    if (socket.write(bytes) || waiting) return;
+    waiting = true;
+    socket.pause();
+    socket.once('drain', resume);
+  };
+}
+
 async function nodeEcho(options: MeasureOptions): Promise<number> {
   const path = socketPath();
-  const server = await listenNode(path, (s) => s.on('data', (d) => s.write(d)));
+  const server = await listenNode(path, (s) => {
+    const write = backpressuredWriter(s);
+    s.on('data', write);
+  });
   const client = await connectNode(path);
   const count = echoCount(options);
   const message = Buffer.alloc(ECHO_BYTES, 7);
@@ -117,10 +142,24 @@ function encodeNode(payload: Buffer): Buffer {
   return out;
 }
 
-async function nodeFramed(options: MeasureOptions): Promise<number> {
+/**
+ * `cork`: the node:net code a user writes who knows that each small `write` is a system
+ * call: the client corks its burst of writes and uncorks on the next tick, the server corks
+ * while it echoes the frames of one chunk. zokio's `write` coalesces the writes of a tick
+ * the same way, so this is the peer that does the same work; without it node:net makes one
+ * system call per frame.
+ */
+async function nodeFramed(options: MeasureOptions, cork = false): Promise<number> {
   const path = socketPath();
   const server = await listenNode(path, (s) => {
-    s.on('data', frameParser((payload) => s.write(encodeNode(payload))));
+    const write = backpressuredWriter(s);
+    const parse = frameParser((payload) => write(encodeNode(payload)));
+    s.on('data', (chunk: Buffer) => {
+      if (!cork) return parse(chunk);
+      s.cork();
+      parse(chunk);
+      s.uncork();
+    });
   });
   const client = await connectNode(path);
   const count = frameCount(options);
@@ -135,6 +174,10 @@ async function nodeFramed(options: MeasureOptions): Promise<number> {
       };
       let sent = 0;
       const pump = (): void => {
+        if (cork) {
+          client.cork();
+          process.nextTick(() => client.uncork());
+        }
         while (sent < n) {
           sent++;
           if (!client.write(encodeNode(payload))) {
@@ -249,7 +292,8 @@ const cases: BenchCase[] = [
   { group: 'unix echo 64 B ping-pong', subject: 'zokio', unit: 'msgs/s', better: 'higher', measure: zokioEcho },
   { group: 'unix echo 64 B ping-pong', subject: 'node:net', unit: 'msgs/s', better: 'higher', measure: nodeEcho },
   { group: 'framed 128 B length-prefixed, pipelined', subject: 'zokio', unit: 'msgs/s', better: 'higher', measure: zokioFramed },
-  { group: 'framed 128 B length-prefixed, pipelined', subject: 'node:net', unit: 'msgs/s', better: 'higher', measure: nodeFramed },
+  { group: 'framed 128 B length-prefixed, pipelined', subject: 'node:net', unit: 'msgs/s', better: 'higher', measure: (o) => nodeFramed(o) },
+  { group: 'framed 128 B length-prefixed, pipelined', subject: 'node:net corked', unit: 'msgs/s', better: 'higher', measure: (o) => nodeFramed(o, true) },
   { group: 'spawn+wait `true`', subject: 'zokio', unit: 'procs/s', better: 'higher', measure: zokioSpawn },
   { group: 'spawn+wait `true`', subject: 'node:child_process', unit: 'procs/s', better: 'higher', measure: nodeSpawn },
 ];

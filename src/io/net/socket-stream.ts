@@ -18,20 +18,44 @@
  *   read() ◄── shift ───────┘          (< hwm again: socket.resume())
  * ```
  *
- * Writes resolve at once under the write high-water mark and otherwise wait for `drain`.
+ * `readExact(n)` and the async iterator wait as that pending read themselves: the chunk
+ * that wakes them becomes their result in `'data'` (n bytes, the rest put back; an
+ * iterator result), so a message costs one promise, not a read's plus a `then`'s.
+ *
+ * Writes resolve at once under the write high-water mark (with one shared resolved
+ * promise) and otherwise wait for `drain`. A write that follows another with no chunk
+ * received in between corks the socket until a `nextTick`, so a burst of small writes
+ * leaves as one writev instead of a system call each (most of the cost of small frames);
+ * the first write after a chunk (a reply) goes out at once and schedules nothing.
  */
 import type { Duplex } from 'node:stream';
 import { ClosedError, UnexpectedEofError, ZokioError } from '../../errors.js';
 import { abortReason } from '../../scheduler/abort-reason.js';
 import { asBuffer, readExact, readLine, type ByteStream, type IoOptions, type ReadLineOptions } from './byte-stream.js';
 
+/** What a pending read resolves with: the chunk (`read`), `want` bytes (`readExact`), an iterator result. */
+const CHUNK = 0;
+const EXACT = 1;
+const NEXT = 2;
 
+/**
+ * The one read waiting for data. `readExact` and the iterator wait here directly, so the
+ * chunk that wakes them is turned into their result in `#onData` (no second promise and
+ * microtask hop per message in a request/response exchange).
+ */
 interface PendingRead {
-  resolve(chunk: Uint8Array | null): void;
+  resolve(value: unknown): void;
   reject(err: unknown): void;
-  signal: AbortSignal | undefined;
+  kind: typeof CHUNK | typeof EXACT | typeof NEXT;
+  /** `readExact`'s byte count. */
+  want: number;
+  options: IoOptions | undefined;
   onAbort: (() => void) | undefined;
 }
+
+/** What `write` returns when the bytes went under the high-water mark (one promise, shared). */
+const WRITTEN: Promise<void> = Promise.resolve();
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 /**
  * A connected byte stream over a `Duplex`, with reads that honour backpressure, `readExact`,
@@ -49,6 +73,10 @@ export class SocketStream implements ByteStream {
   #ended = false;
   #error: Error | undefined;
   #closed = false;
+  /** True once a write came since the last chunk received or the last uncork. */
+  #wrote = false;
+  /** True while writes are corked, to be sent together in a nextTick. */
+  #corked = false;
   readonly #what: string;
 
   /**
@@ -71,10 +99,24 @@ export class SocketStream implements ByteStream {
   }
 
   readonly #onData = (chunk: Uint8Array): void => {
+    this.#wrote = false;
     const pending = this.#pending;
     if (pending !== undefined) {
       this.#settle();
-      pending.resolve(chunk);
+      if (pending.kind === CHUNK) pending.resolve(chunk);
+      else if (pending.kind === NEXT) pending.resolve({ done: false, value: chunk });
+      else {
+        const want = pending.want;
+        const size = chunk.byteLength;
+        if (size > want) this.unread(chunk.subarray(want));
+        else if (size < want) {
+          // A short chunk: queue it and let the general loop gather the rest.
+          this.unread(chunk);
+          pending.resolve(readExact(this, want, pending.options));
+          return;
+        }
+        pending.resolve(size === want ? chunk : chunk.subarray(0, want));
+      }
       return;
     }
     this.#queue.push(chunk);
@@ -90,8 +132,14 @@ export class SocketStream implements ByteStream {
     const pending = this.#pending;
     if (pending === undefined) return;
     this.#settle();
-    pending.resolve(null);
+    this.#resolveEnd(pending);
   };
+
+  #resolveEnd(pending: PendingRead): void {
+    if (pending.kind === CHUNK) pending.resolve(null);
+    else if (pending.kind === NEXT) pending.resolve(DONE);
+    else pending.reject(new UnexpectedEofError(0, pending.want));
+  }
 
   readonly #onError = (err: Error): void => {
     this.#error ??= err;
@@ -107,14 +155,36 @@ export class SocketStream implements ByteStream {
     if (pending === undefined) return;
     this.#settle();
     if (this.#error !== undefined) pending.reject(this.#error);
-    else if (this.#ended) pending.resolve(null);
+    else if (this.#ended) this.#resolveEnd(pending);
     else pending.reject(new ClosedError(`${this.#what} is closed`));
   };
 
   #settle(): void {
     const pending = this.#pending!;
     this.#pending = undefined;
-    if (pending.onAbort !== undefined) pending.signal!.removeEventListener('abort', pending.onAbort);
+    if (pending.onAbort !== undefined) pending.options!.signal!.removeEventListener('abort', pending.onAbort);
+  }
+
+  /** True when a read would wait for the next chunk: nothing queued, nothing ended, no read pending. */
+  #mustWait(options: IoOptions | undefined): boolean {
+    return this.#queue.length === 0 && this.#error === undefined && !this.#ended && !this.closed && this.#pending === undefined && options?.signal?.aborted !== true;
+  }
+
+  /** Waits for the next chunk (the caller checked {@link #mustWait}). */
+  #wait<T>(kind: PendingRead['kind'], want: number, options: IoOptions | undefined): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const pending: PendingRead = { resolve, reject, kind, want, options, onAbort: undefined };
+      const signal = options?.signal;
+      if (signal !== undefined) {
+        pending.onAbort = () => {
+          if (this.#pending !== pending) return;
+          this.#pending = undefined;
+          reject(abortReason(signal));
+        };
+        signal.addEventListener('abort', pending.onAbort, { once: true });
+      }
+      this.#pending = pending;
+    });
   }
 
   /** Bytes received and not read yet: the queue and the stream's own buffer. */
@@ -154,10 +224,7 @@ export class SocketStream implements ByteStream {
     if (queue.length > 0) {
       const chunk = queue.shift()!;
       this.#queued -= chunk.byteLength;
-      if (this.#paused && this.#queued < this.#hwm) {
-        this.#paused = false;
-        this.#socket.resume();
-      }
+      this.#resumeUnderMark();
       return Promise.resolve(chunk);
     }
     if (this.#error !== undefined) return Promise.reject(this.#error);
@@ -166,18 +233,14 @@ export class SocketStream implements ByteStream {
     if (this.#pending !== undefined) return Promise.reject(new ZokioError('ZOKIO_ERR_INVALID_ARGUMENT', `${this.#what}: a read is already in progress`));
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(abortReason(signal));
-    return new Promise<Uint8Array | null>((resolve, reject) => {
-      const pending: PendingRead = { resolve, reject, signal, onAbort: undefined };
-      if (signal !== undefined) {
-        pending.onAbort = () => {
-          if (this.#pending !== pending) return;
-          this.#pending = undefined;
-          reject(abortReason(signal));
-        };
-        signal.addEventListener('abort', pending.onAbort, { once: true });
-      }
-      this.#pending = pending;
-    });
+    return this.#wait(CHUNK, 0, options);
+  }
+
+  #resumeUnderMark(): void {
+    if (this.#paused && this.#queued < this.#hwm) {
+      this.#paused = false;
+      this.#socket.resume();
+    }
   }
 
   /** Puts `bytes` back at the head of the stream: the next `read` returns them first. */
@@ -196,17 +259,19 @@ export class SocketStream implements ByteStream {
    */
   readExact(n: number, options?: IoOptions): Promise<Uint8Array> {
     if (!Number.isSafeInteger(n) || n <= 0) return readExact(this, n, options);
-    // Fast path: the next chunk holds the n bytes (a request/response exchange).
-    return this.read(options).then((chunk) => {
-      if (chunk === null) throw new UnexpectedEofError(0, n);
-      if (chunk.byteLength === n) return chunk;
-      if (chunk.byteLength > n) {
-        this.unread(chunk.subarray(n));
-        return chunk.subarray(0, n);
-      }
-      this.unread(chunk);
-      return readExact(this, n, options);
-    });
+    // Fast paths: the n bytes are at the head of the queue, or the next chunk brings them
+    // (a request/response exchange); `#onData` slices that chunk for us.
+    const head = this.#queue[0];
+    if (head !== undefined && head.byteLength >= n && options?.signal?.aborted !== true) {
+      const whole = head.byteLength === n;
+      if (whole) this.#queue.shift();
+      else this.#queue[0] = head.subarray(n);
+      this.#queued -= n;
+      this.#resumeUnderMark();
+      return Promise.resolve(whole ? head : head.subarray(0, n));
+    }
+    if (this.#mustWait(options)) return this.#wait(EXACT, n, options);
+    return readExact(this, n, options);
   }
 
   /**
@@ -222,7 +287,9 @@ export class SocketStream implements ByteStream {
 
   /**
    * Writes `data`; resolves once it is buffered under the high-water mark, waiting for
-   * `drain` when the peer reads slowly.
+   * `drain` when the peer reads slowly. Writes in a burst (a loop of `send`s, the echoes
+   * of frames that came in one chunk) leave together at the end of the tick, in one system
+   * call; a reply to a chunk just received goes out at once.
    *
    * *Cancellation*: aborting `signal` stops the wait for `drain`; the bytes stay queued.
    * @throws the stream's error, or `ClosedError` after `close()` / `end()`.
@@ -231,7 +298,17 @@ export class SocketStream implements ByteStream {
     const socket = this.#socket;
     if (this.#error !== undefined) return Promise.reject(this.#error);
     if (socket.destroyed || socket.writableEnded) return Promise.reject(new ClosedError(`${this.#what} is closed for writing`));
-    if (socket.write(data)) return Promise.resolve();
+    // Coalescing: a write that follows another one with no chunk received in between (a loop
+    // of sends, the echoes of one chunk's frames) corks the socket, and the writes leave
+    // together, as one writev, in a nextTick, once the tick's microtasks are done. The first
+    // write after a chunk (a request/response exchange) goes straight out and costs nothing.
+    if (!this.#wrote) this.#wrote = true;
+    else if (!this.#corked) {
+      this.#corked = true;
+      socket.cork();
+      process.nextTick(this.#uncork);
+    }
+    if (socket.write(data)) return WRITTEN;
     const signal = options?.signal;
     return new Promise<void>((resolve, reject) => {
       const cleanup = (): void => {
@@ -257,6 +334,14 @@ export class SocketStream implements ByteStream {
     });
   }
 
+  /** Sends the corked writes (in the nextTick after the first, and before `close`). */
+  readonly #uncork = (): void => {
+    this.#wrote = false;
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.#socket.uncork();
+  };
+
   /**
    * Ends this side after the buffered bytes are sent (half-close); reading stays possible.
    *
@@ -281,6 +366,7 @@ export class SocketStream implements ByteStream {
   close(): Promise<void> {
     const socket = this.#socket;
     if (socket.destroyed) return Promise.resolve();
+    this.#uncork();
     return new Promise<void>((resolve) => {
       socket.once('close', () => resolve());
       if (socket.writableEnded || !socket.writable || socket.writableLength > 0) socket.destroy();
@@ -299,11 +385,14 @@ export class SocketStream implements ByteStream {
    * *Cancellation*: breaking out of the loop does not close the stream.
    */
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    // A plain iterator over read(): one promise per chunk, no generator frames.
-    const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
+    // A plain iterator: one promise per chunk, no generator frames; a chunk that has not
+    // come yet resolves the iterator result straight from `#onData`.
     return {
-      next: () => this.read().then((chunk) => (chunk === null ? done : { done: false, value: chunk })),
-      return: () => Promise.resolve(done),
+      next: (): Promise<IteratorResult<Uint8Array>> => {
+        if (this.#mustWait(undefined)) return this.#wait(NEXT, 0, undefined);
+        return this.read().then((chunk) => (chunk === null ? DONE : { done: false, value: chunk }));
+      },
+      return: () => Promise.resolve(DONE),
     };
   }
 }

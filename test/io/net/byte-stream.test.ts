@@ -114,6 +114,47 @@ describe.each([
     });
   });
 
+  it('a readExact or iterator waiting on an empty stream: an abort takes nothing, a chunk is split, the end is EOF', async () => {
+    await rt.run(async () => {
+      const [client, server] = await pair();
+      const controller = new AbortController();
+      const aborted = server.readExact(4, { signal: controller.signal });
+      controller.abort(new Error('cancelled'));
+      await expect(aborted).rejects.toThrow('cancelled');
+      const waiting = server.readExact(4);
+      await client.write('abcdef');
+      expect(Buffer.from(await waiting).toString()).toBe('abcd');
+      const iterator = server[Symbol.asyncIterator]();
+      expect(Buffer.from((await iterator.next()).value as Uint8Array).toString()).toBe('ef');
+      const next = iterator.next();
+      await client.write('gh');
+      expect(Buffer.from((await next).value as Uint8Array).toString()).toBe('gh');
+      const short = server.readExact(3);
+      await client.end();
+      await expect(short).rejects.toMatchObject({ received: 0, expected: 3 });
+      expect(await iterator.next()).toEqual({ done: true, value: undefined });
+      await Promise.all([client.close(), server.close()]);
+    });
+  });
+
+  it('writes made in one tick all arrive, in order, through an end() or a close() in the same tick', async () => {
+    await rt.run(async () => {
+      const [client, server] = await pair();
+      const writes = ['a', 'bc', 'def'].map((text) => client.write(text));
+      const ended = client.end();
+      await Promise.all([...writes, ended]);
+      const got: Buffer[] = [];
+      for await (const chunk of server) got.push(Buffer.from(chunk));
+      expect(Buffer.concat(got).toString()).toBe('abcdef');
+      const [c2, s2] = await pair();
+      void c2.write('gh');
+      void c2.write('ij');
+      await c2.close();
+      expect(Buffer.from(await s2.readExact(4)).toString()).toBe('ghij');
+      await Promise.all([server.close(), s2.close()]);
+    });
+  });
+
   it('readLine: the last unterminated line is returned, an over-long line closes the stream', async () => {
     await rt.run(async () => {
       const [client, server] = await pair();
