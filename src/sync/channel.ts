@@ -126,15 +126,15 @@ export class Chan<T> implements SelectSource<T> {
     return this.sendQ.wait(new Waiter<void>(1, value), signal);
   }
 
-  /** Resolves once `n` slots are reserved for the caller, in FIFO order with senders. */
-  reserve(n: number, signal: AbortSignal | undefined): Promise<void> {
+  /** Resolves with a permit once `n` slots are reserved for the caller, in FIFO order with senders. */
+  reserve(n: number, signal: AbortSignal | undefined): Promise<SendPermit<T>> {
     if (this.receiverClosed) return Promise.reject(new ChannelClosedError('channel receiver closed'));
     if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
     if (this.sendQ.live === 0 && this.free >= n) {
       this.reserved += n;
-      return RESOLVED;
+      return Promise.resolve(new SendPermit(this, n));
     }
-    return this.sendQ.wait(new Waiter<void>(n, RESERVE), signal, n > 1 ? this.#admitAfterCancel : undefined);
+    return this.sendQ.wait(new Waiter<SendPermit<T>>(n, RESERVE), signal, n > 1 ? this.#admitAfterCancel : undefined);
   }
 
   /** Reserves `n` slots if they are free now and nobody waits ahead. */
@@ -188,8 +188,14 @@ export class Chan<T> implements SelectSource<T> {
       if (w.n > this.free) break;
       ring.shift();
       queue.settle(w);
-      if (w.payload === RESERVE) this.reserved += w.n;
-      else if (this.recvQ.live > 0) deliver(this.recvQ.take()!, w.payload); // after a release: a receiver may wait
+      if (w.payload === RESERVE) {
+        // A reservation is resolved with its permit: no `then` on the caller's promise.
+        this.reserved += w.n;
+        w.payload = undefined;
+        w.resolve(new SendPermit(this, w.n));
+        continue;
+      }
+      if (this.recvQ.live > 0) deliver(this.recvQ.take()!, w.payload); // after a release: a receiver may wait
       else this.ring.push(w.payload as T);
       w.payload = undefined;
       w.resolve(undefined);
@@ -280,6 +286,13 @@ function checkReserve(n: number, capacity: number): void {
  * ```
  */
 export class SendPermit<T> implements Disposable {
+  static {
+    // Not a thenable, and it says so on its own prototype: resolving a promise with a permit
+    // looks up `then`, and the lookup stops here instead of walking on to Object.prototype
+    // (the semaphore's permit does the same; see there).
+    Object.defineProperty(this.prototype, 'then', { value: undefined, writable: true });
+  }
+
   #chan: Chan<T> | undefined;
   #left: number;
 
@@ -398,7 +411,7 @@ export class Sender<T> implements Disposable {
     const chan = this.#chan;
     checkReserve(n, chan.capacity);
     if (this.#closed) return Promise.reject(new ChannelClosedError('sender closed'));
-    return chan.reserve(n, options?.signal).then(() => new SendPermit(chan, n));
+    return chan.reserve(n, options?.signal);
   }
 
   /**
