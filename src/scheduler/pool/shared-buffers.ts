@@ -226,8 +226,18 @@ export class SharedBufferTable {
     let id = Atomics.add(this.#pool, H_NEXT_PAYLOAD_ID, 1) + 1;
     if (id === 0) id = Atomics.add(this.#pool, H_NEXT_PAYLOAD_ID, 1) + 1;
     const message: ValueMessage = pin === undefined ? { id, rec, value } : { id, rec, value, pin };
-    port.postMessage(message, transfer as ArrayBuffer[]);
-    Atomics.store(this.#pool, rec + R_PAYLOAD_SAB, id);
+    // The id goes into the record before the message leaves: the receiver may drain its port
+    // the moment the message is queued, and a drain drops every message whose record does
+    // not hold its id (stale). Stored after the post, a drain in between dropped a live
+    // message, and the pinned record then ran without its arguments ("payload #N is unknown
+    // on this thread", seen in the scheduler bench's 1 MiB transfers).
+    const before = Atomics.exchange(this.#pool, rec + R_PAYLOAD_SAB, id);
+    try {
+      port.postMessage(message, transfer as ArrayBuffer[]);
+    } catch (err) {
+      Atomics.store(this.#pool, rec + R_PAYLOAD_SAB, before);
+      throw err;
+    }
     return id;
   }
 
