@@ -214,17 +214,23 @@ export class RemoteClient {
     return { data: tp === undefined ? { v: 1, id: ref.id, name: ref.name, args: encoded } : { v: 1, id: ref.id, name: ref.name, args: encoded, tp }, name: `${ref.id}.${ref.name}` };
   }
 
+  /**
+   * The job's options. Only what differs from BullMQ's defaults is written: one attempt
+   * and no backoff are its defaults, and every option written is stored in the job's hash
+   * and parsed again by the worker that takes it.
+   */
   #jobOptions(jobId: string, priority: number | undefined, attempts: number | undefined): JobsOptions {
     const d = this.#config.defaults ?? {};
     const keep = d.keepFinishedSeconds ?? 3600;
-    return {
-      jobId,
-      attempts: attempts ?? d.attempts ?? 1,
-      backoff: d.backoff ?? { type: 'exponential', delay: 1000 },
-      ...(priority ?? d.priority) !== undefined ? { priority: priority ?? d.priority } : {},
-      removeOnComplete: { age: keep },
-      removeOnFail: { age: keep },
-    };
+    const opts: JobsOptions = { jobId, removeOnComplete: { age: keep }, removeOnFail: { age: keep } };
+    const tries = attempts ?? d.attempts ?? 1;
+    if (tries > 1) {
+      opts.attempts = tries;
+      opts.backoff = d.backoff ?? { type: 'exponential', delay: 1000 };
+    }
+    const p = priority ?? d.priority;
+    if (p !== undefined) opts.priority = p;
+    return opts;
   }
 
   async #ready(): Promise<Started> {
