@@ -167,7 +167,9 @@ export class RemoteClient {
     let result: unknown;
     let error: unknown;
     try {
-      if (ok) result = decodeValue(typeof value === 'string' ? JSON.parse(value) : value);
+      // BullMQ has parsed the stored JSON already, the events reader and `getJob` alike:
+      // a string here is a string result, not JSON text.
+      if (ok) result = decodeValue(value);
       else error = errorFromReason(typeof value === 'string' ? value : undefined);
     } catch (err) {
       ok = false;
