@@ -195,7 +195,22 @@ export class RemoteClient {
         if (due.length >= 1000) break;
       }
     }
-    void started.then(({ queue }) => Promise.all(due.map((id) => this.#check(queue, id)))).catch(() => undefined);
+    void started.then((s) => this.#checkFinished(s, due)).catch(() => undefined);
+  }
+
+  /**
+   * Reads the jobs `ids` in one pipeline, only whether each has finished (`HMGET
+   * finishedOn`), and fully (`#check`) only those that have. Most pending calls of a long
+   * backlog wait in the queue, and each poll used to read and parse every one in full.
+   */
+  async #checkFinished({ queue, producer }: Started, ids: readonly string[]): Promise<void> {
+    const pipeline = producer.pipeline();
+    for (const id of ids) pipeline.hget(queue.toKey(id), 'finishedOn');
+    const replies = (await pipeline.exec()) ?? [];
+    await Promise.all(ids.map((id, i) => {
+      const [err, finishedOn] = replies[i] ?? [null, null];
+      return err === null && finishedOn === null ? undefined : this.#check(queue, id);
+    }));
   }
 
   async #check(queue: Queue, jobId: string): Promise<void> {
