@@ -167,7 +167,9 @@ export class RemoteClient {
     let result: unknown;
     let error: unknown;
     try {
-      if (ok) result = decodeValue(typeof value === 'string' ? JSON.parse(value) : value);
+      // BullMQ has parsed the stored JSON already, the events reader and `getJob` alike:
+      // a string here is a string result, not JSON text.
+      if (ok) result = decodeValue(value);
       else error = errorFromReason(typeof value === 'string' ? value : undefined);
     } catch (err) {
       ok = false;
@@ -193,7 +195,22 @@ export class RemoteClient {
         if (due.length >= 1000) break;
       }
     }
-    void started.then(({ queue }) => Promise.all(due.map((id) => this.#check(queue, id)))).catch(() => undefined);
+    void started.then((s) => this.#checkFinished(s, due)).catch(() => undefined);
+  }
+
+  /**
+   * Reads the jobs `ids` in one pipeline, only whether each has finished (`HMGET
+   * finishedOn`), and fully (`#check`) only those that have. Most pending calls of a long
+   * backlog wait in the queue, and each poll used to read and parse every one in full.
+   */
+  async #checkFinished({ queue, producer }: Started, ids: readonly string[]): Promise<void> {
+    const pipeline = producer.pipeline();
+    for (const id of ids) pipeline.hget(queue.toKey(id), 'finishedOn');
+    const replies = (await pipeline.exec()) ?? [];
+    await Promise.all(ids.map((id, i) => {
+      const [err, finishedOn] = replies[i] ?? [null, null];
+      return err === null && finishedOn === null ? undefined : this.#check(queue, id);
+    }));
   }
 
   async #check(queue: Queue, jobId: string): Promise<void> {
@@ -214,17 +231,23 @@ export class RemoteClient {
     return { data: tp === undefined ? { v: 1, id: ref.id, name: ref.name, args: encoded } : { v: 1, id: ref.id, name: ref.name, args: encoded, tp }, name: `${ref.id}.${ref.name}` };
   }
 
+  /**
+   * The job's options. Only what differs from BullMQ's defaults is written: one attempt
+   * and no backoff are its defaults, and every option written is stored in the job's hash
+   * and parsed again by the worker that takes it.
+   */
   #jobOptions(jobId: string, priority: number | undefined, attempts: number | undefined): JobsOptions {
     const d = this.#config.defaults ?? {};
     const keep = d.keepFinishedSeconds ?? 3600;
-    return {
-      jobId,
-      attempts: attempts ?? d.attempts ?? 1,
-      backoff: d.backoff ?? { type: 'exponential', delay: 1000 },
-      ...(priority ?? d.priority) !== undefined ? { priority: priority ?? d.priority } : {},
-      removeOnComplete: { age: keep },
-      removeOnFail: { age: keep },
-    };
+    const opts: JobsOptions = { jobId, removeOnComplete: { age: keep }, removeOnFail: { age: keep } };
+    const tries = attempts ?? d.attempts ?? 1;
+    if (tries > 1) {
+      opts.attempts = tries;
+      opts.backoff = d.backoff ?? { type: 'exponential', delay: 1000 };
+    }
+    const p = priority ?? d.priority;
+    if (p !== undefined) opts.priority = p;
+    return opts;
   }
 
   async #ready(): Promise<Started> {

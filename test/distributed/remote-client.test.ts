@@ -44,6 +44,17 @@ describe('rt.remote', () => {
     expect(Object.is(back.negZero, -0)).toBe(true);
   });
 
+  it('returns a string result as that string, from the completion event and from reading the job', async () => {
+    await using rt = runtime();
+    const log = join(dir, 'string-result.log');
+    expect(await rt.remote.exec(remoteTasks.waitForAbort, log, 1)).toBe('done');
+    // The same key once the job has finished: the result is read from the job, not from an event.
+    expect(await rt.remote.exec({ key: 'string-result' }, remoteTasks.waitForAbort, log, 1)).toBe('done');
+    const before = rt.remote.metrics().fromPolls;
+    expect(await rt.remote.exec({ key: 'string-result' }, remoteTasks.waitForAbort, log, 1)).toBe('done');
+    expect(rt.remote.metrics().fromPolls).toBe(before + 1);
+  });
+
   it('rejects with RemoteTaskError carrying the original name, message, code and stack', async () => {
     await using rt = runtime();
     const err = await rt.remote.exec(remoteTasks.fail, 'bad input').catch((e: unknown) => e);
