@@ -1,4 +1,7 @@
 /** Test helpers shared by every suite. */
+import { onTestFinished } from 'vitest';
+import { createRuntime, type RuntimeBase } from '../src/index.js';
+import { VirtualClock } from '../src/testing/index.js';
 
 /** A promise with its resolve and reject exposed. */
 export interface Deferred<T> {
@@ -40,4 +43,16 @@ export async function until(check: () => boolean, what = 'the condition', maxPol
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
   throw new Error(`gave up waiting for ${what}`);
+}
+
+/**
+ * A runtime on a paused VirtualClock (time moves only through `clock.advance`), shut down
+ * (`timeoutMs: 0`) when the current test finishes.
+ */
+export function pausedRuntime(): { clock: VirtualClock; rt: RuntimeBase } {
+  const clock = new VirtualClock();
+  clock.pause();
+  const rt = clock.install(createRuntime());
+  onTestFinished(() => rt.shutdown({ timeoutMs: 0 }));
+  return { clock, rt };
 }

@@ -1,19 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, interval, intervalAt, now, type RuntimeBase } from '../../src/index.js';
-import { VirtualClock } from '../../src/testing/index.js';
-
-const runtimes: RuntimeBase[] = [];
-afterEach(async () => {
-  for (const rt of runtimes.splice(0)) await rt.shutdown({ timeoutMs: 0 });
-});
-
-function paused(): { clock: VirtualClock; rt: RuntimeBase } {
-  const clock = new VirtualClock();
-  clock.pause();
-  const rt = clock.install(createRuntime());
-  runtimes.push(rt);
-  return { clock, rt };
-}
+import { describe, expect, it } from 'vitest';
+import { interval, intervalAt, now } from '../../src/index.js';
+import { pausedRuntime } from '../helpers.js';
 
 /** `n` ticks of `it` as `tick@now`, each read right after it arrives. */
 async function take(it: AsyncIterator<number>, n: number): Promise<string[]> {
@@ -24,7 +11,7 @@ async function take(it: AsyncIterator<number>, n: number): Promise<string[]> {
 
 describe('Interval', () => {
   it('intervalAt ticks first at start, then one period apart; a start in the past is due at once', async () => {
-    const { clock, rt } = paused();
+    const { clock, rt } = pausedRuntime();
     const seen = rt.run(async () => {
       const late = intervalAt(now() - 5, 10);
       const first = `${(await late.next()).value}@${now()}`;
@@ -37,7 +24,7 @@ describe('Interval', () => {
   });
 
   it('reset moves the next tick to one period from now; resetAfter and resetAt to the given time', async () => {
-    const { clock, rt } = paused();
+    const { clock, rt } = pausedRuntime();
     const seen = rt.run(async () => {
       const it = interval(10);
       const out = await take(it, 1); // 10@10
@@ -61,7 +48,7 @@ describe('Interval', () => {
   });
 
   it('a reset while next() waits re-arms its timer (earlier and later)', async () => {
-    const { clock, rt } = paused();
+    const { clock, rt } = pausedRuntime();
     const it = (await rt.run(() => ({ made: interval(50) }))).made;
     const first = it.next();
     await clock.advance(10);
@@ -83,7 +70,7 @@ describe('Interval', () => {
   });
 
   it('resetImmediately while next() waits delivers the tick now', async () => {
-    const { clock, rt } = paused();
+    const { clock, rt } = pausedRuntime();
     const it = (await rt.run(() => ({ made: interval(50) }))).made;
     const pending = it.next();
     await clock.advance(7);
@@ -94,7 +81,7 @@ describe('Interval', () => {
   });
 
   it('rejects bad arguments with RangeError and leaves the schedule as it was', async () => {
-    const { rt } = paused();
+    const { rt } = pausedRuntime();
     await rt.run(async () => {
       expect(() => intervalAt(Number.NaN, 10)).toThrow(/^start must be/);
       expect(() => intervalAt(0, 0)).toThrow(/^ms must be/);

@@ -4,27 +4,9 @@
  * paused VirtualClock; the completion order is recorded by the task bodies themselves.
  */
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, JoinSet, RuntimeClosedError, sleep, TaskAbortedError, type JoinResult, type RuntimeBase } from '../../src/index.js';
-import { VirtualClock } from '../../src/testing/index.js';
-
-const runtimes: RuntimeBase[] = [];
-afterEach(async () => {
-  for (const rt of runtimes.splice(0)) await rt.shutdown({ timeoutMs: 0 });
-});
-
-function paused(): { clock: VirtualClock; rt: RuntimeBase } {
-  const clock = new VirtualClock();
-  clock.pause();
-  const rt = clock.install(createRuntime());
-  runtimes.push(rt);
-  return { clock, rt };
-}
-
-/** Lets every queued microtask and one macrotask turn run. */
-async function settle(): Promise<void> {
-  await new Promise((resolve) => setImmediate(resolve));
-}
+import { describe, expect, it } from 'vitest';
+import { JoinSet, RuntimeClosedError, sleep, TaskAbortedError, type JoinResult } from '../../src/index.js';
+import { flush, pausedRuntime } from '../helpers.js';
 
 function summary<T>(r: JoinResult<T> | undefined): unknown {
   if (r === undefined) return undefined;
@@ -33,7 +15,7 @@ function summary<T>(r: JoinResult<T> | undefined): unknown {
 
 describe('JoinSet', () => {
   it('joins in completion order, not spawn order, and is empty afterwards', async () => {
-    const { clock, rt } = paused();
+    const { clock, rt } = pausedRuntime();
     await rt.run(async () => {
       const set = new JoinSet<number>();
       for (const ms of [30, 10, 20]) set.spawn(async () => (await sleep(ms), ms));
@@ -51,7 +33,7 @@ describe('JoinSet', () => {
   });
 
   it('joinNext rejects with a failed task’s error; joinNextSettled and tryJoinNext report it', async () => {
-    const { rt } = paused();
+    const { rt } = pausedRuntime();
     await rt.run(async () => {
       const set = new JoinSet<number>();
       set.spawn(() => {
@@ -63,7 +45,7 @@ describe('JoinSet', () => {
         throw new Error('bang');
       });
       expect(set.tryJoinNext()).toBeUndefined(); // not started yet: nothing ready, nothing waited for
-      await settle();
+      await flush();
       expect(summary(set.tryJoinNext())).toBe(7);
       expect(summary(await set.joinNextSettled())).toBe('rejected:bang');
       expect(await set.joinNextSettled()).toBeUndefined();
@@ -71,7 +53,7 @@ describe('JoinSet', () => {
   });
 
   it('a failed task in a set is never an unhandled rejection, joined or detached', async () => {
-    const { rt } = paused();
+    const { rt } = pausedRuntime();
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
@@ -82,8 +64,8 @@ describe('JoinSet', () => {
         const other = new JoinSet();
         other.spawn(() => Promise.reject(new Error('detached')));
         other.detachAll();
-        await settle();
-        await settle();
+        await flush();
+        await flush();
         expect(set.size).toBe(1);
       });
       expect(unhandled).toEqual([]);
@@ -93,7 +75,7 @@ describe('JoinSet', () => {
   });
 
   it('an aborted joinNext takes nothing: the result stays for the next call', async () => {
-    const { clock, rt } = paused();
+    const { clock, rt } = pausedRuntime();
     await rt.run(async () => {
       const set = new JoinSet<string>();
       set.spawn(async () => (await sleep(10), 'a'));
@@ -109,7 +91,7 @@ describe('JoinSet', () => {
   });
 
   it('a task parked in joinNext stops there when it is aborted (no signal passed)', async () => {
-    const { rt } = paused();
+    const { rt } = pausedRuntime();
     await rt.run(async () => {
       const set = new JoinSet();
       set.spawn(() => sleep(1_000));
@@ -118,7 +100,7 @@ describe('JoinSet', () => {
         await set.joinNext();
         after = true;
       });
-      await settle();
+      await flush();
       joiner.abort(new Error('go away'));
       await expect(joiner).rejects.toThrow(TaskAbortedError);
       expect(after).toBe(false);
@@ -127,7 +109,7 @@ describe('JoinSet', () => {
   });
 
   it('joinAll returns values in completion order; the first failure aborts and detaches the rest', async () => {
-    const { clock, rt } = paused();
+    const { clock, rt } = pausedRuntime();
     await rt.run(async () => {
       const set = new JoinSet<number>();
       for (const ms of [3, 1, 2]) set.spawn(async () => (await sleep(ms), ms));
@@ -150,11 +132,11 @@ describe('JoinSet', () => {
   });
 
   it('abortAll keeps the tasks in the set; their outcomes are joined', async () => {
-    const { rt } = paused();
+    const { rt } = pausedRuntime();
     await rt.run(async () => {
       const set = new JoinSet<number>();
       set.spawn(() => 1);
-      await settle();
+      await flush();
       set.spawn(() => sleep(50).then(() => 2));
       set.abortAll(new Error('enough'));
       expect(set.size).toBe(2);
@@ -167,12 +149,12 @@ describe('JoinSet', () => {
   });
 
   it('detachAll lets tasks run on, empties the set and wakes parked joiners with undefined', async () => {
-    const { clock, rt } = paused();
+    const { clock, rt } = pausedRuntime();
     await rt.run(async () => {
       const set = new JoinSet<number>();
       const task = set.spawn(async () => (await sleep(10), 5));
       const parked = set.joinNext();
-      await settle();
+      await flush();
       set.detachAll();
       expect(await parked).toBeUndefined();
       expect(set.size).toBe(0);
@@ -183,7 +165,7 @@ describe('JoinSet', () => {
   });
 
   it('iterates values as tasks finish; await using aborts and waits for what is left', async () => {
-    const { clock, rt } = paused();
+    const { clock, rt } = pausedRuntime();
     const seen: number[] = [];
     let left: Promise<unknown> | undefined;
     await rt.run(async () => {
@@ -201,7 +183,7 @@ describe('JoinSet', () => {
   });
 
   it('runtime shutdown settles every task of a set, so a parked joinNext does not hang', async () => {
-    const { rt } = paused();
+    const { rt } = pausedRuntime();
     const set = new JoinSet<void>();
     const pending = rt.run(async () => {
       for (let i = 0; i < 3; i++) set.spawn(() => sleep(60_000));
@@ -211,7 +193,7 @@ describe('JoinSet', () => {
       }
       return results;
     });
-    await settle();
+    await flush();
     await rt.shutdown({ timeoutMs: 0 });
     const results = await pending;
     expect(results).toHaveLength(3);
@@ -226,7 +208,7 @@ describe('JoinSet', () => {
     const plan = fc.record({ ms: fc.integer({ min: 0, max: 20 }), end: fc.constantFrom<'value' | 'throw' | 'abort'>('value', 'throw', 'abort') });
     await fc.assert(
       fc.asyncProperty(fc.array(plan, { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 3 }), async (plans: Plan[], joiners) => {
-        const { clock, rt } = paused();
+        const { clock, rt } = pausedRuntime();
         await rt.run(async () => {
           const set = new JoinSet<number>();
           // Completion is when a handle settles: a reaction registered right after the set's own
@@ -248,7 +230,7 @@ describe('JoinSet', () => {
               joined.push(tasks.indexOf(r.task as (typeof tasks)[number]));
             }
           });
-          await settle();
+          await flush();
           // Aborts happen at half of each task's delay.
           for (const [i, p] of plans.entries()) if (p.end === 'abort') void sleep(Math.floor(p.ms / 2)).then(() => tasks[i]!.abort());
           await clock.advance(21);
@@ -262,7 +244,7 @@ describe('JoinSet', () => {
   });
 
   it('100,000 tasks: joinNext order equals completion order; abortAll settles every handle', async () => {
-    const { clock, rt } = paused();
+    const { clock, rt } = pausedRuntime();
     await rt.run(async () => {
       const n = 100_000;
       const set = new JoinSet<number>();
@@ -284,7 +266,7 @@ describe('JoinSet', () => {
 
       const handles = [];
       for (let i = 0; i < n; i++) handles.push(set.spawn(() => sleep(60_000).then(() => i)));
-      await settle();
+      await flush();
       set.abortAll(new Error('all of them'));
       const outcomes = await Promise.allSettled(handles);
       expect(outcomes.every((o) => o.status === 'rejected' && o.reason instanceof TaskAbortedError)).toBe(true);

@@ -1,19 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, now, sleepFor, sleepUntil, type RuntimeBase } from '../../src/index.js';
-import { VirtualClock } from '../../src/testing/index.js';
-
-const runtimes: RuntimeBase[] = [];
-afterEach(async () => {
-  for (const rt of runtimes.splice(0)) await rt.shutdown({ timeoutMs: 0 });
-});
-
-function paused(): { clock: VirtualClock; rt: RuntimeBase } {
-  const clock = new VirtualClock();
-  clock.pause();
-  const rt = clock.install(createRuntime());
-  runtimes.push(rt);
-  return { clock, rt };
-}
+import { describe, expect, it } from 'vitest';
+import { now, sleepFor, sleepUntil, type RuntimeBase } from '../../src/index.js';
+import { pausedRuntime } from '../helpers.js';
 
 /** Runs `fn` inside `rt` and hands back what it made, boxed (a Sleep is a thenable: unboxed, it would be awaited). */
 function inside<T>(rt: RuntimeBase, fn: () => T): Promise<{ made: T }> {
@@ -22,7 +9,7 @@ function inside<T>(rt: RuntimeBase, fn: () => T): Promise<{ made: T }> {
 
 describe('Sleep', () => {
   it('knows its deadline and whether it has elapsed', async () => {
-    const { clock, rt } = paused();
+    const { clock, rt } = pausedRuntime();
     const s = (await inside(rt, () => sleepUntil(now() + 30))).made;
     expect(s.deadline).toBe(30);
     expect(s.isElapsed).toBe(false);
@@ -35,7 +22,7 @@ describe('Sleep', () => {
   });
 
   it('reset moves the deadline later or earlier; every awaiter wakes at the new one', async () => {
-    const { clock, rt } = paused();
+    const { clock, rt } = pausedRuntime();
     const s = (await inside(rt, () => sleepFor(10))).made;
     const woke: number[] = [];
     const a = s.then(() => woke.push(clock.now()));
@@ -50,7 +37,7 @@ describe('Sleep', () => {
   });
 
   it('reset after it elapsed makes it pending again until the new deadline', async () => {
-    const { clock, rt } = paused();
+    const { clock, rt } = pausedRuntime();
     const s = (await inside(rt, () => sleepFor(5))).made;
     await clock.advance(5);
     await s;
@@ -66,7 +53,7 @@ describe('Sleep', () => {
   });
 
   it('a signal cancels the timer and rejects with its reason; a later reset does nothing', async () => {
-    const { clock, rt } = paused();
+    const { clock, rt } = pausedRuntime();
     const ac = new AbortController();
     const s = (await inside(rt, () => sleepFor(10, { signal: ac.signal }))).made;
     ac.abort(new Error('stop'));
@@ -82,7 +69,7 @@ describe('Sleep', () => {
   });
 
   it('bad arguments throw RangeError and change nothing', async () => {
-    const { rt } = paused();
+    const { rt } = pausedRuntime();
     await expect(inside(rt, () => sleepUntil(Number.NaN))).rejects.toThrow(/^deadline must be/);
     await expect(inside(rt, () => sleepFor(-1))).rejects.toThrow(/^ms must be/);
     const s = (await inside(rt, () => sleepFor(1))).made;

@@ -5,11 +5,10 @@
  * All on a paused VirtualClock.
  */
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   Barrier,
   channel,
-  createRuntime,
   interval,
   Mutex,
   Notify,
@@ -23,28 +22,9 @@ import {
   timeout,
   watch,
   broadcast,
-  type RuntimeBase,
   type Task,
 } from '../../src/index.js';
-import { VirtualClock } from '../../src/testing/index.js';
-
-const runtimes: RuntimeBase[] = [];
-afterEach(async () => {
-  for (const rt of runtimes.splice(0)) await rt.shutdown({ timeoutMs: 0 });
-});
-
-function paused(): { clock: VirtualClock; rt: RuntimeBase } {
-  const clock = new VirtualClock();
-  clock.pause();
-  const rt = clock.install(createRuntime());
-  runtimes.push(rt);
-  return { clock, rt };
-}
-
-/** Lets every queued microtask and one macrotask turn run. */
-async function settle(): Promise<void> {
-  await new Promise((resolve) => setImmediate(resolve));
-}
+import { flush, pausedRuntime } from '../helpers.js';
 
 /** The outcome of a task: 'done' or the error it rejects with. */
 function outcome(task: PromiseLike<unknown>): Promise<unknown> {
@@ -158,7 +138,7 @@ const cases: WaitCase[] = [
 describe('abort at the next await', () => {
   for (const c of cases) {
     it(`${c.name}: an aborted task stops at the wait and runs no more of its body`, async () => {
-      const { rt } = paused();
+      const { rt } = pausedRuntime();
       const { wait } = c.park();
       let after = false;
       let caught: unknown;
@@ -171,7 +151,7 @@ describe('abort at the next await', () => {
         }
         after = true;
       });
-      await settle();
+      await flush();
       expect(task.state).toBe('running');
       const reason = new Error(`stop ${c.name}`);
       task.abort(reason);
@@ -183,7 +163,7 @@ describe('abort at the next await', () => {
     });
 
     it(`${c.name}: a wait after an earlier wait of the same task is task-aware too`, async () => {
-      const { clock, rt } = paused();
+      const { clock, rt } = pausedRuntime();
       const { wait } = c.park();
       const steps: string[] = [];
       const task = rt.spawn(async () => {
@@ -192,9 +172,9 @@ describe('abort at the next await', () => {
         await wait();
         steps.push('after');
       });
-      await settle();
+      await flush();
       await clock.advance(10);
-      await settle();
+      await flush();
       expect(steps).toEqual(['slept']);
       task.abort();
       expect(await outcome(task)).toBeInstanceOf(TaskAbortedError);
@@ -203,13 +183,13 @@ describe('abort at the next await', () => {
   }
 
   it('an explicit signal still works and combines with the task', async () => {
-    const { rt } = paused();
+    const { rt } = pausedRuntime();
     const controller = new AbortController();
     const [, rx] = channel<number>(1);
     const task = rt.spawn(async () => {
       await rx.recv({ signal: controller.signal });
     });
-    await settle();
+    await flush();
     const reason = new Error('signal');
     controller.abort(reason);
     const err = await outcome(task);
@@ -218,10 +198,10 @@ describe('abort at the next await', () => {
   });
 
   it('a wait that is not the task\'s own (outside any task) is not affected', async () => {
-    const { clock, rt } = paused();
+    const { clock, rt } = pausedRuntime();
     const outside = rt.run(() => sleep(5));
     const task = rt.spawn(() => sleep(5));
-    await settle();
+    await flush();
     task.abort();
     await clock.advance(5);
     await expect(outside).resolves.toBeUndefined();
@@ -231,7 +211,7 @@ describe('abort at the next await', () => {
   it('aborting one of many tasks parked on the same kind of wait rejects its wait alone (property)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 12 }), fc.array(fc.nat(), { maxLength: 6 }), async (n, picks) => {
-        const { clock, rt } = paused();
+        const { clock, rt } = pausedRuntime();
         const sem = new Semaphore(0);
         const resumed: number[] = [];
         const tasks: Task<void>[] = [];
@@ -245,9 +225,9 @@ describe('abort at the next await', () => {
             }),
           );
         }
-        await settle();
+        await flush();
         await clock.advance(3);
-        await settle();
+        await flush();
         const aborted = new Set(picks.map((p) => p % n));
         for (const i of aborted) tasks[i]!.abort();
         sem.addPermits(1);
@@ -267,13 +247,13 @@ describe('abort at the next await', () => {
 
 describe('shutdown settles everything', () => {
   it('a task parked on a plain sleep settles after shutdown({ timeoutMs: 0 })', async () => {
-    const { rt } = paused();
+    const { rt } = pausedRuntime();
     const task = rt.spawn(() => sleep(1000));
     const inBody = rt.spawn(async () => {
       await sleep(1000);
       return 'after';
     });
-    await settle();
+    await flush();
     await rt.shutdown({ timeoutMs: 0 });
     for (const t of [task, inBody]) {
       const err = await outcome(t);
@@ -284,7 +264,7 @@ describe('shutdown settles everything', () => {
   });
 
   it('every pending wait outside tasks rejects with RuntimeClosedError', async () => {
-    const { rt } = paused();
+    const { rt } = pausedRuntime();
     const waits = await rt.run(() => {
       const ticks = interval(100);
       return [sleep(100), sleep(100, { signal: new AbortController().signal }), timeout(100, new Promise(() => {})), ticks.next()];
@@ -295,7 +275,7 @@ describe('shutdown settles everything', () => {
   });
 
   it('tasks parked on sync primitives settle too', async () => {
-    const { rt } = paused();
+    const { rt } = pausedRuntime();
     const [, rx] = channel<number>(1);
     const m = new Mutex(0);
     const g = m.tryLock()!;
@@ -303,7 +283,7 @@ describe('shutdown settles everything', () => {
     const b = rt.spawn(async () => {
       await m.lock();
     });
-    await settle();
+    await flush();
     await rt.shutdown({ timeoutMs: 0 });
     expect(await outcome(a)).toBeInstanceOf(TaskAbortedError);
     expect(await outcome(b)).toBeInstanceOf(TaskAbortedError);

@@ -6,21 +6,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, deadline, interval, now, RuntimeClosedError, sleep, timeout, TimeoutError, type MissedTickBehavior, type RuntimeBase, type TimerMetrics } from '../../src/index.js';
 import type { Alarm, Clock } from '../../src/scheduler/clock.js';
 import { useClock } from '../../src/scheduler/time.js';
-import { VirtualClock } from '../../src/testing/index.js';
+import { pausedRuntime } from '../helpers.js';
 
 const runtimes: RuntimeBase[] = [];
 afterEach(async () => {
   for (const rt of runtimes.splice(0)) await rt.shutdown({ timeoutMs: 0 });
 });
-
-/** A runtime on a paused virtual clock: time moves only through `clock.advance`. */
-function paused(): { clock: VirtualClock; rt: RuntimeBase } {
-  const clock = new VirtualClock();
-  clock.pause();
-  const rt = clock.install(createRuntime());
-  runtimes.push(rt);
-  return { clock, rt };
-}
 
 /**
  * A runtime on a hand-driven clock whose alarm logs every `set(at, keepAlive)` and
@@ -67,7 +58,7 @@ function track<T>(promise: Promise<T>): { settled: () => boolean; promise: Promi
 
 describe('sleep', () => {
   it('resolves exactly at its deadline, never before', async () => {
-    const { clock, rt } = paused();
+    const { clock, rt } = pausedRuntime();
     const s = track(rt.run(() => sleep(100)));
     await clock.advance(99);
     expect(s.settled()).toBe(false);
@@ -77,7 +68,7 @@ describe('sleep', () => {
   });
 
   it('chains of sleeps resolve within one advance, in deadline order, ties in schedule order', async () => {
-    const { clock, rt } = paused();
+    const { clock, rt } = pausedRuntime();
     const log: string[] = [];
     const done = rt.run(async () => {
       const a = rt.spawn(async () => {
@@ -105,7 +96,7 @@ describe('sleep', () => {
   });
 
   it('consecutive plain sleeps due in the same tick share one promise and one timer', async () => {
-    const { clock, rt } = paused();
+    const { clock, rt } = pausedRuntime();
     const [a, b, c, d] = await rt.run(() => [sleep(10), sleep(10), sleep(11), sleep(10, {})]);
     expect(a).toBe(b);
     expect(c).not.toBe(a);
@@ -120,7 +111,7 @@ describe('sleep', () => {
   });
 
   it('rejects with the signal reason when aborted, and cancels its timer', async () => {
-    const { clock, rt } = paused();
+    const { clock, rt } = pausedRuntime();
     const controller = new AbortController();
     const s = track(rt.run(() => sleep(50, { signal: controller.signal })));
     await clock.advance(10);
@@ -225,7 +216,7 @@ sleep(10).then(() => controller.abort());
   });
 
   it('rejects with RuntimeClosedError at shutdown, and a closed runtime refuses new timers', async () => {
-    const { clock, rt } = paused();
+    const { clock, rt } = pausedRuntime();
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let pending!: Promise<void>;
@@ -248,7 +239,7 @@ sleep(10).then(() => controller.abort());
 
 describe('timeout', () => {
   it('resolves with the result when the work wins, and cancels its timer', async () => {
-    const { clock, rt } = paused();
+    const { clock, rt } = pausedRuntime();
     const p = rt.run(() => timeout(100, sleep(30).then(() => 'ok')));
     await clock.advance(30);
     await expect(p).resolves.toBe('ok');
@@ -256,7 +247,7 @@ describe('timeout', () => {
   });
 
   it('rejects with TimeoutError and aborts the inner signal with it', async () => {
-    const { clock, rt } = paused();
+    const { clock, rt } = pausedRuntime();
     let inner: AbortSignal | undefined;
     const p = track(
       rt.run(() =>
@@ -279,7 +270,7 @@ describe('timeout', () => {
   });
 
   it('aborts a task given as the work', async () => {
-    const { clock, rt } = paused();
+    const { clock, rt } = pausedRuntime();
     let task: ReturnType<RuntimeBase['spawn']> | undefined;
     const p = rt.run(() => {
       task = rt.spawn(({ signal }) => sleep(1000, { signal }));
@@ -292,7 +283,7 @@ describe('timeout', () => {
   });
 
   it('rejects with the reason of its own signal and passes it to the work', async () => {
-    const { clock, rt } = paused();
+    const { clock, rt } = pausedRuntime();
     const controller = new AbortController();
     let inner: AbortSignal | undefined;
     const p = rt.run(() =>
@@ -313,7 +304,7 @@ describe('timeout', () => {
   });
 
   it('passes through errors of the work, including synchronous throws', async () => {
-    const { rt } = paused();
+    const { rt } = pausedRuntime();
     await expect(
       rt.run(() =>
         timeout(10, () => {
@@ -333,7 +324,7 @@ describe('timeout', () => {
 
 describe('deadline', () => {
   it('uses absolute times on the runtime clock', async () => {
-    const { clock, rt } = paused();
+    const { clock, rt } = pausedRuntime();
     await clock.advance(1000);
     const p = track(rt.run(() => deadline(1200, sleep(500))));
     await clock.advance(199);
@@ -346,7 +337,7 @@ describe('deadline', () => {
   });
 
   it('lets already settled work win over a deadline in the past', async () => {
-    const { clock, rt } = paused();
+    const { clock, rt } = pausedRuntime();
     await clock.advance(100);
     const p = rt.run(() => deadline(10, Promise.resolve('done')));
     await clock.advance(0);
@@ -365,7 +356,7 @@ describe('interval', () => {
    * sleeps 25 ms (until 45): the tick at 30 is late and the one at 40 is missed.
    */
   async function ticks(missedTick: MissedTickBehavior, lateBy = 25): Promise<string[]> {
-    const { clock, rt } = paused();
+    const { clock, rt } = pausedRuntime();
     const seen: string[] = [];
     const done = rt.run(async () => {
       for await (const at of interval(10, { missedTick })) {
@@ -399,7 +390,7 @@ describe('interval', () => {
   });
 
   it('ends with the signal reason when aborted', async () => {
-    const { clock, rt } = paused();
+    const { clock, rt } = pausedRuntime();
     const controller = new AbortController();
     const seen: number[] = [];
     const done = rt.run(async () => {
