@@ -39,6 +39,13 @@ export type JoinResult<T> =
 const SETTLED = 0;
 const VALUE = 1;
 
+/** Settles a joiner that wants `want` with `result`: the result object, or its value or rejection. */
+function deliver<T>(want: number, result: JoinResult<T>, resolve: (value: unknown) => void, reject: (reason: unknown) => void): void {
+  if (want === SETTLED) resolve(result);
+  else if (result.status === 'fulfilled') resolve(result.value);
+  else reject(result.reason);
+}
+
 /** Options for the waits of a {@link JoinSet}. */
 export interface JoinOptions {
   /** Stops waiting (rejects with the signal's reason); the set and its tasks are unchanged. */
@@ -127,9 +134,7 @@ export class JoinSet<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
       return;
     }
     this.#tasks.delete(task);
-    if (waiter.n === SETTLED) waiter.resolve(result);
-    else if (result.status === 'fulfilled') waiter.resolve(result.value);
-    else waiter.reject(result.reason);
+    deliver(waiter.n, result, waiter.resolve, waiter.reject);
     // That was the last task: other parked joiners will get nothing more.
     if (this.#tasks.size === 0) this.#wakeEmpty();
   }
@@ -147,11 +152,7 @@ export class JoinSet<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
    * call rejects with the reason and takes nothing from the set.
    */
   joinNextSettled(options?: JoinOptions): Promise<JoinResult<T> | undefined> {
-    const ready = this.tryJoinNext();
-    if (ready !== undefined || this.#tasks.size === 0) return Promise.resolve(ready);
-    const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
-    return this.#waiters.wait(new Waiter<JoinResult<T> | undefined>(SETTLED, undefined), signal);
+    return this.#join(SETTLED, options) as Promise<JoinResult<T> | undefined>;
   }
 
   /**
@@ -163,12 +164,20 @@ export class JoinSet<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
    * *Cancellation*: as {@link JoinSet.joinNextSettled}.
    */
   joinNext(options?: JoinOptions): Promise<T | undefined> {
+    return this.#join(VALUE, options) as Promise<T | undefined>;
+  }
+
+  /** The next result in the form `want` names (see `#waiters`): at once when one is ready or the set is empty, else parked. */
+  #join(want: typeof SETTLED | typeof VALUE, options: JoinOptions | undefined): Promise<unknown> {
     const ready = this.tryJoinNext();
-    if (ready !== undefined) return ready.status === 'fulfilled' ? Promise.resolve(ready.value) : Promise.reject(ready.reason);
+    if (ready !== undefined) {
+      if (want === SETTLED) return Promise.resolve(ready);
+      return ready.status === 'fulfilled' ? Promise.resolve(ready.value) : Promise.reject(ready.reason);
+    }
     if (this.#tasks.size === 0) return Promise.resolve(undefined);
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(abortReason(signal));
-    return this.#waiters.wait(new Waiter<T | undefined>(VALUE, undefined), signal);
+    return this.#waiters.wait(new Waiter<unknown>(want, undefined), signal);
   }
 
   /** The outcome of a task that has already finished, in completion order, or `undefined` if none has. Never waits. */
