@@ -60,27 +60,21 @@ export class Framed<In, Out = In> implements AsyncIterable<In> {
   read(options?: IoOptions): Promise<In | null> {
     if (this.#reading) return Promise.reject(new ZokioError('ZOKIO_ERR_INVALID_ARGUMENT', 'framed: a read is already in progress (read one frame at a time)'));
     // Fast path: a whole frame is already held (frames that came in one chunk).
-    let decoded: Decoded<In> | number;
-    try {
-      decoded = this.#decodeHeld();
-    } catch (err) {
-      return this.#fail(err);
-    }
-    if (typeof decoded !== 'number') return decoded.error === undefined ? Promise.resolve(decoded.frame) : Promise.reject(decoded.error);
-    return this.#readMore(options, decoded);
-  }
-
-  /** Decodes the frame at the front of the held bytes, or says how many bytes it needs (1 when none are held). */
-  #decodeHeld(): Decoded<In> | number {
     const held = this.#held;
-    if (held === undefined) return 1;
-    const decoded = this.#codec.decode(held);
-    if (typeof decoded !== 'number') this.#held = decoded.size < held.length ? held.subarray(decoded.size) : undefined;
-    return decoded;
-  }
-
-  /** The slow path of `read`: pulls chunks from the stream until a whole frame is held. */
-  #readMore(options: IoOptions | undefined, need: number): Promise<In | null> {
+    let need = 1;
+    if (held !== undefined) {
+      let decoded: Decoded<In> | number;
+      try {
+        decoded = this.#codec.decode(held);
+      } catch (err) {
+        return this.#fail(err);
+      }
+      if (typeof decoded !== 'number') {
+        this.#held = decoded.size < held.length ? held.subarray(decoded.size) : undefined;
+        return decoded.error === undefined ? Promise.resolve(decoded.frame) : Promise.reject(decoded.error);
+      }
+      need = decoded;
+    }
     if (this.#finished) return Promise.resolve(null);
     this.#reading = true;
     return this.#readFrame(options, need).finally(() => {
@@ -174,22 +168,10 @@ export class Framed<In, Out = In> implements AsyncIterable<In> {
    * *Cancellation*: breaking out of the loop leaves the stream open, at a frame boundary.
    */
   [Symbol.asyncIterator](): AsyncIterator<In> {
-    // A plain iterator: one promise per frame, no generator frames. A frame already held
-    // (most frames, when many come in one chunk) is wrapped at once, without a `then`.
+    // A plain iterator over read(): one promise per frame, no generator frames.
     const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
-    const wrap = (frame: In | null): IteratorResult<In> => (frame === null ? done : { done: false, value: frame });
     return {
-      next: () => {
-        if (this.#reading) return this.read().then(wrap);
-        let decoded: Decoded<In> | number;
-        try {
-          decoded = this.#decodeHeld();
-        } catch (err) {
-          return this.#fail(err);
-        }
-        if (typeof decoded === 'number') return this.#readMore(undefined, decoded).then(wrap);
-        return decoded.error === undefined ? Promise.resolve({ done: false, value: decoded.frame }) : Promise.reject(decoded.error);
-      },
+      next: () => this.read().then((frame) => (frame === null ? done : { done: false, value: frame })),
       return: () => Promise.resolve(done),
     };
   }
