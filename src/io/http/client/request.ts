@@ -17,6 +17,7 @@
  * `min(maxDelayMs, minDelayMs * 2^attempt)` scaled by a random factor in [0.5, 1], and it
  * runs on the runtime's timers too.
  */
+import type { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { TimeoutError } from '../../../errors.js';
@@ -210,13 +211,23 @@ export function parseRetryAfter(value: string): number | undefined {
 
 /**
  * One attempt: the dispatch, its deadline and its abort wiring. One object is the abort
- * listener of both signals (`handleEvent`), the timer's callback (`fire`) and the hooks of
- * the response it makes, instead of a closure for each: several closures per request were
- * a measurable share of a small request's cost.
+ * listener of both signals (`handleEvent`), the timer's callback (`fire`), the hooks of
+ * the response it makes, and the abort signal undici is given, instead of a closure or an
+ * object for each: they were a measurable share of a small request's cost.
+ *
+ * undici's `signal` option takes an EventEmitter as well as an `AbortSignal` (its
+ * documented contract: `on`/`once` and `removeListener` of `'abort'`, and `reason`). The
+ * attempt is that emitter, which saves an `AbortController` and Node's abort-listener
+ * bookkeeping per request (about 1 µs on Node 24). It has no `aborted` property on purpose:
+ * undici treats an object with one as an `AbortSignal`.
  */
 class Attempt implements ResponseHooks {
-  readonly controller = new AbortController();
   #timer = -1;
+  #isAborted = false;
+  #reason: unknown = undefined;
+  /** undici's abort listener (it adds one), and any others. */
+  #listener: (() => void) | undefined = undefined;
+  #more: Array<() => void> | undefined = undefined;
   #cleaned = false;
 
   constructor(
@@ -236,14 +247,65 @@ class Attempt implements ResponseHooks {
 
   /** The caller's or the task's signal aborted: abort the request with its reason. */
   handleEvent(event: Event): void {
-    this.controller.abort(abortReason(event.target as AbortSignal));
+    this.abort(abortReason(event.target as AbortSignal));
+  }
+
+  /** Aborts the attempt with `reason` (once): undici destroys the request and its socket. */
+  abort(reason: unknown): void {
+    if (this.#isAborted) return;
+    this.#isAborted = true;
+    this.#reason = reason;
+    const listener = this.#listener;
+    const more = this.#more;
+    this.#listener = this.#more = undefined;
+    if (listener !== undefined) listener();
+    if (more !== undefined) for (const fn of more) fn();
+  }
+
+  /** Whether the attempt was aborted (a deadline or a signal). */
+  get isAborted(): boolean {
+    return this.#isAborted;
+  }
+
+  /** The abort reason, read by undici's listener. */
+  get reason(): unknown {
+    return this.#reason;
+  }
+
+  /** EventEmitter's `on('abort', fn)`, for undici. */
+  on(event: string, fn: () => void): this {
+    if (event !== 'abort') return this;
+    if (this.#listener === undefined) this.#listener = fn;
+    else (this.#more ??= []).push(fn);
+    return this;
+  }
+
+  /** EventEmitter's `once('abort', fn)`, for undici (an abort happens once anyway). */
+  once(event: string, fn: () => void): this {
+    return this.on(event, fn);
+  }
+
+  /** EventEmitter's `removeListener('abort', fn)`, for undici. */
+  removeListener(event: string, fn: () => void): this {
+    if (event !== 'abort') return this;
+    if (this.#listener === fn) this.#listener = undefined;
+    else if (this.#more !== undefined) {
+      const i = this.#more.indexOf(fn);
+      if (i >= 0) this.#more.splice(i, 1);
+    }
+    return this;
+  }
+
+  /** EventEmitter's `off`. */
+  off(event: string, fn: () => void): this {
+    return this.removeListener(event, fn);
   }
 
   /** The deadline passed; at the driver's shutdown (`closed`) nothing: the pools are destroyed and fail the request. */
   fire(closed?: Promise<never>): void {
     this.#timer = -1;
     if (closed !== undefined) return;
-    this.controller.abort(new TimeoutError(`${this.method} ${this.url.href}: no response within ${this.timeoutMs} ms`));
+    this.abort(new TimeoutError(`${this.method} ${this.url.href}: no response within ${this.timeoutMs} ms`));
   }
 
   arm(): void {
@@ -268,16 +330,15 @@ class Attempt implements ResponseHooks {
   }
 
   failure(): unknown {
-    return this.controller.signal.aborted ? this.controller.signal.reason : undefined;
+    return this.#isAborted ? this.#reason : undefined;
   }
 
   /** undici answered with a head. */
   respond(res: Dispatcher.ResponseData, maxBytes: number): ClientResponse {
-    const signal = this.controller.signal;
-    if (signal.aborted) {
+    if (this.#isAborted) {
       res.body.destroy();
       this.done();
-      throw signal.reason;
+      throw this.#reason;
     }
     this.disarm();
     return new ClientResponse(this.url.href, res.statusCode, res.headers, res.body, maxBytes, this);
@@ -286,7 +347,7 @@ class Attempt implements ResponseHooks {
   /** undici failed before a head. */
   fail(err: unknown): never {
     this.done();
-    throw translate(err, this.controller.signal, this.url);
+    throw translate(err, this, this.url);
   }
 }
 
@@ -315,7 +376,7 @@ async function attemptOnce(
       method: method as Dispatcher.HttpMethod,
       headers: headers as Record<string, string | string[]> | undefined,
       body: body as Dispatcher.DispatchOptions['body'],
-      signal: attempt.controller.signal,
+      signal: attempt as unknown as EventEmitter,
     });
   } catch (err) {
     return attempt.fail(err);
@@ -324,8 +385,8 @@ async function attemptOnce(
 }
 
 /** undici's errors as Zokio's: the abort reason, TlsError, or HttpClientError by kind. */
-function translate(err: unknown, signal: AbortSignal, url: URL): unknown {
-  if (signal.aborted) return signal.reason;
+function translate(err: unknown, attempt: Attempt, url: URL): unknown {
+  if (attempt.isAborted) return attempt.reason;
   const tls = asTlsError(err);
   if (tls !== undefined) return tls;
   const code = (err as { code?: string } | null)?.code;
