@@ -117,6 +117,52 @@ describe('HTTP client on the memory backend', () => {
     });
   });
 
+  it('text() of a body of unknown length: the deadline restarts per chunk, and a stall is TimeoutError', async () => {
+    const base = await start((req) => ({
+      body: (async function* () {
+        // Five chunks 400 ms apart: 2 s in all, each wait under the 500 ms deadline.
+        for (let i = 0; i < 5; i++) {
+          if (i > 0) await sleep(400);
+          yield `c${i}`;
+        }
+        if (req.path === '/stall') {
+          await sleep(10_000);
+          yield 'never';
+        }
+      })(),
+    }));
+    await rt.run(async () => {
+      const started = now();
+      expect(await (await request(`${base}/slow`, { timeoutMs: 500 })).text()).toBe('c0c1c2c3c4');
+      expect(now() - started).toBeGreaterThanOrEqual(1600);
+      const stalled = await request(`${base}/stall`, { timeoutMs: 500 });
+      const err = await stalled.text().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TimeoutError);
+      expect(stalled.bodyUsed).toBe(true);
+      // the connection was freed: the next request is served
+      expect(await (await request(`${base}/slow`, { timeoutMs: 500 })).text()).toBe('c0c1c2c3c4');
+    });
+  });
+
+  it('bytes() of a body of unknown length rejects with the signal reason when aborted mid-body', async () => {
+    const base = await start(() => ({
+      body: (async function* () {
+        yield 'first';
+        await sleep(60_000);
+        yield 'never';
+      })(),
+    }));
+    await rt.run(async () => {
+      const controller = new AbortController();
+      const res = await request(base, { signal: controller.signal, timeoutMs: 0 });
+      const reading = res.bytes();
+      await sleep(10);
+      controller.abort(new Error('caller left'));
+      await expect(reading).rejects.toThrow('caller left');
+      await expect(res.text()).rejects.toThrow(/already read/);
+    });
+  });
+
   it('a consumer slower than timeoutMs is not timed out: only waits for the server are', async () => {
     const base = await start(() => ({ body: (async function* () { yield 'a'; yield 'b'; yield 'c'; })() }));
     await rt.run(async () => {

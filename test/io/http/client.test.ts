@@ -138,6 +138,39 @@ describe('HTTP client on real sockets', () => {
     });
   });
 
+  it('a chunked body cut short by the server is HttpClientError reset from text() and json()', async () => {
+    const base = await startRaw((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }); // no length: chunked
+      res.write('{"partial":');
+      setImmediate(() => res.socket?.destroy());
+    });
+    await rt.run(async () => {
+      const err = await (await request(base)).text().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(HttpClientError);
+      expect((err as HttpClientError).kind).toBe('reset');
+      const err2 = await (await request(base)).json().catch((e: unknown) => e);
+      expect((err2 as HttpClientError).kind).toBe('reset');
+    });
+  });
+
+  it('a chunked body of several writes is read whole by text()', async () => {
+    const base = await startRaw((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      let i = 0;
+      const next = (): void => {
+        if (i === 20) return void res.end();
+        res.write(`part${i++};`);
+        setImmediate(next);
+      };
+      next();
+    });
+    await rt.run(async () => {
+      const expected = Array.from({ length: 20 }, (_, i) => `part${i};`).join('');
+      expect(await (await request(base)).text()).toBe(expected);
+      expect(Buffer.from(await (await request(base)).bytes()).toString()).toBe(expected);
+    });
+  });
+
   it('an aborted request closes its connection: the server sees the abort', async () => {
     let closed = 0;
     const base = await startRaw((req) => {
