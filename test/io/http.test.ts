@@ -1,4 +1,5 @@
 import { createHook } from 'node:async_hooks';
+import { get as httpGet } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRuntime } from '../../src/runtime/runtime.js';
@@ -68,6 +69,28 @@ describe('zokio/http serve()', () => {
     expect((await request(s.port, '/boom')).status).toBe(500);
     expect((await request(s.port, '/stream')).body).toBe('abc');
     expect((await request(s.port, '/nope')).status).toBe(404);
+  });
+
+  it('byte bodies of every size arrive exact, after a head with a latin1 header value (one write when small, two when large)', async () => {
+    const sizes = [1, 100, 16 * 1024, 16 * 1024 + 1, 100_000];
+    const bodyOf = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 31 + n) & 0xff);
+    server = await rt.run(() =>
+      serve((req) => ({ headers: { 'content-type': 'application/octet-stream', 'x-name': 'caf\xe9' }, body: bodyOf(Number(req.path.slice(1))) }), { port: 0 }),
+    );
+    const port = server.port;
+    for (const n of sizes) {
+      const got = await new Promise<{ body: Buffer; name: string | undefined; length: string | undefined }>((resolve, reject) => {
+        httpGet({ host: '127.0.0.1', port, path: `/${n}`, agent: false }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ body: Buffer.concat(chunks), name: res.rawHeaders[res.rawHeaders.indexOf('x-name') + 1], length: res.headers['content-length'] }));
+          res.on('error', reject);
+        }).on('error', reject);
+      });
+      expect(got.length).toBe(String(n));
+      expect(got.name).toBe('caf\xe9');
+      expect(got.body.equals(Buffer.from(bodyOf(n)))).toBe(true);
+    }
   });
 
   it('malformed request line → 400, then a good request succeeds', async () => {
