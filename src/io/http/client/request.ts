@@ -3,8 +3,10 @@
  * retries and a client span.
  *
  * Implementation note. Each attempt is one undici `dispatcher.request` on the agent of
- * the request's TLS options (`pool.ts`), with one `AbortController` that the caller's
- * `signal`, the current task's signal and the deadline abort. The deadline is a timer on
+ * the request's TLS options (`pool.ts`), and one {@link Attempt} object that the caller's
+ * `signal`, the current task's signal and the deadline abort (it is also the abort signal
+ * undici is given, the deadline's timer target and the response's hooks: no closure and
+ * no `AbortController` per request). The deadline is a timer on
  * the runtime's wheel (a `VirtualClock` moves it in tests): it covers the wait for the
  * response head and then each wait of the reader for a body chunk (not the time the
  * reader spends on a chunk), so a server that stops sending mid-body fails as surely as one that never
