@@ -98,14 +98,17 @@ describe('HTTP client on the memory backend', () => {
     });
   });
 
+  /** A body that sends 'first', then nothing for `ms`. */
+  const stallAfterFirst = (ms: number): Handler => () => ({
+    body: (async function* () {
+      yield 'first';
+      await sleep(ms);
+      yield 'never';
+    })(),
+  });
+
   it('timeoutMs bounds each wait for a body chunk', async () => {
-    const base = await start(() => ({
-      body: (async function* () {
-        yield 'first';
-        await sleep(10_000);
-        yield 'never';
-      })(),
-    }));
+    const base = await start(stallAfterFirst(10_000));
     await rt.run(async () => {
       const res = await request(base, { timeoutMs: 500 });
       const got: string[] = [];
@@ -145,13 +148,7 @@ describe('HTTP client on the memory backend', () => {
   });
 
   it('bytes() of a body of unknown length rejects with the signal reason when aborted mid-body', async () => {
-    const base = await start(() => ({
-      body: (async function* () {
-        yield 'first';
-        await sleep(60_000);
-        yield 'never';
-      })(),
-    }));
+    const base = await start(stallAfterFirst(60_000));
     await rt.run(async () => {
       const controller = new AbortController();
       const res = await request(base, { signal: controller.signal, timeoutMs: 0 });

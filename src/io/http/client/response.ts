@@ -163,7 +163,6 @@ export class ClientResponse implements AsyncDisposable {
       raw.on('data', onCollectData);
       raw.once('end', onCollectEnd);
       raw.on('error', onCollectError);
-      raw.once('close', onCollectClose);
       this.#hooks.arm();
     });
   }
@@ -175,7 +174,6 @@ export class ClientResponse implements AsyncDisposable {
     raw.off('data', onCollectData);
     raw.off('end', onCollectEnd);
     raw.off('error', onCollectError);
-    raw.off('close', onCollectClose);
     this.#hooks.disarm();
     if (!raw.readableEnded) raw.destroy();
     this.#finish();
@@ -268,7 +266,10 @@ class BodyCollector {
   }
 }
 
+/** The body closed: a collector still waiting fails (it closed before its end), and the response is done. */
 function onBodyClose(this: CollectedStream): void {
+  const c = this[COLLECTOR];
+  if (c !== undefined && !this.readableEnded) c.response.settleCollect(c, this.errored ?? prematureClose());
   this[RESPONSE]!.closed();
 }
 
@@ -285,11 +286,6 @@ function onCollectEnd(this: CollectedStream): void {
 function onCollectError(this: CollectedStream, err: unknown): void {
   const c = this[COLLECTOR];
   if (c !== undefined) c.response.settleCollect(c, err);
-}
-
-function onCollectClose(this: CollectedStream): void {
-  const c = this[COLLECTOR];
-  if (c !== undefined && !this.readableEnded) c.response.settleCollect(c, this.errored ?? prematureClose());
 }
 
 /** What a body closed before its end fails with (the code node:stream uses for it). */
