@@ -1,16 +1,16 @@
 /**
  * The local executor: owns the tasks of one runtime on the calling thread.
  *
- * Implementation note. Spawning creates a `TaskRecord` and calls `runTask(record)` in the
+ * Implementation note. Spawning creates a `TaskRecord` and calls `startTask(record)` in the
  * store the task must run in (entering AsyncLocalStorage only when that store is not the
- * current one); the first await inside `runTask` defers the body to a microtask. Live
+ * current one), which queues the body's start as a microtask in that store. Live
  * tasks are kept in an intrusive doubly linked list (`prev`/`next` of each record) for
  * O(1) insert and removal without a Set, walked only at shutdown.
  */
 import { RuntimeClosedError } from '../errors.js';
 import { contextStorage, type ContextStore } from '../runtime/context.js';
 import { taskEndChannel, taskSpawnChannel } from '../trace/channels.js';
-import { DONE, FAILED, PENDING, TaskRecord, runTask, type SpawnOptions, type Task, type TaskBody, type TaskOwner } from './task.js';
+import { DONE, FAILED, PENDING, TaskRecord, startTask, type SpawnOptions, type Task, type TaskBody, type TaskOwner } from './task.js';
 
 /** Counters of the local executor. */
 export interface LocalTaskMetrics {
@@ -56,7 +56,7 @@ export class LocalExecutor implements TaskOwner {
       first.prev = record;
     }
     this.#first = record;
-    const promise = store === undefined || contextStorage.getStore() === store ? runTask(record) : contextStorage.run(store, runTask, record);
+    const promise = store === undefined || contextStorage.getStore() === store ? startTask(record) : contextStorage.run(store, startTask, record);
     record.attachHandle(promise);
     const signal = options?.signal;
     if (signal !== undefined) record.attachSignal(signal);
