@@ -138,9 +138,9 @@ export class TaskRecord implements TaskContext {
   readonly name: string | undefined;
   handle!: Task<unknown>;
   state = PENDING;
-  value: unknown = undefined;
+  /** The body until it starts (one slot fewer per task), then the result, failure or abort reason. */
+  value: unknown;
   owner: TaskOwner;
-  body: TaskBody<unknown> | undefined;
   controller: AbortController | undefined = undefined;
   /** The spawn-time signal while its listener is attached (the record is the listener). */
   userSignal: AbortSignal | undefined = undefined;
@@ -153,7 +153,7 @@ export class TaskRecord implements TaskContext {
     this.id = nextTaskId++;
     this.name = options?.name;
     this.owner = owner;
-    this.body = body;
+    this.value = body;
   }
 
   /** Wraps the promise of `runTask(this)` as the task's handle. */
@@ -202,7 +202,6 @@ export class TaskRecord implements TaskContext {
     const wasPending = this.state === PENDING;
     this.finish(ABORTED, reason === undefined ? new TaskAbortedError(`task ${this.label} aborted`) : reason);
     if (wasPending) {
-      this.body = undefined;
       this.handle.catch(noop);
     }
   }
@@ -418,8 +417,8 @@ function startNext(): unknown {
 /** Runs the body of a task that was not aborted before its start. */
 function startBody(record: TaskRecord): unknown {
   record.setState(RUNNING);
-  const body = record.body!;
-  record.body = undefined;
+  const body = record.value as TaskBody<unknown>;
+  record.value = undefined;
   const outer = runningTask;
   runningTask = record;
   try {

@@ -168,6 +168,11 @@ function sleepUntil(driver: TimerDriver, at: number, options: SleepOptions): Pro
  * A sleep made by a task's code: its own promise (not shared: an abort rejects it alone),
  * linked into the task's park list, settled through `resumeTask` so the task resumes as the
  * running task.
+ *
+ * Only the promise's `resolve` is kept: a million sleeping tasks are this class's job, and
+ * the `reject` function weighs 56 B more per sleep. A rejection (the task or the caller's
+ * signal aborted, the runtime shut down) resolves the promise with a {@link Rejection},
+ * whose `then` rejects it one microtask later, with the same running-task bookkeeping.
  */
 class TaskSleep implements TaskPark, TimerTarget {
   /** The task, while the sleep is pending (unlinked when it settles). */
@@ -176,66 +181,93 @@ class TaskSleep implements TaskPark, TimerTarget {
   parkNext: TaskPark | undefined = undefined;
   driver: TimerDriver;
   id = -1;
-  resolve: () => void = noop;
-  reject: (reason: unknown) => void = noop;
-  /** The caller's signal, if any (this object is its listener). */
-  signal: AbortSignal | undefined;
+  resolve: (value?: unknown) => void = noop;
 
-  constructor(driver: TimerDriver, signal: AbortSignal | undefined) {
+  constructor(driver: TimerDriver) {
     this.driver = driver;
-    this.signal = signal;
   }
 
   /** The timer fired (no argument) or the driver shut down (`closed`). */
   fire(closed?: Promise<never>): void {
     const task = this.parkTask;
     this.unhook();
-    const settle = closed === undefined ? this.resolve : this.reject;
-    const value = closed === undefined ? undefined : new RuntimeClosedError('runtime shut down while waiting on a timer');
-    if (task === undefined) settle(value);
-    else resumeTask(task, settle, value);
+    if (closed !== undefined) this.resolve(new Rejection(task, new RuntimeClosedError('runtime shut down while waiting on a timer')));
+    else if (task === undefined) this.resolve();
+    else resumeTask(task, this.resolve, undefined);
   }
 
   cancelForTask(reason: unknown): void {
     this.stop(reason);
   }
 
-  /** The caller's signal aborted. */
-  handleEvent(): void {
-    this.stop(abortReason(this.signal!));
-  }
-
   stop(reason: unknown): void {
     const task = this.parkTask;
     if (task === undefined || !this.driver.cancel(this.id)) return;
     this.unhook();
-    resumeTask(task, this.reject, reason);
+    this.resolve(new Rejection(task, reason));
   }
 
   unhook(): void {
     unlinkPark(this);
-    if (this.signal !== undefined) this.signal.removeEventListener('abort', this);
+  }
+}
+
+/** A {@link TaskSleep} with the caller's signal (this object is its listener). */
+class SignalledTaskSleep extends TaskSleep {
+  readonly signal: AbortSignal;
+
+  constructor(driver: TimerDriver, signal: AbortSignal) {
+    super(driver);
+    this.signal = signal;
+  }
+
+  /** The caller's signal aborted. */
+  handleEvent(): void {
+    this.stop(abortReason(this.signal));
+  }
+
+  override unhook(): void {
+    super.unhook();
+    this.signal.removeEventListener('abort', this);
+  }
+}
+
+/**
+ * What a {@link TaskSleep} resolves its promise with to reject it: a thenable that the
+ * promise adopts, rejecting with `reason` (and resuming `task` as the running one).
+ */
+class Rejection {
+  readonly task: TaskRecord | undefined;
+  readonly reason: unknown;
+
+  constructor(task: TaskRecord | undefined, reason: unknown) {
+    this.task = task;
+    this.reason = reason;
+  }
+
+  then(_resolve: unknown, reject: (reason: unknown) => void): void {
+    if (this.task === undefined) reject(this.reason);
+    else resumeTask(this.task, reject, this.reason);
   }
 }
 
 /** Shared executor for a task's sleep: the object is passed through `pendingSleep`, no closure per call. */
 let pendingSleep: TaskSleep | undefined;
-function captureSleep(resolve: () => void, reject: (reason: unknown) => void): void {
-  pendingSleep!.resolve = resolve;
-  pendingSleep!.reject = reject;
+function captureSleep(resolve: (value: void | PromiseLike<void>) => void): void {
+  pendingSleep!.resolve = resolve as (value?: unknown) => void;
 }
 
 function taskSleep(driver: TimerDriver, at: number, task: TaskRecord, options: SleepOptions | undefined): Promise<void> {
   if (task.state === ABORTED_STATE) return Promise.reject(task.value);
   const signal = options?.signal;
   if (signal?.aborted) return Promise.reject(abortReason(signal));
-  const s = new TaskSleep(driver, signal);
+  const s = signal === undefined ? new TaskSleep(driver) : new SignalledTaskSleep(driver, signal);
   pendingSleep = s;
   const promise = new Promise<void>(captureSleep);
   pendingSleep = undefined;
   s.id = driver.add(at, s, options?.unref === true);
   linkPark(task, s);
-  if (signal !== undefined) signal.addEventListener('abort', s, { once: true });
+  if (signal !== undefined) signal.addEventListener('abort', s as SignalledTaskSleep, { once: true });
   return promise;
 }
 

@@ -67,6 +67,33 @@ describe('Task states', () => {
     expect(await first).toBe(1);
   });
 
+  it('settles with what a body returns through any thenable: a custom thenable, a Promise subclass, a rejecting thenable', async () => {
+    const later = <T>(value: T): PromiseLike<T> => ({ then: (ok) => Promise.resolve(ok?.(value)) as never });
+    class Sub<T> extends Promise<T> {}
+    const thenable = rt.spawn(() => later(3));
+    const sub = rt.spawn(() => new Sub<number>((resolve) => setImmediate(resolve, 4)));
+    const err = new Error('from a thenable');
+    const failing = rt.spawn((): PromiseLike<never> => ({ then: (_ok, fail) => Promise.resolve(fail?.(err)) as never }));
+    expect(await thenable).toBe(3);
+    expect(await sub).toBe(4);
+    await expect(failing).rejects.toBe(err);
+    expect([thenable.state, sub.state, failing.state]).toEqual(['done', 'done', 'failed']);
+  });
+
+  it('starts the tasks of one batch in spawn order, each in its own spawner\'s AsyncLocalStorage context', async () => {
+    const { AsyncLocalStorage } = await import('node:async_hooks');
+    const store = new AsyncLocalStorage<string>();
+    const seen: string[] = [];
+    const tasks: Task<void>[] = [];
+    for (let i = 0; i < 6; i++) {
+      const spawnHere = (): void => void tasks.push(rt.spawn(() => void seen.push(`${i}:${store.getStore() ?? '-'}`)));
+      if (i % 3 === 0) spawnHere();
+      else store.run(`ctx${i}`, spawnHere);
+    }
+    await Promise.all(tasks);
+    expect(seen).toEqual(['0:-', '1:ctx1', '2:ctx2', '3:-', '4:ctx4', '5:ctx5']);
+  });
+
   it('does not start a body before the spawner yields', async () => {
     let started = false;
     const task = rt.spawn(() => {
