@@ -47,6 +47,12 @@ export interface BenchSuite {
   readonly title: string;
   readonly cases: readonly BenchCase[];
   readonly targets?: readonly BenchTarget[];
+  /**
+   * At least this many repeats in a full run, for a suite whose targets are differences of
+   * a few percent: on this shared machine one measurement varies by more than that, and the
+   * median of five repeats still moves by about as much as the target allows.
+   */
+  readonly minRepeat?: number;
   /** The reason to skip the suite on this machine (a missing server), or undefined to run it. */
   skip?(): string | undefined;
   /** Called once before the first case (start pools, servers). */

@@ -150,15 +150,16 @@ async function main(): Promise<void> {
     progress(`[${suite.name}] setup`);
     await suite.setup?.();
     const results: CaseResult[] = suite.cases.map((c) => ({ suite: suite.name, group: c.group, subject: c.subject, unit: c.unit, better: c.better, samples: [], median: NaN }));
+    const suiteRepeat = quick ? repeat : Math.max(repeat, suite.minRepeat ?? 0);
     try {
-      for (let rep = 0; rep < repeat; rep++) {
+      for (let rep = 0; rep < suiteRepeat; rep++) {
         const n = suite.cases.length;
         for (let k = 0; k < n; k++) {
           const i = (k + rep) % n; // rotate the order each repeat
           const c: BenchCase = suite.cases[i]!;
           const r = results[i]!;
           if (r.error !== undefined) continue;
-          progress(`[${suite.name}] repeat ${rep + 1}/${repeat}  ${c.group} / ${c.subject}`);
+          progress(`[${suite.name}] repeat ${rep + 1}/${suiteRepeat}  ${c.group} / ${c.subject}`);
           try {
             r.samples.push(await c.measure({ quick }));
           } catch (err) {
@@ -175,6 +176,7 @@ async function main(): Promise<void> {
     all.push(...results);
 
     md.push(`## ${suite.name}: ${suite.title}${child ? ` (Node ${process.versions.node})` : ''}`, '');
+    if (suiteRepeat !== repeat) md.push(`Median of ${suiteRepeat} repeats per case in this suite.`, '');
     md.push('| group | subject | median | unit | zokio ratio |', '|---|---|---:|---|---:|');
     for (const group of [...new Set(results.map((r) => r.group))]) {
       const rows = results.filter((r) => r.group === group);
