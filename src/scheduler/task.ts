@@ -46,6 +46,7 @@
  * every wait in that list. No AbortController is created for this.
  */
 import { TaskAbortedError } from '../errors.js';
+import { Ring } from '../sync/internal/ring.js';
 import { isThenable } from './thenable.js';
 
 /** Where a task is in its life. */
@@ -326,18 +327,20 @@ export function currentTask(): TaskRecord | undefined {
   return runningTask;
 }
 
-/** Tasks whose resumption is queued, in queue order (a FIFO: microtasks run in order). */
-const resumeQueue: Array<TaskRecord | undefined> = [];
-let resumeHead = 0;
+/**
+ * Tasks whose resumption is queued, in queue order (a FIFO: microtasks run in order). A
+ * ring, not an array with a moving head: resumptions that keep overlapping never let an
+ * array drain, and its head would walk on for ever.
+ */
+const resumeQueue = new Ring<TaskRecord>(64);
 
 function enterResumed(): void {
-  runningTask = resumeQueue[resumeHead];
-  resumeQueue[resumeHead++] = undefined;
-  if (resumeHead === resumeQueue.length) {
-    resumeQueue.length = 0;
-    resumeHead = 0;
-  }
+  runningTask = resumeQueue.shift();
+  resumeQueue.shrinkIfEmpty(QUEUE_KEEP);
 }
+
+/** The slots a drained task queue keeps (see `Ring.shrinkIfEmpty`). */
+const QUEUE_KEEP = 1024;
 
 function leaveResumed(): void {
   runningTask = undefined;
@@ -372,10 +375,15 @@ const promiseThen = Promise.prototype.then;
 /**
  * Tasks whose start reaction is queued, in spawn order. Microtasks run first in, first out,
  * and every entry has exactly one `startNext` reaction queued behind it, so the n-th run of
- * `startNext` belongs to the n-th entry: the reaction needs no closure to find its task.
+ * `startNext` belongs to the n-th entry: the reaction needs no closure to find its task. (A
+ * ring: tasks that spawn as they start keep it from ever draining.)
  */
-const startQueue: Array<TaskRecord | undefined> = [];
-let startHead = 0;
+const startQueue = new Ring<TaskRecord>(64);
+
+/** @internal Slots held by the queues of tasks to start and to resume (for tests: they stay bounded). */
+export function taskQueueSlots(): number {
+  return startQueue.buf.length + resumeQueue.buf.length;
+}
 
 /**
  * @internal The life of one task, as promise reactions (no async function: see the file's
@@ -392,16 +400,12 @@ export function startTask(record: TaskRecord): Promise<unknown> {
 /**
  * Starts the task at the head of `startQueue`. A body that returns a plain value settles
  * the handle with it now; one that returns a thenable hands the handle a promise that
- * settles after the bookkeeping (`bodyDone`/`bodyThrew`, bound to the record: two small
- * bound functions are the only per-task allocations of a waiting task besides that promise).
+ * settles after the bookkeeping (`record.bodyDone`/`bodyThrew`, bound to the record: that
+ * promise and two small bound functions are all a waiting task adds to its record and handle).
  */
 function startNext(): unknown {
-  const record = startQueue[startHead]!;
-  startQueue[startHead++] = undefined;
-  if (startHead === startQueue.length) {
-    startQueue.length = 0;
-    startHead = 0;
-  }
+  const record = startQueue.shift();
+  startQueue.shrinkIfEmpty(QUEUE_KEEP);
   if (record.state !== PENDING) throw record.abortError(); // aborted before its start
   let value: unknown;
   try {

@@ -2,6 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Runtime, TaskAbortedError, ZokioError, isTask, type Task } from '../../src/index.js';
+import { taskQueueSlots } from '../../src/scheduler/task.js';
 import { deferred, flush, untilAborted } from '../helpers.js';
 
 const rt = Runtime.builder().build();
@@ -92,6 +93,21 @@ describe('Task states', () => {
     }
     await Promise.all(tasks);
     expect(seen).toEqual(['0:-', '1:ctx1', '2:ctx2', '3:-', '4:ctx4', '5:ctx5']);
+  });
+
+  it('tasks that spawn the next one as they start, in two overlapping chains, run in order and keep the start queue small', async () => {
+    const order: string[] = [];
+    const chain = (name: string, left: number): Task<void> =>
+      rt.spawn(() => {
+        order.push(`${name}${left}`);
+        if (left > 0) void chain(name, left - 1);
+      });
+    chain('a', 20_000);
+    chain('b', 20_000);
+    while (rt.metrics().tasks.alive > 0) await flush();
+    expect(order.slice(0, 6)).toEqual(['a20000', 'b20000', 'a19999', 'b19999', 'a19998', 'b19998']);
+    expect(order).toHaveLength(40_002);
+    expect(taskQueueSlots()).toBeLessThanOrEqual(128); // the queue never held more than two tasks
   });
 
   it('does not start a body before the spawner yields', async () => {

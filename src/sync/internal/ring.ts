@@ -73,6 +73,18 @@ export class Ring<T> {
     return out;
   }
 
+  /**
+   * When empty and grown past `capacity` slots, starts again with `capacity` slots: a queue
+   * that was long for a moment (a million tasks spawned in one turn) does not keep its
+   * buffer for ever. A power of two.
+   */
+  shrinkIfEmpty(capacity: number): void {
+    if (this.length !== 0 || this.mask < capacity) return;
+    this.buf = new Array<T | undefined>(capacity).fill(undefined);
+    this.head = 0;
+    this.mask = capacity - 1;
+  }
+
   private grow(): void {
     const old = this.buf;
     const size = old.length * 2;
