@@ -219,6 +219,7 @@ class SignalledTaskSleep extends TaskSleep {
   constructor(driver: TimerDriver, signal: AbortSignal) {
     super(driver);
     this.signal = signal;
+    signal.addEventListener('abort', this, { once: true });
   }
 
   /** The caller's signal aborted. */
@@ -267,7 +268,6 @@ function taskSleep(driver: TimerDriver, at: number, task: TaskRecord, options: S
   pendingSleep = undefined;
   s.id = driver.add(at, s, options?.unref === true);
   linkPark(task, s);
-  if (signal !== undefined) signal.addEventListener('abort', s as SignalledTaskSleep, { once: true });
   return promise;
 }
 
