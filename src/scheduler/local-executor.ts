@@ -47,7 +47,7 @@ export class LocalExecutor implements TaskOwner {
   /** Creates a task owned by `owner` (this executor or a scope), running in `store`, and queues it. */
   spawn<T>(body: TaskBody<T>, options: SpawnOptions | undefined, owner: TaskOwner, store: ContextStore | undefined): Task<T> {
     if (this.#closed) throw new RuntimeClosedError('runtime is shutting down: cannot spawn new tasks');
-    const record = new TaskRecord(owner, body as TaskBody<unknown>, options);
+    const record = new TaskRecord(owner, body as TaskBody<unknown>);
     this.spawned++;
     this.alive++;
     const first = this.#first;
@@ -57,7 +57,7 @@ export class LocalExecutor implements TaskOwner {
     }
     this.#first = record;
     const promise = store === undefined || contextStorage.getStore() === store ? startTask(record) : contextStorage.run(store, startTask, record);
-    record.attachHandle(promise);
+    record.attachHandle(promise, options?.name);
     const signal = options?.signal;
     if (signal !== undefined) record.attachSignal(signal);
     if (taskSpawnChannel.hasSubscribers) taskSpawnChannel.publish({ id: record.id, name: record.name });

@@ -138,8 +138,7 @@ function abortHandle(this: { _record: TaskRecord }, reason?: unknown): void {
 
 /** @internal The bookkeeping of one task; also the context its body receives. */
 export class TaskRecord implements TaskContext {
-  readonly id: number;
-  readonly name: string | undefined;
+  /** The handle, which also holds the task's `id` and `name` (one copy of each per task). */
   handle!: Task<unknown>;
   state = PENDING;
   /** The body until it starts (one slot fewer per task), then the result, failure or abort reason. */
@@ -153,23 +152,29 @@ export class TaskRecord implements TaskContext {
   /** The Zokio waits this task is parked on (a list through `parkNext`), cancelled by an abort. */
   park: TaskPark | undefined = undefined;
 
-  constructor(owner: TaskOwner, body: TaskBody<unknown>, options: SpawnOptions | undefined) {
-    this.id = nextTaskId++;
-    this.name = options?.name;
+  constructor(owner: TaskOwner, body: TaskBody<unknown>) {
     this.owner = owner;
     this.value = body;
   }
 
-  /** Wraps the promise of `startTask(this)` as the task's handle. */
-  attachHandle(promise: Promise<unknown>): Task<unknown> {
+  /** Wraps the promise of `startTask(this)` as the task's handle, which gets a new id and `name`. */
+  attachHandle(promise: Promise<unknown>, name: string | undefined): Task<unknown> {
     const handle = promise as Task<unknown> & { _record: TaskRecord; id: number; name: string | undefined; state: TaskState };
     handle._record = this;
-    handle.id = this.id;
-    handle.name = this.name;
+    handle.id = nextTaskId++;
+    handle.name = name;
     handle.state = STATE_NAMES[this.state]!;
     handle.abort = abortHandle;
     this.handle = handle;
     return handle;
+  }
+
+  get id(): number {
+    return this.handle.id;
+  }
+
+  get name(): string | undefined {
+    return this.handle.name;
   }
 
   get signal(): AbortSignal {
