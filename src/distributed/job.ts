@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Redis, RedisOptions } from 'ioredis';
 import { RemoteTaskError, TaskArgumentError, TaskNotFoundError, ZokioError } from '../errors.js';
 import type { Encoded } from './encoding.js';
@@ -109,6 +109,23 @@ export function disconnectAll(clients: Iterable<Redis>): void {
 /** The channel on which callers ask workers to abort a running job. */
 export function cancelChannel(prefix: string, queue: string): string {
   return `${prefix}:${queue}:zokio-cancel`;
+}
+
+/** This process's random part of {@link callJobId}: 12 base64url characters (72 bits), made on first use. */
+let callPrefix: string | undefined;
+let callCount = 0;
+
+/**
+ * The job id of a call without `key`: `c`, a random part drawn once per process, and a
+ * counter in base 36 (`cq3Hk1yZ0aB-x7k`, 14 to 20 characters). Unique across processes as
+ * a UUID is in practice (72 random bits per process), at less than half its length: the id
+ * is in every Redis key and command of the job (35 commands a job), so its length costs on
+ * every one. Never an integer and never `:`, as BullMQ requires, and never a key's id
+ * (those begin with `key`).
+ */
+export function callJobId(): string {
+  callPrefix ??= randomBytes(9).toString('base64url');
+  return `c${callPrefix}${(callCount++).toString(36)}`;
 }
 
 /** The job id of a call with `key`: deterministic, so a repeated call finds the same job. */

@@ -16,13 +16,12 @@
  *
  * @module
  */
-import { randomUUID } from 'node:crypto';
 import { RemoteUnavailableError, RuntimeClosedError, TaskAbortedError, TaskArgumentError, TimeoutError } from '../errors.js';
 import type { TaskRef } from '../scheduler/task-ref.js';
 import type { SendableArgs } from '../scheduler/task-registry.js';
 import { submitTraceContext } from '../scheduler/pool/worker-pool.js';
 import { decodeValue, DEFAULT_MAX_PAYLOAD_BYTES, encodeValue } from './encoding.js';
-import { cancelChannel, disconnectAll, errorFromReason, jobIdForKey, loadBullMQ, loadIORedis, redisClient, type JobData } from './job.js';
+import { callJobId, cancelChannel, disconnectAll, errorFromReason, jobIdForKey, loadBullMQ, loadIORedis, redisClient, type JobData } from './job.js';
 import { checkDistributedConfig, type DistributedConfig } from './options.js';
 import type { Queue, QueueEvents, JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -101,7 +100,8 @@ export class RemoteClient {
   readonly #prefix: string;
   readonly #maxBytes: number;
   readonly #pollMs: number;
-  readonly #waiters = new Map<string, Set<Waiter>>();
+  /** The callers waiting for each job: one, or several calls with the same `key` (an array: a Set costs more per call). */
+  readonly #waiters = new Map<string, Waiter[]>();
   #started: Promise<Started> | undefined;
   #startedValue: Started | undefined;
   /** Every Redis client made for this client, BullMQ's copies too: `close()` drops them all. */
@@ -188,7 +188,7 @@ export class RemoteClient {
     const now = Date.now();
     const due: string[] = [];
     for (const [id, waiters] of this.#waiters) {
-      const first = waiters.values().next().value!;
+      const first = waiters[0]!;
       if (all || now - first.checkedAt >= this.#pollMs) {
         for (const w of waiters) w.checkedAt = now;
         due.push(id);
@@ -276,17 +276,18 @@ export class RemoteClient {
     const promise = new Promise<unknown>((resolve, reject) => {
       waiter = { resolve, reject, onProgress, checkedAt: Date.now() };
     });
-    let set = this.#waiters.get(jobId);
-    if (set === undefined) this.#waiters.set(jobId, (set = new Set()));
-    set.add(waiter);
+    const list = this.#waiters.get(jobId);
+    if (list === undefined) this.#waiters.set(jobId, [waiter]);
+    else list.push(waiter);
     return { promise, waiter };
   }
 
   #forget(jobId: string, waiter: Waiter): void {
-    const set = this.#waiters.get(jobId);
-    if (set === undefined) return;
-    set.delete(waiter);
-    if (set.size === 0) this.#waiters.delete(jobId);
+    const list = this.#waiters.get(jobId);
+    if (list === undefined) return;
+    const i = list.indexOf(waiter);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.#waiters.delete(jobId);
   }
 
   /** Removes a waiting job, or asks the worker running it to abort it. */
@@ -316,8 +317,10 @@ export class RemoteClient {
     const { signal, key } = options;
     signal?.throwIfAborted();
     const timeoutMs = options.timeoutMs ?? this.#config.defaults?.timeoutMs;
-    const { queue } = await this.#ready();
-    const jobId = key !== undefined ? jobIdForKey(key) : randomUUID();
+    // Connected and ready (every call after the first): no await before the add.
+    const ready = this.#startedValue;
+    const { queue } = ready !== undefined && !this.#closed && ready.producer.status === 'ready' ? ready : await this.#ready();
+    const jobId = key !== undefined ? jobIdForKey(key) : callJobId();
     const { promise, waiter } = this.#wait(jobId, options.onProgress);
     const cleanup = this.#guard(jobId, waiter, signal, timeoutMs);
     try {
@@ -325,7 +328,7 @@ export class RemoteClient {
       this.#submitted++;
     } catch (err) {
       this.#forget(jobId, waiter);
-      cleanup();
+      cleanup?.();
       throw unavailable(err);
     }
     // With a key the job may have finished long ago: read it now rather than at the next poll.
@@ -333,12 +336,17 @@ export class RemoteClient {
     try {
       return await promise;
     } finally {
-      cleanup();
+      cleanup?.();
     }
   }
 
-  /** Rejects `waiter` on abort or timeout and cancels the job; returns the undo. */
-  #guard(jobId: string, waiter: Waiter, signal: AbortSignal | undefined, timeoutMs: number | undefined): () => void {
+  /**
+   * Rejects `waiter` on abort or timeout and cancels the job; returns the undo, or
+   * `undefined` when there is neither a signal nor a timeout to watch (no closure made).
+   */
+  #guard(jobId: string, waiter: Waiter, signal: AbortSignal | undefined, timeoutMs: number | undefined): (() => void) | undefined {
+    const timed = timeoutMs !== undefined && timeoutMs !== Infinity;
+    if (signal === undefined && !timed) return undefined;
     const stop = (reason: unknown): void => {
       this.#forget(jobId, waiter);
       waiter.reject(reason);
@@ -346,7 +354,7 @@ export class RemoteClient {
     };
     const onAbort = (): void => stop(signal!.reason ?? new TaskAbortedError());
     signal?.addEventListener('abort', onAbort, { once: true });
-    const timer = timeoutMs !== undefined && timeoutMs !== Infinity ? setTimeout(() => stop(new TimeoutError(`remote task did not finish within ${timeoutMs} ms (job ${jobId})`)), timeoutMs) : undefined;
+    const timer = timed ? setTimeout(() => stop(new TimeoutError(`remote task did not finish within ${timeoutMs} ms (job ${jobId})`)), timeoutMs) : undefined;
     return () => {
       signal?.removeEventListener('abort', onAbort);
       if (timer !== undefined) clearTimeout(timer);
@@ -367,7 +375,7 @@ export class RemoteClient {
     checkCallOptions(options, 'rt.remote.map');
     options.signal?.throwIfAborted();
     const { queue } = await this.#ready();
-    const ids = list.map(() => randomUUID());
+    const ids = list.map(() => callJobId());
     let done = 0;
     const controller = new AbortController();
     const signal = options.signal === undefined ? controller.signal : AbortSignal.any([options.signal, controller.signal]);
@@ -376,12 +384,12 @@ export class RemoteClient {
       const cleanup = this.#guard(jobId, waiter, signal, options.timeoutMs ?? this.#config.defaults?.timeoutMs);
       return promise.then(
         (v) => {
-          cleanup();
+          cleanup?.();
           options.onProgress?.(++done, list.length);
           return v;
         },
         (err: unknown) => {
-          cleanup();
+          cleanup?.();
           throw err;
         },
       );
@@ -404,7 +412,7 @@ export class RemoteClient {
 
   metrics(): RemoteMetrics {
     let pending = 0;
-    for (const set of this.#waiters.values()) pending += set.size;
+    for (const list of this.#waiters.values()) pending += list.length;
     return { submitted: this.#submitted, pending, fromEvents: this.#fromEvents, fromPolls: this.#fromPolls };
   }
 
@@ -419,7 +427,7 @@ export class RemoteClient {
     this.#closed = true;
     if (this.#pollTimer !== undefined) clearInterval(this.#pollTimer);
     const err = new RuntimeClosedError('runtime shut down before the remote task finished');
-    for (const set of this.#waiters.values()) for (const w of set) w.reject(err);
+    for (const list of this.#waiters.values()) for (const w of list) w.reject(err);
     this.#waiters.clear();
     const started = this.#started;
     if (started === undefined) return;
