@@ -117,8 +117,8 @@ let callCount = 0;
 
 /**
  * The job id of a call without `key`: `c`, a random part drawn once per process, and a
- * counter in base 36 (`cq3Hk1yZ0aB-x7k`, 14 to 20 characters). Unique across processes as
- * a UUID is in practice (72 random bits per process), at less than half its length: the id
+ * counter in base 36 (`cq3Hk1yZ0aB-x7k`, 14 to 20 characters). Two processes share a
+ * random part with odds of about n² / 2^73 for n processes, at less than half a UUID's length: the id
  * is in every Redis key and command of the job (35 commands a job), so its length costs on
  * every one. Never an integer and never `:`, as BullMQ requires, and never a key's id
  * (those begin with `key`).

@@ -250,6 +250,13 @@ export class RemoteClient {
     return opts;
   }
 
+  /** The connection when it is open and ready (every call after the first): no await before the add. */
+  #readyNow(): Started | undefined {
+    const ready = this.#startedValue;
+    return ready !== undefined && !this.#closed && ready.producer.status === 'ready' ? ready : undefined;
+  }
+
+  /** The connection, connecting on the first call; rejects, saying why, when it is closed or Redis is unreachable. */
   async #ready(): Promise<Started> {
     this.#throwIfClosed();
     // The first call connects; with Redis down it must fail fast, not wait for Redis.
@@ -317,9 +324,7 @@ export class RemoteClient {
     const { signal, key } = options;
     signal?.throwIfAborted();
     const timeoutMs = options.timeoutMs ?? this.#config.defaults?.timeoutMs;
-    // Connected and ready (every call after the first): no await before the add.
-    const ready = this.#startedValue;
-    const { queue } = ready !== undefined && !this.#closed && ready.producer.status === 'ready' ? ready : await this.#ready();
+    const { queue } = this.#readyNow() ?? (await this.#ready());
     const jobId = key !== undefined ? jobIdForKey(key) : callJobId();
     const { promise, waiter } = this.#wait(jobId, options.onProgress);
     const cleanup = this.#guard(jobId, waiter, signal, timeoutMs);
