@@ -27,6 +27,7 @@
  * @module
  */
 import { TaskArgumentError } from '../errors.js';
+import { setOwnField } from '../runtime/fields.js';
 
 /** A JSON value as produced by {@link encodeValue}. */
 export type Encoded = null | boolean | number | string | Encoded[] | { [key: string]: Encoded };
@@ -127,7 +128,7 @@ function encodeAt(value: unknown, path: string, ancestors: object[]): Encoded {
     if (obj instanceof WeakMap || obj instanceof WeakSet || obj instanceof Promise) return refuse(path, `it is a ${obj.constructor.name}`);
     if (hasMethods(obj)) return refuse(path, `it is an instance of class ${obj.constructor?.name ?? '(anonymous)'} with methods (send its data as a plain object)`);
     const out: { [key: string]: Encoded } = {};
-    for (const key of Object.keys(obj)) out[key] = encodeAt((obj as Record<string, unknown>)[key], `${path}.${key}`, ancestors);
+    for (const key of Object.keys(obj)) setOwnField(out, key, encodeAt((obj as Record<string, unknown>)[key], `${path}.${key}`, ancestors));
     return Object.hasOwn(obj, '$z') ? tag('o', out) : out;
   } finally {
     ancestors.pop();
@@ -159,7 +160,7 @@ export function decodeValue(encoded: unknown): unknown {
   const t = obj.$z;
   if (typeof t !== 'string') {
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(obj)) out[key] = decodeValue(obj[key]);
+    for (const key of Object.keys(obj)) setOwnField(out, key, decodeValue(obj[key]));
     return out;
   }
   const v = obj.v;
@@ -205,7 +206,7 @@ export function decodeValue(encoded: unknown): unknown {
       // The object had a `$z` field of its own: decode its fields, not the object as a tag.
       const fields = v as { [key: string]: unknown };
       const out: Record<string, unknown> = {};
-      for (const key of Object.keys(fields)) out[key] = decodeValue(fields[key]);
+      for (const key of Object.keys(fields)) setOwnField(out, key, decodeValue(fields[key]));
       return out;
     }
     default:

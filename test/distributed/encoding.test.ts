@@ -35,6 +35,22 @@ describe('tagged JSON', () => {
     }));
   });
 
+  it('keeps a field named __proto__ as a field, and never lets decoded data choose a prototype', () => {
+    const value: Record<string, unknown> = { a: 1 };
+    Object.defineProperty(value, '__proto__', { value: { x: 1 }, enumerable: true, writable: true, configurable: true });
+    const back = roundTrip(value) as Record<string, unknown>;
+    expect(Object.keys(back)).toEqual(['a', '__proto__']);
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(back, '__proto__')?.value).toEqual({ x: 1 });
+
+    const hostile = decodeValue(JSON.parse('{"__proto__":{"polluted":1},"n":{"$z":"o","v":{"__proto__":{"polluted":2}}}}')) as Record<string, { polluted?: number }>;
+    expect(Object.getPrototypeOf(hostile)).toBe(Object.prototype);
+    expect(Object.getPrototypeOf(hostile.n)).toBe(Object.prototype);
+    expect((hostile as { polluted?: number }).polluted).toBeUndefined();
+    expect(hostile.n!.polluted).toBeUndefined();
+    expect(Object.hasOwn(hostile, '__proto__')).toBe(true);
+  });
+
   it.each([
     ['a function', [1, { cb: () => 1 }], 'args[1].cb'],
     ['a symbol', [Symbol('s')], 'args[0]'],

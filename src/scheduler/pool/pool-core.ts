@@ -83,6 +83,7 @@ import {
 import { SharedSlab } from '../../memory/shared-slab.js';
 import { SharedBufferTable } from './shared-buffers.js';
 import { isMoved } from './move.js';
+import { setOwnField } from '../../runtime/fields.js';
 
 /** Scalar tags (4 bits each in `R_TAGS`). */
 export const T_UNDEFINED = 0;
@@ -570,7 +571,7 @@ export class PoolCore {
     if (v instanceof Set) return new Set([...v].map((x) => this.#encodeShared(x, depth + 1)));
     if (v instanceof Date || v instanceof RegExp || v instanceof Error || v instanceof ArrayBuffer) return v;
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v)) out[k] = this.#encodeShared((v as Record<string, unknown>)[k], depth + 1);
+    for (const k of Object.keys(v)) setOwnField(out, k, this.#encodeShared((v as Record<string, unknown>)[k], depth + 1));
     return out;
   }
 

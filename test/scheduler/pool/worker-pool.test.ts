@@ -33,6 +33,17 @@ describe('exec', () => {
     expect(Atomics.load(view, 1)).toBe(50);
   });
 
+  it('keeps an own field named __proto__ in an argument that carries shared memory', async () => {
+    const arg = JSON.parse('{"__proto__":{"x":1},"n":2}') as Record<string, unknown>;
+    arg.view = new Int32Array(new SharedArrayBuffer(8));
+    const echo = rt.exec.bind(rt) as unknown as (ref: TaskRef, value: unknown) => Promise<Record<string, unknown>>;
+    const back = await echo(tasks.echo as unknown as TaskRef, arg);
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(back, '__proto__')?.value).toEqual({ x: 1 });
+    expect(back.n).toBe(2);
+    expect(back.view).toBeInstanceOf(Int32Array);
+  });
+
   it('rejects a non-cloneable argument with TaskArgumentError naming its position, before queueing', async () => {
     const before = rt.metrics().pool as { workers: Array<{ executed: number }> };
     const executed = before.workers.reduce((s, w) => s + w.executed, 0);
