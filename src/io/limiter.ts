@@ -7,13 +7,12 @@
  * never exceeded by one. The fast path (a free slot) allocates nothing but the caller's
  * own promise.
  */
-import { abortReason } from '../scheduler/abort-reason.js';
+import { abortedBeforeWait, WaitAbort } from '../scheduler/wait-abort.js';
 
 interface Waiter {
   resolve(): void;
   reject(reason: unknown): void;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
+  abort: WaitAbort | undefined;
 }
 
 /** @internal Counters of a limiter. */
@@ -58,24 +57,26 @@ export class Limiter {
     }
   }
 
-  /** Waits for a slot; the caller must `release()` it. */
+  /**
+   * Waits for a slot; the caller must `release()` it.
+   *
+   * *Cancellation*: `signal`, or the abort of the running task, removes the wait.
+   */
   acquire(signal?: AbortSignal): Promise<void> | void {
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    const aborted = abortedBeforeWait(signal);
+    if (aborted !== undefined) return Promise.reject(aborted.reason);
     if (this.#active < this.#limit) {
       this.#active++;
       if (this.#active > this.#peak) this.#peak = this.#active;
       return;
     }
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
-      if (signal !== undefined) {
-        waiter.onAbort = () => {
-          const i = this.#waiters.indexOf(waiter);
-          if (i >= 0) this.#waiters.splice(i, 1);
-          reject(abortReason(signal));
-        };
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
-      }
+      const waiter: Waiter = { resolve, reject, abort: undefined };
+      waiter.abort = WaitAbort.start(signal, (reason) => {
+        const i = this.#waiters.indexOf(waiter);
+        if (i >= 0) this.#waiters.splice(i, 1);
+        reject(reason);
+      });
       this.#waiters.push(waiter);
     });
   }
@@ -91,8 +92,8 @@ export class Limiter {
   }
 
   #wake(waiter: Waiter): void {
-    if (waiter.onAbort !== undefined) waiter.signal!.removeEventListener('abort', waiter.onAbort);
-    waiter.resolve();
+    if (waiter.abort === undefined) waiter.resolve();
+    else waiter.abort.settle(waiter.resolve, undefined);
   }
 
   metrics(): LimiterMetrics {

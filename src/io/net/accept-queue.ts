@@ -9,26 +9,28 @@
  */
 import type { Duplex } from 'node:stream';
 import { ClosedError } from '../../errors.js';
-import { abortReason } from '../../scheduler/time.js';
+import { abortedBeforeWait, WaitAbort } from '../../scheduler/wait-abort.js';
 
-interface Waiter {
-  resolve(socket: Duplex): void;
+interface Waiter<T> {
+  resolve(stream: T): void;
   reject(err: unknown): void;
 }
 
-/** @internal */
-export class AcceptQueue {
+/** @internal `T` is what `accept()` returns: the socket wrapped by `wrap` (a `UnixStream`, a `TcpStream`). */
+export class AcceptQueue<T> {
   readonly #queue: Duplex[] = [];
-  readonly #waiters: Waiter[] = [];
+  readonly #waiters: Waiter<T>[] = [];
   readonly #backlog: number;
   readonly #what: string;
+  readonly #wrap: (socket: Duplex) => T;
   #closed = false;
   /** Sockets refused because the backlog was full. */
   refused = 0;
 
-  constructor(backlog: number, what: string) {
+  constructor(backlog: number, what: string, wrap: (socket: Duplex) => T) {
     this.#backlog = backlog;
     this.#what = what;
+    this.#wrap = wrap;
   }
 
   get closed(): boolean {
@@ -43,7 +45,7 @@ export class AcceptQueue {
     }
     const waiter = this.#waiters.shift();
     if (waiter !== undefined) {
-      waiter.resolve(socket);
+      waiter.resolve(this.#wrap(socket));
       return;
     }
     if (this.#queue.length >= this.#backlog) {
@@ -56,28 +58,28 @@ export class AcceptQueue {
     this.#queue.push(socket);
   };
 
-  take(signal: AbortSignal | undefined): Promise<Duplex> {
+  /**
+   * The oldest incoming socket, waiting for one when none is queued.
+   *
+   * *Cancellation*: `signal`, or the abort of the running task, removes the wait; a socket
+   * that comes later stays queued for the next `accept()`.
+   */
+  take(signal: AbortSignal | undefined): Promise<T> {
     const queued = this.#queue.shift();
-    if (queued !== undefined) return Promise.resolve(queued);
+    if (queued !== undefined) return Promise.resolve(this.#wrap(queued));
     if (this.#closed) return Promise.reject(new ClosedError(`${this.#what} is closed`));
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
-    return new Promise<Duplex>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject };
-      if (signal !== undefined) {
-        const onAbort = (): void => {
-          const i = this.#waiters.indexOf(waiter);
-          if (i >= 0) this.#waiters.splice(i, 1);
-          reject(abortReason(signal));
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        waiter.resolve = (s) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(s);
-        };
-        waiter.reject = (e) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(e);
-        };
+    const aborted = abortedBeforeWait(signal);
+    if (aborted !== undefined) return Promise.reject(aborted.reason);
+    return new Promise<T>((resolve, reject) => {
+      const waiter: Waiter<T> = { resolve, reject };
+      const abort = WaitAbort.start(signal, (reason) => {
+        const i = this.#waiters.indexOf(waiter);
+        if (i >= 0) this.#waiters.splice(i, 1);
+        reject(reason);
+      });
+      if (abort !== undefined) {
+        waiter.resolve = (s) => abort.settle(resolve, s);
+        waiter.reject = (e) => abort.settle(reject, e);
       }
       this.#waiters.push(waiter);
     });

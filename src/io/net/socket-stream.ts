@@ -31,6 +31,8 @@
 import type { Duplex } from 'node:stream';
 import { ClosedError, UnexpectedEofError, ZokioError } from '../../errors.js';
 import { abortReason } from '../../scheduler/abort-reason.js';
+import { ABORTED, currentTask, type TaskRecord } from '../../scheduler/task.js';
+import { abortedBeforeWait, WaitAbort } from '../../scheduler/wait-abort.js';
 import { asBuffer, readExact, readLine, type ByteStream, type IoOptions, type ReadLineOptions } from './byte-stream.js';
 
 /** What a pending read resolves with: the chunk (`read`), `want` bytes (`readExact`), an iterator result. */
@@ -50,8 +52,13 @@ interface PendingRead {
   /** `readExact`'s byte count. */
   want: number;
   options: IoOptions | undefined;
-  onAbort: (() => void) | undefined;
+  /** The task that made the read, when Zokio knew it (a short chunk's rest is read as that task). */
+  task: TaskRecord | undefined;
 }
+
+/** @internal `IoOptions` carrying the task a read belongs to, for the reads made on its behalf. */
+type TaskIoOptions = IoOptions & { readonly [READ_TASK]?: TaskRecord };
+const READ_TASK = Symbol('zokio.readTask');
 
 /** What `write` returns when the bytes went under the high-water mark (one promise, shared). */
 const WRITTEN: Promise<void> = Promise.resolve();
@@ -112,7 +119,8 @@ export class SocketStream implements ByteStream {
         else if (size < want) {
           // A short chunk: queue it and let the general loop gather the rest.
           this.unread(chunk);
-          pending.resolve(readExact(this, want, pending.options));
+          const options: TaskIoOptions | undefined = pending.task === undefined ? pending.options : { ...pending.options, [READ_TASK]: pending.task };
+          pending.resolve(readExact(this, want, options));
           return;
         }
         pending.resolve(size === want ? chunk : chunk.subarray(0, want));
@@ -160,9 +168,7 @@ export class SocketStream implements ByteStream {
   };
 
   #settle(): void {
-    const pending = this.#pending!;
     this.#pending = undefined;
-    if (pending.onAbort !== undefined) pending.options!.signal!.removeEventListener('abort', pending.onAbort);
   }
 
   /** True when a read would wait for the next chunk: nothing queued, nothing ended, no read pending. */
@@ -170,18 +176,31 @@ export class SocketStream implements ByteStream {
     return this.#queue.length === 0 && this.#error === undefined && !this.#ended && !this.closed && this.#pending === undefined && options?.signal?.aborted !== true;
   }
 
-  /** Waits for the next chunk (the caller checked {@link #mustWait}). */
+  /**
+   * Waits for the next chunk (the caller checked {@link #mustWait}). The wait is the
+   * pending read; the caller's signal or the running task's abort ends it (see
+   * `WaitAbort`), and it then settles through the wrapped `resolve`/`reject`.
+   */
   #wait<T>(kind: PendingRead['kind'], want: number, options: IoOptions | undefined): Promise<T> {
+    const task = (options as TaskIoOptions | undefined)?.[READ_TASK];
+    if (task !== undefined && task.state === ABORTED) return Promise.reject(task.value);
+    const aborted = abortedBeforeWait(undefined);
+    if (aborted !== undefined) return Promise.reject(aborted.reason);
     return new Promise<T>((resolve, reject) => {
-      const pending: PendingRead = { resolve, reject, kind, want, options, onAbort: undefined };
-      const signal = options?.signal;
-      if (signal !== undefined) {
-        pending.onAbort = () => {
+      const pending: PendingRead = { resolve: resolve as (value: unknown) => void, reject, kind, want, options, task: undefined };
+      const abort = WaitAbort.start(
+        options?.signal,
+        (reason) => {
           if (this.#pending !== pending) return;
           this.#pending = undefined;
-          reject(abortReason(signal));
-        };
-        signal.addEventListener('abort', pending.onAbort, { once: true });
+          reject(reason);
+        },
+        (options as TaskIoOptions | undefined)?.[READ_TASK] ?? currentTask(),
+      );
+      if (abort !== undefined) {
+        pending.task = abort.task;
+        pending.resolve = (value) => abort.settle(resolve as (value: unknown) => void, value);
+        pending.reject = (err) => abort.settle(reject, err);
       }
       this.#pending = pending;
     });
@@ -310,27 +329,26 @@ export class SocketStream implements ByteStream {
     }
     if (socket.write(data)) return WRITTEN;
     const signal = options?.signal;
+    const aborted = abortedBeforeWait(signal);
+    if (aborted !== undefined) return Promise.reject(aborted.reason);
     return new Promise<void>((resolve, reject) => {
       const cleanup = (): void => {
         socket.off('drain', onDrain);
         socket.off('close', onClose);
-        signal?.removeEventListener('abort', onAbort);
       };
-      const onDrain = (): void => {
+      const finish = <T>(settle: (value: T) => void, value: T): void => {
         cleanup();
-        resolve();
+        if (abort === undefined) settle(value);
+        else abort.settle(settle, value);
       };
-      const onClose = (): void => {
-        cleanup();
-        reject(this.#error ?? new ClosedError(`${this.#what} closed while writing`));
-      };
-      const onAbort = (): void => {
-        cleanup();
-        reject(abortReason(signal!));
-      };
+      const onDrain = (): void => finish(resolve, undefined);
+      const onClose = (): void => finish(reject, this.#error ?? new ClosedError(`${this.#what} closed while writing`));
       socket.on('drain', onDrain);
       socket.on('close', onClose);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const abort = WaitAbort.start(signal, (reason) => {
+        cleanup();
+        reject(reason);
+      });
     });
   }
 

@@ -1,15 +1,15 @@
 /**
  * `TcpListener`: accepts connections as `TcpStream`s, by `accept()` or async iteration.
  *
- * Implementation note. Incoming sockets wait in a FIFO queue bounded by `backlog`; an
- * `accept()` takes the oldest or waits. Connections beyond the backlog are refused
- * (destroyed), as a full kernel backlog would, so a listener nobody accepts from cannot
- * grow without bound.
+ * Implementation note. Incoming sockets wait in an {@link AcceptQueue} bounded by
+ * `backlog` (the one `UnixListener` uses); an `accept()` takes the oldest or waits.
+ * Connections beyond the backlog are refused (destroyed), as a full kernel backlog would,
+ * so a listener nobody accepts from cannot grow without bound.
  */
 import type { Duplex } from 'node:stream';
 import { ClosedError } from '../../errors.js';
-import { abortReason } from '../../scheduler/time.js';
 import { ioDriver, type IoDriver } from '../driver.js';
+import { AcceptQueue } from './accept-queue.js';
 import type { BackendListener, SocketAddress } from './backend.js';
 import { TcpStream } from './tcp-stream.js';
 import { tlsListen, type TlsServerOptions } from './tls.js';
@@ -28,11 +28,6 @@ export interface BindOptions {
   readonly keepAlive?: boolean | number;
   /** Accept TLS connections with these node:tls options (`key`, `cert`, ...); `node` backend only. */
   readonly tls?: TlsServerOptions;
-}
-
-interface AcceptWaiter {
-  resolve(stream: TcpStream): void;
-  reject(err: unknown): void;
 }
 
 /**
@@ -56,14 +51,12 @@ export class TcpListener implements AsyncIterable<TcpStream> {
   readonly #driver: IoDriver;
   readonly #options: BindOptions;
   #backend: BackendListener | undefined;
-  readonly #queue: Duplex[] = [];
-  readonly #waiters: AcceptWaiter[] = [];
-  #closed = false;
-  #refused = 0;
+  readonly #queue: AcceptQueue<TcpStream>;
 
   private constructor(driver: IoDriver, options: BindOptions) {
     this.#driver = driver;
     this.#options = options;
+    this.#queue = new AcceptQueue(options.backlog ?? 511, 'TcpListener', (socket) => this.#wrap(socket));
   }
 
   /**
@@ -77,7 +70,7 @@ export class TcpListener implements AsyncIterable<TcpStream> {
     const listener = new TcpListener(driver, options);
     const backlog = options.backlog ?? 511;
     const host = options.host ?? '127.0.0.1';
-    const onSocket = (socket: Duplex): void => listener.#incoming(socket, backlog);
+    const onSocket = listener.#queue.push;
     listener.#backend = options.tls === undefined
       ? await driver.net.listen(host, options.port ?? 0, backlog, onSocket)
       : await tlsListen(driver, host, options.port ?? 0, backlog, onSocket, options.tls);
@@ -92,7 +85,7 @@ export class TcpListener implements AsyncIterable<TcpStream> {
 
   /** Connections refused because the backlog was full. */
   get refused(): number {
-    return this.#refused;
+    return this.#queue.refused;
   }
 
   #wrap(socket: Duplex): TcpStream {
@@ -103,55 +96,15 @@ export class TcpListener implements AsyncIterable<TcpStream> {
     return stream;
   }
 
-  #incoming(socket: Duplex, backlog: number): void {
-    if (this.#closed) {
-      socket.destroy();
-      return;
-    }
-    const waiter = this.#waiters.shift();
-    if (waiter !== undefined) {
-      waiter.resolve(this.#wrap(socket));
-      return;
-    }
-    if (this.#queue.length >= backlog) {
-      this.#refused++;
-      socket.destroy();
-      return;
-    }
-    // Errors before accept() must not crash the process.
-    socket.on('error', () => undefined);
-    this.#queue.push(socket);
-  }
-
   /**
    * Waits for the next connection.
    *
-   * *Cancellation*: aborting `signal` rejects with its reason; a connection that arrives
-   * later stays queued for the next `accept()`.
+   * *Cancellation*: aborting `signal`, or the running task, rejects with its reason; a
+   * connection that arrives later stays queued for the next `accept()`.
    * @throws ClosedError once the listener is closed.
    */
   accept(options?: { readonly signal?: AbortSignal }): Promise<TcpStream> {
-    const queued = this.#queue.shift();
-    if (queued !== undefined) return Promise.resolve(this.#wrap(queued));
-    if (this.#closed) return Promise.reject(new ClosedError('TcpListener is closed'));
-    const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
-    return new Promise<TcpStream>((resolve, reject) => {
-      const waiter: AcceptWaiter = { resolve, reject };
-      if (signal !== undefined) {
-        const onAbort = (): void => {
-          const i = this.#waiters.indexOf(waiter);
-          if (i >= 0) this.#waiters.splice(i, 1);
-          reject(abortReason(signal));
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        waiter.resolve = (s) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(s);
-        };
-      }
-      this.#waiters.push(waiter);
-    });
+    return this.#queue.take(options?.signal);
   }
 
   /**
@@ -161,11 +114,9 @@ export class TcpListener implements AsyncIterable<TcpStream> {
    * *Cancellation*: not cancellable.
    */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#queue.closed) return;
+    this.#queue.close();
     this.#driver.closeables.delete(this);
-    for (const socket of this.#queue.splice(0)) socket.destroy();
-    for (const waiter of this.#waiters.splice(0)) waiter.reject(new ClosedError('TcpListener is closed'));
     await this.#backend?.close();
   }
 

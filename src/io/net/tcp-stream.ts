@@ -11,7 +11,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { ClosedError } from '../../errors.js';
-import { abortReason } from '../../scheduler/abort-reason.js';
+import { abortedBeforeWait, WaitAbort } from '../../scheduler/wait-abort.js';
 import { ioDriver } from '../driver.js';
 import type { SocketAddress } from './backend.js';
 import { tlsConnect, type TlsConnectOptions } from './tls.js';
@@ -152,44 +152,39 @@ export class TcpStream implements ByteStream {
     if (this.#ended || socket.readableEnded) return Promise.resolve(null);
     if (this.#closed || socket.destroyed) return Promise.reject(new ClosedError('TcpStream is closed'));
     const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    const aborted = abortedBeforeWait(signal);
+    if (aborted !== undefined) return Promise.reject(aborted.reason);
     return new Promise<Uint8Array | null>((resolve, reject) => {
       const cleanup = (): void => {
         socket.off('readable', onReadable);
         socket.off('end', onEnd);
         socket.off('error', onError);
         socket.off('close', onClose);
-        signal?.removeEventListener('abort', onAbort);
+      };
+      const finish = <T>(settle: (value: T) => void, value: T): void => {
+        cleanup();
+        if (abort === undefined) settle(value);
+        else abort.settle(settle, value);
       };
       const onReadable = (): void => {
         const next = socket.read() as Buffer | null;
-        if (next === null) return;
-        cleanup();
-        resolve(next);
+        if (next !== null) finish(resolve, next);
       };
-      const onEnd = (): void => {
-        cleanup();
-        resolve(null);
-      };
-      const onError = (err: Error): void => {
-        cleanup();
-        reject(err);
-      };
+      const onEnd = (): void => finish(resolve, null);
+      const onError = (err: Error): void => finish(reject, err);
       const onClose = (): void => {
-        cleanup();
-        if (this.#error !== undefined) reject(this.#error);
-        else if (this.#ended) resolve(null);
-        else reject(new ClosedError('TcpStream is closed'));
-      };
-      const onAbort = (): void => {
-        cleanup();
-        reject(abortReason(signal!));
+        if (this.#error !== undefined) finish(reject, this.#error);
+        else if (this.#ended) finish(resolve, null);
+        else finish(reject, new ClosedError('TcpStream is closed'));
       };
       socket.on('readable', onReadable);
       socket.on('end', onEnd);
       socket.on('error', onError);
       socket.on('close', onClose);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const abort = WaitAbort.start(signal, (reason) => {
+        cleanup();
+        reject(reason);
+      });
     });
   }
 
@@ -238,33 +233,29 @@ export class TcpStream implements ByteStream {
     if (socket.destroyed || socket.writableEnded) return Promise.reject(new ClosedError('TcpStream is closed for writing'));
     if (socket.write(data)) return Promise.resolve();
     const signal = options?.signal;
+    const aborted = abortedBeforeWait(signal);
+    if (aborted !== undefined) return Promise.reject(aborted.reason);
     return new Promise<void>((resolve, reject) => {
       const cleanup = (): void => {
         socket.off('drain', onDrain);
         socket.off('error', onError);
         socket.off('close', onClose);
-        signal?.removeEventListener('abort', onAbort);
       };
-      const onDrain = (): void => {
+      const finish = <T>(settle: (value: T) => void, value: T): void => {
         cleanup();
-        resolve();
+        if (abort === undefined) settle(value);
+        else abort.settle(settle, value);
       };
-      const onError = (err: Error): void => {
-        cleanup();
-        reject(err);
-      };
-      const onClose = (): void => {
-        cleanup();
-        reject(this.#error ?? new ClosedError('TcpStream closed while writing'));
-      };
-      const onAbort = (): void => {
-        cleanup();
-        reject(abortReason(signal!));
-      };
+      const onDrain = (): void => finish(resolve, undefined);
+      const onError = (err: Error): void => finish(reject, err);
+      const onClose = (): void => finish(reject, this.#error ?? new ClosedError('TcpStream closed while writing'));
       socket.on('drain', onDrain);
       socket.on('error', onError);
       socket.on('close', onClose);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const abort = WaitAbort.start(signal, (reason) => {
+        cleanup();
+        reject(reason);
+      });
     });
   }
 

@@ -46,12 +46,12 @@ export interface UnixBindOptions {
  */
 export class UnixListener implements AsyncIterable<UnixStream> {
   readonly #driver: IoDriver;
-  readonly #queue: AcceptQueue;
+  readonly #queue: AcceptQueue<UnixStream>;
   readonly #backend: BackendListener;
   /** The socket path. */
   readonly path: string;
 
-  private constructor(driver: IoDriver, queue: AcceptQueue, backend: BackendListener, path: string) {
+  private constructor(driver: IoDriver, queue: AcceptQueue<UnixStream>, backend: BackendListener, path: string) {
     this.#driver = driver;
     this.#queue = queue;
     this.#backend = backend;
@@ -68,7 +68,7 @@ export class UnixListener implements AsyncIterable<UnixStream> {
   static async bind(options: UnixBindOptions): Promise<UnixListener> {
     const path = checkSocketPath(options.path);
     const driver = ioDriver();
-    const queue = new AcceptQueue(options.backlog ?? 511, 'UnixListener');
+    const queue = new AcceptQueue(options.backlog ?? 511, 'UnixListener', (socket) => new UnixStream(socket, path));
     const backend = await driver.net.listenPath(path, options.backlog ?? 511, queue.push, options.mode === undefined ? undefined : { mode: options.mode });
     const listener = new UnixListener(driver, queue, backend, path);
     driver.closeables.add(listener);
@@ -83,12 +83,12 @@ export class UnixListener implements AsyncIterable<UnixStream> {
   /**
    * Waits for the next connection.
    *
-   * *Cancellation*: aborting `signal` rejects with its reason; a connection that arrives
-   * later stays queued for the next `accept()`.
+   * *Cancellation*: aborting `signal`, or the running task, rejects with its reason; a
+   * connection that arrives later stays queued for the next `accept()`.
    * @throws ClosedError once the listener is closed.
    */
-  async accept(options?: { readonly signal?: AbortSignal }): Promise<UnixStream> {
-    return new UnixStream(await this.#queue.take(options?.signal), this.path);
+  accept(options?: { readonly signal?: AbortSignal }): Promise<UnixStream> {
+    return this.#queue.take(options?.signal);
   }
 
   /**

@@ -1,0 +1,95 @@
+/**
+ * What aborts a pending wait that is not parked in a `WaiterQueue` (a socket read, a drain,
+ * an accept, an fs slot): the caller's `signal` and the running task.
+ *
+ * Implementation note. A wait made while Zokio knows the running task (see `currentTask`)
+ * is linked into that task's park list, so aborting the task rejects the wait with the
+ * task's reason (abort at the next await, as the sync waits do), and settling the wait
+ * resumes the task as the running task, so the body's next wait is task-aware too. Outside
+ * a task and without a signal nothing is allocated: {@link WaitAbort.start} returns
+ * `undefined` and the wait settles as it would anyway.
+ *
+ * @module
+ * @internal
+ */
+import { ABORTED, currentTask, linkPark, resumeTask, unlinkPark, type TaskPark, type TaskRecord } from './task.js';
+import { abortReason } from './abort-reason.js';
+
+/**
+ * The reason a wait must not start: the caller's signal is aborted, or the running task is.
+ * Undefined when it may wait.
+ */
+export function abortedBeforeWait(signal: AbortSignal | undefined): { reason: unknown } | undefined {
+  if (signal?.aborted === true) return { reason: abortReason(signal) };
+  const task = currentTask();
+  if (task !== undefined && task.state === ABORTED) return { reason: task.value };
+  return undefined;
+}
+
+/**
+ * @internal The abort sources of one pending wait. `onAbort(reason)` runs at most once, when
+ * the signal or the task aborts first; the wait calls {@link WaitAbort.settle} (or
+ * {@link WaitAbort.detach}) when it ends on its own.
+ */
+export class WaitAbort implements TaskPark {
+  parkTask: TaskRecord | undefined = undefined;
+  parkPrev: TaskPark | undefined = undefined;
+  parkNext: TaskPark | undefined = undefined;
+  readonly #task: TaskRecord | undefined;
+  readonly #signal: AbortSignal | undefined;
+  #onAbort: ((reason: unknown) => void) | undefined;
+
+  private constructor(task: TaskRecord | undefined, signal: AbortSignal | undefined, onAbort: (reason: unknown) => void) {
+    this.#task = task;
+    this.#signal = signal;
+    this.#onAbort = onAbort;
+    if (signal !== undefined) signal.addEventListener('abort', this, { once: true });
+    if (task !== undefined) linkPark(task, this);
+  }
+
+  /**
+   * Starts listening for `signal` and `task` (by default the running task; the caller
+   * checked {@link abortedBeforeWait}). Undefined when there is neither: nothing can abort
+   * the wait.
+   */
+  static start(signal: AbortSignal | undefined, onAbort: (reason: unknown) => void, task: TaskRecord | undefined = currentTask()): WaitAbort | undefined {
+    if (task === undefined && signal === undefined) return undefined;
+    return new WaitAbort(task, signal, onAbort);
+  }
+
+  /** The task the wait belongs to, if Zokio knew it. */
+  get task(): TaskRecord | undefined {
+    return this.#task;
+  }
+
+  /** The signal aborted. */
+  handleEvent(): void {
+    this.#fire(abortReason(this.#signal!));
+  }
+
+  /** The task aborted (it already unlinked this wait). */
+  cancelForTask(reason: unknown): void {
+    this.#fire(reason);
+  }
+
+  #fire(reason: unknown): void {
+    const onAbort = this.#onAbort;
+    if (onAbort === undefined) return;
+    this.detach();
+    onAbort(reason);
+  }
+
+  /** The wait ended on its own: stop listening (idempotent). */
+  detach(): void {
+    this.#onAbort = undefined;
+    this.#signal?.removeEventListener('abort', this);
+    if (this.parkTask !== undefined) unlinkPark(this);
+  }
+
+  /** Ends the wait with `settle(value)`, resuming the task (if any) as the running task. */
+  settle<T>(settle: (value: T) => void, value: T): void {
+    this.detach();
+    if (this.#task === undefined) settle(value);
+    else resumeTask(this.#task, settle, value);
+  }
+}
