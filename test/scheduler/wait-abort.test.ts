@@ -1,0 +1,237 @@
+/**
+ * Abort at the next await for the waits that are not parked in a WaiterQueue: socket reads
+ * (read, readExact, the async iterator, TcpStream.read), the drain wait of a write, accept
+ * on Unix and TCP listeners, and the I/O limiter's slot. Real sockets on a node-backed
+ * runtime; every case checks the reason, that the body ran no further, and that the stream
+ * is left usable where the doc comment says so.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Semaphore, TaskAbortedError } from '../../src/index.js';
+import { createRuntime } from '../../src/runtime/runtime.js';
+import { TcpListener, TcpStream, UnixListener, UnixStream } from '../../src/io/net/index.js';
+import { Limiter } from '../../src/io/limiter.js';
+import { WaitAbort, abortedBeforeWait } from '../../src/scheduler/wait-abort.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'zk-wait-abort-'));
+let socketNo = 0;
+const rt = createRuntime({ io: 'node' });
+
+afterAll(async () => {
+  await rt.shutdown();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A connected pair of Unix streams: `client` and the accepted `server`. */
+async function unixPair(): Promise<{ client: UnixStream; server: UnixStream; close: () => Promise<void> }> {
+  return rt.run(async () => {
+    const listener = await UnixListener.bind({ path: join(dir, `s${socketNo++}.sock`) });
+    const accepted = listener.accept();
+    const client = await UnixStream.connect({ path: listener.path });
+    const server = await accepted;
+    return {
+      client,
+      server,
+      close: async () => {
+        await client.close();
+        await server.close();
+        await listener.close();
+      },
+    };
+  });
+}
+
+/** Settles once `task` is parked: a few turns of the event loop. */
+async function parked(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** `task`'s outcome, or 'still pending' when it has not settled 2 s after the abort (a hang guard, not a timing check). */
+function settled(task: PromiseLike<unknown>): Promise<unknown> {
+  return Promise.race([Promise.resolve(task).then(() => 'resolved', (e: unknown) => e), new Promise((resolve) => setTimeout(() => resolve('still pending'), 2_000))]);
+}
+
+/** Spawns `body` as a task, aborts it once parked, and checks it stopped at the wait. */
+async function abortParked(body: () => Promise<unknown>): Promise<{ caught: unknown; reason: Error }> {
+  let caught: unknown;
+  let after = false;
+  const task = rt.spawn(async () => {
+    try {
+      await body();
+    } catch (err) {
+      caught = err;
+      throw err;
+    }
+    after = true;
+  });
+  await parked();
+  expect(task.state).toBe('running');
+  const reason = new Error('stop');
+  task.abort(reason);
+  const result = await settled(task);
+  expect(result).toBeInstanceOf(TaskAbortedError);
+  expect((result as TaskAbortedError).cause).toBe(reason);
+  expect(after).toBe(false);
+  return { caught, reason };
+}
+
+describe('socket waits stop an aborted task', () => {
+  it('UnixStream.read: rejects with the reason; the next read gets the data', async () => {
+    const { client, server, close } = await unixPair();
+    const { caught, reason } = await abortParked(() => server.read());
+    expect(caught).toBe(reason);
+    await client.write(Buffer.from('hello'));
+    expect(Buffer.from((await server.read())!).toString()).toBe('hello');
+    await close();
+  });
+
+  it('UnixStream.readExact after a short chunk: rejects, and the bytes that came are put back', async () => {
+    const { client, server, close } = await unixPair();
+    const { caught, reason } = await abortParked(async () => {
+      const exact = server.readExact(8);
+      await client.write(Buffer.from('abc')); // 3 of 8: the rest is read on the task's behalf
+      return exact;
+    });
+    expect(caught).toBe(reason);
+    await client.write(Buffer.from('defgh'));
+    expect(Buffer.from(await server.readExact(8)).toString()).toBe('abcdefgh');
+    await close();
+  });
+
+  it('the async iterator of a UnixStream: the loop stops at its next step', async () => {
+    const { client, server, close } = await unixPair();
+    const seen: string[] = [];
+    let caught: unknown;
+    const task = rt.spawn(async () => {
+      try {
+        for await (const chunk of server) seen.push(Buffer.from(chunk).toString());
+      } catch (err) {
+        caught = err;
+      }
+    });
+    await client.write(Buffer.from('one'));
+    await parked();
+    expect(seen).toEqual(['one']); // the second step waits, and the task is still known there
+    const reason = new Error('stop loop');
+    task.abort(reason);
+    expect(await settled(task)).toBeInstanceOf(TaskAbortedError);
+    expect(caught).toBe(reason);
+    await close();
+  });
+
+  it('UnixStream.write waiting for drain: rejects with the reason; the bytes stay queued', async () => {
+    const { server, close } = await unixPair();
+    const chunk = Buffer.alloc(256 * 1024, 1);
+    const { caught, reason } = await abortParked(async () => {
+      // The client reads nothing: the kernel buffer fills and a write waits for drain.
+      for (;;) await server.write(chunk);
+    });
+    expect(caught).toBe(reason);
+    expect(server.bufferedBytes).toBeGreaterThan(0);
+    await close();
+  });
+
+  it('UnixListener.accept: rejects; a connection that comes later is accepted by the next call', async () => {
+    const listener = await rt.run(() => UnixListener.bind({ path: join(dir, `s${socketNo++}.sock`) }));
+    const { caught, reason } = await abortParked(() => listener.accept());
+    expect(caught).toBe(reason);
+    const client = await rt.run(() => UnixStream.connect({ path: listener.path }));
+    const server = await listener.accept();
+    await client.write(Buffer.from('x'));
+    expect(Buffer.from((await server.read())!).toString()).toBe('x');
+    await client.close();
+    await server.close();
+    await listener.close();
+  });
+
+  it('TcpListener.accept and TcpStream.read (127.0.0.1)', async () => {
+    const listener = await rt.run(() => TcpListener.bind({ host: '127.0.0.1', port: 0 }));
+    const accepting = await abortParked(() => listener.accept());
+    expect(accepting.caught).toBe(accepting.reason);
+    const client = await rt.run(() => TcpStream.connect({ host: '127.0.0.1', port: listener.address.port }));
+    const server = await listener.accept();
+    const reading = await abortParked(() => server.read());
+    expect(reading.caught).toBe(reading.reason);
+    await client.write(Buffer.from('tcp'));
+    expect(Buffer.from((await server.read())!).toString()).toBe('tcp');
+    await client.close();
+    await server.close();
+    await listener.close();
+  });
+
+  it('a read that completes resumes the task as the running task: its next wait is task-aware', async () => {
+    const { client, server, close } = await unixPair();
+    const steps: string[] = [];
+    const task = rt.spawn(async () => {
+      await server.read();
+      steps.push('read');
+      await new Semaphore(0).acquire(); // never granted: only the task's abort ends it
+      steps.push('after');
+    });
+    await parked();
+    await client.write(Buffer.from('go'));
+    await parked();
+    expect(steps).toEqual(['read']);
+    task.abort();
+    expect(await settled(task)).toBeInstanceOf(TaskAbortedError);
+    expect(steps).toEqual(['read']);
+    await close();
+  });
+
+  it('an explicit signal still works inside a task, and outside a task nothing changes', async () => {
+    const { client, server, close } = await unixPair();
+    const controller = new AbortController();
+    const task = rt.spawn(() => server.read({ signal: controller.signal }));
+    await parked();
+    const reason = new Error('signal');
+    controller.abort(reason);
+    await expect(task).rejects.toBe(reason);
+    expect(task.state).toBe('failed');
+    const outside = server.read(); // not in a task: only data or close ends it
+    await client.write(Buffer.from('z'));
+    expect(Buffer.from((await outside)!).toString()).toBe('z');
+    await close();
+  });
+});
+
+describe('the I/O limiter', () => {
+  it('a slot wait made by a task rejects when the task is aborted; the slot goes to the next waiter', async () => {
+    const limiter = new Limiter(1);
+    limiter.acquire(); // the one slot, held
+    const { caught, reason } = await abortParked(async () => limiter.acquire());
+    expect(caught).toBe(reason);
+    let granted = false;
+    const next = Promise.resolve(limiter.acquire()).then(() => (granted = true));
+    limiter.release();
+    await next;
+    expect(granted).toBe(true);
+    expect(limiter.metrics()).toMatchObject({ active: 1, queued: 0 });
+  });
+});
+
+describe('WaitAbort', () => {
+  it('allocates nothing and aborts nothing outside a task without a signal', () => {
+    expect(WaitAbort.start(undefined, () => undefined)).toBeUndefined();
+    expect(abortedBeforeWait(undefined)).toBeUndefined();
+  });
+
+  it('runs onAbort once, for the first of signal and task, and never after settle', async () => {
+    const controller = new AbortController();
+    const reasons: unknown[] = [];
+    const abort = WaitAbort.start(controller.signal, (r) => reasons.push(r))!;
+    controller.abort('first');
+    abort.cancelForTask('second');
+    expect(reasons).toEqual(['first']);
+
+    const other = new AbortController();
+    const late = WaitAbort.start(other.signal, (r) => reasons.push(r))!;
+    let value: unknown;
+    late.settle((v) => (value = v), 7);
+    other.abort('too late');
+    expect(value).toBe(7);
+    expect(reasons).toEqual(['first']);
+    expect(abortedBeforeWait(other.signal)).toEqual({ reason: 'too late' });
+  });
+});
