@@ -234,8 +234,8 @@ export class SocketStream implements ByteStream {
   /**
    * Reads the next chunk; `null` at end of stream. One read at a time.
    *
-   * *Cancellation*: aborting `signal` rejects with its reason; no data is lost, the next
-   * read returns it.
+   * *Cancellation*: aborting `signal` (or the task the call is made in) rejects with its
+   * reason; no data is lost, the next read returns it.
    * @throws the stream's error (e.g. `ECONNRESET`), or `ClosedError` after `close()`.
    */
   read(options?: IoOptions): Promise<Uint8Array | null> {
@@ -272,8 +272,8 @@ export class SocketStream implements ByteStream {
   /**
    * Reads exactly `n` bytes.
    *
-   * *Cancellation*: aborting `signal` puts back the bytes read so far: the stream is where
-   * it was before the call.
+   * *Cancellation*: aborting `signal` (or the task the call is made in) puts back the bytes
+   * read so far: the stream is where it was before the call.
    * @throws UnexpectedEofError when the stream ends first (the bytes that came are put back).
    */
   readExact(n: number, options?: IoOptions): Promise<Uint8Array> {
@@ -297,7 +297,8 @@ export class SocketStream implements ByteStream {
    * Reads one line (without `\n` or `\r\n`), UTF-8; `null` at end of stream. A last line
    * without a line ending is returned as it is.
    *
-   * *Cancellation*: aborting `signal` puts back the bytes of the unfinished line.
+   * *Cancellation*: aborting `signal` (or the task the call is made in) puts back the bytes
+   * of the unfinished line.
    * @throws FrameTooLargeError for a line over `maxBytes` (default 64 KiB); the stream is closed.
    */
   readLine(options?: ReadLineOptions): Promise<string | null> {
@@ -310,7 +311,8 @@ export class SocketStream implements ByteStream {
    * of frames that came in one chunk) leave together at the end of the tick, in one system
    * call; a reply to a chunk just received goes out at once.
    *
-   * *Cancellation*: aborting `signal` stops the wait for `drain`; the bytes stay queued.
+   * *Cancellation*: aborting `signal` (or the task the call is made in) stops the wait for
+   * `drain`; the bytes stay queued.
    * @throws the stream's error, or `ClosedError` after `close()` / `end()`.
    */
   write(data: Uint8Array | string, options?: IoOptions): Promise<void> {

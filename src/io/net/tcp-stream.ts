@@ -135,8 +135,8 @@ export class TcpStream implements ByteStream {
   /**
    * Reads the next chunk of bytes; `null` at end of stream (the peer ended its side).
    *
-   * *Cancellation*: aborting `signal` rejects with its reason; no data is lost, the next
-   * read returns it.
+   * *Cancellation*: aborting `signal` (or the task the call is made in) rejects with its
+   * reason; no data is lost, the next read returns it.
    * @throws the socket's error (e.g. `ECONNRESET`), or `ClosedError` after `close()`.
    */
   read(options?: IoOptions): Promise<Uint8Array | null> {
@@ -199,8 +199,8 @@ export class TcpStream implements ByteStream {
   /**
    * Reads exactly `n` bytes (tokio's `read_exact`).
    *
-   * *Cancellation*: aborting `signal` rejects with its reason and puts back the bytes read
-   * so far: the stream is where it was before the call.
+   * *Cancellation*: aborting `signal` (or the task the call is made in) rejects with its
+   * reason and puts back the bytes read so far: the stream is where it was before the call.
    * @throws UnexpectedEofError when the stream ends first (the bytes that came are put back).
    */
   readExact(n: number, options?: IoOptions): Promise<Uint8Array> {
@@ -211,8 +211,9 @@ export class TcpStream implements ByteStream {
    * Reads one line, without its `\n` or `\r\n`, decoded as UTF-8; `null` at end of stream.
    * A last line without a line ending is returned as it is.
    *
-   * *Cancellation*: aborting `signal` rejects with its reason and puts back the bytes of
-   * the unfinished line: the stream is where it was before the call.
+   * *Cancellation*: aborting `signal` (or the task the call is made in) rejects with its
+   * reason and puts back the bytes of the unfinished line: the stream is where it was before
+   * the call.
    * @throws FrameTooLargeError for a line over `maxBytes` (default 64 KiB); the stream is closed.
    */
   readLine(options?: ReadLineOptions): Promise<string | null> {
@@ -223,8 +224,8 @@ export class TcpStream implements ByteStream {
    * Writes `data`; resolves once it is buffered under the high-water mark, waiting for
    * `drain` when the peer reads slowly (backpressure).
    *
-   * *Cancellation*: aborting `signal` stops the wait for `drain`; the bytes stay queued
-   * and will still be sent.
+   * *Cancellation*: aborting `signal` (or the task the call is made in) stops the wait for
+   * `drain`; the bytes stay queued and will still be sent.
    * @throws the socket's error, or `ClosedError` after `close()`.
    */
   write(data: Uint8Array | string, options?: IoOptions): Promise<void> {
