@@ -27,21 +27,28 @@ describe('atomic writeFile under SIGKILL', () => {
     try {
       for (let round = 0; round < ROUNDS; round++) {
         const proc = spawn(process.execPath, ['--import', 'tsx', child, target, String(SIZE)], { stdio: ['ignore', 'pipe', 'inherit'] });
+        // Kill after 0, 1 or 2 completed writes (by round), at a random moment of the next
+        // one (0..10 ms into it): the rounds after a completed write must find new content,
+        // whatever the machine's speed, and every kill lands while a write may be under way.
+        const completed = round % 3;
         await new Promise<void>((resolve, reject) => {
+          let out = '';
           proc.once('error', reject);
-          proc.stdout!.once('data', () => resolve());
+          proc.stdout!.on('data', (chunk: Buffer) => {
+            out += chunk.toString();
+            if (out.includes('ready\n') && out.split('wrote\n').length - 1 >= completed) resolve();
+          });
         });
-        // Kill at a random moment of the write loop (0..30 ms after it started).
-        await new Promise((r) => setTimeout(r, Math.random() * 30));
+        await new Promise((r) => setTimeout(r, Math.random() * 10));
         const exited = new Promise((r) => proc.once('exit', r));
         proc.kill('SIGKILL');
         await exited;
         const data = readFileSync(target);
         const ok = data.toString() === old || isWholeNewContent(data);
         expect(ok, `round ${round}: ${data.length} bytes, first byte ${data[0]}`).toBe(true);
+        if (completed > 0) expect(isWholeNewContent(data), `round ${round}: new content after a completed write`).toBe(true);
         if (data.toString() !== old) sawNew++;
       }
-      // The kills landed while writes were happening (not all before the first rename).
       expect(sawNew).toBeGreaterThan(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
