@@ -1,7 +1,9 @@
 /**
  * HTTP bench: `serve()` against bare `node:http`, driven by autocannon on 127.0.0.1.
  *
- * - GET /health requests per second (target: zokio >= 1.2× node:http);
+ * - GET /health requests per second (target: zokio >= 1.2× node:http), each server's CPU
+ *   per request on those sockets (from /proc), and the same servers with 10 requests
+ *   pipelined per connection (the load generator's own cost per request is then far lower);
  * - mixed load: /health p99 latency while /cpu (2 ms of CPU per request) is saturated —
  *   zokio offloads /cpu to the work-stealing pool with `rt.exec`, bare node computes on
  *   its event loop (target: zokio p99 < 10 ms); autocannon reports latency in whole
@@ -142,6 +144,16 @@ async function stopChild(child: Child): Promise<void> {
   await exited;
 }
 
+/** User + system CPU seconds used so far by process `pid` (from /proc; clock ticks of 1/100 s). */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 function rssMb(pid: number | undefined): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -158,24 +170,30 @@ function seconds(options: MeasureOptions): number {
 
 /** The servers of the /health group, measured together (see {@link measureHealthRound}). */
 const HEALTH_KINDS = ['zokio', 'node', 'node-als'] as const;
+/** The servers also loaded with {@link PIPELINING} requests in flight per connection. */
+const PIPELINED_KINDS = ['zokio', 'node'] as const;
+/** Requests in flight per connection in the pipelined /health slices. */
+const PIPELINING = 10;
 /** The medians of the last round that a /health case has not read yet, by server kind. */
 let healthRound: Map<string, number> | undefined;
 
 /**
- * GET /health requests per second of one server: its value from the current round, a new
- * round when this server's value was already read.
+ * One /health figure of one server (`zokio`: req/s; `cpu:zokio`: server µs CPU per request;
+ * `pipelined:zokio`: req/s with pipelining): its value from the current round, a new round
+ * when this value was already read.
  */
-async function healthRps(kind: string, options: MeasureOptions): Promise<number> {
-  if (healthRound === undefined || !healthRound.has(kind)) healthRound = await measureHealthRound(options);
-  const value = healthRound.get(kind)!;
-  healthRound.delete(kind);
+async function healthValue(key: string, options: MeasureOptions): Promise<number> {
+  if (healthRound === undefined || !healthRound.has(key)) healthRound = await measureHealthRound(options);
+  const value = healthRound.get(key) ?? NaN;
+  healthRound.delete(key);
   return value;
 }
 
 /**
  * Starts the three /health servers afresh, warms each up for a second, then loads them in
- * turns of one second each (order rotated every turn), 5 turns in a full run, and returns
- * each one's median slice; the servers are stopped at the end of the round.
+ * turns of one second each (order rotated every turn), 5 turns in a full run, then zokio
+ * and node:http pipelined in as many turns, and returns each figure's median slice; the
+ * servers are stopped at the end of the round.
  *
  * Why this shape, both from runs on this machine:
  * - Alternating 1 s slices: it is shared, and one 5 s run per server, one after the other,
@@ -194,20 +212,34 @@ async function measureHealthRound(options: MeasureOptions): Promise<Map<string, 
     for (const kind of HEALTH_KINDS) servers.set(kind, await startChild(kind));
     for (const kind of HEALTH_KINDS) await run({ url: `http://127.0.0.1:${servers.get(kind)!.port}/health`, connections: 10, duration: 1 });
     const turns = seconds(options);
-    const rates = new Map<string, number[]>(HEALTH_KINDS.map((kind) => [kind, []]));
+    const samples = new Map<string, number[]>();
+    const sample = (key: string, value: number): void => {
+      const list = samples.get(key);
+      if (list === undefined) samples.set(key, [value]);
+      else list.push(value);
+    };
+    /** One 1 s slice of load on `kind`: its req/s, and its server's CPU per request from /proc. */
+    const slice = async (kind: string, pipelining: number): Promise<number> => {
+      const child = servers.get(kind)!;
+      const cpu0 = cpuSeconds(child.proc.pid);
+      const result = await run({ url: `http://127.0.0.1:${child.port}/health`, connections: 50, duration: 1, pipelining });
+      const cpu = cpuSeconds(child.proc.pid) - cpu0;
+      if (result.non2xx > 0 || result.errors > 0) throw new Error(`${kind}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+      if (pipelining === 1 && result.requests.total > 0) sample(`cpu:${kind}`, (cpu * 1e6) / result.requests.total);
+      return result.requests.average;
+    };
     for (let turn = 0; turn < turns; turn++) {
       for (let i = 0; i < HEALTH_KINDS.length; i++) {
         const kind = HEALTH_KINDS[(i + turn) % HEALTH_KINDS.length]!;
-        const result = await run({ url: `http://127.0.0.1:${servers.get(kind)!.port}/health`, connections: 50, duration: 1 });
-        if (result.non2xx > 0 || result.errors > 0) throw new Error(`${kind}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-        rates.get(kind)!.push(result.requests.average);
+        sample(kind, await slice(kind, 1));
       }
     }
-    const medians = new Map<string, number>();
-    for (const kind of HEALTH_KINDS) {
-      lastRss.set(`health:${kind}`, rssMb(servers.get(kind)!.proc.pid));
-      medians.set(kind, median(rates.get(kind)!));
+    for (let turn = 0; turn < turns; turn++) {
+      for (const kind of turn % 2 === 0 ? PIPELINED_KINDS : [...PIPELINED_KINDS].reverse()) sample(`pipelined:${kind}`, await slice(kind, PIPELINING));
     }
+    const medians = new Map<string, number>();
+    for (const kind of HEALTH_KINDS) lastRss.set(`health:${kind}`, rssMb(servers.get(kind)!.proc.pid));
+    for (const [key, values] of samples) medians.set(key, median(values));
     return medians;
   } finally {
     for (const child of servers.values()) await stopChild(child);
@@ -329,10 +361,24 @@ async function pipelineHealth(connect: () => Promise<Duplex>, total: number): Pr
  */
 const ALS_REFERENCE = 'node:http + one AsyncLocalStorage (reference)';
 
+/**
+ * The server's CPU per request during the /health slices above, read from /proc: what each
+ * server spends on real sockets. On this 2-core machine autocannon, in the runner, uses
+ * about one core itself during those slices, so their req/s is capped by the load generator
+ * as much as by the server; this row and the pipelined one show the servers' own cost.
+ */
+const HEALTH_CPU = 'GET /health on sockets: server CPU per request';
+/** The same servers with 10 requests in flight per connection: the load generator spends far less per request. */
+const HEALTH_PIPELINED = `GET /health, ${PIPELINING} pipelined per connection`;
+
 const cases: BenchCase[] = [
-  { group: 'GET /health', subject: 'zokio', unit: 'req/s', better: 'higher', measure: (o) => healthRps('zokio', o) },
-  { group: 'GET /health', subject: 'node:http', unit: 'req/s', better: 'higher', measure: (o) => healthRps('node', o) },
-  { group: 'GET /health', subject: ALS_REFERENCE, unit: 'req/s', better: 'higher', measure: (o) => healthRps('node-als', o) },
+  { group: 'GET /health', subject: 'zokio', unit: 'req/s', better: 'higher', measure: (o) => healthValue('zokio', o) },
+  { group: 'GET /health', subject: 'node:http', unit: 'req/s', better: 'higher', measure: (o) => healthValue('node', o) },
+  { group: 'GET /health', subject: ALS_REFERENCE, unit: 'req/s', better: 'higher', measure: (o) => healthValue('node-als', o) },
+  { group: HEALTH_CPU, subject: 'zokio', unit: 'µs CPU/req', better: 'lower', measure: (o) => healthValue('cpu:zokio', o) },
+  { group: HEALTH_CPU, subject: 'node:http', unit: 'µs CPU/req', better: 'lower', measure: (o) => healthValue('cpu:node', o) },
+  { group: HEALTH_PIPELINED, subject: 'zokio', unit: 'req/s', better: 'higher', measure: (o) => healthValue('pipelined:zokio', o) },
+  { group: HEALTH_PIPELINED, subject: 'node:http', unit: 'req/s', better: 'higher', measure: (o) => healthValue('pipelined:node', o) },
   { group: 'GET /health in process (memory loopback, both in the runtime context)', subject: 'zokio', unit: 'µs CPU/req', better: 'lower', measure: (o) => inProcessCpuPerRequest('zokio', o) },
   { group: 'GET /health in process (memory loopback, both in the runtime context)', subject: 'node:http', unit: 'µs CPU/req', better: 'lower', measure: (o) => inProcessCpuPerRequest('node', o) },
   { group: 'mixed: /health p99 while /cpu saturated', subject: 'zokio', unit: 'ms', better: 'lower', measure: (o) => mixedP99('zokio-mixed', o) },
