@@ -84,20 +84,21 @@ export interface SpawnOptions {
  * *Cancellation*: `abort(reason)` stops a task that has not started (it never runs). A
  * running task stops at its next await of a Zokio wait: every `sleep`, `timeout`,
  * `deadline`, `interval` tick, channel `send`/`recv`, `Semaphore.acquire`, `Mutex.lock`,
- * `RwLock` read/write, `Notify.notified`, `Barrier.wait`, oneshot/watch/broadcast wait, socket
- * read (`read`, `readExact`, a stream's async iterator, `accept`), write waiting for drain,
- * and wait for an fs slot that the task's code is parked on rejects with `reason` (the body's
- * `catch`/`finally` run, the rest of it does not), and `cx.signal` aborts (`rt.exec` and HTTP
- * requests inside the task use it). Zokio knows which task a wait belongs to while the body
- * runs up to its first await, and after every await of one of its own Zokio waits, awaited
- * directly (`await sleep(5)`, `await conn.read()`, also inside async helpers the body
- * calls). After an await of anything else (a foreign promise, the promise of an async
- * helper such as `readLine` or an fs call, `Promise.all`/`race`, a `select`) it does not
- * know it until that code reaches a body's next own wait, so a wait made there is not
- * task-aware: pass `cx.signal` to it. A foreign promise is never interrupted: a task parked
- * on one stops when it settles. Awaiting an aborted task rejects with `TaskAbortedError`
- * (its `cause` is the reason) once the body has returned. At `rt.shutdown()` every live
- * task is aborted with `RuntimeClosedError` and every pending timer wait rejects with it.
+ * `RwLock` read/write, `Notify.notified`, `Barrier.wait`, oneshot/watch/broadcast wait,
+ * socket read (`read`, `readExact`, a stream's async iterator, `accept`), `connect`, write
+ * waiting for drain, `child.wait()` and wait for an fs slot that the task's code is parked
+ * on rejects with `reason` (the body's `catch`/`finally` run, the rest of it does not), and
+ * `cx.signal` aborts (`rt.exec` and HTTP requests inside the task use it). Zokio knows
+ * which task a wait belongs to while the body runs up to its first await, and after every
+ * await of one of its own Zokio waits, awaited directly (`await sleep(5)`,
+ * `await conn.read()`, also inside async helpers the body calls). After an await of anything else
+ * (a foreign promise, the promise of an async helper such as `readLine` or an fs call,
+ * `Promise.all`/`race`, a `select`) it does not know it until that code reaches a body's
+ * next own wait, so a wait made there is not task-aware: pass `cx.signal` to it. A foreign
+ * promise is never interrupted: a task parked on one stops when it settles. Awaiting an
+ * aborted task rejects with `TaskAbortedError` (its `cause` is the reason) once the body
+ * has returned. At `rt.shutdown()` every live task is aborted with `RuntimeClosedError` and
+ * every pending timer wait rejects with it.
  */
 export type Task<T = unknown> = Promise<T> & TaskHandle;
 

@@ -93,3 +93,23 @@ export class WaitAbort implements TaskPark {
     else resumeTask(this.#task, settle, value);
   }
 }
+
+/**
+ * @internal A signal for an operation handed to code that takes only a signal (a backend's
+ * connect): it aborts when `signal` does or when the running task is aborted. Call `done()`
+ * when the operation is over. Without a running task this is `signal` itself.
+ */
+export function taskAwareSignal(signal: AbortSignal | undefined): { readonly signal: AbortSignal | undefined; readonly done: () => void } {
+  const task = currentTask();
+  if (task === undefined) return { signal, done: noop };
+  const controller = new AbortController();
+  if (task.state === ABORTED) controller.abort(task.value);
+  else if (signal?.aborted === true) controller.abort(abortReason(signal));
+  else {
+    const abort = WaitAbort.start(signal, (reason) => controller.abort(reason), task)!;
+    return { signal: controller.signal, done: () => abort.detach() };
+  }
+  return { signal: controller.signal, done: noop };
+}
+
+function noop(): void {}

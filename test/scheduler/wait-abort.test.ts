@@ -13,7 +13,8 @@ import { Semaphore, TaskAbortedError } from '../../src/index.js';
 import { createRuntime } from '../../src/runtime/runtime.js';
 import { TcpListener, TcpStream, UnixListener, UnixStream } from '../../src/io/net/index.js';
 import { Limiter } from '../../src/io/limiter.js';
-import { WaitAbort, abortedBeforeWait } from '../../src/scheduler/wait-abort.js';
+import { WaitAbort, abortedBeforeWait, taskAwareSignal } from '../../src/scheduler/wait-abort.js';
+import { spawnProcess } from '../../src/io/process/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zk-wait-abort-'));
 let socketNo = 0;
@@ -193,6 +194,35 @@ describe('socket waits stop an aborted task', () => {
     await client.write(Buffer.from('z'));
     expect(Buffer.from((await outside)!).toString()).toBe('z');
     await close();
+  });
+});
+
+describe('process and connect waits', () => {
+  it('child.wait(): rejects with the reason; the child keeps running until killed', async () => {
+    const child = await rt.run(() => spawnProcess('sleep', ['30'], { stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' }));
+    const { caught, reason } = await abortParked(() => child.wait());
+    expect(caught).toBe(reason);
+    expect(child.kill('SIGKILL')).toBe(true); // still running: the abort stopped the wait, not the child
+    expect((await child.wait()).signal).toBe('SIGKILL');
+  });
+
+  it("taskAwareSignal (connect's signal) aborts with the task's reason, and is the caller's signal outside a task", async () => {
+    let seen: AbortSignal | undefined;
+    let done: (() => void) | undefined;
+    const task = rt.spawn(async () => {
+      ({ signal: seen, done } = taskAwareSignal(undefined));
+      await new Semaphore(0).acquire();
+    });
+    await parked();
+    expect(seen?.aborted).toBe(false);
+    const reason = new Error('stop connect');
+    task.abort(reason);
+    await task.catch(() => undefined);
+    expect(seen?.aborted).toBe(true);
+    expect(seen?.reason).toBe(reason);
+    done!();
+    const own = new AbortController().signal;
+    expect(taskAwareSignal(own).signal).toBe(own);
   });
 });
 

@@ -11,7 +11,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { ClosedError } from '../../errors.js';
-import { abortedBeforeWait, WaitAbort } from '../../scheduler/wait-abort.js';
+import { abortedBeforeWait, taskAwareSignal, WaitAbort } from '../../scheduler/wait-abort.js';
 import { ioDriver } from '../driver.js';
 import type { SocketAddress } from './backend.js';
 import { tlsConnect, type TlsConnectOptions } from './tls.js';
@@ -80,15 +80,21 @@ export class TcpStream implements ByteStream {
   /**
    * Connects to `host:port` on the current runtime's backend.
    *
-   * *Cancellation*: aborting `signal` destroys the half-open socket and rejects with the
-   * signal's reason.
+   * *Cancellation*: aborting `signal`, or the task the call is made in, destroys the
+   * half-open socket and rejects with the reason.
    * @throws the backend's error, e.g. `ECONNREFUSED` with Node's `code`; TlsError
    * (`ZOKIO_ERR_TLS`) when the server's certificate is not trusted.
    */
   static async connect(options: ConnectOptions): Promise<TcpStream> {
     const driver = ioDriver();
     const host = options.host ?? '127.0.0.1';
-    const socket = options.tls === undefined ? await driver.net.connect(host, options.port, options.signal) : await tlsConnect(driver, host, options.port, options.signal, options.tls);
+    const { signal, done } = taskAwareSignal(options.signal);
+    let socket: Duplex;
+    try {
+      socket = options.tls === undefined ? await driver.net.connect(host, options.port, signal) : await tlsConnect(driver, host, options.port, signal, options.tls);
+    } finally {
+      done();
+    }
     const stream = new TcpStream(socket);
     if (options.noDelay !== undefined) stream.setNoDelay(options.noDelay);
     if (options.keepAlive !== undefined && options.keepAlive !== false) stream.setKeepAlive(true, options.keepAlive === true ? 0 : options.keepAlive);

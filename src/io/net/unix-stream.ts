@@ -7,6 +7,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { ioDriver } from '../driver.js';
+import { taskAwareSignal } from '../../scheduler/wait-abort.js';
 import { SocketStream } from './socket-stream.js';
 import { checkSocketPath } from './unix-socket-path.js';
 
@@ -46,14 +47,18 @@ export class UnixStream extends SocketStream {
   /**
    * Connects to the Unix socket at `path` on the current runtime's backend.
    *
-   * *Cancellation*: aborting `signal` destroys the half-open socket and rejects with the
-   * signal's reason.
+   * *Cancellation*: aborting `signal`, or the task the call is made in, destroys the
+   * half-open socket and rejects with the reason.
    * @throws SocketPathTooLongError (before any syscall) for a path the OS cannot take;
    *   the backend's error otherwise (`ENOENT`: no such socket, `ECONNREFUSED`: nobody listens).
    */
   static async connect(options: UnixConnectOptions): Promise<UnixStream> {
     const path = checkSocketPath(options.path);
-    const socket = await ioDriver().net.connectPath(path, options.signal);
-    return new UnixStream(socket, path);
+    const { signal, done } = taskAwareSignal(options.signal);
+    try {
+      return new UnixStream(await ioDriver().net.connectPath(path, signal), path);
+    } finally {
+      done();
+    }
   }
 }

@@ -13,6 +13,8 @@ import { ConfigError, RuntimeClosedError, ZokioError } from '../../errors.js';
 import { currentRuntimeObject } from '../../runtime/current.js';
 import type { ZokioRuntime } from '../../runtime/runtime.js';
 import { abortReason, timerDriverOf } from '../../scheduler/time.js';
+import { currentTask } from '../../scheduler/task.js';
+import { abortedBeforeWait, WaitAbort } from '../../scheduler/wait-abort.js';
 import type { BackendProcess, ExitStatus, StdioMode } from './backend.js';
 import { processPart, type LiveChild, type ProcessPart } from './process-part.js';
 import { ProcessInput, ProcessOutput } from './process-pipe.js';
@@ -108,19 +110,17 @@ export class Subprocess implements AsyncDisposable, LiveChild {
   /**
    * Waits until the child has ended and been reaped.
    *
-   * *Cancellation*: aborting `signal` rejects with its reason; the child keeps running.
+   * *Cancellation*: aborting `signal`, or the task the call is made in, rejects with the
+   * reason; the child keeps running.
    */
   wait(options?: WaitOptions): Promise<ExitStatus> {
     const signal = options?.signal;
-    if (signal === undefined) return this.#proc.exited;
-    if (signal.aborted) return Promise.reject(abortReason(signal));
+    const aborted = abortedBeforeWait(signal);
+    if (aborted !== undefined) return Promise.reject(aborted.reason);
+    if (signal === undefined && currentTask() === undefined) return this.#proc.exited;
     return new Promise<ExitStatus>((resolve, reject) => {
-      const onAbort = (): void => reject(abortReason(signal));
-      signal.addEventListener('abort', onAbort, { once: true });
-      void this.#proc.exited.then((status) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(status);
-      });
+      const abort = WaitAbort.start(signal, reject);
+      void this.#proc.exited.then((status) => (abort === undefined ? resolve(status) : abort.settle(resolve, status)));
     });
   }
 
