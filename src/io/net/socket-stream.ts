@@ -31,7 +31,7 @@
 import type { Duplex } from 'node:stream';
 import { ClosedError, UnexpectedEofError, ZokioError } from '../../errors.js';
 import { abortReason } from '../../scheduler/abort-reason.js';
-import { ABORTED, currentTask, type TaskRecord } from '../../scheduler/task.js';
+import { ABORTED, currentTask, linkPark, resumeTask, unlinkPark, type TaskPark, type TaskRecord } from '../../scheduler/task.js';
 import { abortedBeforeWait, WaitAbort } from '../../scheduler/wait-abort.js';
 import { asBuffer, readExact, readLine, type ByteStream, type IoOptions, type ReadLineOptions } from './byte-stream.js';
 
@@ -44,16 +44,49 @@ const NEXT = 2;
  * The one read waiting for data. `readExact` and the iterator wait here directly, so the
  * chunk that wakes them is turned into their result in `#onData` (no second promise and
  * microtask hop per message in a request/response exchange).
+ *
+ * A read made by a task with no signal is itself the task's park record (no `WaitAbort`
+ * and no wrapped settle functions per read): the task's abort calls `cancelForTask`, and
+ * `ok`/`fail` resume the task as the running task. With a signal, `resolve`/`reject` are
+ * wrapped by a `WaitAbort` instead.
  */
-interface PendingRead {
-  resolve(value: unknown): void;
-  reject(err: unknown): void;
-  kind: typeof CHUNK | typeof EXACT | typeof NEXT;
-  /** `readExact`'s byte count. */
-  want: number;
-  options: IoOptions | undefined;
+class PendingRead implements TaskPark {
+  parkTask: TaskRecord | undefined = undefined;
+  parkPrev: TaskPark | undefined = undefined;
+  parkNext: TaskPark | undefined = undefined;
   /** The task that made the read, when Zokio knew it (a short chunk's rest is read as that task). */
-  task: TaskRecord | undefined;
+  task: TaskRecord | undefined = undefined;
+
+  constructor(
+    public resolve: (value: unknown) => void,
+    public reject: (err: unknown) => void,
+    readonly kind: typeof CHUNK | typeof EXACT | typeof NEXT,
+    /** `readExact`'s byte count. */
+    readonly want: number,
+    readonly options: IoOptions | undefined,
+    /** The stream's: drops this read if it is still the pending one, then rejects it. */
+    readonly cancel: (read: PendingRead, reason: unknown) => void,
+  ) {}
+
+  cancelForTask(reason: unknown): void {
+    this.cancel(this, reason);
+  }
+
+  ok(value: unknown): void {
+    if (this.parkTask === undefined) this.resolve(value);
+    else {
+      unlinkPark(this);
+      resumeTask(this.task!, this.resolve, value);
+    }
+  }
+
+  fail(err: unknown): void {
+    if (this.parkTask === undefined) this.reject(err);
+    else {
+      unlinkPark(this);
+      resumeTask(this.task!, this.reject, err);
+    }
+  }
 }
 
 /** @internal `IoOptions` carrying the task a read belongs to, for the reads made on its behalf. */
@@ -110,8 +143,8 @@ export class SocketStream implements ByteStream {
     const pending = this.#pending;
     if (pending !== undefined) {
       this.#settle();
-      if (pending.kind === CHUNK) pending.resolve(chunk);
-      else if (pending.kind === NEXT) pending.resolve({ done: false, value: chunk });
+      if (pending.kind === CHUNK) pending.ok(chunk);
+      else if (pending.kind === NEXT) pending.ok({ done: false, value: chunk });
       else {
         const want = pending.want;
         const size = chunk.byteLength;
@@ -120,10 +153,10 @@ export class SocketStream implements ByteStream {
           // A short chunk: queue it and let the general loop gather the rest.
           this.unread(chunk);
           const options: TaskIoOptions | undefined = pending.task === undefined ? pending.options : { ...pending.options, [READ_TASK]: pending.task };
-          pending.resolve(readExact(this, want, options));
+          pending.ok(readExact(this, want, options));
           return;
         }
-        pending.resolve(size === want ? chunk : chunk.subarray(0, want));
+        pending.ok(size === want ? chunk : chunk.subarray(0, want));
       }
       return;
     }
@@ -144,9 +177,9 @@ export class SocketStream implements ByteStream {
   };
 
   #resolveEnd(pending: PendingRead): void {
-    if (pending.kind === CHUNK) pending.resolve(null);
-    else if (pending.kind === NEXT) pending.resolve(DONE);
-    else pending.reject(new UnexpectedEofError(0, pending.want));
+    if (pending.kind === CHUNK) pending.ok(null);
+    else if (pending.kind === NEXT) pending.ok(DONE);
+    else pending.fail(new UnexpectedEofError(0, pending.want));
   }
 
   readonly #onError = (err: Error): void => {
@@ -154,7 +187,7 @@ export class SocketStream implements ByteStream {
     const pending = this.#pending;
     if (pending === undefined) return;
     this.#settle();
-    pending.reject(err);
+    pending.fail(err);
   };
 
   readonly #onClose = (): void => {
@@ -162,9 +195,9 @@ export class SocketStream implements ByteStream {
     const pending = this.#pending;
     if (pending === undefined) return;
     this.#settle();
-    if (this.#error !== undefined) pending.reject(this.#error);
+    if (this.#error !== undefined) pending.fail(this.#error);
     else if (this.#ended) this.#resolveEnd(pending);
-    else pending.reject(new ClosedError(`${this.#what} is closed`));
+    else pending.fail(new ClosedError(`${this.#what} is closed`));
   };
 
   #settle(): void {
@@ -187,24 +220,30 @@ export class SocketStream implements ByteStream {
     const aborted = abortedBeforeWait(undefined);
     if (aborted !== undefined) return Promise.reject(aborted.reason);
     return new Promise<T>((resolve, reject) => {
-      const pending: PendingRead = { resolve: resolve as (value: unknown) => void, reject, kind, want, options, task: undefined };
-      const abort = WaitAbort.start(
-        options?.signal,
-        (reason) => {
-          if (this.#pending !== pending) return;
-          this.#pending = undefined;
-          reject(reason);
-        },
-        (options as TaskIoOptions | undefined)?.[READ_TASK] ?? currentTask(),
-      );
-      if (abort !== undefined) {
-        pending.task = abort.task;
+      const pending = new PendingRead(resolve as (value: unknown) => void, reject, kind, want, options, this.#cancelRead);
+      const owner = task ?? currentTask();
+      const signal = options?.signal;
+      if (signal === undefined) {
+        if (owner !== undefined) {
+          pending.task = owner;
+          linkPark(owner, pending);
+        }
+      } else {
+        const abort = WaitAbort.start(signal, (reason) => this.#cancelRead(pending, reason), owner)!;
+        pending.task = owner;
         pending.resolve = (value) => abort.settle(resolve as (value: unknown) => void, value);
         pending.reject = (err) => abort.settle(reject, err);
       }
       this.#pending = pending;
     });
   }
+
+  readonly #cancelRead = (read: PendingRead, reason: unknown): void => {
+    if (this.#pending !== read) return;
+    this.#pending = undefined;
+    if (read.parkTask !== undefined) unlinkPark(read);
+    read.reject(reason);
+  };
 
   /** Bytes received and not read yet: the queue and the stream's own buffer. */
   get readableBytes(): number {
