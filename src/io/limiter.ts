@@ -7,7 +7,7 @@
  * never exceeded by one. The fast path (a free slot) allocates nothing but the caller's
  * own promise.
  */
-import { abortedBeforeWait, WaitAbort } from '../scheduler/wait-abort.js';
+import { abortedBeforeWait, settleWait, WaitAbort } from '../scheduler/wait-abort.js';
 
 interface Waiter {
   resolve(): void;
@@ -92,8 +92,7 @@ export class Limiter {
   }
 
   #wake(waiter: Waiter): void {
-    if (waiter.abort === undefined) waiter.resolve();
-    else waiter.abort.settle(waiter.resolve, undefined);
+    settleWait(waiter.abort, waiter.resolve, undefined);
   }
 
   metrics(): LimiterMetrics {

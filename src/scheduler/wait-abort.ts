@@ -95,6 +95,15 @@ export class WaitAbort implements TaskPark {
 }
 
 /**
+ * Ends a wait with `settle(value)`: through `abort` when the wait has one (it stops
+ * listening and resumes the task), directly when nothing could abort it.
+ */
+export function settleWait<T>(abort: WaitAbort | undefined, settle: (value: T) => void, value: T): void {
+  if (abort === undefined) settle(value);
+  else abort.settle(settle, value);
+}
+
+/**
  * @internal A signal for an operation handed to code that takes only a signal (a backend's
  * connect): it aborts when `signal` does or when the running task is aborted. Call `done()`
  * when the operation is over. Without a running task this is `signal` itself.

@@ -32,7 +32,7 @@ import type { Duplex } from 'node:stream';
 import { ClosedError, UnexpectedEofError, ZokioError } from '../../errors.js';
 import { abortReason } from '../../scheduler/abort-reason.js';
 import { ABORTED, currentTask, linkPark, resumeTask, unlinkPark, type TaskPark, type TaskRecord } from '../../scheduler/task.js';
-import { abortedBeforeWait, WaitAbort } from '../../scheduler/wait-abort.js';
+import { abortedBeforeWait, settleWait, WaitAbort } from '../../scheduler/wait-abort.js';
 import { asBuffer, readExact, readLine, type ByteStream, type IoOptions, type ReadLineOptions } from './byte-stream.js';
 
 /** What a pending read resolves with: the chunk (`read`), `want` bytes (`readExact`), an iterator result. */
@@ -211,17 +211,14 @@ export class SocketStream implements ByteStream {
 
   /**
    * Waits for the next chunk (the caller checked {@link #mustWait}). The wait is the
-   * pending read; the caller's signal or the running task's abort ends it (see
-   * `WaitAbort`), and it then settles through the wrapped `resolve`/`reject`.
+   * pending read; the caller's signal or its task's abort ends it (see {@link PendingRead}).
    */
   #wait<T>(kind: PendingRead['kind'], want: number, options: IoOptions | undefined): Promise<T> {
-    const task = (options as TaskIoOptions | undefined)?.[READ_TASK];
-    if (task !== undefined && task.state === ABORTED) return Promise.reject(task.value);
-    const aborted = abortedBeforeWait(undefined);
-    if (aborted !== undefined) return Promise.reject(aborted.reason);
+    // The task the read belongs to: the one a short chunk's rest is read for, else the running one.
+    const owner = (options as TaskIoOptions | undefined)?.[READ_TASK] ?? currentTask();
+    if (owner !== undefined && owner.state === ABORTED) return Promise.reject(owner.value);
     return new Promise<T>((resolve, reject) => {
       const pending = new PendingRead(resolve as (value: unknown) => void, reject, kind, want, options, this.#cancelRead);
-      const owner = task ?? currentTask();
       const signal = options?.signal;
       if (signal === undefined) {
         if (owner !== undefined) {
@@ -379,8 +376,7 @@ export class SocketStream implements ByteStream {
       };
       const finish = <T>(settle: (value: T) => void, value: T): void => {
         cleanup();
-        if (abort === undefined) settle(value);
-        else abort.settle(settle, value);
+        settleWait(abort, settle, value);
       };
       const onDrain = (): void => finish(resolve, undefined);
       const onClose = (): void => finish(reject, this.#error ?? new ClosedError(`${this.#what} closed while writing`));

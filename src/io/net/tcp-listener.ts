@@ -53,10 +53,10 @@ export class TcpListener implements AsyncIterable<TcpStream> {
   #backend: BackendListener | undefined;
   readonly #queue: AcceptQueue<TcpStream>;
 
-  private constructor(driver: IoDriver, options: BindOptions) {
+  private constructor(driver: IoDriver, options: BindOptions, backlog: number) {
     this.#driver = driver;
     this.#options = options;
-    this.#queue = new AcceptQueue(options.backlog ?? 511, 'TcpListener', (socket) => this.#wrap(socket));
+    this.#queue = new AcceptQueue(backlog, 'TcpListener', (socket) => this.#wrap(socket));
   }
 
   /**
@@ -67,8 +67,8 @@ export class TcpListener implements AsyncIterable<TcpStream> {
    */
   static async bind(options: BindOptions = {}): Promise<TcpListener> {
     const driver = ioDriver();
-    const listener = new TcpListener(driver, options);
     const backlog = options.backlog ?? 511;
+    const listener = new TcpListener(driver, options, backlog);
     const host = options.host ?? '127.0.0.1';
     const onSocket = listener.#queue.push;
     listener.#backend = options.tls === undefined

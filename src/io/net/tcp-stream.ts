@@ -11,7 +11,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { ClosedError } from '../../errors.js';
-import { abortedBeforeWait, taskAwareSignal, WaitAbort } from '../../scheduler/wait-abort.js';
+import { abortedBeforeWait, settleWait, taskAwareSignal, WaitAbort } from '../../scheduler/wait-abort.js';
 import { ioDriver } from '../driver.js';
 import type { SocketAddress } from './backend.js';
 import { tlsConnect, type TlsConnectOptions } from './tls.js';
@@ -169,8 +169,7 @@ export class TcpStream implements ByteStream {
       };
       const finish = <T>(settle: (value: T) => void, value: T): void => {
         cleanup();
-        if (abort === undefined) settle(value);
-        else abort.settle(settle, value);
+        settleWait(abort, settle, value);
       };
       const onReadable = (): void => {
         const next = socket.read() as Buffer | null;
@@ -250,8 +249,7 @@ export class TcpStream implements ByteStream {
       };
       const finish = <T>(settle: (value: T) => void, value: T): void => {
         cleanup();
-        if (abort === undefined) settle(value);
-        else abort.settle(settle, value);
+        settleWait(abort, settle, value);
       };
       const onDrain = (): void => finish(resolve, undefined);
       const onError = (err: Error): void => finish(reject, err);

@@ -14,7 +14,7 @@ import { currentRuntimeObject } from '../../runtime/current.js';
 import type { ZokioRuntime } from '../../runtime/runtime.js';
 import { abortReason, timerDriverOf } from '../../scheduler/time.js';
 import { currentTask } from '../../scheduler/task.js';
-import { abortedBeforeWait, WaitAbort } from '../../scheduler/wait-abort.js';
+import { abortedBeforeWait, settleWait, WaitAbort } from '../../scheduler/wait-abort.js';
 import type { BackendProcess, ExitStatus, StdioMode } from './backend.js';
 import { processPart, type LiveChild, type ProcessPart } from './process-part.js';
 import { ProcessInput, ProcessOutput } from './process-pipe.js';
@@ -120,7 +120,7 @@ export class Subprocess implements AsyncDisposable, LiveChild {
     if (signal === undefined && currentTask() === undefined) return this.#proc.exited;
     return new Promise<ExitStatus>((resolve, reject) => {
       const abort = WaitAbort.start(signal, reject);
-      void this.#proc.exited.then((status) => (abort === undefined ? resolve(status) : abort.settle(resolve, status)));
+      void this.#proc.exited.then((status) => settleWait(abort, resolve, status));
     });
   }
 
