@@ -9,8 +9,11 @@
  *   its event loop (target: zokio p99 < 10 ms); autocannon reports latency in whole
  *   milliseconds, so 0 means under 1 ms (and the table shows no ratio for it);
  * - RSS of each server process after its load;
- * and, as a reference in the /health group, bare node:http with one AsyncLocalStorage
- * entered (what the context every zokio process carries costs node:http by itself).
+ * and, as references in the /health group, bare node:http with one AsyncLocalStorage
+ * entered (what the context every zokio process carries costs node:http by itself), and a
+ * node:net responder that parses nothing and writes a canned response per request: the
+ * most req/s autocannon measures on this machine, so the highest ratio over node:http
+ * that a run can show at all.
  *
  * Each server runs in its own child process (this file, started with
  * ZOKIO_HTTP_BENCH_ROLE set) so autocannon in the runner does not share its event loop.
@@ -19,6 +22,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -69,9 +73,39 @@ function zokioHandler(req: HttpRequest): HttpResponseInit {
   return req.url === '/health' ? { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'ok' } : { status: 404 };
 }
 
+/** zokio's /health response without its `date` line: what the canned responder writes. */
+const CANNED = Buffer.from('HTTP/1.1 200 OK\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nok', 'latin1');
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+
+/**
+ * Not a server: answers each request end (CRLFCRLF, also across chunks) with {@link CANNED},
+ * parsing nothing. A request with a body would break it; autocannon's GETs have none.
+ */
+function cannedResponder(socket: Socket): void {
+  socket.setNoDelay(true);
+  socket.on('error', () => undefined); // autocannon resets its connections at the end of a slice
+  let tail = Buffer.alloc(0); // the last 3 bytes of the previous chunk
+  socket.on('data', (chunk: Buffer) => {
+    const bytes = tail.length === 0 ? chunk : Buffer.concat([tail, chunk]);
+    let ends = 0;
+    let after = 0; // just past the last request end
+    for (let at = bytes.indexOf(HEAD_END); at >= 0; at = bytes.indexOf(HEAD_END, at + 4)) {
+      ends++;
+      after = at + 4;
+    }
+    tail = Buffer.from(bytes.subarray(Math.max(after, bytes.length - 3)));
+    if (ends === 1) socket.write(CANNED);
+    else if (ends > 1) socket.write(Buffer.concat(new Array<Buffer>(ends).fill(CANNED)));
+  });
+}
+
 async function runServer(kind: string): Promise<void> {
   let port: number;
-  if (kind === 'node' || kind === 'node-als') {
+  if (kind === 'canned') {
+    const server = createNetServer(cannedResponder);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as { port: number }).port;
+  } else if (kind === 'node' || kind === 'node-als') {
     // The reference: bare node:http in a process where one AsyncLocalStorage has been
     // entered, as Zokio's runtime context is in every zokio process (see ALS_REFERENCE).
     if (kind === 'node-als') new AsyncLocalStorage<object>().enterWith({});
@@ -169,7 +203,7 @@ function seconds(options: MeasureOptions): number {
 }
 
 /** The servers of the /health group, measured together (see {@link measureHealthRound}). */
-const HEALTH_KINDS = ['zokio', 'node', 'node-als'] as const;
+const HEALTH_KINDS = ['zokio', 'node', 'node-als', 'canned'] as const;
 /** The servers also loaded with {@link PIPELINING} requests in flight per connection. */
 const PIPELINED_KINDS = ['zokio', 'node'] as const;
 /** Requests in flight per connection in the pipelined /health slices. */
@@ -362,6 +396,15 @@ async function pipelineHealth(connect: () => Promise<Duplex>, total: number): Pr
 const ALS_REFERENCE = 'node:http + one AsyncLocalStorage (reference)';
 
 /**
+ * Not a peer: the canned responder ({@link cannedResponder}). On this 2-core machine
+ * autocannon and the server under test share the cores, and autocannon's own cost per
+ * request caps what any server can show: this row is that cap, measured in the same
+ * slices. When it is under 1.2× node:http's row, no server could meet the /health target
+ * in that run.
+ */
+const CEILING_REFERENCE = 'canned bytes over node:net, nothing parsed (load-generator ceiling, reference)';
+
+/**
  * The server's CPU per request during the /health slices above, read from /proc: what each
  * server spends on real sockets. On this 2-core machine autocannon, in the runner, uses
  * about one core itself during those slices, so their req/s is capped by the load generator
@@ -375,6 +418,7 @@ const cases: BenchCase[] = [
   { group: 'GET /health', subject: 'zokio', unit: 'req/s', better: 'higher', measure: (o) => healthValue('zokio', o) },
   { group: 'GET /health', subject: 'node:http', unit: 'req/s', better: 'higher', measure: (o) => healthValue('node', o) },
   { group: 'GET /health', subject: ALS_REFERENCE, unit: 'req/s', better: 'higher', measure: (o) => healthValue('node-als', o) },
+  { group: 'GET /health', subject: CEILING_REFERENCE, unit: 'req/s', better: 'higher', measure: (o) => healthValue('canned', o) },
   { group: HEALTH_CPU, subject: 'zokio', unit: 'µs CPU/req', better: 'lower', measure: (o) => healthValue('cpu:zokio', o) },
   { group: HEALTH_CPU, subject: 'node:http', unit: 'µs CPU/req', better: 'lower', measure: (o) => healthValue('cpu:node', o) },
   { group: HEALTH_PIPELINED, subject: 'zokio', unit: 'req/s', better: 'higher', measure: (o) => healthValue('pipelined:zokio', o) },
