@@ -95,6 +95,73 @@ async function zokioSemaphore(): Promise<void> {
   await Promise.all(contenders);
 }
 
+/**
+ * Not a peer: the least a FIFO semaphore can do when each waiter gets its permit through
+ * a promise of its own (what zokio's `Semaphore` and async-sema both do): a count, an
+ * array of waiters, one permit object and one pending promise per contended acquire, and
+ * a release that hands its permit straight to the oldest waiter. No signal, no task
+ * awareness, no close, no `available` bookkeeping. zokio's row beside it shows what those
+ * cost; this row beside async-sema's shows how far over async-sema a promise-per-waiter
+ * handoff can get at all on this platform.
+ */
+function unparked(): void {}
+
+class FloorPermit {
+  sem: FloorSemaphore | undefined;
+  resolve: (permit: FloorPermit) => void = unparked; // one shared function, not a closure per permit
+  constructor(sem: FloorSemaphore) {
+    this.sem = sem;
+  }
+  release(): void {
+    const sem = this.sem!;
+    this.sem = undefined;
+    sem.release();
+  }
+}
+// Not a thenable (as zokio's permit): resolving with it stops the `then` lookup at its prototype.
+Object.defineProperty(FloorPermit.prototype, 'then', { value: undefined, writable: true });
+
+class FloorSemaphore {
+  #free: number;
+  readonly #waiters: FloorPermit[] = [];
+  constructor(permits: number) {
+    this.#free = permits;
+  }
+  acquire(): Promise<FloorPermit> {
+    if (this.#waiters.length === 0 && this.#free > 0) {
+      this.#free--;
+      return Promise.resolve(new FloorPermit(this));
+    }
+    const permit = new FloorPermit(this);
+    const promise = new Promise<FloorPermit>((resolve) => {
+      permit.resolve = resolve;
+    });
+    this.#waiters.push(permit);
+    return promise;
+  }
+  release(): void {
+    const next = this.#waiters.shift();
+    if (next === undefined) this.#free++;
+    else next.resolve(next);
+  }
+}
+
+async function floorSemaphore(): Promise<void> {
+  const sem = new FloorSemaphore(4);
+  const contenders: Promise<void>[] = [];
+  for (let c = 0; c < CONTENDERS; c++) {
+    contenders.push(
+      (async () => {
+        for (let i = 0; i < ROUNDS; i++) {
+          const permit = await sem.acquire();
+          permit.release();
+        }
+      })(),
+    );
+  }
+  await Promise.all(contenders);
+}
+
 async function asyncSema(): Promise<void> {
   const sem = new Sema(4);
   const contenders: Promise<void>[] = [];
@@ -201,6 +268,7 @@ export default defineSuite({
     throughputCase(SEMAPHORE, 'zokio', 'ops/s', CONTENDERS * ROUNDS, zokioSemaphore),
     throughputCase(SEMAPHORE, 'async-sema', 'ops/s', CONTENDERS * ROUNDS, asyncSema),
     throughputCase(SEMAPHORE, 'async-mutex', 'ops/s', CONTENDERS * ROUNDS, asyncMutexSemaphore),
+    throughputCase(SEMAPHORE, 'promise-per-waiter FIFO semaphore (floor reference)', 'ops/s', CONTENDERS * ROUNDS, floorSemaphore),
     throughputCase(MUTEX, 'zokio', 'ops/s', CONTENDERS * ROUNDS, zokioMutex),
     throughputCase(MUTEX, 'async-mutex', 'ops/s', CONTENDERS * ROUNDS, asyncMutex),
     throughputCase(LIMIT, 'zokio', 'tasks/s', TASKS, zokioLimit),
