@@ -9,7 +9,7 @@
  * the new time.
  */
 import { RuntimeClosedError } from '../errors.js';
-import { ABORTED as ABORTED_STATE, currentTask, linkPark, ParkCallback, resumeTask, unlinkPark, type TaskRecord } from './task.js';
+import { ABORTED as ABORTED_STATE, currentTask, linkPark, ParkCallback, resumeTask, unlinkPark, type TaskRecord, taskWait } from './task.js';
 import { abortReason, checkDelay, checkTime, CLOSED_MESSAGE, currentDriver, type TimerDriver } from './time.js';
 
 /** What {@link interval} does when the loop falls behind by a whole period or more. */
@@ -156,7 +156,8 @@ export class Interval implements AsyncIterableIterator<number> {
     const task = currentTask();
     const result = this.#tail.then(() => this.#step(task));
     this.#tail = result.catch(() => undefined);
-    return result;
+    // Through the task: the body goes on as the running task after the tick (see `readyFor`).
+    return taskWait(result);
   }
 
   /** Ends the iteration and cancels the pending timer. */

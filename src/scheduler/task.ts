@@ -43,7 +43,12 @@
  * which queues a microtask that sets it before settling the wait's promise (the await's
  * reaction job is queued by that settle) and one that clears it after. A wait made while
  * the task is known links itself into the task's park list (`park`); `abort` rejects
- * every wait in that list. No AbortController is created for this.
+ * every wait in that list. No AbortController is created for this. A wait that has
+ * nothing to wait for (an uncontended acquire, bytes already received) returns a promise
+ * that `resumeTask` settles one microtask later (`readyFor`), not one settled already:
+ * awaiting that would resume the body with no `resumeTask`, and Zokio would lose the task
+ * from there on. Zokio calls made of several steps (`connect`, `bind`, a listener's
+ * iterator) settle through `taskWait` for the same reason.
  */
 import { TaskAbortedError } from '../errors.js';
 import { Ring } from '../sync/internal/ring.js';
@@ -91,14 +96,17 @@ export interface SpawnOptions {
  * `cx.signal` aborts (`rt.exec` and HTTP requests inside the task use it). Zokio knows
  * which task a wait belongs to while the body runs up to its first await, and after every
  * await of one of its own Zokio waits, awaited directly (`await sleep(5)`,
- * `await conn.read()`, also inside async helpers the body calls). After an await of anything else
- * (a foreign promise, the promise of an async helper such as `readLine` or an fs call,
- * `Promise.all`/`race`, a `select`) it does not know it until that code reaches a body's
- * next own wait, so a wait made there is not task-aware: pass `cx.signal` to it. A foreign
- * promise is never interrupted: a task parked on one stops when it settles. Awaiting an
- * aborted task rejects with `TaskAbortedError` (its `cause` is the reason) once the body
- * has returned. At `rt.shutdown()` every live task is aborted with `RuntimeClosedError` and
- * every pending timer wait rejects with it.
+ * `await conn.read()`, also inside async helpers the body calls), whether the wait waited or
+ * had nothing to wait for (an uncontended `acquire`, a message or bytes already there, a
+ * `write` under the high-water mark), and after an await of `connect`, a listener's `bind`
+ * and `close`, and a step of a listener's or a `TcpStream`'s async iterator. After an
+ * await of anything else (a foreign promise, the promise of an async helper such as
+ * `readLine` or an fs call, `Promise.all`/`race`, a `select`) it does not know it until
+ * that code reaches a body's next own wait, so a wait made there is not task-aware: pass
+ * `cx.signal` to it. A foreign promise is never interrupted: a task parked on one stops
+ * when it settles. Awaiting an aborted task rejects with `TaskAbortedError` (its `cause`
+ * is the reason) once the body has returned. At `rt.shutdown()` every live task is aborted
+ * with `RuntimeClosedError` and every pending timer wait rejects with it.
  */
 export type Task<T = unknown> = Promise<T> & TaskHandle;
 
@@ -372,6 +380,89 @@ export function resumeTask<T>(task: TaskRecord, settle: (value: T) => void, valu
   void STARTED.then(leaveResumed);
 }
 
+/**
+ * @internal The promise a Zokio wait returns when it has nothing to wait for (an
+ * uncontended acquire, a send with room, bytes already received): `Promise.resolve(value)`
+ * outside a task. Inside one it must not be a promise that is settled already: awaiting
+ * that resumes the body with no {@link resumeTask}, so Zokio would lose the task, and the
+ * body's later waits would not stop at an abort. So it settles one microtask later,
+ * through `resumeTask`, and the body goes on as the running task.
+ */
+export function readyFor<T>(value: T): Promise<T> {
+  const task = runningTask;
+  return task === undefined ? Promise.resolve(value) : settleSoon(task, value, true);
+}
+
+/** @internal {@link readyFor} for a wait with no value: `outside` (a shared resolved promise) outside a task. */
+export function readyVoid(outside: Promise<void>): Promise<void> {
+  const task = runningTask;
+  return task === undefined ? outside : settleSoon(task, undefined, true);
+}
+
+/** @internal {@link readyFor} for a wait that fails at once: `Promise.reject(reason)` outside a task. */
+export function failedFor(reason: unknown): Promise<never> {
+  const task = runningTask;
+  return task === undefined ? Promise.reject(reason) : settleSoon(task, reason, false);
+}
+
+/**
+ * @internal The promise of a Zokio call made of several steps (an async function such as
+ * `connect` or `bind`, a wait wrapped in a conversion): outside a task, `work` itself.
+ * Inside one, a promise that settles with `work` through {@link resumeTask}, so that the
+ * caller's await resumes the body as the running task (see {@link readyFor}).
+ */
+export function taskWait<T>(work: Promise<T>): Promise<T> {
+  const task = runningTask;
+  if (task === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    work.then(
+      (value) => resumeTask(task, resolve, value),
+      (err: unknown) => resumeTask(task, reject, err),
+    );
+  });
+}
+
+/** @internal An async iterator whose steps settle through {@link taskWait} (an async generator made task-aware). */
+export function taskIterator<T>(iterator: AsyncGenerator<T>): AsyncIterableIterator<T> {
+  return {
+    next: () => taskWait(iterator.next()),
+    return: (value?: unknown) => taskWait(iterator.return(value)),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+/**
+ * Ready results waiting for their settle job, in queue order (the n-th `settleReady` job
+ * belongs to the n-th entry, as with `startQueue`): three rings, no object per result.
+ */
+const readyTasks = new Ring<TaskRecord>(16);
+const readySettles = new Ring<(value: unknown) => void>(16);
+const readyValues = new Ring<unknown>(16);
+
+function settleSoon(task: TaskRecord, value: unknown, ok: boolean): Promise<never> {
+  let settle!: (value: unknown) => void;
+  const promise = new Promise<never>((resolve, reject) => {
+    settle = ok ? (resolve as (value: unknown) => void) : reject;
+  });
+  readyTasks.push(task);
+  readySettles.push(settle);
+  readyValues.push(value);
+  void STARTED.then(settleReady);
+  return promise;
+}
+
+function settleReady(): void {
+  const task = readyTasks.shift();
+  const settle = readySettles.shift();
+  const value = readyValues.shift();
+  readyTasks.shrinkIfEmpty(QUEUE_KEEP);
+  readySettles.shrinkIfEmpty(QUEUE_KEEP);
+  readyValues.shrinkIfEmpty(QUEUE_KEEP);
+  resumeTask(task, settle, value);
+}
+
 function noop(): void {}
 
 /** A resolved promise whose reactions start tasks (see {@link startTask}). */
@@ -390,7 +481,7 @@ const startQueue = new Ring<TaskRecord>(64);
 
 /** @internal Slots held by the queues of tasks to start and to resume (for tests: they stay bounded). */
 export function taskQueueSlots(): number {
-  return startQueue.buf.length + resumeQueue.buf.length;
+  return startQueue.buf.length + resumeQueue.buf.length + readyTasks.buf.length + readySettles.buf.length + readyValues.buf.length;
 }
 
 /**

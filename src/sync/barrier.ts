@@ -8,6 +8,7 @@
 import { abortReason } from '../scheduler/time.js';
 import { checkCount } from './internal/check.js';
 import { Waiter, WaiterQueue } from './internal/waiter-queue.js';
+import { readyFor, failedFor } from '../scheduler/task.js';
 
 /** What {@link Barrier.wait} tells each task. */
 export interface BarrierWaitResult {
@@ -68,11 +69,11 @@ export class Barrier {
    */
   wait(options?: BarrierWaitOptions): Promise<BarrierWaitResult> {
     const signal = options?.signal;
-    if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
+    if (signal !== undefined && signal.aborted) return failedFor(abortReason(signal));
     if (this.#arrived + 1 === this.#parties) {
       this.#arrived = 0;
       for (let w = this.#queue.take(); w !== undefined; w = this.#queue.take()) w.resolve(FOLLOWER);
-      return Promise.resolve(LEADER);
+      return readyFor(LEADER);
     }
     this.#arrived++;
     return this.#queue.wait(new Waiter<BarrierWaitResult>(0, undefined), signal, this.#onCancel);

@@ -22,6 +22,7 @@ import { abortReason } from '../scheduler/time.js';
 import { checkCount, RESOLVED } from './internal/check.js';
 import { nextPowerOfTwo } from './internal/ring.js';
 import { Waiter, WaiterQueue } from './internal/waiter-queue.js';
+import { readyFor, readyVoid, failedFor } from '../scheduler/task.js';
 
 /** Options for the waiting calls of a broadcast channel. */
 export interface BroadcastWaitOptions {
@@ -189,8 +190,8 @@ export class BroadcastSender<T> implements Disposable {
     checkCount(maxPending, 'maxPending', 0);
     const s = this.#s;
     const signal = options?.signal;
-    if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
-    if (s.pending() <= maxPending) return RESOLVED;
+    if (signal !== undefined && signal.aborted) return failedFor(abortReason(signal));
+    if (s.pending() <= maxPending) return readyVoid(RESOLVED);
     return s.drainQ.wait(new Waiter<void>(maxPending, undefined), signal);
   }
 
@@ -204,8 +205,8 @@ export class BroadcastSender<T> implements Disposable {
   closed(options?: BroadcastWaitOptions): Promise<void> {
     const s = this.#s;
     const signal = options?.signal;
-    if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
-    if (s.receivers.size === 0) return RESOLVED;
+    if (signal !== undefined && signal.aborted) return failedFor(abortReason(signal));
+    if (s.receivers.size === 0) return readyVoid(RESOLVED);
     return s.closedQ.wait(new Waiter<void>(0, undefined), signal);
   }
 
@@ -281,10 +282,10 @@ export class BroadcastReceiver<T> implements AsyncIterable<BroadcastResult<T>>, 
   recv(options?: BroadcastWaitOptions): Promise<BroadcastResult<T>> {
     const s = this.#s;
     const signal = options?.signal;
-    if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
-    if (this.#closed) return Promise.reject(new ChannelClosedError('broadcast receiver closed'));
-    if (this.cursor < s.tail) return Promise.resolve(this.takeNext());
-    if (s.senders === 0) return Promise.reject(new ChannelClosedError('broadcast channel closed'));
+    if (signal !== undefined && signal.aborted) return failedFor(abortReason(signal));
+    if (this.#closed) return failedFor(new ChannelClosedError('broadcast receiver closed'));
+    if (this.cursor < s.tail) return readyFor(this.takeNext());
+    if (s.senders === 0) return failedFor(new ChannelClosedError('broadcast channel closed'));
     return s.recvQ.wait(new Waiter<BroadcastResult<T>>(0, this), signal);
   }
 

@@ -32,6 +32,7 @@ import { Ring } from './internal/ring.js';
 import { DRAINED, NOT_READY, SELECT_SOURCE, type Selectable, type SelectSource } from './internal/selectable.js';
 import { Waiter, WaiterQueue, type AnyWaiter } from './internal/waiter-queue.js';
 import { resourceHook } from '../console/resource-hook.js';
+import { readyFor, readyVoid, failedFor } from '../scheduler/task.js';
 
 /** Options for the waiting calls of a channel (`send`, `recv`). */
 export interface ChannelWaitOptions {
@@ -113,26 +114,26 @@ export class Chan<T> implements SelectSource<T> {
   }
 
   send(value: T, signal: AbortSignal | undefined): Promise<void> {
-    if (this.receiverClosed) return Promise.reject(new ChannelClosedError('channel receiver closed'));
-    if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
+    if (this.receiverClosed) return failedFor(new ChannelClosedError('channel receiver closed'));
+    if (signal !== undefined && signal.aborted) return failedFor(abortReason(signal));
     if (this.recvQ.live > 0) {
       deliver(this.recvQ.take()!, value);
-      return RESOLVED;
+      return readyVoid(RESOLVED);
     }
     if (this.ring.length + this.reserved < this.capacity && this.sendQ.live === 0) {
       this.ring.push(value);
-      return RESOLVED;
+      return readyVoid(RESOLVED);
     }
     return this.sendQ.wait(new Waiter<void>(1, value), signal);
   }
 
   /** Resolves with a permit once `n` slots are reserved for the caller, in FIFO order with senders. */
   reserve(n: number, signal: AbortSignal | undefined): Promise<SendPermit<T>> {
-    if (this.receiverClosed) return Promise.reject(new ChannelClosedError('channel receiver closed'));
-    if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
+    if (this.receiverClosed) return failedFor(new ChannelClosedError('channel receiver closed'));
+    if (signal !== undefined && signal.aborted) return failedFor(abortReason(signal));
     if (this.sendQ.live === 0 && this.free >= n) {
       this.reserved += n;
-      return Promise.resolve(new SendPermit(this, n));
+      return readyFor(new SendPermit(this, n));
     }
     return this.sendQ.wait(new Waiter<SendPermit<T>>(n, RESERVE), signal, n > 1 ? this.#admitAfterCancel : undefined);
   }
@@ -228,15 +229,15 @@ export class Chan<T> implements SelectSource<T> {
   }
 
   recv(signal: AbortSignal | undefined): Promise<T> {
-    if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
-    if (this.ring.length > 0) return Promise.resolve(this.shift());
-    if (this.drained) return Promise.reject(new ChannelClosedError());
+    if (signal !== undefined && signal.aborted) return failedFor(abortReason(signal));
+    if (this.ring.length > 0) return readyFor(this.shift());
+    if (this.drained) return failedFor(new ChannelClosedError());
     return this.recvQ.wait(new Waiter<T>(MODE_RECV, undefined), signal);
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (this.ring.length > 0) return Promise.resolve({ done: false, value: this.shift() });
-    if (this.drained) return Promise.resolve(ITER_DONE);
+    if (this.ring.length > 0) return readyFor({ done: false, value: this.shift() });
+    if (this.drained) return readyFor(ITER_DONE);
     return this.recvQ.wait(new Waiter<IteratorResult<T>>(MODE_ITER, undefined), undefined);
   }
 
@@ -375,7 +376,7 @@ export class Sender<T> implements Disposable {
    * nothing.
    */
   send(value: T, options?: ChannelWaitOptions): Promise<void> {
-    if (this.#closed) return Promise.reject(new ChannelClosedError('sender closed'));
+    if (this.#closed) return failedFor(new ChannelClosedError('sender closed'));
     return this.#chan.send(value, options?.signal);
   }
 
@@ -410,7 +411,7 @@ export class Sender<T> implements Disposable {
   reserveMany(n: number, options?: ChannelWaitOptions): Promise<SendPermit<T>> {
     const chan = this.#chan;
     checkReserve(n, chan.capacity);
-    if (this.#closed) return Promise.reject(new ChannelClosedError('sender closed'));
+    if (this.#closed) return failedFor(new ChannelClosedError('sender closed'));
     return chan.reserve(n, options?.signal);
   }
 
@@ -596,9 +597,9 @@ export class Receiver<T> implements AsyncIterable<T>, Selectable<T>, Disposable 
     checkCount(limit, 'limit', 1);
     const chan = this.#chan;
     const signal = options?.signal;
-    if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
-    if (chan.ring.length > 0) return Promise.resolve(takeInto(chan, buffer, limit));
-    if (chan.drained) return Promise.resolve(0);
+    if (signal !== undefined && signal.aborted) return failedFor(abortReason(signal));
+    if (chan.ring.length > 0) return readyFor(takeInto(chan, buffer, limit));
+    if (chan.drained) return readyFor(0);
     return chan.recv(signal).then(
       (first) => {
         buffer.push(first);
@@ -653,7 +654,7 @@ export class Receiver<T> implements AsyncIterable<T>, Selectable<T>, Disposable 
     const chan = this.#chan;
     return {
       next: () => chan.next(),
-      return: () => Promise.resolve(ITER_DONE),
+      return: () => readyFor(ITER_DONE),
     };
   }
 

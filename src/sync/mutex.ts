@@ -10,6 +10,7 @@ import { ClosedError } from '../errors.js';
 import { abortReason } from '../scheduler/time.js';
 import { Waiter, WaiterQueue } from './internal/waiter-queue.js';
 import { resourceHook } from '../console/resource-hook.js';
+import { readyFor, failedFor } from '../scheduler/task.js';
 
 /** Options for {@link Mutex.lock}. */
 export interface LockOptions {
@@ -134,10 +135,10 @@ export class Mutex<T = void> {
    */
   lock(options?: LockOptions): Promise<MutexGuard<T>> {
     const signal = options?.signal;
-    if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
+    if (signal !== undefined && signal.aborted) return failedFor(abortReason(signal));
     if (!this.#locked) {
       this.#locked = true;
-      return Promise.resolve(new Guard(this));
+      return readyFor(new Guard(this));
     }
     return this.#queue.wait(new Guard(this), signal);
   }

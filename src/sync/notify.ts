@@ -8,6 +8,7 @@
 import { abortReason } from '../scheduler/time.js';
 import { RESOLVED } from './internal/check.js';
 import { Waiter, WaiterQueue } from './internal/waiter-queue.js';
+import { readyVoid, failedFor } from '../scheduler/task.js';
 
 /** Options for {@link Notify.notified}. */
 export interface NotifiedOptions {
@@ -53,10 +54,10 @@ export class Notify {
    */
   notified(options?: NotifiedOptions): Promise<void> {
     const signal = options?.signal;
-    if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
+    if (signal !== undefined && signal.aborted) return failedFor(abortReason(signal));
     if (this.#permit) {
       this.#permit = false;
-      return RESOLVED;
+      return readyVoid(RESOLVED);
     }
     return this.#queue.wait(new Waiter<void>(0, undefined), signal);
   }

@@ -10,6 +10,7 @@ import { RESOLVED } from './internal/check.js';
 import { DRAINED, NOT_READY, SELECT_SOURCE, type Selectable, type SelectSource } from './internal/selectable.js';
 import { Waiter, WaiterQueue } from './internal/waiter-queue.js';
 import type { TryRecvResult } from './channel.js';
+import { readyFor, readyVoid, failedFor } from '../scheduler/task.js';
 
 /** Options for {@link OneshotReceiver.recv}. */
 export interface OneshotRecvOptions {
@@ -115,8 +116,8 @@ export class OneshotSender<T> implements Disposable {
   closed(options?: OneshotRecvOptions): Promise<void> {
     const s = this.#s;
     const signal = options?.signal;
-    if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
-    if (s.receiverClosed) return RESOLVED;
+    if (signal !== undefined && signal.aborted) return failedFor(abortReason(signal));
+    if (s.receiverClosed) return readyVoid(RESOLVED);
     return s.closedQ.wait(new Waiter<void>(0, undefined), signal);
   }
 
@@ -168,11 +169,11 @@ export class OneshotReceiver<T> implements Selectable<T>, Disposable {
   recv(options?: OneshotRecvOptions): Promise<T> {
     const s = this.#s;
     const signal = options?.signal;
-    if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
-    if (s.state === FULL) return Promise.resolve(s.take());
+    if (signal !== undefined && signal.aborted) return failedFor(abortReason(signal));
+    if (s.state === FULL) return readyFor(s.take());
     if (s.drained) {
       s.endSeen = true;
-      return Promise.reject(new ChannelClosedError('oneshot sender closed without sending'));
+      return failedFor(new ChannelClosedError('oneshot sender closed without sending'));
     }
     return s.queue.wait(new Waiter<T>(0, undefined), signal);
   }

@@ -10,6 +10,7 @@ import { ClosedError, ZokioError } from '../errors.js';
 import { checkCount } from './internal/check.js';
 import { Semaphore, type Permit } from './semaphore.js';
 import { resourceHook } from '../console/resource-hook.js';
+import { taskWait } from '../scheduler/task.js';
 
 /** Options for {@link RwLock.read} and {@link RwLock.write}. */
 export interface RwLockOptions {
@@ -208,8 +209,8 @@ export class RwLock<T> {
    *
    * *Cancellation*: see the class comment.
    */
-  async read(options?: RwLockOptions): Promise<RwLockReadGuard<T>> {
-    return new RwLockReadGuard(this, await this.#sem.acquire(1, options));
+  read(options?: RwLockOptions): Promise<RwLockReadGuard<T>> {
+    return taskWait(this.#sem.acquire(1, options).then((permit) => new RwLockReadGuard(this, permit)));
   }
 
   /**
@@ -217,8 +218,8 @@ export class RwLock<T> {
    *
    * *Cancellation*: see the class comment.
    */
-  async write(options?: RwLockOptions): Promise<RwLockWriteGuard<T>> {
-    return new RwLockWriteGuard(this, await this.#sem.acquire(this.#max, options));
+  write(options?: RwLockOptions): Promise<RwLockWriteGuard<T>> {
+    return taskWait(this.#sem.acquire(this.#max, options).then((permit) => new RwLockWriteGuard(this, permit)));
   }
 
   /** Read access if available now (no writer holds or waits); otherwise `undefined`. */

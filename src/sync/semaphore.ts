@@ -14,6 +14,7 @@ import { abortReason } from '../scheduler/abort-reason.js';
 import { checkCount, MAX_COUNT } from './internal/check.js';
 import { noop, WaiterQueue, type AbortHook, type Parked } from './internal/waiter-queue.js';
 import { resourceHook } from '../console/resource-hook.js';
+import { readyFor, failedFor } from '../scheduler/task.js';
 
 /** Options for {@link Semaphore.acquire}. */
 export interface AcquireOptions {
@@ -212,13 +213,13 @@ export class Semaphore {
    */
   acquire(n = 1, options?: AcquireOptions): Promise<Permit> {
     if (n !== 1) checkCount(n, 'n', 1);
-    if (this.#closed) return Promise.reject(new ClosedError('semaphore closed'));
+    if (this.#closed) return failedFor(new ClosedError('semaphore closed'));
     const signal = options?.signal;
-    if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
+    if (signal !== undefined && signal.aborted) return failedFor(abortReason(signal));
     const queue = this.#queue;
     if (queue.live === 0 && this.#permits >= n) {
       this.#permits -= n;
-      return Promise.resolve(new SemaphorePermit(this, n));
+      return readyFor(new SemaphorePermit(this, n));
     }
     if (signal === undefined) return queue.park(new SemaphorePermit(this, n));
     return queue.wait(new SemaphorePermit(this, n), signal, this.#onCancel);

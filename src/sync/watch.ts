@@ -10,6 +10,7 @@ import { ChannelClosedError } from '../errors.js';
 import { abortReason } from '../scheduler/time.js';
 import { RESOLVED } from './internal/check.js';
 import { Waiter, WaiterQueue } from './internal/waiter-queue.js';
+import { readyVoid, failedFor } from '../scheduler/task.js';
 
 /** Options for {@link WatchReceiver.changed}. */
 export interface WatchWaitOptions {
@@ -91,8 +92,8 @@ export class WatchSender<T> implements Disposable {
   closed(options?: WatchWaitOptions): Promise<void> {
     const s = this.#s;
     const signal = options?.signal;
-    if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
-    if (s.receivers === 0) return RESOLVED;
+    if (signal !== undefined && signal.aborted) return failedFor(abortReason(signal));
+    if (s.receivers === 0) return readyVoid(RESOLVED);
     return s.closedQ.wait(new Waiter<void>(0, undefined), signal);
   }
 
@@ -192,13 +193,13 @@ export class WatchReceiver<T> implements AsyncIterable<T>, Disposable {
   changed(options?: WatchWaitOptions): Promise<void> {
     const s = this.#s;
     const signal = options?.signal;
-    if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
+    if (signal !== undefined && signal.aborted) return failedFor(abortReason(signal));
     if (this.#seen !== s.version) {
       this.#seen = s.version;
-      return RESOLVED;
+      return readyVoid(RESOLVED);
     }
-    if (s.senderClosed) return Promise.reject(new ChannelClosedError('watch sender closed'));
-    if (this.#closed) return Promise.reject(new ChannelClosedError('watch receiver closed'));
+    if (s.senderClosed) return failedFor(new ChannelClosedError('watch sender closed'));
+    if (this.#closed) return failedFor(new ChannelClosedError('watch receiver closed'));
     return s.queue.wait(new Waiter<void>(0, this), signal).then(() => {
       this.#seen = s.version;
     });

@@ -10,6 +10,8 @@ import {
   Barrier,
   channel,
   interval,
+  intervalAt,
+  now,
   Mutex,
   Notify,
   oneshot,
@@ -241,6 +243,140 @@ describe('abort at the next await', () => {
         await rt.shutdown({ timeoutMs: 0 });
       }),
       { numRuns: 30 },
+    );
+  });
+});
+
+/**
+ * Waits that have nothing to wait for: an uncontended acquire, a message already queued,
+ * a permit stored. Each returns a promise that is not settled yet, so that the body goes on
+ * as the running task and its next wait stops at an abort (with a promise settled already,
+ * Zokio lost the task there and a later `sleep` ran to its end).
+ */
+const readyCases: ReadonlyArray<readonly [string, () => Promise<unknown>]> = [
+  ['Semaphore.acquire, uncontended', () => new Semaphore(1).acquire()],
+  ['Mutex.lock, uncontended', () => new Mutex(0).lock()],
+  ['RwLock.read, uncontended', () => new RwLock(0).read()],
+  ['RwLock.write, uncontended', () => new RwLock(0).write()],
+  ['channel send with room', () => channel<number>(1)[0].send(1)],
+  ['channel reserve with room', () => channel<number>(1)[0].reserve()],
+  [
+    'channel recv of a queued message',
+    () => {
+      const [tx, rx] = channel<number>(1);
+      tx.trySend(1);
+      return rx.recv();
+    },
+  ],
+  [
+    'channel iterator over a queued message',
+    () => {
+      const [tx, rx] = channel<number>(1);
+      tx.trySend(1);
+      return rx[Symbol.asyncIterator]().next();
+    },
+  ],
+  [
+    'oneshot recv of a sent value',
+    () => {
+      const [tx, rx] = oneshot<number>();
+      tx.send(1);
+      return rx.recv();
+    },
+  ],
+  [
+    'Notify with a stored permit',
+    () => {
+      const notify = new Notify();
+      notify.notifyOne();
+      return notify.notified();
+    },
+  ],
+  ['Barrier of one', () => new Barrier(1).wait()],
+  [
+    'watch changed after a send',
+    () => {
+      const [tx, rx] = watch(0);
+      tx.send(1);
+      return rx.changed();
+    },
+  ],
+  [
+    'broadcast recv of a sent value',
+    () => {
+      const [tx, rx] = broadcast<number>(2);
+      tx.send(1);
+      return rx.recv();
+    },
+  ],
+  ['interval tick that is due', () => intervalAt(now(), 1000).next()],
+  ['timeout of settled work', () => timeout(1000, Promise.resolve(1))],
+];
+
+describe('a wait that completes at once keeps the task known', () => {
+  for (const [name, ready] of readyCases) {
+    it(`${name}: the next wait of the body stops at an abort`, async () => {
+      const { clock, rt } = pausedRuntime();
+      const steps: string[] = [];
+      const task = rt.spawn(async () => {
+        await ready();
+        steps.push('ready');
+        await sleep(1000);
+        steps.push('slept');
+      });
+      await flush();
+      expect(steps).toEqual(['ready']);
+      task.abort(new Error('stop'));
+      await flush();
+      expect(task.state).toBe('aborted');
+      // Settled without the clock moving: the sleep was the task's and rejected at the abort.
+      expect(await Promise.race([outcome(task), flush().then(() => 'still pending')])).toBeInstanceOf(TaskAbortedError);
+      await clock.advance(1000);
+      expect(steps).toEqual(['ready']);
+    });
+  }
+
+  it('a wait that fails at once (recv on a closed channel) keeps the task known in the catch block', async () => {
+    const { rt } = pausedRuntime();
+    const [tx, rx] = channel<number>(1);
+    tx.close();
+    const steps: string[] = [];
+    const task = rt.spawn(async () => {
+      try {
+        await rx.recv();
+      } catch {
+        steps.push('closed');
+      }
+      await sleep(1000);
+      steps.push('slept');
+    });
+    await flush();
+    expect(steps).toEqual(['closed']);
+    task.abort();
+    expect(await Promise.race([outcome(task), flush().then(() => 'still pending')])).toBeInstanceOf(TaskAbortedError);
+    expect(steps).toEqual(['closed']);
+  });
+
+  it('a body of many such waits stays known after each of them (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: 0, max: readyCases.length - 1 }), { minLength: 1, maxLength: 8 }), async (picks) => {
+        const { rt } = pausedRuntime();
+        let done = 0;
+        const task = rt.spawn(async () => {
+          for (const i of picks) {
+            await readyCases[i]![1]();
+            done++;
+          }
+          await sleep(1000);
+          done = -1;
+        });
+        for (let i = 0; i <= picks.length && done < picks.length; i++) await flush();
+        expect(done).toBe(picks.length);
+        task.abort();
+        expect(await Promise.race([outcome(task), flush().then(() => 'still pending')])).toBeInstanceOf(TaskAbortedError);
+        expect(done).toBe(picks.length);
+      }),
+      { numRuns: 60 },
     );
   });
 });

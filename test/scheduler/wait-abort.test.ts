@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Semaphore, TaskAbortedError } from '../../src/index.js';
+import { Semaphore, sleep, TaskAbortedError } from '../../src/index.js';
 import { createRuntime } from '../../src/runtime/runtime.js';
 import { TcpListener, TcpStream, UnixListener, UnixStream } from '../../src/io/net/index.js';
 import { Limiter } from '../../src/io/limiter.js';
@@ -223,6 +223,97 @@ describe('process and connect waits', () => {
     done!();
     const own = new AbortController().signal;
     expect(taskAwareSignal(own).signal).toBe(own);
+  });
+});
+
+/**
+ * I/O that has nothing to wait for (bytes already received, room in the write buffer, a
+ * connection already queued, a child that has exited) keeps the task known: the body's
+ * next wait stops at an abort. Each setup runs outside the task; the body does the ready
+ * call, then a long sleep, and is aborted there.
+ */
+describe('I/O that completes at once keeps the task known', () => {
+  /** Spawns `ready` then a 60 s sleep, aborts it at the sleep, and checks it stopped there. */
+  async function stopsAfter(ready: () => Promise<unknown>): Promise<void> {
+    const steps: string[] = [];
+    const task = rt.spawn(async () => {
+      await ready();
+      steps.push('ready');
+      await sleep(60_000);
+      steps.push('slept');
+    });
+    await parked();
+    expect(steps).toEqual(['ready']);
+    task.abort(new Error('stop'));
+    expect(await settled(task)).toBeInstanceOf(TaskAbortedError);
+    expect(steps).toEqual(['ready']);
+  }
+
+  /** A Unix pair whose server side has `bytes` received and queued. */
+  async function withQueued(bytes: string): Promise<{ server: UnixStream; close: () => Promise<void> }> {
+    const pair = await unixPair();
+    await rt.run(() => pair.client.write(Buffer.from(bytes)));
+    await parked();
+    return pair;
+  }
+
+  it('read, readExact, the async iterator (next, and return as a `break` calls it) and write', async () => {
+    for (const ready of [
+      (s: UnixStream) => s.read(),
+      (s: UnixStream) => s.readExact(2),
+      (s: UnixStream) => s[Symbol.asyncIterator]().next(),
+      (s: UnixStream) => s[Symbol.asyncIterator]().return!(),
+      (s: UnixStream) => s.write(Buffer.from('ok')),
+    ]) {
+      const { server, close } = await withQueued('hi');
+      await stopsAfter(() => ready(server));
+      await close();
+    }
+  });
+
+  it('accept of a queued connection, connect, and the next step of a listener\'s async iterator', async () => {
+    const listener = await rt.run(() => UnixListener.bind({ path: join(dir, `s${socketNo++}.sock`) }));
+    const clients = await rt.run(() => Promise.all([UnixStream.connect({ path: listener.path }), UnixStream.connect({ path: listener.path })]));
+    await parked();
+    const accepted: UnixStream[] = [];
+    /** `work` itself (the body awaits the Zokio promise), keeping what it gives for the cleanup. */
+    const keep = <T>(work: Promise<T>, take: (value: T) => void): Promise<T> => {
+      void work.then(take, () => undefined);
+      return work;
+    };
+    await stopsAfter(() => keep(listener.accept(), (conn) => accepted.push(conn)));
+    await stopsAfter(() => keep(listener[Symbol.asyncIterator]().next(), (step) => accepted.push(step.value as UnixStream)));
+    await stopsAfter(() => keep(UnixStream.connect({ path: listener.path }), (conn) => clients.push(conn)));
+    await rt.run(async () => {
+      for (const conn of [...clients, ...accepted]) await conn.close();
+      await listener.close();
+    });
+  });
+
+  it('TCP: connect, a read of received bytes, and write', async () => {
+    const listener = await rt.run(() => TcpListener.bind({ host: '127.0.0.1', port: 0 }));
+    const port = listener.address.port;
+    await stopsAfter(() => TcpStream.connect({ host: '127.0.0.1', port })); // its server side is closed with the listener
+    const client = await rt.run(() => TcpStream.connect({ host: '127.0.0.1', port }));
+    await parked();
+    const first = await rt.run(() => listener.accept()); // the connection made inside the task
+    const server = await rt.run(() => listener.accept());
+    await rt.run(() => client.write(Buffer.from('hi')));
+    await parked();
+    await stopsAfter(() => server.read());
+    await stopsAfter(() => server.write(Buffer.from('ok')));
+    await rt.run(async () => {
+      await client.close();
+      await first.close();
+      await server.close();
+      await listener.close();
+    });
+  });
+
+  it('child.wait() of a child that has exited', async () => {
+    const child = await rt.run(() => spawnProcess(process.execPath, ['-e', '']));
+    await rt.run(() => child.wait());
+    await stopsAfter(() => child.wait());
   });
 });
 

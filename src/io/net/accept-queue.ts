@@ -10,6 +10,7 @@
 import type { Duplex } from 'node:stream';
 import { ClosedError } from '../../errors.js';
 import { abortedBeforeWait, WaitAbort } from '../../scheduler/wait-abort.js';
+import { readyFor } from '../../scheduler/task.js';
 
 interface Waiter<T> {
   resolve(stream: T): void;
@@ -66,7 +67,7 @@ export class AcceptQueue<T> {
    */
   take(signal: AbortSignal | undefined): Promise<T> {
     const queued = this.#queue.shift();
-    if (queued !== undefined) return Promise.resolve(this.#wrap(queued));
+    if (queued !== undefined) return readyFor(this.#wrap(queued));
     if (this.#closed) return Promise.reject(new ClosedError(`${this.#what} is closed`));
     const aborted = abortedBeforeWait(signal);
     if (aborted !== undefined) return Promise.reject(aborted.reason);

@@ -31,7 +31,7 @@
 import type { Duplex } from 'node:stream';
 import { ClosedError, UnexpectedEofError, ZokioError } from '../../errors.js';
 import { abortReason } from '../../scheduler/abort-reason.js';
-import { ABORTED, currentTask, linkPark, resumeTask, unlinkPark, type TaskPark, type TaskRecord } from '../../scheduler/task.js';
+import { ABORTED, currentTask, linkPark, resumeTask, unlinkPark, type TaskPark, type TaskRecord, readyFor, readyVoid, failedFor, taskWait } from '../../scheduler/task.js';
 import { abortedBeforeWait, settleWait, WaitAbort } from '../../scheduler/wait-abort.js';
 import { asBuffer, readExact, readLine, type ByteStream, type IoOptions, type ReadLineOptions } from './byte-stream.js';
 
@@ -280,11 +280,11 @@ export class SocketStream implements ByteStream {
       const chunk = queue.shift()!;
       this.#queued -= chunk.byteLength;
       this.#resumeUnderMark();
-      return Promise.resolve(chunk);
+      return readyFor(chunk);
     }
-    if (this.#error !== undefined) return Promise.reject(this.#error);
-    if (this.#ended) return Promise.resolve(null);
-    if (this.closed) return Promise.reject(new ClosedError(`${this.#what} is closed`));
+    if (this.#error !== undefined) return failedFor(this.#error);
+    if (this.#ended) return readyFor(null);
+    if (this.closed) return failedFor(new ClosedError(`${this.#what} is closed`));
     if (this.#pending !== undefined) return Promise.reject(new ZokioError('ZOKIO_ERR_INVALID_ARGUMENT', `${this.#what}: a read is already in progress`));
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(abortReason(signal));
@@ -323,7 +323,7 @@ export class SocketStream implements ByteStream {
       else this.#queue[0] = head.subarray(n);
       this.#queued -= n;
       this.#resumeUnderMark();
-      return Promise.resolve(whole ? head : head.subarray(0, n));
+      return readyFor(whole ? head : head.subarray(0, n));
     }
     if (this.#mustWait(options)) return this.#wait(EXACT, n, options);
     return readExact(this, n, options);
@@ -365,7 +365,7 @@ export class SocketStream implements ByteStream {
       socket.cork();
       process.nextTick(this.#uncork);
     }
-    if (socket.write(data)) return WRITTEN;
+    if (socket.write(data)) return readyVoid(WRITTEN);
     const signal = options?.signal;
     const aborted = abortedBeforeWait(signal);
     if (aborted !== undefined) return Promise.reject(aborted.reason);
@@ -445,9 +445,18 @@ export class SocketStream implements ByteStream {
     return {
       next: (): Promise<IteratorResult<Uint8Array>> => {
         if (this.#mustWait(undefined)) return this.#wait(NEXT, 0, undefined);
-        return this.read().then((chunk) => (chunk === null ? DONE : { done: false, value: chunk }));
+        const queue = this.#queue;
+        if (queue.length > 0) {
+          // A chunk received already (a burst): handed over as `read` would, without its promise.
+          const chunk = queue.shift()!;
+          this.#queued -= chunk.byteLength;
+          this.#resumeUnderMark();
+          return readyFor({ done: false, value: chunk });
+        }
+        if (this.#ended && this.#error === undefined) return readyFor(DONE);
+        return taskWait(this.read().then((chunk) => (chunk === null ? DONE : { done: false, value: chunk })));
       },
-      return: () => Promise.resolve(DONE),
+      return: () => readyFor(DONE),
     };
   }
 }

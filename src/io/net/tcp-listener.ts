@@ -13,6 +13,7 @@ import { AcceptQueue } from './accept-queue.js';
 import type { BackendListener, SocketAddress } from './backend.js';
 import { TcpStream } from './tcp-stream.js';
 import { tlsListen, type TlsServerOptions } from './tls.js';
+import { taskWait, taskIterator } from '../../scheduler/task.js';
 
 /** Options of {@link TcpListener.bind}. */
 export interface BindOptions {
@@ -65,7 +66,11 @@ export class TcpListener implements AsyncIterable<TcpStream> {
    * *Cancellation*: not cancellable; resolves once listening.
    * @throws the backend's error, e.g. `EADDRINUSE`.
    */
-  static async bind(options: BindOptions = {}): Promise<TcpListener> {
+  static bind(options: BindOptions = {}): Promise<TcpListener> {
+    return taskWait(TcpListener.#bind(options));
+  }
+
+  static async #bind(options: BindOptions): Promise<TcpListener> {
     const driver = ioDriver();
     const backlog = options.backlog ?? 511;
     const listener = new TcpListener(driver, options, backlog);
@@ -113,7 +118,11 @@ export class TcpListener implements AsyncIterable<TcpStream> {
    *
    * *Cancellation*: not cancellable.
    */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    return taskWait(this.#close());
+  }
+
+  async #close(): Promise<void> {
     if (this.#queue.closed) return;
     this.#queue.close();
     this.#driver.closeables.delete(this);
@@ -130,7 +139,11 @@ export class TcpListener implements AsyncIterable<TcpStream> {
    *
    * *Cancellation*: the loop ends when `close()` is called.
    */
-  async *[Symbol.asyncIterator](): AsyncIterator<TcpStream> {
+  [Symbol.asyncIterator](): AsyncIterator<TcpStream> {
+    return taskIterator(this.#iterate());
+  }
+
+  async *#iterate(): AsyncGenerator<TcpStream> {
     for (;;) {
       let stream: TcpStream;
       try {

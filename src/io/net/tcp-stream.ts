@@ -16,6 +16,8 @@ import { ioDriver } from '../driver.js';
 import type { SocketAddress } from './backend.js';
 import { tlsConnect, type TlsConnectOptions } from './tls.js';
 import { joinBytes, readExact, readLine, type ByteStream, type IoOptions, type ReadLineOptions } from './byte-stream.js';
+import { readyFor, readyVoid, failedFor, taskWait, taskIterator } from '../../scheduler/task.js';
+import { RESOLVED } from '../../sync/internal/check.js';
 
 /** Options of {@link TcpStream.connect}. */
 export interface ConnectOptions {
@@ -85,7 +87,11 @@ export class TcpStream implements ByteStream {
    * @throws the backend's error, e.g. `ECONNREFUSED` with Node's `code`; TlsError
    * (`ZOKIO_ERR_TLS`) when the server's certificate is not trusted.
    */
-  static async connect(options: ConnectOptions): Promise<TcpStream> {
+  static connect(options: ConnectOptions): Promise<TcpStream> {
+    return taskWait(TcpStream.#connect(options));
+  }
+
+  static async #connect(options: ConnectOptions): Promise<TcpStream> {
     const driver = ioDriver();
     const host = options.host ?? '127.0.0.1';
     const { signal, done } = taskAwareSignal(options.signal);
@@ -149,13 +155,13 @@ export class TcpStream implements ByteStream {
     const head = this.#unread;
     if (head !== undefined) {
       this.#unread = undefined;
-      return Promise.resolve(head);
+      return readyFor(head);
     }
     const socket = this.#socket;
     const chunk = socket.read() as Buffer | null;
-    if (chunk !== null) return Promise.resolve(chunk);
-    if (this.#error !== undefined) return Promise.reject(this.#error);
-    if (this.#ended || socket.readableEnded) return Promise.resolve(null);
+    if (chunk !== null) return readyFor(chunk);
+    if (this.#error !== undefined) return failedFor(this.#error);
+    if (this.#ended || socket.readableEnded) return readyFor(null);
     if (this.#closed || socket.destroyed) return Promise.reject(new ClosedError('TcpStream is closed'));
     const signal = options?.signal;
     const aborted = abortedBeforeWait(signal);
@@ -237,7 +243,7 @@ export class TcpStream implements ByteStream {
     const socket = this.#socket;
     if (this.#error !== undefined) return Promise.reject(this.#error);
     if (socket.destroyed || socket.writableEnded) return Promise.reject(new ClosedError('TcpStream is closed for writing'));
-    if (socket.write(data)) return Promise.resolve();
+    if (socket.write(data)) return readyVoid(RESOLVED);
     const signal = options?.signal;
     const aborted = abortedBeforeWait(signal);
     if (aborted !== undefined) return Promise.reject(aborted.reason);
@@ -308,7 +314,11 @@ export class TcpStream implements ByteStream {
    *
    * *Cancellation*: breaking out of the loop does not close the stream.
    */
-  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return taskIterator(this.#iterate());
+  }
+
+  async *#iterate(): AsyncGenerator<Uint8Array> {
     for (;;) {
       const chunk = await this.read();
       if (chunk === null) return;

@@ -10,6 +10,7 @@ import { AcceptQueue } from './accept-queue.js';
 import type { BackendListener } from './backend.js';
 import { UnixStream } from './unix-stream.js';
 import { checkSocketPath } from './unix-socket-path.js';
+import { taskWait, taskIterator } from '../../scheduler/task.js';
 
 /** Options of {@link UnixListener.bind}. */
 export interface UnixBindOptions {
@@ -65,7 +66,11 @@ export class UnixListener implements AsyncIterable<UnixStream> {
    * @throws SocketPathTooLongError (before any syscall) for a path the OS cannot take;
    *   an `EADDRINUSE` error when a live listener holds the path or the path is not a socket.
    */
-  static async bind(options: UnixBindOptions): Promise<UnixListener> {
+  static bind(options: UnixBindOptions): Promise<UnixListener> {
+    return taskWait(UnixListener.#bind(options));
+  }
+
+  static async #bind(options: UnixBindOptions): Promise<UnixListener> {
     const path = checkSocketPath(options.path);
     const driver = ioDriver();
     const queue = new AcceptQueue(options.backlog ?? 511, 'UnixListener', (socket) => new UnixStream(socket, path));
@@ -97,7 +102,11 @@ export class UnixListener implements AsyncIterable<UnixStream> {
    *
    * *Cancellation*: not cancellable.
    */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    return taskWait(this.#close());
+  }
+
+  async #close(): Promise<void> {
     if (this.#queue.closed) return;
     this.#queue.close();
     this.#driver.closeables.delete(this);
@@ -114,7 +123,11 @@ export class UnixListener implements AsyncIterable<UnixStream> {
    *
    * *Cancellation*: the loop ends when `close()` is called.
    */
-  async *[Symbol.asyncIterator](): AsyncIterator<UnixStream> {
+  [Symbol.asyncIterator](): AsyncIterator<UnixStream> {
+    return taskIterator(this.#iterate());
+  }
+
+  async *#iterate(): AsyncGenerator<UnixStream> {
     for (;;) {
       let stream: UnixStream;
       try {

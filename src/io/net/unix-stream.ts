@@ -10,6 +10,7 @@ import { ioDriver } from '../driver.js';
 import { taskAwareSignal } from '../../scheduler/wait-abort.js';
 import { SocketStream } from './socket-stream.js';
 import { checkSocketPath } from './unix-socket-path.js';
+import { taskWait } from '../../scheduler/task.js';
 
 /** Options of {@link UnixStream.connect}. */
 export interface UnixConnectOptions {
@@ -52,7 +53,11 @@ export class UnixStream extends SocketStream {
    * @throws SocketPathTooLongError (before any syscall) for a path the OS cannot take;
    *   the backend's error otherwise (`ENOENT`: no such socket, `ECONNREFUSED`: nobody listens).
    */
-  static async connect(options: UnixConnectOptions): Promise<UnixStream> {
+  static connect(options: UnixConnectOptions): Promise<UnixStream> {
+    return taskWait(UnixStream.#connect(options));
+  }
+
+  static async #connect(options: UnixConnectOptions): Promise<UnixStream> {
     const path = checkSocketPath(options.path);
     const { signal, done } = taskAwareSignal(options.signal);
     try {
