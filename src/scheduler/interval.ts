@@ -275,7 +275,7 @@ export class Interval implements AsyncIterableIterator<number> {
     const result: IteratorResult<number> = { value: this.#take(this.#driver.clock.now()), done: false };
     if (resolve === undefined) return;
     if (task === undefined) resolve(result);
-    else resumeTask(task, resolve, result);
+    else resumeTask(task, resolve, result, true);
   };
 
   readonly #onAbort = (): void => {

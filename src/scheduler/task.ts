@@ -367,10 +367,14 @@ function leaveResumed(): void {
  * the continuation awaiting it runs with `task` as the running task: one microtask before
  * the settle sets it, one after clears it. The await's own reaction job is queued by the
  * settle, between the two, so the code that runs in between is the awaiting continuation
- * (and any other reaction registered on this very promise).
+ * (and any other reaction registered on this very promise). `ok`: `settle` fulfils (see
+ * the first line of the body).
  */
-export function resumeTask<T>(task: TaskRecord, settle: (value: T) => void, value: T): void {
-  if (task.state !== RUNNING) {
+export function resumeTask<T>(task: TaskRecord, settle: (value: T) => void, value: T, ok = false): void {
+  // A task aborted after its wait succeeded goes on as itself, so that its next Zokio wait
+  // rejects with the abort reason (`rejectIfAborted`); after a rejection (the abort's own,
+  // or a failure) its catch/finally run as unknown code, free to await their cleanup.
+  if (task.state !== RUNNING && !(ok && task.state === ABORTED)) {
     settle(value);
     return;
   }
@@ -378,6 +382,17 @@ export function resumeTask<T>(task: TaskRecord, settle: (value: T) => void, valu
   void STARTED.then(enterResumed);
   settle(value);
   void STARTED.then(leaveResumed);
+}
+
+/**
+ * @internal For the start of a wait's fast path: a rejection with the abort reason when the
+ * code running now is a task that was aborted (after a wait of it had succeeded), else
+ * `undefined`. Checked before the wait takes anything (a permit, a message), so nothing is
+ * taken that the task would never see.
+ */
+export function rejectIfAborted(): Promise<never> | undefined {
+  const task = runningTask;
+  return task !== undefined && task.state === ABORTED ? Promise.reject(task.value) : undefined;
 }
 
 /**
@@ -416,7 +431,7 @@ export function taskWait<T>(work: Promise<T>): Promise<T> {
   if (task === undefined) return work;
   return new Promise<T>((resolve, reject) => {
     work.then(
-      (value) => resumeTask(task, resolve, value),
+      (value) => resumeTask(task, resolve, value, true),
       (err: unknown) => resumeTask(task, reject, err),
     );
   });
@@ -435,32 +450,38 @@ export function taskIterator<T>(iterator: AsyncGenerator<T>): AsyncIterableItera
 
 /**
  * Ready results waiting for their settle job, in queue order (the n-th `settleReady` job
- * belongs to the n-th entry, as with `startQueue`): three rings, no object per result.
+ * belongs to the n-th entry, as with `startQueue`): four slots per entry (task, settle
+ * function, value, whether it fulfils) in one ring, no object per result.
  */
-const readyTasks = new Ring<TaskRecord>(16);
-const readySettles = new Ring<(value: unknown) => void>(16);
-const readyValues = new Ring<unknown>(16);
+const readyQueue = new Ring<unknown>(64);
+
+/** Whether the promise being made settles by resolving; its settle function lands in `madeSettle` (one shared executor, no closure per call). */
+let makingOk = true;
+let madeSettle: ((value: unknown) => void) | undefined;
+function captureSettle(resolve: (value: never) => void, reject: (reason: unknown) => void): void {
+  madeSettle = makingOk ? (resolve as (value: unknown) => void) : reject;
+}
 
 function settleSoon(task: TaskRecord, value: unknown, ok: boolean): Promise<never> {
-  let settle!: (value: unknown) => void;
-  const promise = new Promise<never>((resolve, reject) => {
-    settle = ok ? (resolve as (value: unknown) => void) : reject;
-  });
-  readyTasks.push(task);
-  readySettles.push(settle);
-  readyValues.push(value);
+  makingOk = ok;
+  const promise = new Promise<never>(captureSettle);
+  readyQueue.push(task);
+  readyQueue.push(madeSettle);
+  readyQueue.push(value);
+  readyQueue.push(ok);
+  madeSettle = undefined;
   void STARTED.then(settleReady);
   return promise;
 }
 
 function settleReady(): void {
-  const task = readyTasks.shift();
-  const settle = readySettles.shift();
-  const value = readyValues.shift();
-  readyTasks.shrinkIfEmpty(QUEUE_KEEP);
-  readySettles.shrinkIfEmpty(QUEUE_KEEP);
-  readyValues.shrinkIfEmpty(QUEUE_KEEP);
-  resumeTask(task, settle, value);
+  const queue = readyQueue;
+  const task = queue.shift() as TaskRecord;
+  const settle = queue.shift() as (value: unknown) => void;
+  const value = queue.shift();
+  const ok = queue.shift() as boolean;
+  queue.shrinkIfEmpty(QUEUE_KEEP);
+  resumeTask(task, settle, value, ok);
 }
 
 function noop(): void {}
@@ -481,7 +502,7 @@ const startQueue = new Ring<TaskRecord>(64);
 
 /** @internal Slots held by the queues of tasks to start and to resume (for tests: they stay bounded). */
 export function taskQueueSlots(): number {
-  return startQueue.buf.length + resumeQueue.buf.length + readyTasks.buf.length + readySettles.buf.length + readyValues.buf.length;
+  return startQueue.buf.length + resumeQueue.buf.length + readyQueue.buf.length;
 }
 
 /**

@@ -193,7 +193,7 @@ class TaskSleep implements TaskPark, TimerTarget {
     this.unhook();
     if (closed !== undefined) this.resolve(new Rejection(task, new RuntimeClosedError('runtime shut down while waiting on a timer')));
     else if (task === undefined) this.resolve();
-    else resumeTask(task, this.resolve, undefined);
+    else resumeTask(task, this.resolve, undefined, true);
   }
 
   cancelForTask(reason: unknown): void {
@@ -354,7 +354,7 @@ function raceTimer<T>(driver: TimerDriver, at: number, work: TimedWork<T>, optio
     const resolve = (value: Awaited<T>): void => {
       if (park !== undefined) unlinkPark(park);
       if (task === undefined) resolveOuter(value);
-      else resumeTask(task, resolveOuter, value);
+      else resumeTask(task, resolveOuter, value, true);
     };
     const reject = (reason: unknown): void => {
       if (park !== undefined) unlinkPark(park);

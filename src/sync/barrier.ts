@@ -8,7 +8,7 @@
 import { abortReason } from '../scheduler/time.js';
 import { checkCount } from './internal/check.js';
 import { Waiter, WaiterQueue } from './internal/waiter-queue.js';
-import { readyFor, failedFor } from '../scheduler/task.js';
+import { readyFor, failedFor, rejectIfAborted } from '../scheduler/task.js';
 
 /** What {@link Barrier.wait} tells each task. */
 export interface BarrierWaitResult {
@@ -68,6 +68,8 @@ export class Barrier {
    * *Cancellation*: see the class comment.
    */
   wait(options?: BarrierWaitOptions): Promise<BarrierWaitResult> {
+    const aborted = rejectIfAborted();
+    if (aborted !== undefined) return aborted;
     const signal = options?.signal;
     if (signal !== undefined && signal.aborted) return failedFor(abortReason(signal));
     if (this.#arrived + 1 === this.#parties) {

@@ -22,7 +22,7 @@ import { abortReason } from '../scheduler/time.js';
 import { checkCount, RESOLVED } from './internal/check.js';
 import { nextPowerOfTwo } from './internal/ring.js';
 import { Waiter, WaiterQueue } from './internal/waiter-queue.js';
-import { readyFor, readyVoid, failedFor } from '../scheduler/task.js';
+import { readyFor, readyVoid, failedFor, rejectIfAborted } from '../scheduler/task.js';
 
 /** Options for the waiting calls of a broadcast channel. */
 export interface BroadcastWaitOptions {
@@ -280,6 +280,8 @@ export class BroadcastReceiver<T> implements AsyncIterable<BroadcastResult<T>>, 
    * position does not move, so the next `recv` returns the message this one would have.
    */
   recv(options?: BroadcastWaitOptions): Promise<BroadcastResult<T>> {
+    const aborted = rejectIfAborted();
+    if (aborted !== undefined) return aborted;
     const s = this.#s;
     const signal = options?.signal;
     if (signal !== undefined && signal.aborted) return failedFor(abortReason(signal));

@@ -32,7 +32,7 @@ import { Ring } from './internal/ring.js';
 import { DRAINED, NOT_READY, SELECT_SOURCE, type Selectable, type SelectSource } from './internal/selectable.js';
 import { Waiter, WaiterQueue, type AnyWaiter } from './internal/waiter-queue.js';
 import { resourceHook } from '../console/resource-hook.js';
-import { readyFor, readyVoid, failedFor } from '../scheduler/task.js';
+import { readyFor, readyVoid, failedFor, rejectIfAborted } from '../scheduler/task.js';
 
 /** Options for the waiting calls of a channel (`send`, `recv`). */
 export interface ChannelWaitOptions {
@@ -114,6 +114,8 @@ export class Chan<T> implements SelectSource<T> {
   }
 
   send(value: T, signal: AbortSignal | undefined): Promise<void> {
+    const aborted = rejectIfAborted();
+    if (aborted !== undefined) return aborted;
     if (this.receiverClosed) return failedFor(new ChannelClosedError('channel receiver closed'));
     if (signal !== undefined && signal.aborted) return failedFor(abortReason(signal));
     if (this.recvQ.live > 0) {
@@ -129,6 +131,8 @@ export class Chan<T> implements SelectSource<T> {
 
   /** Resolves with a permit once `n` slots are reserved for the caller, in FIFO order with senders. */
   reserve(n: number, signal: AbortSignal | undefined): Promise<SendPermit<T>> {
+    const aborted = rejectIfAborted();
+    if (aborted !== undefined) return aborted;
     if (this.receiverClosed) return failedFor(new ChannelClosedError('channel receiver closed'));
     if (signal !== undefined && signal.aborted) return failedFor(abortReason(signal));
     if (this.sendQ.live === 0 && this.free >= n) {
@@ -229,6 +233,8 @@ export class Chan<T> implements SelectSource<T> {
   }
 
   recv(signal: AbortSignal | undefined): Promise<T> {
+    const aborted = rejectIfAborted();
+    if (aborted !== undefined) return aborted;
     if (signal !== undefined && signal.aborted) return failedFor(abortReason(signal));
     if (this.ring.length > 0) return readyFor(this.shift());
     if (this.drained) return failedFor(new ChannelClosedError());
@@ -236,6 +242,8 @@ export class Chan<T> implements SelectSource<T> {
   }
 
   next(): Promise<IteratorResult<T>> {
+    const aborted = rejectIfAborted();
+    if (aborted !== undefined) return aborted;
     if (this.ring.length > 0) return readyFor({ done: false, value: this.shift() });
     if (this.drained) return readyFor(ITER_DONE);
     return this.recvQ.wait(new Waiter<IteratorResult<T>>(MODE_ITER, undefined), undefined);
@@ -594,6 +602,8 @@ export class Receiver<T> implements AsyncIterable<T>, Selectable<T>, Disposable 
    * @throws `ZOKIO_ERR_INVALID_ARGUMENT` unless `limit` is an integer from 1 to 2^30.
    */
   recvMany(buffer: T[], limit: number, options?: ChannelWaitOptions): Promise<number> {
+    const aborted = rejectIfAborted();
+    if (aborted !== undefined) return aborted;
     checkCount(limit, 'limit', 1);
     const chan = this.#chan;
     const signal = options?.signal;

@@ -10,7 +10,7 @@ import { ClosedError } from '../errors.js';
 import { abortReason } from '../scheduler/time.js';
 import { Waiter, WaiterQueue } from './internal/waiter-queue.js';
 import { resourceHook } from '../console/resource-hook.js';
-import { readyFor, failedFor } from '../scheduler/task.js';
+import { readyFor, failedFor, rejectIfAborted } from '../scheduler/task.js';
 
 /** Options for {@link Mutex.lock}. */
 export interface LockOptions {
@@ -134,6 +134,8 @@ export class Mutex<T = void> {
    * *Cancellation*: see the class comment.
    */
   lock(options?: LockOptions): Promise<MutexGuard<T>> {
+    const aborted = rejectIfAborted();
+    if (aborted !== undefined) return aborted;
     const signal = options?.signal;
     if (signal !== undefined && signal.aborted) return failedFor(abortReason(signal));
     if (!this.#locked) {

@@ -8,7 +8,7 @@
 import { abortReason } from '../scheduler/time.js';
 import { RESOLVED } from './internal/check.js';
 import { Waiter, WaiterQueue } from './internal/waiter-queue.js';
-import { readyVoid, failedFor } from '../scheduler/task.js';
+import { readyVoid, failedFor, rejectIfAborted } from '../scheduler/task.js';
 
 /** Options for {@link Notify.notified}. */
 export interface NotifiedOptions {
@@ -53,6 +53,8 @@ export class Notify {
    * *Cancellation*: see the class comment.
    */
   notified(options?: NotifiedOptions): Promise<void> {
+    const aborted = rejectIfAborted();
+    if (aborted !== undefined) return aborted;
     const signal = options?.signal;
     if (signal !== undefined && signal.aborted) return failedFor(abortReason(signal));
     if (this.#permit) {

@@ -10,7 +10,7 @@ import { RESOLVED } from './internal/check.js';
 import { DRAINED, NOT_READY, SELECT_SOURCE, type Selectable, type SelectSource } from './internal/selectable.js';
 import { Waiter, WaiterQueue } from './internal/waiter-queue.js';
 import type { TryRecvResult } from './channel.js';
-import { readyFor, readyVoid, failedFor } from '../scheduler/task.js';
+import { readyFor, readyVoid, failedFor, rejectIfAborted } from '../scheduler/task.js';
 
 /** Options for {@link OneshotReceiver.recv}. */
 export interface OneshotRecvOptions {
@@ -167,6 +167,8 @@ export class OneshotReceiver<T> implements Selectable<T>, Disposable {
    * value (if it comes) stays in the channel for a later `recv`.
    */
   recv(options?: OneshotRecvOptions): Promise<T> {
+    const aborted = rejectIfAborted();
+    if (aborted !== undefined) return aborted;
     const s = this.#s;
     const signal = options?.signal;
     if (signal !== undefined && signal.aborted) return failedFor(abortReason(signal));

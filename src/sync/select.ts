@@ -150,7 +150,7 @@ export function select<B extends Record<string, SelectBranch>>(branches: B, opti
 
   return new Promise<SelectResult<B>>((resolveOuter, rejectOuter) => {
     // Made by a known task: its abort rejects the select, and the winner resumes it as that task.
-    const resolve = task === undefined ? resolveOuter : (result: SelectResult<B>): void => resumeTask(task, resolveOuter, result);
+    const resolve = task === undefined ? resolveOuter : (result: SelectResult<B>): void => resumeTask(task, resolveOuter, result, true);
     const reject = task === undefined ? rejectOuter : (err: unknown): void => resumeTask(task, rejectOuter, err);
     let done = false;
     const cleanups: (() => void)[] = [];

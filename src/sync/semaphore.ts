@@ -14,7 +14,7 @@ import { abortReason } from '../scheduler/abort-reason.js';
 import { checkCount, MAX_COUNT } from './internal/check.js';
 import { noop, WaiterQueue, type AbortHook, type Parked } from './internal/waiter-queue.js';
 import { resourceHook } from '../console/resource-hook.js';
-import { readyFor, failedFor } from '../scheduler/task.js';
+import { readyFor, failedFor, rejectIfAborted } from '../scheduler/task.js';
 
 /** Options for {@link Semaphore.acquire}. */
 export interface AcquireOptions {
@@ -212,6 +212,8 @@ export class Semaphore {
    * @param n permits to take. @default 1
    */
   acquire(n = 1, options?: AcquireOptions): Promise<Permit> {
+    const aborted = rejectIfAborted();
+    if (aborted !== undefined) return aborted;
     if (n !== 1) checkCount(n, 'n', 1);
     if (this.#closed) return failedFor(new ClosedError('semaphore closed'));
     const signal = options?.signal;

@@ -10,7 +10,7 @@ import { ChannelClosedError } from '../errors.js';
 import { abortReason } from '../scheduler/time.js';
 import { RESOLVED } from './internal/check.js';
 import { Waiter, WaiterQueue } from './internal/waiter-queue.js';
-import { readyVoid, failedFor } from '../scheduler/task.js';
+import { readyVoid, failedFor, rejectIfAborted } from '../scheduler/task.js';
 
 /** Options for {@link WatchReceiver.changed}. */
 export interface WatchWaitOptions {
@@ -191,6 +191,8 @@ export class WatchReceiver<T> implements AsyncIterable<T>, Disposable {
    * marked seen, so a value sent meanwhile is reported by the next `changed()`.
    */
   changed(options?: WatchWaitOptions): Promise<void> {
+    const aborted = rejectIfAborted();
+    if (aborted !== undefined) return aborted;
     const s = this.#s;
     const signal = options?.signal;
     if (signal !== undefined && signal.aborted) return failedFor(abortReason(signal));

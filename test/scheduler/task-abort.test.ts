@@ -357,6 +357,69 @@ describe('a wait that completes at once keeps the task known', () => {
     expect(steps).toEqual(['closed']);
   });
 
+  it('a loop of waits that never wait (a producer with an eager consumer) stops at the abort', async () => {
+    const { rt } = pausedRuntime();
+    const [tx, rx] = channel<number>(4);
+    let sent = 0;
+    let received = 0;
+    let producer: Task<void> | undefined;
+    producer = rt.spawn(async () => {
+      for (let i = 0; i < 1_000_000; i++) {
+        await tx.send(i); // the consumer keeps room: no send ever waits
+        sent++;
+      }
+    });
+    const consumer = rt.spawn(async () => {
+      for await (const _ of rx) {
+        if (++received === 100) producer!.abort(new Error('enough'));
+      }
+    });
+    expect(await outcome(producer)).toBeInstanceOf(TaskAbortedError);
+    tx.close();
+    await consumer;
+    expect(sent).toBeLessThan(110); // it stopped at its next send, not a million sends later
+    expect(received).toBe(sent);
+  });
+
+  it('after an abort the catch and finally blocks still await Zokio waits (cleanup is not aborted)', async () => {
+    const { clock, rt } = pausedRuntime();
+    const sem = new Semaphore(1);
+    const [tx, rx] = channel<string>(4);
+    const task = rt.spawn(async () => {
+      try {
+        await sleep(1000);
+      } finally {
+        const permit = await sem.acquire();
+        await tx.send('cleaned up');
+        permit.release();
+      }
+    });
+    await flush();
+    task.abort();
+    expect(await outcome(task)).toBeInstanceOf(TaskAbortedError);
+    expect(rx.tryRecv()).toEqual({ ok: true, value: 'cleaned up' });
+    expect(sem.available).toBe(1);
+    await clock.advance(1000);
+  });
+
+  it('a task that aborts itself stops at its next wait, even one with nothing to wait for', async () => {
+    const { rt } = pausedRuntime();
+    const sem = new Semaphore(1);
+    let self: Task<void> | undefined;
+    const steps: string[] = [];
+    self = rt.spawn(async () => {
+      const first = await sem.acquire();
+      first.release();
+      self!.abort(new Error('self'));
+      steps.push('aborted itself');
+      await sem.acquire();
+      steps.push('acquired');
+    });
+    expect(await outcome(self)).toBeInstanceOf(TaskAbortedError);
+    expect(steps).toEqual(['aborted itself']);
+    expect(sem.available).toBe(1); // the refused acquire took no permit
+  });
+
   it('a body of many such waits stays known after each of them (property)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.integer({ min: 0, max: readyCases.length - 1 }), { minLength: 1, maxLength: 8 }), async (picks) => {

@@ -10,7 +10,7 @@
 import type { Duplex } from 'node:stream';
 import { ClosedError } from '../../errors.js';
 import { abortedBeforeWait, WaitAbort } from '../../scheduler/wait-abort.js';
-import { readyFor } from '../../scheduler/task.js';
+import { readyFor, rejectIfAborted } from '../../scheduler/task.js';
 
 interface Waiter<T> {
   resolve(stream: T): void;
@@ -66,6 +66,8 @@ export class AcceptQueue<T> {
    * that comes later stays queued for the next `accept()`.
    */
   take(signal: AbortSignal | undefined): Promise<T> {
+    const abortedTask = rejectIfAborted();
+    if (abortedTask !== undefined) return abortedTask;
     const queued = this.#queue.shift();
     if (queued !== undefined) return readyFor(this.#wrap(queued));
     if (this.#closed) return Promise.reject(new ClosedError(`${this.#what} is closed`));

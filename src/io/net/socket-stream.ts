@@ -31,7 +31,7 @@
 import type { Duplex } from 'node:stream';
 import { ClosedError, UnexpectedEofError, ZokioError } from '../../errors.js';
 import { abortReason } from '../../scheduler/abort-reason.js';
-import { ABORTED, currentTask, linkPark, resumeTask, unlinkPark, type TaskPark, type TaskRecord, readyFor, readyVoid, failedFor, taskWait } from '../../scheduler/task.js';
+import { ABORTED, currentTask, linkPark, resumeTask, unlinkPark, type TaskPark, type TaskRecord, readyFor, readyVoid, failedFor, taskWait, rejectIfAborted } from '../../scheduler/task.js';
 import { abortedBeforeWait, settleWait, WaitAbort } from '../../scheduler/wait-abort.js';
 import { asBuffer, readExact, readLine, type ByteStream, type IoOptions, type ReadLineOptions } from './byte-stream.js';
 
@@ -76,7 +76,7 @@ class PendingRead implements TaskPark {
     if (this.parkTask === undefined) this.resolve(value);
     else {
       unlinkPark(this);
-      resumeTask(this.task!, this.resolve, value);
+      resumeTask(this.task!, this.resolve, value, true);
     }
   }
 
@@ -275,6 +275,8 @@ export class SocketStream implements ByteStream {
    * @throws the stream's error (e.g. `ECONNRESET`), or `ClosedError` after `close()`.
    */
   read(options?: IoOptions): Promise<Uint8Array | null> {
+    const abortedTask = rejectIfAborted();
+    if (abortedTask !== undefined) return abortedTask;
     const queue = this.#queue;
     if (queue.length > 0) {
       const chunk = queue.shift()!;
@@ -313,6 +315,8 @@ export class SocketStream implements ByteStream {
    * @throws UnexpectedEofError when the stream ends first (the bytes that came are put back).
    */
   readExact(n: number, options?: IoOptions): Promise<Uint8Array> {
+    const abortedTask = rejectIfAborted();
+    if (abortedTask !== undefined) return abortedTask;
     if (!Number.isSafeInteger(n) || n <= 0) return readExact(this, n, options);
     // Fast paths: the n bytes are at the head of the queue, or the next chunk brings them
     // (a request/response exchange); `#onData` slices that chunk for us.
@@ -352,6 +356,8 @@ export class SocketStream implements ByteStream {
    * @throws the stream's error, or `ClosedError` after `close()` / `end()`.
    */
   write(data: Uint8Array | string, options?: IoOptions): Promise<void> {
+    const abortedTask = rejectIfAborted();
+    if (abortedTask !== undefined) return abortedTask;
     const socket = this.#socket;
     if (this.#error !== undefined) return Promise.reject(this.#error);
     if (socket.destroyed || socket.writableEnded) return Promise.reject(new ClosedError(`${this.#what} is closed for writing`));
@@ -444,6 +450,8 @@ export class SocketStream implements ByteStream {
     // come yet resolves the iterator result straight from `#onData`.
     return {
       next: (): Promise<IteratorResult<Uint8Array>> => {
+        const abortedTask = rejectIfAborted();
+        if (abortedTask !== undefined) return abortedTask;
         if (this.#mustWait(undefined)) return this.#wait(NEXT, 0, undefined);
         const queue = this.#queue;
         if (queue.length > 0) {

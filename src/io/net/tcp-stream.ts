@@ -16,7 +16,7 @@ import { ioDriver } from '../driver.js';
 import type { SocketAddress } from './backend.js';
 import { tlsConnect, type TlsConnectOptions } from './tls.js';
 import { joinBytes, readExact, readLine, type ByteStream, type IoOptions, type ReadLineOptions } from './byte-stream.js';
-import { readyFor, readyVoid, failedFor, taskWait, taskIterator } from '../../scheduler/task.js';
+import { readyFor, readyVoid, failedFor, taskWait, taskIterator, rejectIfAborted } from '../../scheduler/task.js';
 import { RESOLVED } from '../../sync/internal/check.js';
 
 /** Options of {@link TcpStream.connect}. */
@@ -152,6 +152,8 @@ export class TcpStream implements ByteStream {
    * @throws the socket's error (e.g. `ECONNRESET`), or `ClosedError` after `close()`.
    */
   read(options?: IoOptions): Promise<Uint8Array | null> {
+    const abortedTask = rejectIfAborted();
+    if (abortedTask !== undefined) return abortedTask;
     const head = this.#unread;
     if (head !== undefined) {
       this.#unread = undefined;
@@ -240,6 +242,8 @@ export class TcpStream implements ByteStream {
    * @throws the socket's error, or `ClosedError` after `close()`.
    */
   write(data: Uint8Array | string, options?: IoOptions): Promise<void> {
+    const abortedTask = rejectIfAborted();
+    if (abortedTask !== undefined) return abortedTask;
     const socket = this.#socket;
     if (this.#error !== undefined) return Promise.reject(this.#error);
     if (socket.destroyed || socket.writableEnded) return Promise.reject(new ClosedError('TcpStream is closed for writing'));

@@ -108,7 +108,7 @@ export class AbortHook implements TaskPark {
 /** `resolve` of a task's waiter: settles its promise so that the task resumes as the running task. */
 function resumeResolve(this: Parked<unknown>, value: unknown): void {
   const hook = this.abort!;
-  resumeTask(hook.task!, hook.resolve, value);
+  resumeTask(hook.task!, hook.resolve, value, true);
 }
 
 /** `reject` of a task's waiter (see {@link resumeResolve}). */
