@@ -277,13 +277,7 @@ export class SocketStream implements ByteStream {
   read(options?: IoOptions): Promise<Uint8Array | null> {
     const abortedTask = rejectIfAborted();
     if (abortedTask !== undefined) return abortedTask;
-    const queue = this.#queue;
-    if (queue.length > 0) {
-      const chunk = queue.shift()!;
-      this.#queued -= chunk.byteLength;
-      this.#resumeUnderMark();
-      return readyFor(chunk);
-    }
+    if (this.#queue.length > 0) return readyFor(this.#takeQueued());
     if (this.#error !== undefined) return failedFor(this.#error);
     if (this.#ended) return readyFor(null);
     if (this.closed) return failedFor(new ClosedError(`${this.#what} is closed`));
@@ -291,6 +285,14 @@ export class SocketStream implements ByteStream {
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     return this.#wait(CHUNK, 0, options);
+  }
+
+  /** Takes the oldest queued chunk (the caller checked there is one), reading again under the mark. */
+  #takeQueued(): Uint8Array {
+    const chunk = this.#queue.shift()!;
+    this.#queued -= chunk.byteLength;
+    this.#resumeUnderMark();
+    return chunk;
   }
 
   #resumeUnderMark(): void {
@@ -453,14 +455,8 @@ export class SocketStream implements ByteStream {
         const abortedTask = rejectIfAborted();
         if (abortedTask !== undefined) return abortedTask;
         if (this.#mustWait(undefined)) return this.#wait(NEXT, 0, undefined);
-        const queue = this.#queue;
-        if (queue.length > 0) {
-          // A chunk received already (a burst): handed over as `read` would, without its promise.
-          const chunk = queue.shift()!;
-          this.#queued -= chunk.byteLength;
-          this.#resumeUnderMark();
-          return readyFor({ done: false, value: chunk });
-        }
+        // A chunk received already (a burst): handed over as `read` would, without its promise.
+        if (this.#queue.length > 0) return readyFor({ done: false, value: this.#takeQueued() });
         if (this.#ended && this.#error === undefined) return readyFor(DONE);
         return taskWait(this.read().then((chunk) => (chunk === null ? DONE : { done: false, value: chunk })));
       },
