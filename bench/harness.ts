@@ -68,6 +68,12 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** Runs one step of a suite's teardown after naming it on stderr (a step that hangs is then named in the log). */
+export async function teardownStep(label: string, step: () => Promise<unknown> | undefined): Promise<void> {
+  process.stderr.write(`  teardown: ${label}\n`);
+  await step();
+}
+
 /** Declares a suite (identity function that checks the shape). */
 export function defineSuite(suite: BenchSuite): BenchSuite {
   return suite;

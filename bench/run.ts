@@ -58,6 +58,28 @@ function progress(text: string): void {
   else process.stderr.write(`${text}\n`);
 }
 
+/**
+ * Awaits a suite's teardown with the event loop held open by a ref'd timer. Pools park their
+ * idle threads unref'd (zokio's, piscina's), so while their exits are awaited nothing may
+ * keep the loop alive: one CI smoke run ended right after the scheduler suite's teardown
+ * with "unsettled top-level await" (not reproduced in 25 runs of that suite alone). Held
+ * open, a late event still arrives, and a teardown that never settles fails by name after
+ * two minutes instead of ending the run silently.
+ */
+async function heldOpen(work: Promise<void> | undefined, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not finish in 120 s`)), 120_000);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function loadSuites(): Promise<BenchSuite[]> {
   const files = readdirSync(here).filter((f) => f.endsWith('.bench.ts')).sort();
   const suites: BenchSuite[] = [];
@@ -170,7 +192,7 @@ async function main(): Promise<void> {
       }
     } finally {
       progress(`[${suite.name}] teardown`);
-      await suite.teardown?.();
+      await heldOpen(suite.teardown?.(), `[${suite.name}] teardown`);
     }
     for (const r of results) r.median = r.samples.length > 0 ? median(r.samples) : NaN;
     all.push(...results);

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { FixedThreadPool } from 'poolifier';
 import { Runtime } from '../src/index.js';
-import { defineSuite, type MeasureOptions } from './harness.js';
+import { defineSuite, teardownStep, type MeasureOptions } from './harness.js';
 import { tasks } from './fixtures/scheduler-tasks.js';
 import { bytes } from './fixtures/bytes-tasks.js';
 
@@ -99,10 +99,11 @@ export default defineSuite({
     }
   },
   async teardown() {
-    await rt?.shutdown();
-    await piscina?.destroy();
-    await poolifier?.destroy();
-    await piscinaBytes?.destroy();
+    // One step at a time, each named on stderr: a step that never settles is named in the log.
+    await teardownStep('zokio shutdown', () => rt?.shutdown());
+    await teardownStep('piscina destroy', () => piscina?.destroy());
+    await teardownStep('poolifier destroy', () => poolifier?.destroy());
+    await teardownStep('piscina (bytes) destroy', () => piscinaBytes?.destroy());
   },
   cases: [
     { group: 'exec: one promise per task', subject: 'zokio', unit: 'tasks/s', better: 'higher', measure: (o) => rate(tasksPerRun(o), async (n) => check(await each(n, (x) => rt!.exec(tasks.inc, x)))) },
