@@ -4,7 +4,9 @@
  * the same socket path type, in the same process run.
  *
  * - unix echo: one client, ping-pong of 64-byte messages over a Unix socket (zokio:
- *   `UnixStream.write` + `readExact`; node:net: `'data'` events, accumulating 64 bytes);
+ *   `UnixStream.write` + `readExact`; node:net: `'data'` events, accumulating 64 bytes;
+ *   and, as a reference, node:net with one bare promise awaited per read on each side:
+ *   the floor of any promise-based stream API);
  * - framed: 4-byte length-prefixed 128-byte messages echoed by the server, pipelined
  *   (the client writes them all while reading the echoes) (zokio: `framed` +
  *   `lengthDelimited` on both sides; node:net: a hand-written frame parser on `'data'`,
@@ -110,6 +112,61 @@ async function nodeEcho(options: MeasureOptions): Promise<number> {
       client.on('data', onData);
       client.write(message);
     });
+  await exchange(WARMUP);
+  const started = performance.now();
+  await exchange(count);
+  const result = rate(count, started);
+  client.destroy();
+  await new Promise((resolve) => server.close(resolve));
+  return result;
+}
+
+/**
+ * The least a promise-based read can add to node:net: `next()` returns the next chunk
+ * through one new promise resolved from `'data'` (or a queued chunk at once). No
+ * backpressure, no task awareness, no abort, no end or error handling.
+ */
+function promiseReader(socket: Socket): () => Promise<Buffer> {
+  const queue: Buffer[] = [];
+  let waiting: ((chunk: Buffer) => void) | undefined;
+  socket.on('data', (chunk: Buffer) => {
+    const resolve = waiting;
+    if (resolve === undefined) queue.push(chunk);
+    else {
+      waiting = undefined;
+      resolve(chunk);
+    }
+  });
+  return () => (queue.length > 0 ? Promise.resolve(queue.shift()!) : new Promise<Buffer>((resolve) => (waiting = resolve)));
+}
+
+/**
+ * Not a peer: the same ping-pong over node:net with each side awaiting one promise per
+ * message ({@link promiseReader}) and nothing else: the floor of any promise-based
+ * stream API on this platform (an await per read is what `conn.read()` and
+ * `readExact` are). Beside node:net's callbacks it shows what the promise alone costs
+ * on these sockets, where a promise reaction per message is far dearer than in a loop
+ * without I/O.
+ */
+async function nodePromiseEcho(options: MeasureOptions): Promise<number> {
+  const path = socketPath();
+  const server = await listenNode(path, (s) => {
+    const next = promiseReader(s);
+    void (async () => {
+      for (;;) s.write(await next());
+    })();
+  });
+  const client = await connectNode(path);
+  const next = promiseReader(client);
+  const count = echoCount(options);
+  const message = Buffer.alloc(ECHO_BYTES, 7);
+  const exchange = async (n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) {
+      client.write(message);
+      let got = 0;
+      while (got < ECHO_BYTES) got += (await next()).length;
+    }
+  };
   await exchange(WARMUP);
   const started = performance.now();
   await exchange(count);
@@ -291,6 +348,7 @@ function zokioSpawn(options: MeasureOptions): Promise<number> {
 const cases: BenchCase[] = [
   { group: 'unix echo 64 B ping-pong', subject: 'zokio', unit: 'msgs/s', better: 'higher', measure: zokioEcho },
   { group: 'unix echo 64 B ping-pong', subject: 'node:net', unit: 'msgs/s', better: 'higher', measure: nodeEcho },
+  { group: 'unix echo 64 B ping-pong', subject: 'node:net, one promise per read on each side (floor of a promise API, reference)', unit: 'msgs/s', better: 'higher', measure: nodePromiseEcho },
   { group: 'framed 128 B length-prefixed, pipelined', subject: 'zokio', unit: 'msgs/s', better: 'higher', measure: zokioFramed },
   { group: 'framed 128 B length-prefixed, pipelined', subject: 'node:net', unit: 'msgs/s', better: 'higher', measure: (o) => nodeFramed(o) },
   { group: 'framed 128 B length-prefixed, pipelined', subject: 'node:net corked', unit: 'msgs/s', better: 'higher', measure: (o) => nodeFramed(o, true) },
