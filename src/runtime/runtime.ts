@@ -12,7 +12,7 @@ import type { BlockingPart } from '../scheduler/blocking/index.js';
 import { LocalExecutor, type LocalTaskMetrics } from '../scheduler/local-executor.js';
 import type { PoolPart } from '../scheduler/pool/pool-part.js';
 import { ScopeImpl, type Scope, type ScopeOptions } from '../scheduler/scope.js';
-import type { SpawnOptions, Task, TaskBody } from '../scheduler/task.js';
+import { failedFor, taskWait, type SpawnOptions, type Task, type TaskBody } from '../scheduler/task.js';
 import type { TaskRef } from '../scheduler/task-ref.js';
 import type { SendableArgs } from '../scheduler/task-registry.js';
 import type { RemoteTasks } from '../distributed/remote-client.js';
@@ -370,30 +370,30 @@ export class ZokioRuntime implements RuntimeBase, ParallelMembers, PartHost {
   exec(...call: readonly unknown[]): Promise<never> {
     try {
       const first = call[0];
-      if (isTaskRef(first)) return this.#engine().exec(first, call.slice(1)) as Promise<never>;
+      if (isTaskRef(first)) return taskWait(this.#engine().exec(first, call.slice(1))) as Promise<never>;
       const options = first as ExecOptions | undefined;
       if (typeof options !== 'object' || options === null || !isTaskRef(call[1])) {
         throw new TypeError('rt.exec: expected (ref, ...args) or (options, ref, ...args), where ref comes from defineTasks');
       }
-      return this.#engine().execWithSignal(call[1], call.slice(2), options.signal, options) as Promise<never>;
+      return taskWait(this.#engine().execWithSignal(call[1], call.slice(2), options.signal, options)) as Promise<never>;
     } catch (err) {
-      return Promise.reject(err);
+      return failedFor(err);
     }
   }
 
   map<I, R>(ref: TaskRef<readonly [I], R> | TaskRef<[I], R>, inputs: Iterable<I>, options?: MapOptions<Awaited<R>>): Promise<Awaited<R>[]> {
     try {
-      return this.#engine().map(ref as TaskRef, inputs, options as MapOptions<unknown>) as Promise<Awaited<R>[]>;
+      return taskWait(this.#engine().map(ref as TaskRef, inputs, options as MapOptions<unknown>)) as Promise<Awaited<R>[]>;
     } catch (err) {
-      return Promise.reject(err);
+      return failedFor(err);
     }
   }
 
   spawnBlocking<const A extends readonly unknown[], R>(ref: TaskRef<A, R>, ...args: A): Promise<Awaited<R>> {
     try {
-      return this.#required<BlockingPart>('blocking').spawnBlocking(ref as TaskRef, args) as Promise<Awaited<R>>;
+      return taskWait(this.#required<BlockingPart>('blocking').spawnBlocking(ref as TaskRef, args)) as Promise<Awaited<R>>;
     } catch (err) {
-      return Promise.reject(err);
+      return failedFor(err);
     }
   }
 

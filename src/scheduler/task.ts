@@ -99,11 +99,14 @@ export interface SpawnOptions {
  * `await conn.read()`, also inside async helpers the body calls), whether the wait waited or
  * had nothing to wait for (an uncontended `acquire`, a message or bytes already there, a
  * `write` under the high-water mark), and after an await of `connect`, a listener's `bind`
- * and `close`, and a step of a listener's or a `TcpStream`'s async iterator. After an
- * await of anything else (a foreign promise, the promise of an async helper such as
- * `readLine` or an fs call, `Promise.all`/`race`, a `select`) it does not know it until
- * that code reaches a body's next own wait, so a wait made there is not task-aware: pass
- * `cx.signal` to it. A foreign promise is never interrupted: a task parked on one stops
+ * and `close`, a step of a listener's, a stream's or a framed stream's async iterator,
+ * `readExact`, `readLine`, a framed stream's `read`, `select`, `rt.exec`, `rt.map`,
+ * `rt.spawnBlocking`, a `zokio/fs` call or a `FileHandle` method, and the HTTP client's
+ * `request`, `fetch` and a response's `json`, `text` and `bytes`. After an await of
+ * anything else (a foreign promise, the promise of an async function of your own,
+ * `Promise.all`/`race`, a `.then` chained on a Zokio promise, a step of `walk`) it does
+ * not know it until that code reaches a body's next own wait, so a wait made there is not
+ * task-aware: pass `cx.signal` to it. A foreign promise is never interrupted: a task parked on one stops
  * when it settles. Awaiting an aborted task rejects with `TaskAbortedError` (its `cause`
  * is the reason) once the body has returned. At `rt.shutdown()` every live task is aborted
  * with `RuntimeClosedError` and every pending timer wait rejects with it.

@@ -11,7 +11,7 @@
  * messages.
  */
 import { ChannelClosedError } from '../errors.js';
-import { ABORTED, currentTask, linkPark, ParkCallback, resumeTask, unlinkPark } from '../scheduler/task.js';
+import { currentTask, failedFor, linkPark, ParkCallback, readyFor, rejectIfAborted, resumeTask, unlinkPark } from '../scheduler/task.js';
 import { abortReason, sleep } from '../scheduler/time.js';
 import { checkDelay } from '../scheduler/time.js';
 import { DRAINED, NOT_READY, SELECT_SOURCE, type Selectable } from './internal/selectable.js';
@@ -124,10 +124,11 @@ function isTimeout(value: unknown): value is TimeoutBranch {
 export function select<B extends Record<string, SelectBranch>>(branches: B, options?: SelectOptions): Promise<SelectResult<B>> {
   const keys = Object.keys(branches) as (keyof B & string)[];
   const count = keys.length;
+  const abortedTask = rejectIfAborted();
+  if (abortedTask !== undefined) return abortedTask;
   const signal = options?.signal;
-  if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
+  if (signal !== undefined && signal.aborted) return failedFor(abortReason(signal));
   const task = currentTask();
-  if (task !== undefined && task.state === ABORTED) return Promise.reject(task.value);
   const start = options?.biased === true || count === 0 ? 0 : Math.floor(Math.random() * count);
 
   // Synchronous pass: a buffered message or an aborted signal wins at once.
@@ -138,15 +139,15 @@ export function select<B extends Record<string, SelectBranch>>(branches: B, opti
     if (isSelectable(branch)) {
       const polled = branch[SELECT_SOURCE].poll();
       if (polled === NOT_READY) enabled++;
-      else if (polled !== DRAINED) return Promise.resolve({ key, value: polled } as SelectResult<B>);
+      else if (polled !== DRAINED) return readyFor({ key, value: polled } as SelectResult<B>);
     } else if (branch instanceof AbortSignal) {
-      if (branch.aborted) return Promise.resolve({ key, value: branch.reason } as SelectResult<B>);
+      if (branch.aborted) return readyFor({ key, value: branch.reason } as SelectResult<B>);
       enabled++;
     } else {
       enabled++;
     }
   }
-  if (enabled === 0) return Promise.reject(new ChannelClosedError('every select branch is a closed channel'));
+  if (enabled === 0) return failedFor(new ChannelClosedError('every select branch is a closed channel'));
 
   return new Promise<SelectResult<B>>((resolveOuter, rejectOuter) => {
     // Made by a known task: its abort rejects the select, and the winner resumes it as that task.

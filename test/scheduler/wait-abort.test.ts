@@ -9,9 +9,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Semaphore, sleep, TaskAbortedError } from '../../src/index.js';
+import { channel, Runtime, select, Semaphore, sleep, TaskAbortedError } from '../../src/index.js';
+import { appendFile, copy, mkdir, open, readDir, readFile, rm, stat, writeFile } from '../../src/io/fs/index.js';
+import { request, serve } from '../../src/io/http/index.js';
+import { tasks } from '../fixtures/pool-tasks.js';
 import { createRuntime } from '../../src/runtime/runtime.js';
-import { TcpListener, TcpStream, UnixListener, UnixStream } from '../../src/io/net/index.js';
+import { framed, lines, TcpListener, TcpStream, UnixListener, UnixStream } from '../../src/io/net/index.js';
 import { Limiter } from '../../src/io/limiter.js';
 import { WaitAbort, abortedBeforeWait, taskAwareSignal } from '../../src/scheduler/wait-abort.js';
 import { spawnProcess } from '../../src/io/process/index.js';
@@ -232,22 +235,29 @@ describe('process and connect waits', () => {
  * next wait stops at an abort. Each setup runs outside the task; the body does the ready
  * call, then a long sleep, and is aborted there.
  */
+/**
+ * Spawns a task on `runtime` that awaits `ready()` then a 60 s sleep, aborts it at the
+ * sleep, and checks it stopped there: the sleep was known as the task's, so the task
+ * stayed known after the await of `ready()`.
+ */
+async function stopsAfter(ready: () => Promise<unknown>, runtime: Pick<typeof rt, 'spawn'> = rt): Promise<void> {
+  const steps: string[] = [];
+  const task = runtime.spawn(async () => {
+    await ready();
+    steps.push('ready');
+    await sleep(60_000);
+    steps.push('slept');
+  });
+  // Until the body has passed `ready()` (a worker thread may still be starting): a hang guard, not a timing check.
+  for (let i = 0; i < 3000 && steps.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  await parked();
+  expect(steps).toEqual(['ready']);
+  task.abort(new Error('stop'));
+  expect(await settled(task)).toBeInstanceOf(TaskAbortedError);
+  expect(steps).toEqual(['ready']);
+}
+
 describe('I/O that completes at once keeps the task known', () => {
-  /** Spawns `ready` then a 60 s sleep, aborts it at the sleep, and checks it stopped there. */
-  async function stopsAfter(ready: () => Promise<unknown>): Promise<void> {
-    const steps: string[] = [];
-    const task = rt.spawn(async () => {
-      await ready();
-      steps.push('ready');
-      await sleep(60_000);
-      steps.push('slept');
-    });
-    await parked();
-    expect(steps).toEqual(['ready']);
-    task.abort(new Error('stop'));
-    expect(await settled(task)).toBeInstanceOf(TaskAbortedError);
-    expect(steps).toEqual(['ready']);
-  }
 
   /** A Unix pair whose server side has `bytes` received and queued. */
   async function withQueued(bytes: string): Promise<{ server: UnixStream; close: () => Promise<void> }> {
@@ -269,6 +279,42 @@ describe('I/O that completes at once keeps the task known', () => {
       await stopsAfter(() => ready(server));
       await close();
     }
+  });
+
+  it('readExact gathered from several chunks, readLine, and a framed stream\'s read and iterator step', async () => {
+    const gathered = await unixPair();
+    await rt.run(() => gathered.client.write(Buffer.from('ab')));
+    await parked();
+    // 2 bytes queued, 2 more sent once the read waits: the rest is gathered by the general loop.
+    await stopsAfter(() => {
+      const read = gathered.server.readExact(4);
+      void rt.run(() => gathered.client.write(Buffer.from('cd')));
+      return read;
+    });
+    await gathered.close();
+    const short = await unixPair();
+    // No bytes queued yet: the first chunk is short (the pending read hands over to the loop).
+    await stopsAfter(() => {
+      const read = short.server.readExact(4);
+      void rt.run(async () => {
+        await short.client.write(Buffer.from('a'));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await short.client.write(Buffer.from('bcd'));
+      });
+      return read;
+    });
+    await short.close();
+    const { server, close } = await withQueued('one\ntwo\nthree\n');
+    await stopsAfter(() => server.readLine());
+    const frames = framed(server, lines());
+    await stopsAfter(() => frames.read()); // 'two', read from the stream
+    await stopsAfter(() => frames.read()); // 'three', held since the last read
+    await stopsAfter(() => frames[Symbol.asyncIterator]().return!());
+    await close();
+    const more = await withQueued('x\ny\n');
+    const moreFrames = framed(more.server, lines());
+    await stopsAfter(() => moreFrames[Symbol.asyncIterator]().next());
+    await more.close();
   });
 
   it('accept of a queued connection, connect, and the next step of a listener\'s async iterator', async () => {
@@ -354,5 +400,57 @@ describe('WaitAbort', () => {
     expect(value).toBe(7);
     expect(reasons).toEqual(['first']);
     expect(abortedBeforeWait(other.signal)).toEqual({ reason: 'too late' });
+  });
+});
+
+describe('fs, HTTP client and worker-pool calls keep the task known after their await', () => {
+  it('zokio/fs: readFile, writeFile, appendFile, stat, readDir, mkdir, rm, copy, open and a FileHandle\'s read, stat and close', async () => {
+    const file = join(dir, 'fs-known.txt');
+    await rt.run(() => writeFile(file, 'hello'));
+    await stopsAfter(() => writeFile(file, 'hello'));
+    await stopsAfter(() => appendFile(file, '!'));
+    await stopsAfter(() => readFile(file));
+    await stopsAfter(() => stat(file));
+    await stopsAfter(() => readDir(dir));
+    await stopsAfter(() => mkdir(join(dir, 'fs-known-dir'), { recursive: true }));
+    await stopsAfter(() => copy(file, join(dir, 'fs-known-copy.txt')));
+    await stopsAfter(() => rm(join(dir, 'fs-known-copy.txt')));
+    const handle = await rt.run(() => open(file));
+    await stopsAfter(() => handle.read(new Uint8Array(5), 0));
+    await stopsAfter(() => handle.stat());
+    await stopsAfter(() => handle.close());
+    await stopsAfter(() => handle.close()); // closed already: nothing to wait for
+  });
+
+  it('zokio/http: request() and the body reads json(), text(), bytes()', async () => {
+    const server = await rt.run(() => serve(() => ({ body: '{"ok":true}' }), { port: 0 }));
+    const url = `http://127.0.0.1:${server.port}/`;
+    try {
+      await stopsAfter(() => request(url));
+      for (const read of ['json', 'text', 'bytes'] as const) {
+        const res = await rt.run(() => request(url));
+        await stopsAfter(() => res[read]());
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('rt.exec and rt.map', async () => {
+    const pool = Runtime.builder().workers(1).build();
+    try {
+      await stopsAfter(() => pool.exec(tasks.inc, 1), pool);
+      await stopsAfter(() => pool.map(tasks.inc, [1, 2, 3]), pool);
+    } finally {
+      await pool.shutdown();
+    }
+  });
+
+  it('select whose branch is ready at once', async () => {
+    const [tx, rx] = channel<number>(1);
+    await stopsAfter(() => {
+      tx.trySend(1);
+      return select({ rx });
+    });
   });
 });

@@ -10,6 +10,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { FrameTooLargeError, UnexpectedEofError, ZokioError } from '../../errors.js';
+import { failedFor, readyFor, rejectIfAborted, taskWait } from '../../scheduler/task.js';
 import { asBuffer, type ByteStream } from '../net/byte-stream.js';
 import type { IoOptions } from '../net/byte-stream.js';
 import type { Codec, Decoded } from './codec.js';
@@ -58,6 +59,11 @@ export class Framed<In, Out = In> implements AsyncIterable<In> {
    * @throws the stream's error (e.g. `ECONNRESET`).
    */
   read(options?: IoOptions): Promise<In | null> {
+    return rejectIfAborted() ?? taskWait(this.#read(options));
+  }
+
+  /** `read` without the task bookkeeping (the iterator adds its own step to it first). */
+  #read(options: IoOptions | undefined): Promise<In | null> {
     if (this.#reading) return Promise.reject(new ZokioError('ZOKIO_ERR_INVALID_ARGUMENT', 'framed: a read is already in progress (read one frame at a time)'));
     // Fast path: a whole frame is already held (frames that came in one chunk).
     const held = this.#held;
@@ -145,7 +151,7 @@ export class Framed<In, Out = In> implements AsyncIterable<In> {
     try {
       bytes = this.#codec.encode(frame);
     } catch (err) {
-      return Promise.reject(err);
+      return failedFor(err);
     }
     return this.#stream.write(bytes, options);
   }
@@ -171,8 +177,8 @@ export class Framed<In, Out = In> implements AsyncIterable<In> {
     // A plain iterator over read(): one promise per frame, no generator frames.
     const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
     return {
-      next: () => this.read().then((frame) => (frame === null ? done : { done: false, value: frame })),
-      return: () => Promise.resolve(done),
+      next: () => rejectIfAborted() ?? taskWait(this.#read(undefined).then((frame) => (frame === null ? done : { done: false, value: frame }))),
+      return: () => readyFor(done),
     };
   }
 }

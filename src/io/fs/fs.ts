@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readyFor, taskWait } from '../../scheduler/task.js';
 import { abortReason, sleep } from '../../scheduler/time.js';
 import { ioDriver, type IoDriver } from '../driver.js';
 import type { BackendHandle, DirEntry, EntryKind, FileStat, OpenFlags } from './backend.js';
@@ -94,7 +95,11 @@ export interface ReadFileOptions extends FsOptions {
  */
 export function readFile(path: PathLike, options: ReadFileOptions & { readonly encoding: BufferEncoding }): Promise<string>;
 export function readFile(path: PathLike, options?: ReadFileOptions): Promise<Buffer>;
-export async function readFile(path: PathLike, options?: ReadFileOptions): Promise<Buffer | string> {
+export function readFile(path: PathLike, options?: ReadFileOptions): Promise<Buffer | string> {
+  return taskWait(readFileNow(path, options));
+}
+
+async function readFileNow(path: PathLike, options?: ReadFileOptions): Promise<Buffer | string> {
   const driver = ioDriver();
   const abs = toPath(path);
   const signal = options?.signal;
@@ -144,7 +149,11 @@ export interface WriteFileOptions extends FsOptions {
  * removed and the target keeps its old contents. A process killed mid-write can leave a
  * `.NAME.*.tmp` file beside the target.
  */
-export async function writeFile(path: PathLike, data: FileData, options?: WriteFileOptions): Promise<void> {
+export function writeFile(path: PathLike, data: FileData, options?: WriteFileOptions): Promise<void> {
+  return taskWait(writeFileNow(path, data, options));
+}
+
+async function writeFileNow(path: PathLike, data: FileData, options?: WriteFileOptions): Promise<void> {
   const driver = ioDriver();
   const target = toPath(path);
   const signal = options?.signal;
@@ -184,7 +193,11 @@ export async function writeFile(path: PathLike, data: FileData, options?: WriteF
  * *Cancellation*: an aborted `signal` rejects before the write starts; a write in
  * progress completes.
  */
-export async function appendFile(path: PathLike, data: FileData, options?: WriteFileOptions): Promise<void> {
+export function appendFile(path: PathLike, data: FileData, options?: WriteFileOptions): Promise<void> {
+  return taskWait(appendFileNow(path, data, options));
+}
+
+async function appendFileNow(path: PathLike, data: FileData, options?: WriteFileOptions): Promise<void> {
   const driver = ioDriver();
   const abs = toPath(path);
   const bytes = toBytes(data);
@@ -240,7 +253,11 @@ export class FileHandle {
    *
    * *Cancellation*: `signal` aborts while waiting for an fs slot.
    */
-  async read(buffer: Uint8Array, position: number | null = null, options?: FsOptions & { readonly offset?: number; readonly length?: number }): Promise<number> {
+  read(buffer: Uint8Array, position: number | null = null, options?: FsOptions & { readonly offset?: number; readonly length?: number }): Promise<number> {
+    return taskWait(this.#readNow(buffer, position, options));
+  }
+
+  async #readNow(buffer: Uint8Array, position: number | null, options: (FsOptions & { readonly offset?: number; readonly length?: number }) | undefined): Promise<number> {
     const handle = this.#live();
     const offset = options?.offset ?? 0;
     const length = options?.length ?? buffer.length - offset;
@@ -253,7 +270,11 @@ export class FileHandle {
    *
    * *Cancellation*: `signal` aborts while waiting for an fs slot.
    */
-  async write(data: FileData, position: number | null = null, options?: FsOptions): Promise<number> {
+  write(data: FileData, position: number | null = null, options?: FsOptions): Promise<number> {
+    return taskWait(this.#writeNow(data, position, options));
+  }
+
+  async #writeNow(data: FileData, position: number | null, options: FsOptions | undefined): Promise<number> {
     const handle = this.#live();
     const bytes = toBytes(data);
     await run(this.#driver, () => writeAll(handle, bytes, position), options?.signal);
@@ -261,29 +282,32 @@ export class FileHandle {
   }
 
   /** Flushes the file's data and metadata to disk (fsync). *Cancellation*: not cancellable once started. */
-  async sync(): Promise<void> {
-    const handle = this.#live();
-    return run(this.#driver, () => handle.sync(), undefined);
+  sync(): Promise<void> {
+    return taskWait(this.#op((handle) => handle.sync()));
   }
 
   /** The file's metadata. *Cancellation*: not cancellable once started. */
-  async stat(): Promise<FileStat> {
-    const handle = this.#live();
-    return run(this.#driver, () => handle.stat(), undefined);
+  stat(): Promise<FileStat> {
+    return taskWait(this.#op((handle) => handle.stat()));
   }
 
   /** Cuts or extends the file to `length` bytes. *Cancellation*: not cancellable once started. */
-  async truncate(length = 0): Promise<void> {
+  truncate(length = 0): Promise<void> {
+    return taskWait(this.#op((handle) => handle.truncate(length)));
+  }
+
+  /** One operation on the open handle, through the fs slots (a closed handle rejects with EBADF). */
+  async #op<T>(op: (handle: BackendHandle) => Promise<T>): Promise<T> {
     const handle = this.#live();
-    return run(this.#driver, () => handle.truncate(length), undefined);
+    return run(this.#driver, () => op(handle), undefined);
   }
 
   /** Closes the file; later calls do nothing. *Cancellation*: not cancellable. */
-  async close(): Promise<void> {
+  close(): Promise<void> {
     const handle = this.#handle;
-    if (handle === undefined) return;
+    if (handle === undefined) return readyFor(undefined);
     this.#handle = undefined;
-    await handle.close();
+    return taskWait(handle.close());
   }
 
   /** `await using file = await open(...)` closes the file at the end of the block. */
@@ -312,7 +336,11 @@ export interface OpenOptions extends FsOptions {
  *
  * *Cancellation*: `signal` aborts while waiting for an fs slot or between EMFILE retries.
  */
-export async function open(path: PathLike, flags: OpenFlags = 'r', options?: OpenOptions): Promise<FileHandle> {
+export function open(path: PathLike, flags: OpenFlags = 'r', options?: OpenOptions): Promise<FileHandle> {
+  return taskWait(openNow(path, flags, options));
+}
+
+async function openNow(path: PathLike, flags: OpenFlags = 'r', options?: OpenOptions): Promise<FileHandle> {
   const driver = ioDriver();
   const abs = toPath(path);
   const handle = await run(driver, () => driver.fs.open(abs, flags, options?.mode), options?.signal);
@@ -340,7 +368,7 @@ export interface StatOptions extends FsOptions {
 export function stat(path: PathLike, options?: StatOptions): Promise<FileStat> {
   const driver = ioDriver();
   const abs = toPath(path);
-  return run(driver, () => driver.fs.stat(abs, options?.followSymlinks ?? true), options?.signal);
+  return taskWait(run(driver, () => driver.fs.stat(abs, options?.followSymlinks ?? true), options?.signal));
 }
 
 /**
@@ -357,7 +385,7 @@ export function stat(path: PathLike, options?: StatOptions): Promise<FileStat> {
 export function readDir(path: PathLike, options?: FsOptions): Promise<DirEntry[]> {
   const driver = ioDriver();
   const abs = toPath(path);
-  return run(driver, () => driver.fs.readDir(abs), options?.signal);
+  return taskWait(run(driver, () => driver.fs.readDir(abs), options?.signal));
 }
 
 /** One entry yielded by {@link walk}. */
@@ -444,7 +472,7 @@ export interface MkdirOptions extends FsOptions {
 export function mkdir(path: PathLike, options?: MkdirOptions): Promise<void> {
   const driver = ioDriver();
   const abs = toPath(path);
-  return run(driver, () => driver.fs.mkdir(abs, options?.recursive ?? false, options?.mode), options?.signal);
+  return taskWait(run(driver, () => driver.fs.mkdir(abs, options?.recursive ?? false, options?.mode), options?.signal));
 }
 
 /** Options of {@link rm}. */
@@ -469,7 +497,7 @@ export interface RmOptions extends FsOptions {
 export function rm(path: PathLike, options?: RmOptions): Promise<void> {
   const driver = ioDriver();
   const abs = toPath(path);
-  return run(driver, () => driver.fs.rm(abs, options?.recursive ?? false, options?.force ?? false), options?.signal);
+  return taskWait(run(driver, () => driver.fs.rm(abs, options?.recursive ?? false, options?.force ?? false), options?.signal));
 }
 
 /** Options of {@link copy}. */
@@ -490,7 +518,11 @@ export interface CopyOptions extends FsOptions {
  * *Cancellation*: when `signal` aborts, the copy stops before the next file; files
  * already copied stay.
  */
-export async function copy(src: PathLike, dest: PathLike, options?: CopyOptions): Promise<void> {
+export function copy(src: PathLike, dest: PathLike, options?: CopyOptions): Promise<void> {
+  return taskWait(copyNow(src, dest, options));
+}
+
+async function copyNow(src: PathLike, dest: PathLike, options?: CopyOptions): Promise<void> {
   const driver = ioDriver();
   const from = toPath(src);
   const to = toPath(dest);

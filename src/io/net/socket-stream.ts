@@ -153,7 +153,12 @@ export class SocketStream implements ByteStream {
           // A short chunk: queue it and let the general loop gather the rest.
           this.unread(chunk);
           const options: TaskIoOptions | undefined = pending.task === undefined ? pending.options : { ...pending.options, [READ_TASK]: pending.task };
-          pending.ok(readExact(this, want, options));
+          // Settled through `ok`/`fail` (not by resolving with the helper's promise, which
+          // the await would adopt without `resumeTask`), so the task stays known after it.
+          readExact(this, want, options).then(
+            (bytes) => pending.ok(bytes),
+            (err: unknown) => pending.fail(err),
+          );
           return;
         }
         pending.ok(size === want ? chunk : chunk.subarray(0, want));
@@ -319,7 +324,7 @@ export class SocketStream implements ByteStream {
   readExact(n: number, options?: IoOptions): Promise<Uint8Array> {
     const abortedTask = rejectIfAborted();
     if (abortedTask !== undefined) return abortedTask;
-    if (!Number.isSafeInteger(n) || n <= 0) return readExact(this, n, options);
+    if (!Number.isSafeInteger(n) || n <= 0) return taskWait(readExact(this, n, options));
     // Fast paths: the n bytes are at the head of the queue, or the next chunk brings them
     // (a request/response exchange); `#onData` slices that chunk for us.
     const head = this.#queue[0];
@@ -332,7 +337,7 @@ export class SocketStream implements ByteStream {
       return readyFor(whole ? head : head.subarray(0, n));
     }
     if (this.#mustWait(options)) return this.#wait(EXACT, n, options);
-    return readExact(this, n, options);
+    return taskWait(readExact(this, n, options));
   }
 
   /**
@@ -344,7 +349,7 @@ export class SocketStream implements ByteStream {
    * @throws FrameTooLargeError for a line over `maxBytes` (default 64 KiB); the stream is closed.
    */
   readLine(options?: ReadLineOptions): Promise<string | null> {
-    return readLine(this, options);
+    return taskWait(readLine(this, options));
   }
 
   /**

@@ -217,7 +217,7 @@ export class TcpStream implements ByteStream {
    * @throws UnexpectedEofError when the stream ends first (the bytes that came are put back).
    */
   readExact(n: number, options?: IoOptions): Promise<Uint8Array> {
-    return readExact(this, n, options);
+    return taskWait(readExact(this, n, options));
   }
 
   /**
@@ -230,7 +230,7 @@ export class TcpStream implements ByteStream {
    * @throws FrameTooLargeError for a line over `maxBytes` (default 64 KiB); the stream is closed.
    */
   readLine(options?: ReadLineOptions): Promise<string | null> {
-    return readLine(this, options);
+    return taskWait(readLine(this, options));
   }
 
   /**

@@ -2,6 +2,7 @@
  * `fetch()`: the WHATWG `fetch` of undici, on the runtime's connection pools, with a
  * client span and a deadline on the runtime's timers.
  */
+import { taskWait } from '../../../scheduler/task.js';
 import { TimeoutError } from '../../../errors.js';
 import { currentRuntimeObject } from '../../../runtime/current.js';
 import { checkDelay, timerDriverOf } from '../../../scheduler/time.js';
@@ -47,7 +48,7 @@ export interface FetchInit extends RequestInit {
 export function fetch(input: string | URL | Request, init: FetchInit = {}): Promise<Response> {
   const method = (init.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
   const url = input instanceof Request ? input.url : String(input);
-  return span(`HTTP ${method}`, async (s) => {
+  return taskWait(span(`HTTP ${method}`, async (s) => {
     const runtime = currentRuntimeObject();
     const timers = timerDriverOf(runtime);
     const timeoutMs = init.timeoutMs === undefined ? 30_000 : checkDelay(init.timeoutMs, 'timeoutMs');
@@ -78,5 +79,5 @@ export function fetch(input: string | URL | Request, init: FetchInit = {}): Prom
       if (timer !== -1) timers.cancel(timer);
       for (const sig of signals) sig.removeEventListener('abort', onAbort);
     }
-  }, { kind: 'client', attributes: { 'http.request.method': method, 'url.full': url } });
+  }, { kind: 'client', attributes: { 'http.request.method': method, 'url.full': url } }));
 }

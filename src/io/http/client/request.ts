@@ -24,6 +24,7 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { TimeoutError } from '../../../errors.js';
 import { currentRuntimeObject } from '../../../runtime/current.js';
+import { taskWait } from '../../../scheduler/task.js';
 import { abortReason, checkDelay, sleep, timerDriverOf, type TimerDriver } from '../../../scheduler/time.js';
 import { currentSpan, span, tracingActive, type Span } from '../../../trace/span.js';
 import { injectTraceparent } from '../../../trace/traceparent.js';
@@ -111,11 +112,13 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 export function request(url: string | URL, options: RequestOptions = {}): Promise<ClientResponse> {
   const method = (options.method ?? (options.body != null || options.json !== undefined ? 'POST' : 'GET')).toUpperCase();
   const target = typeof url === 'string' ? parseUrl(url) : url;
-  if (!tracingActive()) return send(undefined, target, method, options); // no span to make: no closure or attributes either
-  return span(`HTTP ${method}`, (s) => send(s, target, method, options), {
-    kind: 'client',
-    attributes: { 'http.request.method': method, 'url.full': target.href },
-  });
+  if (!tracingActive()) return taskWait(send(undefined, target, method, options)); // no span to make: no closure or attributes either
+  return taskWait(
+    span(`HTTP ${method}`, (s) => send(s, target, method, options), {
+      kind: 'client',
+      attributes: { 'http.request.method': method, 'url.full': target.href },
+    }),
+  );
 }
 
 /** Parsed URLs by their text: a client calls the same few URLs again and again. */

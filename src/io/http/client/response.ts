@@ -10,7 +10,13 @@
  * is destroyed, which frees its connection.
  */
 import type { Readable } from 'node:stream';
+import { taskWait } from '../../../scheduler/task.js';
 import { HttpClientError } from './errors.js';
+
+/** The bytes as UTF-8 text. */
+function utf8(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+}
 
 /** @internal What a response tells the request that produced it. */
 export interface ResponseHooks {
@@ -118,7 +124,11 @@ export class ClientResponse implements AsyncDisposable {
    * *Cancellation*: as {@link ClientResponse.body}.
    * @throws HttpClientError (`too_large`) past `maxBodyBytes`.
    */
-  async bytes(): Promise<Uint8Array> {
+  bytes(): Promise<Uint8Array> {
+    return taskWait(this.#bytes());
+  }
+
+  async #bytes(): Promise<Uint8Array> {
     const length = Number(this.headers['content-length']);
     if (length > this.#maxBytes) {
       this.#take();
@@ -182,17 +192,16 @@ export class ClientResponse implements AsyncDisposable {
   }
 
   /** Reads the whole body as UTF-8 text. *Cancellation*: as {@link ClientResponse.body}. */
-  async text(): Promise<string> {
-    const bytes = await this.bytes();
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  text(): Promise<string> {
+    return taskWait(this.#bytes().then(utf8));
   }
 
   /**
    * Reads the whole body and parses it as JSON. *Cancellation*: as {@link ClientResponse.body}.
    * @throws SyntaxError when the body is not JSON.
    */
-  async json<T = unknown>(): Promise<T> {
-    return JSON.parse(await this.text()) as T;
+  json<T = unknown>(): Promise<T> {
+    return taskWait(this.#bytes().then((bytes) => JSON.parse(utf8(bytes)) as T));
   }
 
   /** Drops the body unread and frees the connection. Safe to call twice. */
