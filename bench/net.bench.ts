@@ -85,33 +85,17 @@ function backpressuredWriter(socket: Socket): (bytes: Buffer) => void {
   };
 }
 
-async function nodeEcho(options: MeasureOptions): Promise<number> {
+/**
+ * The node:net side of an echo measurement: a server on a fresh path answering with
+ * `onSocket`, one client, and `exchangeOn(client)` (n round trips) run untimed for the
+ * warm-up and then timed.
+ */
+async function timeNodeEcho(options: MeasureOptions, onSocket: (socket: Socket) => void, exchangeOn: (client: Socket) => (n: number) => Promise<void>): Promise<number> {
   const path = socketPath();
-  const server = await listenNode(path, (s) => {
-    const write = backpressuredWriter(s);
-    s.on('data', write);
-  });
+  const server = await listenNode(path, onSocket);
   const client = await connectNode(path);
   const count = echoCount(options);
-  const message = Buffer.alloc(ECHO_BYTES, 7);
-  const exchange = (n: number): Promise<void> =>
-    new Promise<void>((resolve) => {
-      let sent = 1;
-      let got = 0;
-      const onData = (d: Buffer): void => {
-        got += d.length;
-        if (got < ECHO_BYTES) return;
-        got -= ECHO_BYTES;
-        if (sent === n) {
-          client.off('data', onData);
-          return resolve();
-        }
-        sent++;
-        client.write(message);
-      };
-      client.on('data', onData);
-      client.write(message);
-    });
+  const exchange = exchangeOn(client);
   await exchange(WARMUP);
   const started = performance.now();
   await exchange(count);
@@ -121,22 +105,53 @@ async function nodeEcho(options: MeasureOptions): Promise<number> {
   return result;
 }
 
+function nodeEcho(options: MeasureOptions): Promise<number> {
+  const message = Buffer.alloc(ECHO_BYTES, 7);
+  return timeNodeEcho(
+    options,
+    (s) => {
+      const write = backpressuredWriter(s);
+      s.on('data', write);
+    },
+    (client) => (n) =>
+      new Promise<void>((resolve) => {
+        let sent = 1;
+        let got = 0;
+        const onData = (d: Buffer): void => {
+          got += d.length;
+          if (got < ECHO_BYTES) return;
+          got -= ECHO_BYTES;
+          if (sent === n) {
+            client.off('data', onData);
+            return resolve();
+          }
+          sent++;
+          client.write(message);
+        };
+        client.on('data', onData);
+        client.write(message);
+      }),
+  );
+}
+
 /**
  * The least a promise-based read can add to node:net: `next()` returns the next chunk
- * through one new promise resolved from `'data'` (or a queued chunk at once). No
- * backpressure, no task awareness, no abort, no end or error handling.
+ * through one new promise resolved from `'data'` (or a queued chunk at once), and an empty
+ * chunk once the socket has closed. No backpressure, no task awareness, no abort.
  */
 function promiseReader(socket: Socket): () => Promise<Buffer> {
   const queue: Buffer[] = [];
   let waiting: ((chunk: Buffer) => void) | undefined;
-  socket.on('data', (chunk: Buffer) => {
+  const deliver = (chunk: Buffer): void => {
     const resolve = waiting;
     if (resolve === undefined) queue.push(chunk);
     else {
       waiting = undefined;
       resolve(chunk);
     }
-  });
+  };
+  socket.on('data', deliver);
+  socket.once('close', () => deliver(Buffer.alloc(0)));
   return () => (queue.length > 0 ? Promise.resolve(queue.shift()!) : new Promise<Buffer>((resolve) => (waiting = resolve)));
 }
 
@@ -148,32 +163,27 @@ function promiseReader(socket: Socket): () => Promise<Buffer> {
  * on these sockets, where a promise reaction per message is far dearer than in a loop
  * without I/O.
  */
-async function nodePromiseEcho(options: MeasureOptions): Promise<number> {
-  const path = socketPath();
-  const server = await listenNode(path, (s) => {
-    const next = promiseReader(s);
-    void (async () => {
-      for (;;) s.write(await next());
-    })();
-  });
-  const client = await connectNode(path);
-  const next = promiseReader(client);
-  const count = echoCount(options);
+function nodePromiseEcho(options: MeasureOptions): Promise<number> {
   const message = Buffer.alloc(ECHO_BYTES, 7);
-  const exchange = async (n: number): Promise<void> => {
-    for (let i = 0; i < n; i++) {
-      client.write(message);
-      let got = 0;
-      while (got < ECHO_BYTES) got += (await next()).length;
-    }
-  };
-  await exchange(WARMUP);
-  const started = performance.now();
-  await exchange(count);
-  const result = rate(count, started);
-  client.destroy();
-  await new Promise((resolve) => server.close(resolve));
-  return result;
+  return timeNodeEcho(
+    options,
+    (s) => {
+      const next = promiseReader(s);
+      void (async () => {
+        for (let chunk = await next(); chunk.length > 0; chunk = await next()) s.write(chunk);
+      })();
+    },
+    (client) => {
+      const next = promiseReader(client);
+      return async (n) => {
+        for (let i = 0; i < n; i++) {
+          client.write(message);
+          let got = 0;
+          while (got < ECHO_BYTES) got += (await next()).length;
+        }
+      };
+    },
+  );
 }
 
 /** A hand-written length-prefixed parser: calls `onFrame` with each payload. */

@@ -2,9 +2,9 @@
  * `fetch()`: the WHATWG `fetch` of undici, on the runtime's connection pools, with a
  * client span and a deadline on the runtime's timers.
  */
-import { taskWait } from '../../../scheduler/task.js';
 import { TimeoutError } from '../../../errors.js';
 import { currentRuntimeObject } from '../../../runtime/current.js';
+import { taskWait } from '../../../scheduler/task.js';
 import { checkDelay, timerDriverOf } from '../../../scheduler/time.js';
 import { span } from '../../../trace/span.js';
 import { injectTraceparent } from '../../../trace/traceparent.js';
