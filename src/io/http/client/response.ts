@@ -11,11 +11,12 @@
  */
 import type { Readable } from 'node:stream';
 import { taskWait } from '../../../scheduler/task.js';
+import { asBuffer } from '../../net/byte-stream.js';
 import { HttpClientError } from './errors.js';
 
 /** The bytes as UTF-8 text. */
 function utf8(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  return asBuffer(bytes).toString('utf8');
 }
 
 /** @internal What a response tells the request that produced it. */
