@@ -4,8 +4,10 @@
  * waking, and record completion.
  *
  * Implementation note. Scalars (numbers, booleans, null, undefined) travel inline in a
- * record's Float64 slots with a 4-bit tag each; anything else is serialized with
- * `v8.Serializer` into the record's inline bytes. A payload that does not fit goes, by
+ * record's Float64 slots with a 4-bit tag each; anything else is serialized into the
+ * record's inline bytes: as JSON text when JSON carries it exactly (strings, finite
+ * numbers, plain objects and arrays of those: see `json-payload.ts`), else with
+ * `v8.Serializer`. A payload that does not fit goes, by
  * the runtime's memory strategy:
  * - `pooled`: into a chain of blocks of the pool's arena, a `SharedSlab` created once
  *   (registered as `pool.payloads` in `rt.metrics().memory`);
@@ -35,6 +37,7 @@ import { TaskArgumentError, errorToWire, errorFromWire, type WireError } from '.
 import type { TaskRef } from '../task-ref.js';
 import { CONTENDED, EMPTY, WorkDeque } from './deque.js';
 import { Injector } from './injector.js';
+import { exactJson, V8_VERSION_TAG } from './json-payload.js';
 import {
   H_MAIN_WAITING,
   H_MAIN_WAKE,
@@ -251,6 +254,8 @@ export class PoolCore {
    */
   prepareArgs(ref: TaskRef, args: readonly unknown[]): Prepared | undefined {
     if (args.length <= SCALAR_SLOTS && allScalars(args)) return undefined;
+    const json = exactJson(args); // plain data only: nothing with methods in it
+    if (json !== undefined) return { bytes: Buffer.from(json), shared: false };
     for (let i = 0; i < args.length; i++) {
       const why = methodsIn(args[i]);
       if (why !== undefined) throw badArgument(ref, i, why);
@@ -287,6 +292,8 @@ export class PoolCore {
 
   /** Serializes any value (SharedArrayBuffers become markers). */
   serialize(value: unknown): Prepared {
+    const json = exactJson(value);
+    if (json !== undefined) return { bytes: Buffer.from(json), shared: false };
     // Shared memory near the top goes straight to the marker path: Node's serializer would
     // first copy every byte of a SAB-backed typed array (megabytes for a sort's data).
     if (hasSharedNearTop(value)) return { bytes: v8.serialize(this.#encodeShared(value, 0)), shared: true };
@@ -299,6 +306,7 @@ export class PoolCore {
 
   /** Reverses {@link serialize}. */
   deserialize(bytes: Uint8Array, shared: boolean): unknown {
+    if (bytes[0] !== V8_VERSION_TAG) return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
     const value = v8.deserialize(bytes);
     return shared ? this.#decodeShared(value, 0) : value;
   }
