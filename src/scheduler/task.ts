@@ -101,10 +101,10 @@ export interface SpawnOptions {
  * `write` under the high-water mark), and after an await of `connect`, a listener's `bind`
  * and `close`, a step of a listener's, a stream's or a framed stream's async iterator,
  * `readExact`, `readLine`, a framed stream's `read`, `select`, `rt.exec`, `rt.map`,
- * `rt.spawnBlocking`, a `zokio/fs` call or a `FileHandle` method, and the HTTP client's
+ * `rt.spawnBlocking`, a `zokio/fs` call, a step of `walk` or a `FileHandle` method, and the HTTP client's
  * `request`, `fetch` and a response's `json`, `text` and `bytes`. After an await of
  * anything else (a foreign promise, the promise of an async function of your own,
- * `Promise.all`/`race`, a `.then` chained on a Zokio promise, a step of `walk`) it does
+ * `Promise.all`/`race`, a `.then` chained on a Zokio promise) it does
  * not know it until that code reaches a body's next own wait, so a wait made there is not
  * task-aware: pass `cx.signal` to it. A foreign promise is never interrupted: a task parked on one stops
  * when it settles. Awaiting an aborted task rejects with `TaskAbortedError` (its `cause`
@@ -440,15 +440,19 @@ export function taskWait<T>(work: Promise<T>): Promise<T> {
   });
 }
 
-/** @internal An async iterator whose steps settle through {@link taskWait} (an async generator made task-aware). */
-export function taskIterator<T>(iterator: AsyncGenerator<T>): AsyncIterableIterator<T> {
-  return {
+/**
+ * @internal An async generator whose steps settle through {@link taskWait} (an async
+ * generator made task-aware: `next`, `return`, `throw` and `[Symbol.asyncDispose]`).
+ */
+export function taskIterator<T>(iterator: AsyncGenerator<T, void, undefined>): AsyncGenerator<T, void, undefined> {
+  const steps: AsyncGenerator<T, void, undefined> = {
     next: () => taskWait(iterator.next()),
-    return: (value?: unknown) => taskWait(iterator.return(value)),
-    [Symbol.asyncIterator]() {
-      return this;
-    },
+    return: (value) => taskWait(iterator.return(value)),
+    throw: (err: unknown) => taskWait(iterator.throw(err)),
+    [Symbol.asyncIterator]: () => steps,
+    [Symbol.asyncDispose]: () => taskWait(iterator.return(undefined).then(() => undefined)),
   };
+  return steps;
 }
 
 /**

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { channel, Runtime, select, Semaphore, sleep, TaskAbortedError } from '../../src/index.js';
-import { appendFile, copy, mkdir, open, readDir, readFile, rm, stat, writeFile } from '../../src/io/fs/index.js';
+import { appendFile, copy, mkdir, open, readDir, readFile, rm, stat, walk, writeFile } from '../../src/io/fs/index.js';
 import { request, serve } from '../../src/io/http/index.js';
 import { tasks } from '../fixtures/pool-tasks.js';
 import { createRuntime } from '../../src/runtime/runtime.js';
@@ -420,6 +420,18 @@ describe('fs, HTTP client and worker-pool calls keep the task known after their 
     await stopsAfter(() => handle.stat());
     await stopsAfter(() => handle.close());
     await stopsAfter(() => handle.close()); // closed already: nothing to wait for
+  });
+
+  it("zokio/fs: each step of walk (next, and return as a `break` calls it)", async () => {
+    const root = join(dir, 'walk-known');
+    await rt.run(() => mkdir(join(root, 'a'), { recursive: true }));
+    await rt.run(() => writeFile(join(root, 'a', 'b.txt'), 'b'));
+    await rt.run(() => writeFile(join(root, 'c.txt'), 'c'));
+    await stopsAfter(() => walk(root).next()); // the first step reads the root
+    const steps = walk(root);
+    expect((await rt.run(() => steps.next())).value).toMatchObject({ name: 'a' });
+    await stopsAfter(() => steps.next()); // 'a' was a directory: this step reads it
+    await stopsAfter(() => walk(root).return());
   });
 
   it('zokio/http: request() and the body reads json(), text(), bytes()', async () => {

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readyFor, taskWait } from '../../scheduler/task.js';
+import { readyFor, taskIterator, taskWait } from '../../scheduler/task.js';
 import { abortReason, sleep } from '../../scheduler/time.js';
 import { ioDriver, type IoDriver } from '../driver.js';
 import type { BackendHandle, DirEntry, EntryKind, FileStat, OpenFlags } from './backend.js';
@@ -421,9 +421,14 @@ export interface WalkOptions extends FsOptions {
  * ```
  *
  * *Cancellation*: when `signal` aborts, the next step of the iteration rejects with its
- * reason; breaking out of the loop stops the walk too.
+ * reason; breaking out of the loop stops the walk too. Inside a task, each step settles
+ * as the task's own wait, so an aborted task stops at its next await after it.
  */
-export async function* walk(root: PathLike, options?: WalkOptions): AsyncGenerator<WalkEntry, void, undefined> {
+export function walk(root: PathLike, options?: WalkOptions): AsyncGenerator<WalkEntry, void, undefined> {
+  return taskIterator(walkSteps(root, options));
+}
+
+async function* walkSteps(root: PathLike, options?: WalkOptions): AsyncGenerator<WalkEntry, void, undefined> {
   const driver = ioDriver();
   const signal = options?.signal;
   const filter = options?.filter;
