@@ -89,7 +89,7 @@ export interface ServeOptions {
   readonly path?: string;
   /** Aborting it shuts the server down gracefully. */
   readonly signal?: AbortSignal;
-  /** Serve HTTPS with these node:tls options (`key`, `cert`, ...); `node` backend only. */
+  /** Serve HTTPS with these node:tls options (`key`, `cert`, ...); on `memory` too (node:tls over the in-memory loopback). */
   readonly tls?: TlsServerOptions;
   /** Request limits. */
   readonly limits?: ServeLimits;

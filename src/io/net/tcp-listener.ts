@@ -27,7 +27,7 @@ export interface BindOptions {
   readonly noDelay?: boolean;
   /** Enable keep-alive on accepted streams (`true` or the initial delay in ms). */
   readonly keepAlive?: boolean | number;
-  /** Accept TLS connections with these node:tls options (`key`, `cert`, ...); `node` backend only. */
+  /** Accept TLS connections with these node:tls options (`key`, `cert`, ...); on `memory` too (node:tls over the in-memory loopback). */
   readonly tls?: TlsServerOptions;
 }
 

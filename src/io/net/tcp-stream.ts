@@ -33,7 +33,7 @@ export interface ConnectOptions {
   readonly signal?: AbortSignal;
   /**
    * Connect with TLS and these node:tls options (`ca`, `servername`, `rejectUnauthorized`,
-   * ...); resolves after the handshake. `node` backend only.
+   * ...); resolves after the handshake. On `memory` too (node:tls over the in-memory loopback).
    */
   readonly tls?: TlsConnectOptions;
 }

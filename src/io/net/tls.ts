@@ -2,18 +2,20 @@
  * TLS over node:tls for `TcpListener.bind({ tls })`, `TcpStream.connect({ tls })` and
  * `serve(handler, { tls })`; and `TlsError`, the coded error of a failed handshake.
  *
- * Implementation note. TLS needs the `node` backend (libuv sockets under node:tls's
- * OpenSSL); on `memory` a `tls` option is refused with `NotImplementedError` rather than
- * silently sending plain text. A listener hands on sockets once their handshake is done
- * (`secureConnection`), so a client that fails the handshake never reaches `accept()` or
- * a handler. A connect resolves at `secureConnect`; a certificate the client does not trust
- * rejects with {@link TlsError}, whose `reason` is node:tls's code. TLS connections are
- * not half-open: a peer's FIN closes them (HTTP clients send `close_notify` and close).
+ * Implementation note. On the `node` backend a listener is node:tls's server over libuv
+ * sockets; on `memory` each in-memory connection is wrapped in a `TLSSocket` (node:tls
+ * runs the same OpenSSL handshake and records over any `Duplex`), so TLS code is tested
+ * without a real socket and with the same errors. A listener hands on sockets once their
+ * handshake is done (`secureConnection`, or `secure` of a wrapped connection), so a client
+ * that fails the handshake never reaches `accept()` or a handler. A connect resolves at
+ * `secureConnect`; a certificate the client does not trust rejects with {@link TlsError},
+ * whose `reason` is node:tls's code. TLS connections are not half-open: a peer's FIN
+ * closes them (HTTP clients send `close_notify` and close).
  */
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { connect as tlsConnectSocket, createServer as createTlsServer, type ConnectionOptions, type TlsOptions } from 'node:tls';
-import { NotImplementedError, ZokioError } from '../../errors.js';
+import { connect as tlsConnectSocket, createSecureContext, createServer as createTlsServer, TLSSocket, type ConnectionOptions, type TlsOptions } from 'node:tls';
+import { ZokioError } from '../../errors.js';
 import { abortReason } from '../../scheduler/time.js';
 import type { IoDriver } from '../driver.js';
 import type { BackendListener, SocketAddress } from './backend.js';
@@ -69,13 +71,23 @@ export function asTlsError(err: unknown): TlsError | undefined {
   return new TlsError(code, `TLS handshake failed: ${(err as Error).message} (${code})`, { cause: err });
 }
 
-function requireNode(driver: IoDriver): void {
-  if (driver.backend !== 'node') throw new NotImplementedError('TLS on the memory I/O backend');
-}
-
 /** @internal Listens with TLS; `onConnection` gets sockets whose handshake is done. */
 export function tlsListen(driver: IoDriver, host: string, port: number, backlog: number, onConnection: (socket: Duplex) => void, tls: TlsServerOptions): Promise<BackendListener> {
-  requireNode(driver);
+  if (driver.backend !== 'node') {
+    // One context for every connection, as node:tls's server makes (and the same errors
+    // for bad key or certificate options, at bind time).
+    const secureContext = createSecureContext(tls);
+    const serverOptions = { isServer: true, secureContext, requestCert: tls.requestCert, rejectUnauthorized: tls.rejectUnauthorized, ALPNProtocols: tls.ALPNProtocols, SNICallback: tls.SNICallback };
+    return driver.net.listen(host, port, backlog, (raw) => {
+      const socket = new TLSSocket(raw, serverOptions);
+      socket.once('secure', () => {
+        socket.off('error', dropHandshake);
+        onConnection(socket);
+      });
+      // A client that fails the handshake is dropped, as node:tls's server does.
+      socket.on('error', dropHandshake);
+    });
+  }
   return new Promise<BackendListener>((resolve, reject) => {
     // Not half-open: a client that drops the handshake (an untrusted certificate) sends a
     // FIN that must close the raw socket, or the listener could never close.
@@ -96,11 +108,27 @@ export function tlsListen(driver: IoDriver, host: string, port: number, backlog:
  * @internal Connects with TLS and resolves after the handshake.
  * @throws TlsError for an untrusted certificate; the socket's error otherwise.
  */
-export function tlsConnect(driver: IoDriver, host: string, port: number, signal: AbortSignal | undefined, tls: TlsConnectOptions): Promise<Duplex> {
-  requireNode(driver);
-  return new Promise<Duplex>((resolve, reject) => {
-    if (signal?.aborted) return reject(abortReason(signal));
-    const socket = tlsConnectSocket({ servername: isIP(host) === 0 ? host : undefined, ...tls, host, port });
+export async function tlsConnect(driver: IoDriver, host: string, port: number, signal: AbortSignal | undefined, tls: TlsConnectOptions): Promise<Duplex> {
+  if (signal?.aborted) throw abortReason(signal);
+  // On `memory`, the handshake runs over an in-memory connection (`host` is still the name
+  // the certificate is checked against).
+  const raw = driver.backend === 'node' ? undefined : await driver.net.connect(host, port, signal);
+  return await handshake({ servername: isIP(host) === 0 ? host : undefined, ...tls, host, port, socket: raw }, signal);
+}
+
+/**
+ * @internal The client side of a TLS handshake: over `options.socket` when given (an
+ * in-memory connection), else over a new TCP connection to `options.host`/`port`;
+ * resolves at `secureConnect`.
+ * @throws TlsError for an untrusted certificate; the socket's error otherwise.
+ */
+export function handshake(options: ConnectionOptions, signal: AbortSignal | undefined): Promise<TLSSocket> {
+  return new Promise<TLSSocket>((resolve, reject) => {
+    if (signal?.aborted) {
+      options.socket?.destroy();
+      return reject(abortReason(signal));
+    }
+    const socket = tlsConnectSocket(options);
     const onAbort = (): void => {
       socket.destroy();
       reject(abortReason(signal!));
@@ -117,4 +145,9 @@ export function tlsConnect(driver: IoDriver, host: string, port: number, signal:
     };
     socket.once('error', onError);
   });
+}
+
+/** Ends a connection whose server-side handshake failed (node:tls's server does the same). */
+function dropHandshake(this: TLSSocket): void {
+  this.destroy();
 }

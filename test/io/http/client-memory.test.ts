@@ -1,12 +1,13 @@
 // The HTTP client on the memory backend: undici's pools over the runtime's in-memory
 // loopback, deadlines, retries and reconnects on a VirtualClock (no wall-clock time).
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRuntime } from '../../../src/runtime/runtime.js';
 import { ConfigError, TimeoutError } from '../../../src/errors.js';
-import { HttpClientError, events, fetch, json, request, serve, sse, type Handler, type HttpServer } from '../../../src/io/http/index.js';
+import { HttpClientError, TlsError, events, fetch, json, request, serve, sse, type Handler, type HttpServer } from '../../../src/io/http/index.js';
 import { VirtualClock } from '../../../src/testing/index.js';
 import { now, sleep } from '../../../src/scheduler/time.js';
 import { settle } from '../http-helpers.js';
+import { makeTestCerts, type TestCerts } from '../net/tls-certs.js';
 
 type Rt = ReturnType<typeof createRuntime>;
 
@@ -310,6 +311,36 @@ describe('HTTP client on the memory backend', () => {
         for await (const _ of events(`${base}/plain`)) void _;
       })().catch((e: unknown) => e);
       expect((bad as HttpClientError).kind).toBe('protocol');
+    });
+  });
+
+  describe('HTTPS over the in-memory loopback', () => {
+    let certs: TestCerts;
+    beforeAll(() => {
+      certs = makeTestCerts();
+    });
+    afterAll(() => certs.cleanup());
+
+    it('serve({ tls }) answers request() and fetch() that trust the CA, timed on the virtual clock; an untrusted certificate is TlsError', async () => {
+      server = await rt.run(() => serve(async (req) => (req.path === '/slow' ? (await sleep(5000), { body: 'late' }) : { body: 'secure' }), { port: 0, tls: { key: certs.key, cert: certs.cert }, limits: { requestTimeoutMs: 0 } }));
+      const url = `https://127.0.0.1:${server.port}`;
+      const trust = { ca: certs.ca };
+      await rt.run(async () => {
+        expect(await (await request(`${url}/`, { tls: trust })).text()).toBe('secure');
+        expect(await (await fetch(`${url}/`, { tls: trust })).text()).toBe('secure');
+        // The deadline runs on the runtime's clock over TLS too.
+        const t0 = now();
+        expect(await request(`${url}/slow`, { tls: trust, timeoutMs: 1000 }).catch((e: unknown) => e)).toBeInstanceOf(TimeoutError);
+        expect(now() - t0).toBe(1000);
+        for (const call of [() => request(`${url}/`, { tls: { ca: certs.otherCa } }), () => fetch(`${url}/`, { tls: { ca: certs.otherCa } })]) {
+          const err = await call().catch((e: unknown) => e);
+          expect(err).toBeInstanceOf(TlsError);
+          expect((err as TlsError).reason).toMatch(/UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED|UNABLE_TO_GET_ISSUER/);
+        }
+        // Plain http to the TLS port: the server drops the connection, the client gets no answer.
+        const plain = await request(`http://127.0.0.1:${server!.port}/`).catch((e: unknown) => e);
+        expect(plain).toBeInstanceOf(HttpClientError);
+      });
     });
   });
 

@@ -10,20 +10,22 @@
  * undici's own header and body timers are off: deadlines run on the runtime's timers
  * (`request.ts`), so a `VirtualClock` drives them. On the `node` backend the connector is
  * undici's (TCP or TLS, with its session cache); on `memory` it is a stream of the
- * runtime's in-memory loopback, so a client and a `serve()` on that backend talk without
- * a real socket. Shutdown destroys every agent: in-flight requests fail, sockets close.
+ * runtime's in-memory loopback (with node:tls over it for `https:`), so a client and a
+ * `serve()` on that backend talk without a real socket. Shutdown destroys every agent: in-flight requests fail, sockets close.
  *
  * undici is imported on the first request (`undici.ts`), not with `zokio/http` and not by
  * this part: a program that only serves never loads it, and a bundle of an application
  * that sends no request does not contain it.
  */
+import { isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
 import type { Agent, Dispatcher, buildConnector } from 'undici';
 import type { Undici } from './undici.js';
 import type { PartHost, RuntimePart } from '../../../runtime/part.js';
 import type { IoDriver } from '../../io-driver.js';
 import { contextStorage } from '../../../runtime/context.js';
-import { NotImplementedError } from '../../../errors.js';
+import { handshake } from '../../net/tls.js';
 
 /** TLS options of a request: node:tls's (`ca`, `cert`, `key`, `servername`, `rejectUnauthorized`). */
 export type ClientTlsOptions = Pick<ConnectionOptions, 'ca' | 'cert' | 'key' | 'servername' | 'rejectUnauthorized' | 'passphrase' | 'pfx'>;
@@ -98,26 +100,31 @@ export class HttpClientPart implements RuntimePart {
   }
 }
 
-/** A connector over the runtime's in-memory loopback (the `memory` backend). */
+/**
+ * A connector over the runtime's in-memory loopback (the `memory` backend); for `https:`
+ * the TLS handshake runs over the in-memory connection, as `TcpStream.connect({ tls })`
+ * does there.
+ */
 function memoryConnector(driver: IoDriver, tls: ClientTlsOptions | undefined): buildConnector.connector {
   return (options, callback) => {
-    if (tls !== undefined || options.protocol === 'https:') {
-      callback(new NotImplementedError('TLS on the memory I/O backend') as Error, null);
-      return;
-    }
-    const port = Number(options.port || 80);
-    driver.net.connect(options.hostname, port, undefined).then(
-      (socket) => {
-        // undici refs/unrefs its sockets; an in-memory stream holds no handle.
-        const s = socket as unknown as Record<string, unknown>;
-        s.ref ??= () => socket;
-        s.unref ??= () => socket;
-        s.setKeepAlive ??= () => socket;
-        s.setNoDelay ??= () => socket;
-        callback(null, socket as never);
-      },
-      (err: Error) => callback(err, null),
-    );
+    const secure = options.protocol === 'https:';
+    const port = Number(options.port || (secure ? 443 : 80));
+    const host = options.hostname;
+    driver.net
+      .connect(host, port, undefined)
+      .then((raw): Duplex | Promise<Duplex> => (secure ? handshake({ servername: options.servername ?? (isIP(host) === 0 ? host : undefined), ...tls, host, port, socket: raw }, undefined) : raw))
+      .then(
+        (socket) => {
+          // undici refs/unrefs its sockets; an in-memory stream holds no handle.
+          const s = socket as unknown as Record<string, unknown>;
+          s.ref ??= () => socket;
+          s.unref ??= () => socket;
+          s.setKeepAlive ??= () => socket;
+          s.setNoDelay ??= () => socket;
+          callback(null, socket as never);
+        },
+        (err: Error) => callback(err, null),
+      );
   };
 }
 
