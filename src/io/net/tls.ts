@@ -1,6 +1,7 @@
 /**
  * TLS over node:tls for `TcpListener.bind({ tls })`, `TcpStream.connect({ tls })` and
- * `serve(handler, { tls })`; and `TlsError`, the coded error of a failed handshake.
+ * `serve(handler, { tls })` (`TlsError`, the coded error of a failed handshake, and the
+ * client side of a handshake are in `tls-handshake.ts`).
  *
  * Implementation note. On the `node` backend a listener is node:tls's server over libuv
  * sockets; on `memory` each in-memory connection is wrapped in a `TLSSocket` (node:tls
@@ -14,62 +15,18 @@
  */
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { connect as tlsConnectSocket, createSecureContext, createServer as createTlsServer, TLSSocket, type ConnectionOptions, type TlsOptions } from 'node:tls';
-import { ZokioError } from '../../errors.js';
-import { abortReason } from '../../scheduler/time.js';
+import { createSecureContext, createServer as createTlsServer, TLSSocket, type ConnectionOptions, type TlsOptions } from 'node:tls';
+import { abortReason } from '../../scheduler/abort-reason.js';
 import type { IoDriver } from '../driver.js';
 import type { BackendListener, SocketAddress } from './backend.js';
+import { handshake } from './tls-handshake.js';
+
+export { TlsError, asTlsError } from './tls-handshake.js';
 
 /** TLS options of a listener or server: node:tls's (`key`, `cert`, `ca`, `requestCert`, ...). */
 export type TlsServerOptions = TlsOptions;
 /** TLS options of a client connection: node:tls's (`ca`, `servername`, `rejectUnauthorized`, `cert`, `key`, ...). */
 export type TlsConnectOptions = Omit<ConnectionOptions, 'host' | 'port' | 'socket' | 'path'>;
-
-/**
- * The TLS handshake failed: the peer's certificate is not trusted (unknown CA, self-signed,
- * expired, wrong host name) or the handshake broke. `cause` is node:tls's error; its
- * `code` (e.g. `UNABLE_TO_VERIFY_LEAF_SIGNATURE`) is copied to `reason`.
- *
- * @example
- * ```ts
- * import { TlsError } from 'zokio/net';
- * const err = new TlsError('SELF_SIGNED_CERT_IN_CHAIN', 'certificate not trusted');
- * console.log(err.code, err.reason); // ZOKIO_ERR_TLS SELF_SIGNED_CERT_IN_CHAIN
- * ```
- */
-export class TlsError extends ZokioError {
-  static override readonly code = 'ZOKIO_ERR_TLS' as const;
-  /** node:tls's error code, e.g. `DEPTH_ZERO_SELF_SIGNED_CERT`. */
-  readonly reason: string;
-
-  constructor(reason: string, message: string, options?: { cause?: unknown }) {
-    super('ZOKIO_ERR_TLS', message, options);
-    this.reason = reason;
-  }
-}
-
-const TLS_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'CERT_SIGNATURE_FAILURE',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
-/** @internal A TLS handshake error as {@link TlsError}; undefined for any other error. */
-export function asTlsError(err: unknown): TlsError | undefined {
-  if (err instanceof TlsError) return err;
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return undefined;
-  if (!TLS_CODES.has(code) && !code.startsWith('ERR_SSL_')) return undefined;
-  return new TlsError(code, `TLS handshake failed: ${(err as Error).message} (${code})`, { cause: err });
-}
 
 /** @internal Listens with TLS; `onConnection` gets sockets whose handshake is done. */
 export function tlsListen(driver: IoDriver, host: string, port: number, backlog: number, onConnection: (socket: Duplex) => void, tls: TlsServerOptions): Promise<BackendListener> {
@@ -114,37 +71,6 @@ export async function tlsConnect(driver: IoDriver, host: string, port: number, s
   // the certificate is checked against).
   const raw = driver.backend === 'node' ? undefined : await driver.net.connect(host, port, signal);
   return await handshake({ servername: isIP(host) === 0 ? host : undefined, ...tls, host, port, socket: raw }, signal);
-}
-
-/**
- * @internal The client side of a TLS handshake: over `options.socket` when given (an
- * in-memory connection), else over a new TCP connection to `options.host`/`port`;
- * resolves at `secureConnect`.
- * @throws TlsError for an untrusted certificate; the socket's error otherwise.
- */
-export function handshake(options: ConnectionOptions, signal: AbortSignal | undefined): Promise<TLSSocket> {
-  return new Promise<TLSSocket>((resolve, reject) => {
-    if (signal?.aborted) {
-      options.socket?.destroy();
-      return reject(abortReason(signal));
-    }
-    const socket = tlsConnectSocket(options);
-    const onAbort = (): void => {
-      socket.destroy();
-      reject(abortReason(signal!));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    socket.once('secureConnect', () => {
-      signal?.removeEventListener('abort', onAbort);
-      socket.removeListener('error', onError);
-      resolve(socket);
-    });
-    const onError = (err: Error): void => {
-      signal?.removeEventListener('abort', onAbort);
-      reject(asTlsError(err) ?? err);
-    };
-    socket.once('error', onError);
-  });
 }
 
 /** Ends a connection whose server-side handshake failed (node:tls's server does the same). */

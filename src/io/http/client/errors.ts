@@ -38,4 +38,4 @@ export class HttpClientError extends ZokioError {
   }
 }
 
-export { TlsError, asTlsError } from '../../net/tls.js';
+export { TlsError, asTlsError } from '../../net/tls-handshake.js';

@@ -25,7 +25,7 @@ import type { Undici } from './undici.js';
 import type { PartHost, RuntimePart } from '../../../runtime/part.js';
 import type { IoDriver } from '../../io-driver.js';
 import { contextStorage } from '../../../runtime/context.js';
-import { handshake } from '../../net/tls.js';
+import { handshake } from '../../net/tls-handshake.js';
 
 /** TLS options of a request: node:tls's (`ca`, `cert`, `key`, `servername`, `rejectUnauthorized`). */
 export type ClientTlsOptions = Pick<ConnectionOptions, 'ca' | 'cert' | 'key' | 'servername' | 'rejectUnauthorized' | 'passphrase' | 'pfx'>;
