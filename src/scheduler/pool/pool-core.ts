@@ -7,8 +7,7 @@
  * record's Float64 slots with a 4-bit tag each; anything else is serialized into the
  * record's inline bytes: as JSON text when JSON carries it exactly (strings, finite
  * numbers, plain objects and arrays of those: see `json-payload.ts`), else with
- * `v8.Serializer`. A payload that does not fit goes, by
- * the runtime's memory strategy:
+ * `v8.Serializer`. A payload that does not fit goes, by the runtime's memory strategy:
  * - `pooled`: into a chain of blocks of the pool's arena, a `SharedSlab` created once
  *   (registered as `pool.payloads` in `rt.metrics().memory`);
  * - `heap`: for a main-thread record (arguments of `rt.exec`/`rt.map`, their results and

@@ -101,4 +101,20 @@ describe('the JSON payload format', () => {
     const aliased = (await echo([shared, shared])) as object[];
     expect(aliased[0]).toBe(aliased[1]);
   });
+
+  it('carries a large JSON payload inline, in arena blocks and in a buffer of its own (both memory strategies)', async () => {
+    for (const strategy of ['pooled', 'heap'] as const) {
+      const pool = Runtime.builder().workers(1).memory({ strategy }).build();
+      try {
+        const run = pool.exec.bind(pool) as unknown as (ref: TaskRef, value: unknown) => Promise<unknown>;
+        for (const size of [10, 3000, 300_000]) {
+          const value = { text: 'é'.repeat(size), list: [size, 'ü', null, true] };
+          expect(exactJson(value)).toBeDefined();
+          expect(same(await run(tasks.echo as unknown as TaskRef, value), cloned(value))).toBe(true);
+        }
+      } finally {
+        await pool.shutdown();
+      }
+    }
+  });
 });

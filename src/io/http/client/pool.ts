@@ -11,7 +11,8 @@
  * (`request.ts`), so a `VirtualClock` drives them. On the `node` backend the connector is
  * undici's (TCP or TLS, with its session cache); on `memory` it is a stream of the
  * runtime's in-memory loopback (with node:tls over it for `https:`), so a client and a
- * `serve()` on that backend talk without a real socket. Shutdown destroys every agent: in-flight requests fail, sockets close.
+ * `serve()` on that backend talk without a real socket. Shutdown destroys every agent:
+ * in-flight requests fail, sockets close.
  *
  * undici is imported on the first request (`undici.ts`), not with `zokio/http` and not by
  * this part: a program that only serves never loads it, and a bundle of an application
