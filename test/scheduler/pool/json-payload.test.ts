@@ -71,7 +71,7 @@ describe('the JSON payload format', () => {
     const refused: unknown[] = [
       -0, NaN, Infinity, -Infinity, undefined, 1n, [undefined], [1, , 3], { a: undefined }, named,
       [shared, shared], cycle, new Date(0), new Map(), new Set(), new Uint8Array(2), new Point(), new Proxy({}, {}),
-      [Symbol('s')], { f: () => 1 }, Object(1), Array.from({ length: 2000 }, () => 1),
+      [Symbol('s')], { f: () => 1 }, Object(1), Array.from({ length: 2000 }, () => 1), 'x'.repeat(1025), { ['k'.repeat(1025)]: 1 },
     ];
     refused.forEach((v, i) => expect(exactJson(v), `refused[${i}]`).toBeUndefined());
   });
@@ -102,16 +102,20 @@ describe('the JSON payload format', () => {
     expect(aliased[0]).toBe(aliased[1]);
   });
 
-  it('carries a large JSON payload inline, in arena blocks and in a buffer of its own (both memory strategies)', async () => {
+  it('carries JSON payloads inline, in arena blocks and in a buffer of their own (both memory strategies); long text goes to the serializer', async () => {
     for (const strategy of ['pooled', 'heap'] as const) {
       const pool = Runtime.builder().workers(1).memory({ strategy }).build();
       try {
         const run = pool.exec.bind(pool) as unknown as (ref: TaskRef, value: unknown) => Promise<unknown>;
-        for (const size of [10, 3000, 300_000]) {
-          const value = { text: 'é'.repeat(size), list: [size, 'ü', null, true] };
+        for (const size of [4, 200, 1000]) {
+          // Up to ~10 KB of JSON text: inline, then arena blocks or a buffer of its own.
+          const value = { text: 'é'.repeat(Math.min(size, 900)), list: Array.from({ length: size }, (_, i) => i + 0.25) };
           expect(exactJson(value)).toBeDefined();
           expect(same(await run(tasks.echo as unknown as TaskRef, value), cloned(value))).toBe(true);
         }
+        const long = { text: 'é'.repeat(300_000) };
+        expect(exactJson(long)).toBeUndefined();
+        expect(same(await run(tasks.echo as unknown as TaskRef, long), cloned(long))).toBe(true);
       } finally {
         await pool.shutdown();
       }
