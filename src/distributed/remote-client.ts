@@ -310,39 +310,55 @@ export class RemoteClient {
   }
 
   /** `rt.remote.exec(ref, ...args)` or `rt.remote.exec(options, ref, ...args)`. */
-  async exec(call: readonly unknown[]): Promise<unknown> {
-    const first = call[0];
-    const withOptions = !isTaskRef(first);
-    const options = (withOptions ? first : {}) as RemoteExecOptions;
-    if (typeof options !== 'object' || options === null) throw new TypeError('rt.remote.exec: expected (ref, ...args) or (options, ref, ...args), where ref comes from defineTasks');
-    const ref = withOptions ? call[1] : first;
-    const encoded = this.#encodeCall(ref, call.slice(withOptions ? 2 : 1), 'rt.remote.exec');
-    const name = encoded.name;
+  exec(call: readonly unknown[]): Promise<unknown> {
+    // Not an async function: a pending call holds only its waiter (the promise returned
+    // here, its resolve functions and the map entry), not a suspended frame of this
+    // function with everything it encoded, nor a second promise that adopts the first.
+    let options: RemoteExecOptions;
+    let encoded: { data: JobData; name: string };
+    try {
+      const first = call[0];
+      const withOptions = !isTaskRef(first);
+      options = (withOptions ? first : {}) as RemoteExecOptions;
+      if (typeof options !== 'object' || options === null) throw new TypeError('rt.remote.exec: expected (ref, ...args) or (options, ref, ...args), where ref comes from defineTasks');
+      encoded = this.#encodeCall(withOptions ? call[1] : first, call.slice(withOptions ? 2 : 1), 'rt.remote.exec');
+      checkCallOptions(options, 'rt.remote.exec');
+      options.signal?.throwIfAborted();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const { signal, key } = options;
     // `p`: the caller listens for progress, so the worker writes it before the result.
     const data: JobData = options.onProgress !== undefined ? { ...encoded.data, p: 1 } : encoded.data;
-    checkCallOptions(options, 'rt.remote.exec');
-    const { signal, key } = options;
-    signal?.throwIfAborted();
-    const timeoutMs = options.timeoutMs ?? this.#config.defaults?.timeoutMs;
-    const { queue } = this.#readyNow() ?? (await this.#ready());
     const jobId = key !== undefined ? jobIdForKey(key) : callJobId();
     const { promise, waiter } = this.#wait(jobId, options.onProgress);
-    const cleanup = this.#guard(jobId, waiter, signal, timeoutMs);
+    const cleanup = this.#guard(jobId, waiter, signal, options.timeoutMs ?? this.#config.defaults?.timeoutMs);
+    void this.#submit(encoded.name, data, this.#jobOptions(jobId, options.priority, options.attempts), jobId, waiter, cleanup, key !== undefined);
+    return cleanup === undefined ? promise : promise.finally(cleanup);
+  }
+
+  /**
+   * Adds the job of a call whose waiter is registered (connecting first on the first
+   * call); a call that cannot be submitted rejects its waiter: `RuntimeClosedError` or
+   * `RemoteUnavailableError`. A call aborted or timed out before its job is added adds none.
+   */
+  async #submit(name: string, data: JobData, opts: JobsOptions, jobId: string, waiter: Waiter, cleanup: (() => void) | undefined, keyed: boolean): Promise<void> {
+    let queue: Queue;
+    let submitting = false;
     try {
-      await queue.add(name, data, this.#jobOptions(jobId, options.priority, options.attempts));
+      queue = (this.#readyNow() ?? (await this.#ready())).queue;
+      if (!this.#waiters.get(jobId)?.includes(waiter)) return; // aborted or timed out while connecting
+      submitting = true;
+      await queue.add(name, data, opts);
       this.#submitted++;
     } catch (err) {
       this.#forget(jobId, waiter);
       cleanup?.();
-      throw unavailable(err);
+      waiter.reject(submitting ? unavailable(err) : err);
+      return;
     }
     // With a key the job may have finished long ago: read it now rather than at the next poll.
-    if (key !== undefined) void this.#check(queue, jobId).catch(() => undefined);
-    try {
-      return await promise;
-    } finally {
-      cleanup?.();
-    }
+    if (keyed) void this.#check(queue, jobId).catch(() => undefined);
   }
 
   /**

@@ -27,7 +27,11 @@ export class RemotePart implements RuntimePart {
     this.#host = host;
     this.#config = config;
     this.tasks = {
-      exec: ((...call: unknown[]) => this.#load().then((c) => c.exec(call))) as RemoteTasks['exec'],
+      // Once loaded, straight to the client: a pending call holds no promise of its own here.
+      exec: ((...call: unknown[]) => {
+        const loaded = this.#loaded;
+        return loaded !== undefined && !this.#host.closed ? loaded.exec(call) : this.#load().then((c) => c.exec(call));
+      }) as RemoteTasks['exec'],
       map: ((ref: TaskRef, inputs: Iterable<unknown>, options?: object) => this.#load().then((c) => c.map(ref, inputs, options))) as RemoteTasks['map'],
       metrics: () => this.#loaded?.metrics() ?? { submitted: 0, pending: 0, fromEvents: 0, fromPolls: 0 },
     };

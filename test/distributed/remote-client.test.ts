@@ -1,4 +1,5 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { connect as netConnect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,6 +105,47 @@ describe('rt.remote', () => {
     await expect(call).rejects.toThrow('stop');
     while ((await lines()).length < 2) await new Promise((r) => setTimeout(r, 20));
     expect(await lines()).toEqual(['started', 'aborted']);
+  });
+
+  it('a call aborted while the client is still connecting adds no job and rejects with the reason', async () => {
+    // A proxy that holds every connection to Redis until the gate opens: the first calls
+    // wait for the connection with their waiters registered.
+    let open = false;
+    const held: Array<() => void> = [];
+    const proxy = createServer((client) => {
+      client.pause();
+      const connect = (): void => {
+        const upstream = netConnect(redis.port, '127.0.0.1');
+        client.pipe(upstream).pipe(client);
+        client.resume();
+        const close = (): void => {
+          client.destroy();
+          upstream.destroy();
+        };
+        client.on('error', close).on('close', close);
+        upstream.on('error', close).on('close', close);
+      };
+      if (open) connect();
+      else held.push(connect);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const rt = Runtime.builder().distributed({ engine: 'bullmq', connection: { host: '127.0.0.1', port: (proxy.address() as AddressInfo).port }, queue, pollMs: 200 }).build();
+    try {
+      const controller = new AbortController();
+      const aborted = rt.remote.exec({ key: 'aborted-while-connecting', signal: controller.signal }, remoteTasks.double, 1);
+      const later = rt.remote.exec(remoteTasks.double, 2);
+      while (held.length === 0) await new Promise((r) => setTimeout(r, 5)); // the client is connecting
+      controller.abort(new Error('not wanted'));
+      await expect(aborted).rejects.toThrow('not wanted');
+      open = true;
+      for (const connect of held.splice(0)) connect();
+      expect(await later).toBe(4); // connected, and the calls after the abort were submitted
+      expect(await redis.command('EXISTS', `bull:${queue}:key-aborted-while-connecting`)).toBe(':0\r\n');
+      expect(rt.remote.metrics().submitted).toBe(1);
+    } finally {
+      await rt.shutdown();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   it('carries the W3C trace context of the caller in the job', async () => {
