@@ -6,6 +6,7 @@
  * runtime part) can run a handshake over an in-memory connection without importing the
  * I/O driver, and through it the runtime.
  */
+import { isIP } from 'node:net';
 import { connect as tlsConnectSocket, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { ZokioError } from '../../errors.js';
 import { abortReason } from '../../scheduler/abort-reason.js';
@@ -59,7 +60,8 @@ export function asTlsError(err: unknown): TlsError | undefined {
 /**
  * @internal The client side of a TLS handshake: over `options.socket` when given (an
  * in-memory connection), else over a new TCP connection to `options.host`/`port`;
- * resolves at `secureConnect`.
+ * resolves at `secureConnect`. Without a `servername`, a host name (not an IP address) is
+ * sent as SNI.
  * @throws TlsError for an untrusted certificate; the socket's error otherwise.
  */
 export function handshake(options: ConnectionOptions, signal: AbortSignal | undefined): Promise<TLSSocket> {
@@ -68,7 +70,8 @@ export function handshake(options: ConnectionOptions, signal: AbortSignal | unde
       options.socket?.destroy();
       return reject(abortReason(signal));
     }
-    const socket = tlsConnectSocket(options);
+    const host = options.host;
+    const socket = tlsConnectSocket(options.servername === undefined && host !== undefined && isIP(host) === 0 ? { ...options, servername: host } : options);
     const onAbort = (): void => {
       socket.destroy();
       reject(abortReason(signal!));

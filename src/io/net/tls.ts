@@ -13,10 +13,8 @@
  * whose `reason` is node:tls's code. TLS connections are not half-open: a peer's FIN
  * closes them (HTTP clients send `close_notify` and close).
  */
-import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createSecureContext, createServer as createTlsServer, TLSSocket, type ConnectionOptions, type TlsOptions } from 'node:tls';
-import { abortReason } from '../../scheduler/abort-reason.js';
 import type { IoDriver } from '../driver.js';
 import type { BackendListener, SocketAddress } from './backend.js';
 import { handshake } from './tls-handshake.js';
@@ -66,11 +64,10 @@ export function tlsListen(driver: IoDriver, host: string, port: number, backlog:
  * @throws TlsError for an untrusted certificate; the socket's error otherwise.
  */
 export async function tlsConnect(driver: IoDriver, host: string, port: number, signal: AbortSignal | undefined, tls: TlsConnectOptions): Promise<Duplex> {
-  if (signal?.aborted) throw abortReason(signal);
   // On `memory`, the handshake runs over an in-memory connection (`host` is still the name
-  // the certificate is checked against).
+  // the certificate is checked against); both paths check `signal` before they connect.
   const raw = driver.backend === 'node' ? undefined : await driver.net.connect(host, port, signal);
-  return await handshake({ servername: isIP(host) === 0 ? host : undefined, ...tls, host, port, socket: raw }, signal);
+  return await handshake({ ...tls, host, port, socket: raw }, signal);
 }
 
 /** Ends a connection whose server-side handshake failed (node:tls's server does the same). */

@@ -260,7 +260,7 @@ export class PoolCore {
       if (why !== undefined) throw badArgument(ref, i, why);
     }
     try {
-      return this.serialize(args);
+      return this.#serializeClone(args); // the JSON path declined them above
     } catch (err) {
       for (let i = 0; i < args.length; i++) {
         const a = args[i];
@@ -292,7 +292,11 @@ export class PoolCore {
   /** Serializes any value (SharedArrayBuffers become markers). */
   serialize(value: unknown): Prepared {
     const json = exactJson(value);
-    if (json !== undefined) return { bytes: Buffer.from(json), shared: false };
+    return json !== undefined ? { bytes: Buffer.from(json), shared: false } : this.#serializeClone(value);
+  }
+
+  /** {@link serialize} for a value the JSON path does not take: the structured clone. */
+  #serializeClone(value: unknown): Prepared {
     // Shared memory near the top goes straight to the marker path: Node's serializer would
     // first copy every byte of a SAB-backed typed array (megabytes for a sort's data).
     if (hasSharedNearTop(value)) return { bytes: v8.serialize(this.#encodeShared(value, 0)), shared: true };

@@ -18,7 +18,6 @@
  * this part: a program that only serves never loads it, and a bundle of an application
  * that sends no request does not contain it.
  */
-import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
 import type { Agent, Dispatcher, buildConnector } from 'undici';
@@ -113,7 +112,7 @@ function memoryConnector(driver: IoDriver, tls: ClientTlsOptions | undefined): b
     const host = options.hostname;
     driver.net
       .connect(host, port, undefined)
-      .then((raw): Duplex | Promise<Duplex> => (secure ? handshake({ servername: options.servername ?? (isIP(host) === 0 ? host : undefined), ...tls, host, port, socket: raw }, undefined) : raw))
+      .then((raw): Duplex | Promise<Duplex> => (secure ? handshake({ servername: options.servername ?? undefined, ...tls, host, port, socket: raw }, undefined) : raw))
       .then(
         (socket) => {
           // undici refs/unrefs its sockets; an in-memory stream holds no handle.
