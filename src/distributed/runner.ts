@@ -14,7 +14,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { BroadcastChannel } from 'node:worker_threads';
 import type { TaskRef } from '../scheduler/task-ref.js';
-import { loadTask, lookupTask } from '../scheduler/task-registry.js';
+import { isThenable } from '../scheduler/thenable.js';
+import { loadTask, lookupTask, type TaskFunction } from '../scheduler/task-registry.js';
 
 /** The channel progress reports travel on inside one process. */
 export const PROGRESS_CHANNEL = 'zokio.distributed.progress';
@@ -55,12 +56,21 @@ export function reportProgress(value: unknown): void {
   channel.postMessage({ jobId, value } satisfies ProgressMessage);
 }
 
-/** The runner's signature: arguments and result are whatever the task takes and returns. */
-/** @internal */
-export type RunTask = (jobId: string, module: string, name: string, args: readonly unknown[], loadOnly: boolean) => unknown;
+/**
+ * What the runner returns: the task's result, and how long its synchronous run took in
+ * ms ({@link ASYNC} when it returned a promise), which `serveTasks` uses to decide where
+ * the task's next jobs run.
+ */
+export type Ran = readonly [value: unknown, syncMs: number];
+
+/** The `syncMs` of a task that returned a promise: its later work is not measured. */
+export const ASYNC = -1;
+
+/** @internal The runner's signature: arguments are whatever the task takes. */
+export type RunTask = (jobId: string, module: string, name: string, args: readonly unknown[], loadOnly: boolean) => Ran | typeof LOADED | Promise<Ran | typeof LOADED>;
 
 /** What the runner returns when it had to load the module first (see {@link run}). */
-export const LOADED = '\u0000zokio.runner.loaded';
+export const LOADED = '\u0000zokio.runner.loaded' as const;
 
 /**
  * Calls the task synchronously when its module is loaded in this thread, so that the
@@ -70,10 +80,21 @@ export const LOADED = '\u0000zokio.runner.loaded';
  * With `loadOnly` false it calls the task after loading anyway (the last attempt).
  */
 export const run: RunTask = (jobId, module, name, args, loadOnly) => {
-  const fn = lookupTask(module, name) as ((...a: readonly unknown[]) => unknown) | undefined;
-  if (fn !== undefined) return currentJob.run(jobId, () => fn(...args));
-  return loadTask(module, name).then((loaded) => (loadOnly ? LOADED : currentJob.run(jobId, () => (loaded as (...a: readonly unknown[]) => unknown)(...args))));
+  const fn = lookupTask(module, name);
+  if (fn !== undefined) return runTimed(jobId, fn, args);
+  return loadTask(module, name).then((loaded) => (loadOnly ? LOADED : runTimed(jobId, loaded, args)));
 };
+
+/**
+ * Calls `fn(...args)` inside the job's scope (for `reportProgress`) and times its
+ * synchronous part; a promise it returns settles the result, with {@link ASYNC} as time.
+ */
+export function runTimed(jobId: string, fn: TaskFunction, args: readonly unknown[]): Ran | Promise<Ran> {
+  const t0 = performance.now();
+  const out = currentJob.run(jobId, () => (fn as (...a: readonly unknown[]) => unknown)(...args));
+  const ms = performance.now() - t0;
+  return isThenable(out) ? Promise.resolve(out).then((value): Ran => [value, ASYNC]) : [out, ms];
+}
 
 /**
  * @internal The runner task by reference: `runner-task.ts` registers it when a pool thread
@@ -82,7 +103,8 @@ export const run: RunTask = (jobId, module, name, args, loadOnly) => {
  */
 export function runnerRef(): TaskRef<Parameters<RunTask>, ReturnType<RunTask>> {
   const file = import.meta.url.endsWith('.ts') ? './runner-task.ts' : './distributed-runner.js';
-  return (ref ??= Object.freeze({ module: new URL(file, import.meta.url).href, name: 'run', id: RUNNER_ID }) as never);
+  ref ??= Object.freeze({ module: new URL(file, import.meta.url).href, name: 'run', id: RUNNER_ID }) as TaskRef;
+  return ref as never;
 }
 
 /** @internal The stable id the runner task registers under. */

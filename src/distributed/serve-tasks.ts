@@ -6,7 +6,9 @@
  * free (tasks compute on pool threads), so job locks are renewed on time however heavy
  * the tasks are. Each job: decode the arguments, find the task by its stable id and name
  * (unknown: `UnrecoverableError`, so the job fails once without retries), run it through
- * the runner task on the pool inside the caller's trace context, encode the result.
+ * the runner task on the pool inside the caller's trace context, encode the result. A
+ * task that has shown itself shorter than the hop to a pool thread runs inline on this
+ * thread instead (`inlineBelowMs`, see `placement.ts`): it cannot hold the locks up.
  *
  * Resilience. The Redis clients reconnect on their own. A health check looks at every
  * connection of the current BullMQ worker each `healthCheckMs`: when one has not been
@@ -23,13 +25,16 @@
 import { BroadcastChannel } from 'node:worker_threads';
 import { ConfigError, TaskNotFoundError } from '../errors.js';
 import { createRuntime } from '../runtime/runtime.js';
+import { withTaskSignal } from '../scheduler/pool/worker-context.js';
+import { lookupTask } from '../scheduler/task-registry.js';
 import type { TaskRef } from '../scheduler/task-ref.js';
 import { runWithTraceContext } from '../trace/propagation.js';
 import { decodeValue, DEFAULT_MAX_PAYLOAD_BYTES, encodeValue } from './encoding.js';
 import { cancelChannel, disconnectAll, errorToReason, loadBullMQ, loadIORedis, redisClient, type JobData } from './job.js';
 import { checkConnection, checkPositive, checkQueueName, type RedisConnectionOptions } from './options.js';
 import { bounded } from './remote-client.js';
-import { LOADED, PROGRESS_CHANNEL, runnerRef, type ProgressMessage } from './runner.js';
+import { Placement } from './placement.js';
+import { LOADED, PROGRESS_CHANNEL, runnerRef, runTimed, type ProgressMessage, type Ran } from './runner.js';
 import type { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 
@@ -59,6 +64,13 @@ export interface ServeTasksOptions {
   readonly prefix?: string;
   /** Largest encoded result, in bytes. @default 524288 */
   readonly maxPayloadBytes?: number;
+  /**
+   * A task whose last 16 runs each took less than this (synchronously, and none returned
+   * a promise) runs inline on this thread instead of the pool, where the hop there and
+   * back would cost more than the task; two runs at or above it send it back. 0 runs
+   * every task on the pool. In ms. @default 0.05
+   */
+  readonly inlineBelowMs?: number;
 }
 
 /** Counters of a task server. */
@@ -69,6 +81,8 @@ export interface TaskServerMetrics {
   readonly failed: number;
   /** Jobs running now. */
   readonly active: number;
+  /** Jobs whose task ran inline on this thread (see `inlineBelowMs`). */
+  readonly inline: number;
   /** Times the BullMQ worker was rebuilt by the health check. */
   readonly rebuilds: number;
 }
@@ -108,7 +122,9 @@ function tableOf(modules: readonly TaskModule[]): Map<string, TaskRef> {
 
 /**
  * Serves the tasks of `taskModules` to callers of `rt.remote.exec` on the same queue:
- * each job runs on this process's work-stealing pool.
+ * each job runs on this process's work-stealing pool, except the jobs of a synchronous
+ * task whose recent runs all took less than `inlineBelowMs` (0.05 ms by default), which
+ * run on this thread, where they cost less than the hop to a pool thread.
  *
  * Delivery is at-least-once: a job whose worker dies mid-run runs again elsewhere (after
  * its lock expires), so tasks that change the world should be idempotent (use `key`).
@@ -133,11 +149,15 @@ export async function serveTasks(taskModules: readonly TaskModule[], options: Se
   const rebuildAfterMs = checkPositive(options.rebuildAfterMs, 'rebuildAfterMs') ?? 15_000;
   const maxBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
   const prefix = options.prefix ?? 'bull';
+  const inlineBelowMs = options.inlineBelowMs ?? 0.05;
+  if (typeof inlineBelowMs !== 'number' || !(inlineBelowMs >= 0)) throw new ConfigError('inlineBelowMs', 'serveTasks: inlineBelowMs must be a number of ms, 0 or more', inlineBelowMs);
+  const placement = new Placement(inlineBelowMs);
   const [{ Worker, UnrecoverableError }, Redis] = await Promise.all([loadBullMQ(), loadIORedis()]);
   const rt = createRuntime({ workers: (options.workers ?? 'auto') as 'auto' });
 
   let completed = 0;
   let failed = 0;
+  let inline = 0;
   let rebuilds = 0;
   interface Running {
     readonly job: Job;
@@ -149,7 +169,8 @@ export async function serveTasks(taskModules: readonly TaskModule[], options: Se
 
   const processor = async (job: Job<JobData>): Promise<unknown> => {
     const data = job.data;
-    const ref = table.get(`${data?.id}\0${data?.name}`);
+    const key = `${data?.id}\0${data?.name}`;
+    const ref = table.get(key);
     if (ref === undefined) {
       failed++;
       const known = [...table.keys()].map((k) => k.replace('\0', '.')).join(', ');
@@ -161,11 +182,21 @@ export async function serveTasks(taskModules: readonly TaskModule[], options: Se
     try {
       const args = decodeValue(data.args) as unknown[];
       const call = async (): Promise<unknown> => {
+        // Progress is posted from the task's thread; it must reach `progress` before the result.
+        const fn = data.p !== 1 && placement.inline(key) ? lookupTask(ref.module, ref.name) : undefined;
+        if (fn !== undefined) {
+          inline++;
+          const [value, ms] = await withTaskSignal(abort.signal, () => runTimed(job.id!, fn, args));
+          placement.ran(key, ms);
+          return value;
+        }
         // A pool thread that lacks the task module loads it and asks for the job again.
         for (let attempt = 0; ; attempt++) {
           const loadOnly = attempt < 8 * rt.config.workers;
-          const out = await rt.exec({ signal: abort.signal }, runnerRef() as never, ...([job.id, ref.module, ref.name, args, loadOnly] as never[]));
-          if (out !== LOADED) return out;
+          const out = (await rt.exec({ signal: abort.signal }, runnerRef() as never, ...([job.id, ref.module, ref.name, args, loadOnly] as never[]))) as Ran | typeof LOADED;
+          if (out === LOADED) continue;
+          placement.ran(key, out[1]);
+          return out[0];
         }
       };
       const result = await (data.tp !== undefined ? runWithTraceContext({ traceparent: data.tp }, call) : call());
@@ -292,7 +323,7 @@ export async function serveTasks(taskModules: readonly TaskModule[], options: Se
   };
 
   return {
-    metrics: () => ({ completed, failed, active: running.size, rebuilds }),
+    metrics: () => ({ completed, failed, active: running.size, inline, rebuilds }),
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -98,7 +98,8 @@ export function setWorkerContext(ctx: WorkerContext): void {
 }
 
 /**
- * The abort signal of the worker task running now, or `undefined` outside a worker task.
+ * The abort signal of the worker task running now (or of the job whose task `serveTasks`
+ * runs inline now), or `undefined` outside a worker task.
  *
  * Use it inside a task registered with `defineTasks` to let the caller stop long work:
  * the caller aborts the `rt.spawn(...)` task (or the `map` signal) that awaits the
@@ -123,7 +124,24 @@ export function setWorkerContext(ctx: WorkerContext): void {
  * ```
  */
 export function currentTaskSignal(): AbortSignal | undefined {
-  return workerContext()?.signal();
+  return workerContext()?.signal() ?? inlineSignal;
+}
+
+/** The signal of the task `withTaskSignal` runs now on this thread (serveTasks' inline runs). */
+let inlineSignal: AbortSignal | undefined;
+
+/**
+ * @internal Calls `fn` synchronously with `signal` as `currentTaskSignal()`: a task that
+ * `serveTasks` runs inline on its own thread sees its job's signal, as on a pool thread.
+ */
+export function withTaskSignal<T>(signal: AbortSignal, fn: () => T): T {
+  const outer = inlineSignal;
+  inlineSignal = signal;
+  try {
+    return fn();
+  } finally {
+    inlineSignal = outer;
+  }
 }
 
 /**
