@@ -22,9 +22,12 @@
  *
  * @module
  */
+import v8 from 'node:v8';
 import { BroadcastChannel } from 'node:worker_threads';
 import { ConfigError, TaskNotFoundError } from '../errors.js';
 import { createRuntime } from '../runtime/runtime.js';
+import { exactJson } from '../scheduler/pool/json-payload.js';
+import { scalarTag } from '../scheduler/pool/pool-core.js';
 import { withTaskSignal } from '../scheduler/pool/worker-context.js';
 import { lookupTask } from '../scheduler/task-registry.js';
 import type { TaskRef } from '../scheduler/task-ref.js';
@@ -100,6 +103,16 @@ export interface TaskServer {
   close(): Promise<void>;
   /** `await using server = ...` closes the server at the end of the block, as `close()`. */
   [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * `value` as a pool thread would have handed it back (a structured clone, through JSON
+ * text when that carries it exactly): a result must not depend on where the task ran.
+ */
+function asFromPool(value: unknown): unknown {
+  if (scalarTag(value) >= 0) return value;
+  const json = exactJson(value);
+  return json !== undefined ? JSON.parse(json) : v8.deserialize(v8.serialize(value));
 }
 
 /** A module's task references, as `defineTasks` returns them. */
@@ -188,7 +201,7 @@ export async function serveTasks(taskModules: readonly TaskModule[], options: Se
           inline++;
           const [value, ms] = await withTaskSignal(abort.signal, () => runTimed(job.id!, fn, args));
           placement.ran(key, ms);
-          return value;
+          return asFromPool(value);
         }
         // A pool thread that lacks the task module loads it and asks for the job again.
         for (let attempt = 0; ; attempt++) {

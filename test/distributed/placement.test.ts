@@ -7,7 +7,7 @@
 import { threadId } from 'node:worker_threads';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, Runtime } from '../../src/index.js';
+import { ConfigError, RemoteTaskError, Runtime } from '../../src/index.js';
 import { serveTasks } from '../../src/distributed/index.js';
 import { Placement, STREAK } from '../../src/distributed/placement.js';
 import { placementTasks, type Where } from './fixtures/placement-tasks.js';
@@ -134,6 +134,35 @@ describe('serveTasks placement', () => {
     expect(runs.every((w) => w.signal)).toBe(true);
     expect(inline).toBe(n - STREAK);
     expect(completed).toBe(n);
+  });
+
+  it('a result and an error are the same whichever side ran the task', async () => {
+    const n = STREAK + 4;
+    let inlineFailure: unknown;
+    const inlined = await serveAndRun('same-inline', 1000, async (rt) => {
+      const out = await inSequence(n, () => rt.remote.exec(placementTasks.shaped, false) as Promise<never>);
+      inlineFailure = await rt.remote.exec(placementTasks.shaped, true).catch((e: unknown) => e);
+      return out;
+    });
+    expect(inlined.inline).toBe(n - STREAK + 1); // the last successful runs and the failing one
+    let poolFailure: unknown;
+    const pooled = await serveAndRun('same-pool', 0, async (rt) => {
+      poolFailure = await rt.remote.exec(placementTasks.shaped, true).catch((e: unknown) => e);
+      return [];
+    });
+    expect(pooled.inline).toBe(0);
+    const results = inlined.runs as unknown as Array<{ point: object; m: Map<number, string>; when: Date; thread: number }>;
+    for (const r of results) {
+      expect(r.point).toEqual({ x: 3, y: 4 }); // a plain object on both sides
+      expect(r.m).toEqual(new Map([[1, 'a']]));
+      expect(r.when).toEqual(new Date(0));
+    }
+    expect(results.at(-1)!.thread).toBe(threadId);
+    expect(results[0]!.thread).not.toBe(threadId);
+    for (const failure of [inlineFailure, poolFailure]) {
+      expect(failure).toBeInstanceOf(RemoteTaskError);
+      expect(failure).toMatchObject({ remoteName: 'RangeError', message: 'shaped failed', remoteCode: 'E_SHAPED' });
+    }
   });
 
   it('jobs submitted at once all complete, on whichever side, each once', async () => {
