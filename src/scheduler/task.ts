@@ -14,7 +14,15 @@
  * every user store included. `startNext` finds its task without a closure: records wait in
  * a FIFO in spawn order, and microtasks run in the order they were queued. A body that
  * returns a promise hands the handle `promise.then(done, threw)`, two functions bound to the
- * record that do the bookkeeping; the handle adopts that promise.
+ * record that do the bookkeeping; the handle adopts that promise. One shape skips even
+ * those: a body that returns the promise of its own latest wait, made as it started
+ * (`spawn(() => sleep(ms))`), hands the handle that promise itself, and the wait calls
+ * `tailSettled` when it settles (see {@link offerTail}). Measured on Node 24 (heap snapshot,
+ * 100,000 such tasks): 698 → 578 B per sleeping task, no derived promise, reaction or bound
+ * function left behind (500 B once the sleep also kept its timer by entry index, see
+ * `TimerWheel.cancelTarget`). Only waits that know this (a task's own `sleep`) offer themselves.
+ * One difference to the usual path, for a body that also attaches its own reactions to the
+ * promise it returns: those run after the task is done and outside it, not inside it.
  *
  * Why not an async function (`async function runTask(record) { await STARTED; ... await
  * body() }`, the design until 2026-12): a waiting async function holds its generator, its
@@ -165,6 +173,8 @@ export class TaskRecord implements TaskContext {
   next: TaskRecord | undefined = undefined;
   /** The Zokio waits this task is parked on (a list through `parkNext`), cancelled by an abort. */
   park: TaskPark | undefined = undefined;
+  /** The wait whose own promise the body returned and the handle adopts (see {@link offerTail}). */
+  tail: TaskPark | undefined = undefined;
 
   constructor(owner: TaskOwner, body: TaskBody<unknown>) {
     this.owner = owner;
@@ -541,6 +551,14 @@ function startNext(): unknown {
     throw bodyFailed(record, err);
   }
   if (!isThenable(value)) return bodyReturned(record, value); // a plain value is not awaited (see the file's note)
+  if (value === tailPromise && tailPark!.parkTask === record) {
+    // The body returned the promise of its own latest wait (`() => sleep(ms)`): the handle
+    // adopts that promise, and the wait does the bookkeeping when it settles.
+    record.tail = tailPark;
+    tailPromise = tailPark = undefined;
+    return value;
+  }
+  tailPromise = tailPark = undefined;
   const promise = value instanceof Promise ? value : Promise.resolve(value);
   // Bound methods, not bound plain functions: the dev loader (tsx, esbuild's keepNames)
   // redefines the `name` of every plain function, which sends `bind` to its slow path (a
@@ -554,12 +572,46 @@ function startBody(record: TaskRecord): unknown {
   const body = record.value as TaskBody<unknown>;
   record.value = undefined;
   const outer = runningTask;
-  runningTask = record;
+  runningTask = startingTask = record;
   try {
     return body(record);
   } finally {
     runningTask = outer;
+    startingTask = undefined;
   }
+}
+
+/** The promise of the latest wait that offered itself as a tail ({@link offerTail}), and the wait. */
+let tailPromise: Promise<unknown> | undefined;
+let tailPark: TaskPark | undefined;
+/** The task whose body is running its first synchronous part now (in {@link startBody}). */
+let startingTask: TaskRecord | undefined;
+
+/**
+ * @internal A wait made inside a task offers its promise as the body's tail: when the body
+ * returns exactly that promise (`spawn(() => sleep(ms))`), `startNext` hands it to the
+ * handle instead of `promise.then(done, threw)`, which saves a derived promise, a reaction
+ * and two bound functions per waiting task. The wait must then settle its promise through
+ * {@link tailSettled} (it is the task's `tail`), which does that bookkeeping.
+ */
+export function offerTail(promise: Promise<unknown>, park: TaskPark): void {
+  if (startingTask === undefined || park.parkTask !== startingTask) return; // not made by a body as it starts
+  tailPromise = promise;
+  tailPark = park;
+}
+
+/**
+ * @internal The tail wait of `record` settled, with `value` or (`ok` false) failing with
+ * it: does the bookkeeping `bodyDone`/`bodyThrew` would have done, and returns how the
+ * wait's promise (which the handle adopts) must settle: fulfilled or rejected, with what.
+ */
+export function tailSettled(record: TaskRecord, ok: boolean, value: unknown): readonly [ok: boolean, value: unknown] {
+  record.tail = undefined;
+  if (ok && record.state !== ABORTED) {
+    record.finish(DONE, value);
+    return [true, value];
+  }
+  return [false, bodyFailed(record, ok ? undefined : value)];
 }
 
 /** Bookkeeping for a body that threw: returns what the handle rejects with. */

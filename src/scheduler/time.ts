@@ -26,9 +26,9 @@
 import { RuntimeClosedError, TimeoutError } from '../errors.js';
 import { currentRuntimeObject } from '../runtime/current.js';
 import { abortReason } from './abort-reason.js';
-import { ABORTED as ABORTED_STATE, currentTask, isTask, ParkCallback, linkPark, resumeTask, unlinkPark, type TaskPark, type TaskRecord } from './task.js';
+import { ABORTED as ABORTED_STATE, currentTask, isTask, ParkCallback, linkPark, offerTail, resumeTask, tailSettled, unlinkPark, type TaskPark, type TaskRecord } from './task.js';
 import { timerDriverOf, type TimerDriver } from './timer-driver.js';
-import type { TimerTarget } from './timer-wheel.js';
+import { timerIndex, type TimerTarget } from './timer-wheel.js';
 
 export { abortReason } from './abort-reason.js';
 export { TimerDriver, timerDriverOf, useClock, type TimerMetrics } from './timer-driver.js';
@@ -173,6 +173,8 @@ function sleepUntil(driver: TimerDriver, at: number, options: SleepOptions): Pro
  * the `reject` function weighs 56 B more per sleep. A rejection (the task or the caller's
  * signal aborted, the runtime shut down) resolves the promise with a {@link Rejection},
  * whose `then` rejects it one microtask later, with the same running-task bookkeeping.
+ * When the body returned this sleep's promise as it is (the task's `tail`), settling it
+ * also ends the task, through `tailSettled`.
  */
 class TaskSleep implements TaskPark, TimerTarget {
   /** The task, while the sleep is pending (unlinked when it settles). */
@@ -180,7 +182,8 @@ class TaskSleep implements TaskPark, TimerTarget {
   parkPrev: TaskPark | undefined = undefined;
   parkNext: TaskPark | undefined = undefined;
   driver: TimerDriver;
-  id = -1;
+  /** Its timer's entry in the wheel (`timerIndex`), not the id: see `TimerWheel.cancelTarget`. */
+  index = -1;
   resolve: (value?: unknown) => void = noop;
 
   constructor(driver: TimerDriver) {
@@ -191,9 +194,17 @@ class TaskSleep implements TaskPark, TimerTarget {
   fire(closed?: Promise<never>): void {
     const task = this.parkTask;
     this.unhook();
-    if (closed !== undefined) this.resolve(new Rejection(task, new RuntimeClosedError('runtime shut down while waiting on a timer')));
+    const error = closed === undefined ? undefined : new RuntimeClosedError('runtime shut down while waiting on a timer');
+    if (task !== undefined && task.tail === this) this.settleTail(task, closed === undefined, error);
+    else if (closed !== undefined) this.resolve(new Rejection(task, error));
     else if (task === undefined) this.resolve();
     else resumeTask(task, this.resolve, undefined, true);
+  }
+
+  /** Settles the sleep that is its task's tail (the handle adopts its promise): the task's bookkeeping first. */
+  settleTail(task: TaskRecord, ok: boolean, reason: unknown): void {
+    const [fulfilled, value] = tailSettled(task, ok, reason);
+    this.resolve(fulfilled ? value : new Rejection(undefined, value));
   }
 
   cancelForTask(reason: unknown): void {
@@ -202,9 +213,10 @@ class TaskSleep implements TaskPark, TimerTarget {
 
   stop(reason: unknown): void {
     const task = this.parkTask;
-    if (task === undefined || !this.driver.cancel(this.id)) return;
+    if (task === undefined || !this.driver.cancelTarget(this.index, this)) return;
     this.unhook();
-    this.resolve(new Rejection(task, reason));
+    if (task.tail === this) this.settleTail(task, false, reason);
+    else this.resolve(new Rejection(task, reason));
   }
 
   unhook(): void {
@@ -266,8 +278,9 @@ function taskSleep(driver: TimerDriver, at: number, task: TaskRecord, options: S
   pendingSleep = s;
   const promise = new Promise<void>(captureSleep);
   pendingSleep = undefined;
-  s.id = driver.add(at, s, options?.unref === true);
+  s.index = timerIndex(driver.add(at, s, options?.unref === true));
   linkPark(task, s);
+  offerTail(promise, s);
   return promise;
 }
 

@@ -89,6 +89,14 @@ export class TimerDriver implements RuntimePart {
     return true;
   }
 
+  /** Cancels the timer of `target` at entry `index` (see `TimerWheel.cancelTarget`); false when it already fired or was cancelled. */
+  cancelTarget(index: number, target: TimerTarget): boolean {
+    const wheel = this.wheel;
+    if (!wheel.cancelTarget(index, target)) return false;
+    if (wheel.refCount === 0) this.#noRefLeft();
+    return true;
+  }
+
   /** No timer without `unref` is armed any more: clear the alarm, or stop it keeping the process alive. */
   #noRefLeft(): void {
     if (this.wheel.size === 0) this.#disarm();

@@ -135,6 +135,11 @@ export function nextId(stamp: number): number {
   return id < ID_LIMIT ? id : id - ID_LIMIT;
 }
 
+/** @internal The entry of timer `id` (see {@link TimerWheel.cancelTarget}). */
+export function timerIndex(id: number): number {
+  return id & INDEX_MASK;
+}
+
 /** Stamps of never-used entries: `-1 - i`, as if id `i` (generation 0) had been retired. */
 function freshStamps(stamp: Float64Array, from: number): void {
   for (let i = from; i < stamp.length; i++) stamp[i] = -1 - i;
@@ -372,6 +377,18 @@ export class TimerWheel {
     if (this.#unref[i] !== 0) this.#unrefArmed--;
     if (--this.#size === 0) this.#dropAll();
     return true;
+  }
+
+  /**
+   * Cancels the armed timer of `target` at entry `index` (`timerIndex` of its id); false
+   * when that entry holds no armed timer of `target`. For a target scheduled once (a
+   * task's sleep), the target itself tells its timer from a later use of the entry, so its
+   * owner keeps the index, a small integer, and not the id, which outgrows a small integer
+   * after 32 uses of one entry and then costs a 16 B number box per field.
+   */
+  cancelTarget(index: number, target: TimerTarget): boolean {
+    if (index >= this.#used || this.#callbacks[index] !== target) return false;
+    return this.cancel(this.#stamp[index]!);
   }
 
   /** True when `id` names a timer that is armed (scheduled, not fired, not cancelled). */

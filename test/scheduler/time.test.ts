@@ -2,11 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, deadline, interval, now, RuntimeClosedError, sleep, timeout, TimeoutError, type MissedTickBehavior, type RuntimeBase, type TimerMetrics } from '../../src/index.js';
+import { createRuntime, deadline, interval, JoinSet, now, RuntimeClosedError, sleep, timeout, TimeoutError, type MissedTickBehavior, type RuntimeBase, type Task, type TimerMetrics } from '../../src/index.js';
 import type { Alarm, Clock } from '../../src/scheduler/clock.js';
 import { useClock } from '../../src/scheduler/time.js';
-import { pausedRuntime } from '../helpers.js';
+import { flush, pausedRuntime } from '../helpers.js';
 
 const runtimes: RuntimeBase[] = [];
 afterEach(async () => {
@@ -410,3 +411,148 @@ describe('interval', () => {
     expect(() => interval(10, { missedTick: 'later' as never })).toThrow(/missedTick/);
   });
 });
+
+/**
+ * A body that returns the promise of its own sleep (`spawn(() => sleep(ms))`): the handle
+ * adopts that promise and the sleep does the task's bookkeeping when it settles, instead of
+ * a derived promise and two bound functions per sleeping task. It must be indistinguishable
+ * from the same wait inside an async body.
+ */
+describe('a task whose body returns its own sleep', () => {
+  /** How a task ended: its state and what its handle gave. */
+  async function ending(task: Task<unknown>): Promise<[string, unknown]> {
+    const got = await Promise.resolve(task).then(
+      (value) => value,
+      (err: unknown) => (err instanceof Error ? `${err.constructor.name}:${String((err as Error & { cause?: unknown }).cause ?? err.message)}` : err),
+    );
+    return [task.state, got];
+  }
+
+  /** The wait the handle adopted, if any (white box: tells the fast path from the usual one). */
+  function tailOf(task: Task<unknown>): unknown {
+    return (task as unknown as { _record: { tail: unknown } })._record.tail;
+  }
+
+  it('is done when the sleep ends, and takes the path without a derived promise', async () => {
+    const { clock, rt } = pausedRuntime();
+    const task = rt.spawn(() => sleep(100));
+    const inBody = rt.spawn(() => {
+      const first = sleep(50);
+      void sleep(100); // the latest wait is not the one returned: the usual path
+      return first;
+    });
+    await flush();
+    expect(task.state).toBe('running');
+    expect(tailOf(task)).toBeDefined();
+    expect(tailOf(inBody)).toBeUndefined();
+    await clock.advance(99);
+    expect(task.state).toBe('running');
+    await clock.advance(1);
+    expect(await ending(task)).toEqual(['done', undefined]);
+    expect(await ending(inBody)).toEqual(['done', undefined]);
+    expect(tailOf(task)).toBeUndefined();
+    expect(rt.metrics().tasks.alive).toBe(0);
+  });
+
+  it('a sleep made outside a task, or by another task, is never adopted', async () => {
+    const { clock, rt } = pausedRuntime();
+    const outside = sleep(10);
+    let other: Promise<void> | undefined;
+    const maker = rt.spawn(() => {
+      other = sleep(10);
+      return other;
+    });
+    const borrower = rt.spawn(() => other!);
+    const fromOutside = rt.spawn(() => outside);
+    await flush();
+    expect(tailOf(maker)).toBeDefined();
+    expect(tailOf(borrower)).toBeUndefined();
+    expect(tailOf(fromOutside)).toBeUndefined();
+    await clock.advance(10);
+    for (const t of [maker, borrower, fromOutside]) expect(await ending(t)).toEqual(['done', undefined]);
+  });
+
+  it('ends exactly as the same sleep awaited in an async body: time, task abort, signal abort, shutdown (property)', async () => {
+    type End = 'time' | 'abort' | 'signal' | 'shutdown';
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ ms: fc.integer({ min: 1, max: 50 }), end: fc.constantFrom<End>('time', 'abort', 'signal', 'shutdown'), at: fc.integer({ min: 0, max: 60 }) }), { minLength: 1, maxLength: 8 }),
+        async (cases) => {
+          const { clock, rt } = pausedRuntime();
+          const pairs = cases.map((c) => {
+            const controller = new AbortController();
+            const options = c.end === 'signal' ? { signal: controller.signal } : undefined;
+            const tail = rt.spawn(() => sleep(c.ms, options));
+            const awaited = rt.spawn(async () => {
+              await sleep(c.ms, options);
+            });
+            return { c, controller, tail, awaited };
+          });
+          await flush();
+          for (const p of pairs) expect(tailOf(p.tail)).toBeDefined();
+          let step = -1;
+          const settledAt = (task: Task<unknown>): Promise<number> => Promise.resolve(task).then(() => step, () => step);
+          const steps = pairs.map((p) => Promise.all([settledAt(p.tail), settledAt(p.awaited)]));
+          for (let t = 0; t <= 60; t++) {
+            step = t;
+            for (const p of pairs) {
+              if (p.c.at !== t) continue;
+              if (p.c.end === 'abort') {
+                p.tail.abort(new Error('stop'));
+                p.awaited.abort(new Error('stop'));
+              } else if (p.c.end === 'signal') p.controller.abort(new Error('signalled'));
+            }
+            if (t === 30 && pairs.some((p) => p.c.end === 'shutdown')) await rt.shutdown({ timeoutMs: 0 });
+            await clock.advance(1);
+          }
+          for (const p of pairs) {
+            const [a, b] = [await ending(p.tail), await ending(p.awaited)];
+            expect(a).toEqual(b);
+          }
+          // Each pair ends in the same step of the clock.
+          for (const [a, b] of await Promise.all(steps)) expect(a).toBe(b);
+          expect(rt.metrics().tasks.alive).toBe(0);
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+
+  it('an abort cancels the timer of a task\'s sleep whose timer id has outgrown a small integer (an entry used 40 times)', async () => {
+    const { clock, rt } = pausedRuntime();
+    for (let i = 0; i < 40; i++) {
+      const stop = new AbortController();
+      const outside = rt.run(() => sleep(10, { signal: stop.signal }));
+      stop.abort();
+      await expect(outside).rejects.toThrow();
+    }
+    const tasks = [rt.spawn(() => sleep(100)), rt.spawn(async () => void (await sleep(100)))];
+    await flush();
+    expect(timers(rt).armed).toBe(2);
+    for (const t of tasks) t.abort();
+    for (const t of tasks) expect((await ending(t))[0]).toBe('aborted');
+    expect(timers(rt)).toMatchObject({ armed: 0, cancelled: 42, fired: 0 });
+    await clock.advance(200);
+    expect(timers(rt).fired).toBe(0);
+  });
+
+  it('tasks sleeping this way settle, and join, in the order their sleeps end', async () => {
+    const { clock, rt } = pausedRuntime();
+    await rt.run(async () => {
+      const set = new JoinSet<void>();
+      const ends: number[] = [];
+      for (const ms of [30, 10, 20]) void set.spawn(() => sleep(ms)).then(() => ends.push(ms));
+      const joins = (async () => {
+        for (let i = 0; i < 3; i++) {
+          await set.joinNext();
+          ends.push(-ends.length);
+        }
+      })();
+      await clock.advance(30);
+      await joins;
+      expect(ends).toEqual([10, -1, 20, -3, 30, -5]);
+      expect(set.size).toBe(0);
+    });
+  });
+});
+

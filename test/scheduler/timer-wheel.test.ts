@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { TimerWheel, nextId } from '../../src/scheduler/timer-wheel.js';
+import { TimerWheel, nextId, timerIndex } from '../../src/scheduler/timer-wheel.js';
 
 /** Slot widths of the six levels, in ticks. */
 const LEVEL = [1, 64, 64 ** 2, 64 ** 3, 64 ** 4, 64 ** 5];
@@ -227,6 +227,54 @@ describe('TimerWheel ids', () => {
     const c = wheel.schedule(10, () => {}, true);
     expect(c % SCALE).toBe(a % SCALE);
     expect([wheel.size, wheel.refCount]).toEqual([1, 0]);
+  });
+});
+
+describe('TimerWheel cancelTarget (a target keeps its entry index, not its id)', () => {
+  /** A target that counts its fires. */
+  function target(): { fire: () => void; fired: number } {
+    const t = { fired: 0, fire: () => void t.fired++ };
+    return t;
+  }
+
+  it('cancels the armed timer of its own target, once; never another target on the entry', () => {
+    const wheel = new TimerWheel();
+    const a = target();
+    const index = timerIndex(wheel.scheduleAtTrusted(10, a, false));
+    expect(wheel.cancelTarget(index, target())).toBe(false); // not this entry's target
+    expect(wheel.cancelTarget(index + 1, a)).toBe(false); // not its entry
+    expect(wheel.size).toBe(1);
+    expect(wheel.cancelTarget(index, a)).toBe(true);
+    expect(wheel.cancelTarget(index, a)).toBe(false);
+    expect([wheel.size, wheel.refCount]).toEqual([0, 0]);
+    wheel.advance(20);
+    expect(a.fired).toBe(0);
+  });
+
+  it('a fired target, or one whose entry was taken by a later timer, cancels nothing', () => {
+    const wheel = new TimerWheel();
+    const a = target();
+    const index = timerIndex(wheel.scheduleAtTrusted(5, a, false));
+    wheel.advance(5);
+    expect(a.fired).toBe(1);
+    const b = target();
+    expect(timerIndex(wheel.scheduleAtTrusted(10, b, false))).toBe(index); // the entry again
+    expect(wheel.cancelTarget(index, a)).toBe(false);
+    wheel.advance(10);
+    expect(b.fired).toBe(1);
+  });
+
+  it('works the same once the entry has been used past 2^31 (ids are no longer small integers)', () => {
+    const wheel = new TimerWheel();
+    let id = 0;
+    for (let i = 0; i < 40; i++) wheel.cancel((id = wheel.schedule(10, () => {})));
+    expect(id).toBeGreaterThan(2 ** 31);
+    const a = target();
+    const armed = wheel.scheduleAtTrusted(10, a, false);
+    expect(timerIndex(armed)).toBe(timerIndex(id));
+    expect(timerIndex(armed)).toBeLessThan(2 ** 26);
+    expect(wheel.cancelTarget(timerIndex(armed), a)).toBe(true);
+    expect(wheel.size).toBe(0);
   });
 });
 
