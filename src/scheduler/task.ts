@@ -158,6 +158,14 @@ function abortHandle(this: { _record: TaskRecord }, reason?: unknown): void {
   this._record.abort(reason);
 }
 
+/** The signals of a task that has any, apart from its record (one slot there for both). */
+class TaskSignals {
+  /** Behind `cx.signal`: created when the body first reads it. */
+  controller: AbortController | undefined = undefined;
+  /** The spawn-time signal while its listener (the record) is attached. */
+  user: AbortSignal | undefined = undefined;
+}
+
 /** @internal The bookkeeping of one task; also the context its body receives. */
 export class TaskRecord implements TaskContext {
   /** The handle, which also holds the task's `id` and `name` (one copy of each per task). */
@@ -166,9 +174,8 @@ export class TaskRecord implements TaskContext {
   /** The body until it starts (one slot fewer per task), then the result, failure or abort reason. */
   value: unknown;
   owner: TaskOwner;
-  controller: AbortController | undefined = undefined;
-  /** The spawn-time signal while its listener is attached (the record is the listener). */
-  userSignal: AbortSignal | undefined = undefined;
+  /** The signals only some tasks have, in one slot (most tasks have neither). */
+  signals: TaskSignals | undefined = undefined;
   prev: TaskRecord | undefined = undefined;
   next: TaskRecord | undefined = undefined;
   /** The Zokio waits this task is parked on (a list through `parkNext`), cancelled by an abort. */
@@ -202,11 +209,12 @@ export class TaskRecord implements TaskContext {
   }
 
   get signal(): AbortSignal {
-    if (this.controller === undefined) {
-      this.controller = new AbortController();
-      if (this.state === ABORTED) this.controller.abort(this.value);
+    const signals = (this.signals ??= new TaskSignals());
+    if (signals.controller === undefined) {
+      signals.controller = new AbortController();
+      if (this.state === ABORTED) signals.controller.abort(this.value);
     }
-    return this.controller.signal;
+    return signals.controller.signal;
   }
 
   /** A label for messages. */
@@ -220,13 +228,13 @@ export class TaskRecord implements TaskContext {
       this.abort(signal.reason);
       return;
     }
-    this.userSignal = signal;
+    (this.signals ??= new TaskSignals()).user = signal;
     signal.addEventListener('abort', this, { once: true });
   }
 
   /** The spawn-time signal aborted (the record is its listener: no closure per task). */
   handleEvent(): void {
-    this.abort(this.userSignal!.reason);
+    this.abort(this.signals!.user!.reason);
   }
 
   /** Aborts: a pending task never starts; a running one sees its signal abort. */
@@ -257,12 +265,14 @@ export class TaskRecord implements TaskContext {
     if (this.state > RUNNING) return;
     this.setState(state);
     this.value = value;
-    if (this.userSignal !== undefined) {
-      this.userSignal.removeEventListener('abort', this);
-      this.userSignal = undefined;
-    }
-    if (state === ABORTED && this.controller !== undefined && !this.controller.signal.aborted) {
-      this.controller.abort(value);
+    const signals = this.signals;
+    if (signals !== undefined) {
+      if (signals.user !== undefined) {
+        signals.user.removeEventListener('abort', this);
+        signals.user = undefined;
+      }
+      const controller = signals.controller;
+      if (state === ABORTED && controller !== undefined && !controller.signal.aborted) controller.abort(value);
     }
     this.owner._taskSettled(this);
     if (state === ABORTED) this.cancelParks(value);
