@@ -15,7 +15,7 @@
  *   body buffer and one parsed chunk (test/examples/gateway.test.ts checks the bound);
  * - RSS of each gateway process after the runs;
  * - `request()` against a local server beside undici's own `request()`, same process, same
- *   pool options (target: >= 0.9×).
+ *   pool options, timed in alternating slices (target: >= 0.9×).
  *
  * Every server (upstream, three gateways, the local server) is a child process (this file
  * with ZOKIO_GATEWAY_BENCH_ROLE set); autocannon and the SSE clients run in the runner,
@@ -316,34 +316,52 @@ async function sseRun(g: Gateway, options: MeasureOptions): Promise<Record<strin
   return { eventsPerSec: eventsSeen / elapsed, cpuUsPerEvent: (cpu * 1000) / eventsSeen, kbPerStream: peakOpen === 0 ? NaN : ((peakRss - rssBefore) * 1024) / peakOpen };
 }
 
-/** `request()` (zokio) or undici's `request()` against the local server: req/s with 32 in flight. */
-async function clientRun(kind: 'zokio' | 'undici', options: MeasureOptions): Promise<Record<string, number>> {
+/** The two clients of the `request()` group. */
+type ClientKind = 'zokio' | 'undici';
+
+/** Slices per client in one `request()` round (each `seconds / CLIENT_SLICES` long). */
+const CLIENT_SLICES = 5;
+
+/**
+ * `request()` (zokio) and undici's own `request()` against the local server, 32 requests
+ * in flight, timed in alternating slices (zokio, undici, then undici, zokio, ...): both
+ * clients run in this process and differ by a few µs per request, while the machine
+ * under them (the local server, the runner and the other children on two cores) drifts by
+ * more between runs taken seconds apart; slices side by side see the same machine, as the
+ * /health slices of bench/http.bench.ts do. Returns each client's median slice in req/s.
+ */
+async function clientRun(options: MeasureOptions): Promise<Record<ClientKind, number>> {
   const url = `http://127.0.0.1:${children.get('upstream')!.port}/plain`;
   const { createRuntime } = await import('../src/index.js');
   const zokioHttp = await import('../src/io/http/index.js');
   const undici = await import('undici');
   const rt = createRuntime({ io: 'node', http: { connections: 32, keepAliveTimeoutMs: 30_000 } });
   const agent = new undici.Agent({ connections: 32, keepAliveTimeout: 30_000 });
-  const one = kind === 'zokio'
-    ? async () => (await zokioHttp.request(url)).text()
-    : async () => (await undici.request(url, { dispatcher: agent })).body.text();
+  const one: Record<ClientKind, () => Promise<string>> = {
+    zokio: async () => (await zokioHttp.request(url)).text(),
+    undici: async () => (await undici.request(url, { dispatcher: agent })).body.text(),
+  };
   try {
     return await rt.run(async () => {
-      const loop = async (ms: number): Promise<number> => {
+      const loop = async (kind: ClientKind, ms: number): Promise<number> => {
         let done = 0;
         const end = performance.now() + ms;
         await Promise.all(Array.from({ length: 32 }, async () => {
           while (performance.now() < end) {
-            await one();
+            await one[kind]();
             done++;
           }
         }));
         return done / (ms / 1000);
       };
-      await loop(500);
-      const runs: number[] = [];
-      for (let i = 0; i < 3; i++) runs.push(await loop((seconds(options) * 1000) / 3));
-      return { rps: median(runs) };
+      await loop('zokio', 500);
+      await loop('undici', 500);
+      const slices: Record<ClientKind, number[]> = { zokio: [], undici: [] };
+      const sliceMs = (seconds(options) * 1000) / CLIENT_SLICES;
+      for (let i = 0; i < CLIENT_SLICES; i++) {
+        for (const kind of i % 2 === 0 ? (['zokio', 'undici'] as const) : (['undici', 'zokio'] as const)) slices[kind].push(await loop(kind, sliceMs));
+      }
+      return { zokio: median(slices.zokio), undici: median(slices.undici) };
     });
   } finally {
     await agent.close();
@@ -363,8 +381,8 @@ for (const g of GATEWAYS) {
   cases.push({ group: 'SSE relay: RSS per open stream', subject: NAMES[g], unit: 'KB/stream', better: 'lower', measure: (o) => metric(`sse:${g}`, 'kbPerStream', () => sseRun(g, o)) });
   cases.push({ group: 'gateway RSS after the runs', subject: NAMES[g], unit: 'MB', better: 'lower', measure: async () => rssMb(children.get(g)!.proc.pid) });
 }
-cases.push({ group: 'client request() vs undici request(), local server', subject: 'zokio', unit: 'req/s', better: 'higher', measure: (o) => metric('client:zokio', 'rps', () => clientRun('zokio', o)) });
-cases.push({ group: 'client request() vs undici request(), local server', subject: 'undici', unit: 'req/s', better: 'higher', measure: (o) => metric('client:undici', 'rps', () => clientRun('undici', o)) });
+cases.push({ group: 'client request() vs undici request(), local server', subject: 'zokio', unit: 'req/s', better: 'higher', measure: (o) => metric('client', 'zokio', () => clientRun(o)) });
+cases.push({ group: 'client request() vs undici request(), local server', subject: 'undici', unit: 'req/s', better: 'higher', measure: (o) => metric('client', 'undici', () => clientRun(o)) });
 
 export default defineSuite({
   name: 'gateway',
