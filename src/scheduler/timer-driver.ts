@@ -91,10 +91,8 @@ export class TimerDriver implements RuntimePart {
 
   /** Cancels the timer of `target` at entry `index` (see `TimerWheel.cancelTarget`); false when it already fired or was cancelled. */
   cancelTarget(index: number, target: TimerTarget): boolean {
-    const wheel = this.wheel;
-    if (!wheel.cancelTarget(index, target)) return false;
-    if (wheel.refCount === 0) this.#noRefLeft();
-    return true;
+    const id = this.wheel.armedIdOf(index, target);
+    return id >= 0 && this.cancel(id);
   }
 
   /** No timer without `unref` is armed any more: clear the alarm, or stop it keeping the process alive. */

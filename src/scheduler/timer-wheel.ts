@@ -387,8 +387,14 @@ export class TimerWheel {
    * after 32 uses of one entry and then costs a 16 B number box per field.
    */
   cancelTarget(index: number, target: TimerTarget): boolean {
-    if (index >= this.#used || this.#callbacks[index] !== target) return false;
-    return this.cancel(this.#stamp[index]!);
+    const id = this.armedIdOf(index, target);
+    return id >= 0 && this.cancel(id);
+  }
+
+  /** The id of `target`'s armed timer at entry `index`, or -1 when that entry holds none (see {@link cancelTarget}). */
+  armedIdOf(index: number, target: TimerTarget): number {
+    // An armed entry's stamp is its id (>= 0); a free or dead one's is negative.
+    return index < this.#used && this.#callbacks[index] === target ? this.#stamp[index]! : -1;
   }
 
   /** True when `id` names a timer that is armed (scheduled, not fired, not cancelled). */
