@@ -380,7 +380,7 @@ export class TimerWheel {
   }
 
   /**
-   * Cancels the armed timer of `target` at entry `index` (`timerIndex` of its id); false
+   * @internal Cancels the armed timer of `target` at entry `index` (`timerIndex` of its id); false
    * when that entry holds no armed timer of `target`. For a target scheduled once (a
    * task's sleep), the target itself tells its timer from a later use of the entry, so its
    * owner keeps the index, a small integer, and not the id, which outgrows a small integer
@@ -391,7 +391,7 @@ export class TimerWheel {
     return id >= 0 && this.cancel(id);
   }
 
-  /** The id of `target`'s armed timer at entry `index`, or -1 when that entry holds none (see {@link cancelTarget}). */
+  /** @internal The id of `target`'s armed timer at entry `index`, or -1 when that entry holds none (see {@link cancelTarget}). */
   armedIdOf(index: number, target: TimerTarget): number {
     // An armed entry's stamp is its id (>= 0); a free or dead one's is negative.
     return index < this.#used && this.#callbacks[index] === target ? this.#stamp[index]! : -1;
