@@ -391,7 +391,7 @@ export class TimerWheel {
     return id >= 0 && this.cancel(id);
   }
 
-  /** @internal The id of `target`'s armed timer at entry `index`, or -1 when that entry holds none (see {@link cancelTarget}). */
+  /** @internal The id of `target`'s armed timer at entry `index`, or a negative number when that entry holds none (see {@link cancelTarget}). */
   armedIdOf(index: number, target: TimerTarget): number {
     // An armed entry's stamp is its id (>= 0); a free or dead one's is negative.
     return index < this.#used && this.#callbacks[index] === target ? this.#stamp[index]! : -1;
