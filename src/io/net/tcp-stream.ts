@@ -146,6 +146,10 @@ export class TcpStream implements ByteStream {
 
   /**
    * Reads the next chunk of bytes; `null` at end of stream (the peer ended its side).
+   * A chunk is no message boundary, and its size depends on the Node version: on Node 22
+   * and 24 a read returns everything buffered, on Node 26 the oldest chunk received (its
+   * `Readable.read()` no longer joins them). For whole messages use `readExact`,
+   * `readLine` or `framed`.
    *
    * *Cancellation*: aborting `signal` (or the task the call is made in) rejects with its
    * reason; no data is lost, the next read returns it.
