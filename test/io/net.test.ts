@@ -103,3 +103,27 @@ describe.each(['node', 'memory'] as const)('zokio/net on the %s backend', (backe
     expect(await accepting).toBeInstanceOf(ClosedError);
   });
 });
+
+describe('TcpStream.read() chunks on the memory backend (one chunk per peer write)', () => {
+  it('returns everything buffered before Node 26 and the oldest chunk from Node 26; readExact spans chunks either way', async () => {
+    const rt = createRuntime({ io: 'memory' });
+    try {
+      await rt.run(async () => {
+        const listener = await TcpListener.bind({ port: 0 });
+        const client = await TcpStream.connect({ port: listener.address.port });
+        const server = await listener.accept();
+        for (const part of ['ab', 'cd', 'ef', 'gh']) await client.write(part);
+        await new Promise((r) => setImmediate(r));
+        const first = Buffer.from((await server.read())!).toString();
+        const joinsChunks = Number(process.versions.node.split('.')[0]) < 26;
+        expect(first).toBe(joinsChunks ? 'abcdefgh' : 'ab');
+        if (!joinsChunks) expect(Buffer.from(await server.readExact(5)).toString()).toBe('cdefg');
+        await client.write('ij');
+        expect(Buffer.from(await server.readExact(joinsChunks ? 2 : 3)).toString()).toBe(joinsChunks ? 'ij' : 'hij');
+        await Promise.all([client.close(), server.close(), listener.close()]);
+      });
+    } finally {
+      await rt.shutdown();
+    }
+  });
+});
