@@ -95,6 +95,33 @@ describe.each(['node', 'memory'] as const)('zokio/net on the %s backend', (backe
     });
   });
 
+  it('close() stops listening without waiting for accepted streams, which stay open', async () => {
+    await rt.run(async () => {
+      const listener = await TcpListener.bind({ port: 0 });
+      const client = await TcpStream.connect({ port: listener.address.port });
+      const server = await listener.accept();
+      // The peer stays connected: node's own server.close(callback) would wait for it.
+      await listener.close();
+      await expect(TcpStream.connect({ port: listener.address.port })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+      await client.write('still open');
+      expect(Buffer.from((await server.read())!).toString()).toBe('still open');
+      await Promise.all([client.close(), server.close()]);
+    });
+  });
+
+  it('shutdown returns while an accepted stream stays connected, and leaves that stream to its owner', async () => {
+    const local = createRuntime({ io: backend });
+    const { client, server } = await local.run(async () => {
+      const listener = await TcpListener.bind({ port: 0 });
+      const client = await TcpStream.connect({ port: listener.address.port });
+      return { client, server: await listener.accept() };
+    });
+    await local.shutdown({ timeoutMs: 0 });
+    expect(local.metrics()['io']).toMatchObject({ servers: 0 });
+    expect(server.closed).toBe(false);
+    await Promise.all([client.close(), server.close()]);
+  });
+
   it('shutdown closes listeners the runtime still holds', async () => {
     const local = createRuntime({ io: backend });
     const listener = await local.run(() => TcpListener.bind({ port: 0 }));

@@ -322,8 +322,8 @@ export class HttpServer {
       for (const connection of core.connections) connection.destroy();
     }, this.#shutdownTimeoutMs);
     force.unref();
-    // The listener's close resolves once it stopped accepting (on `node`, once its
-    // connections are gone too).
+    // The listener's close resolves once it stopped accepting; the connections are this
+    // server's to drain (or destroy after the timeout).
     void Promise.all([this.#listener.close().catch(() => undefined), drained]).then(() => {
       clearTimeout(force);
       this.#driver.closeables.delete(this);

@@ -6,6 +6,7 @@
  * `TcpListener` are written once over `Duplex`, so backpressure (`write` waits for
  * `drain`, reads pull from a paused stream) behaves the same on both.
  */
+import type { Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 /** An address a listener is bound to or a stream is connected to. */
@@ -21,8 +22,22 @@ export interface BackendListener {
   readonly address: SocketAddress;
   /** The socket path of a Unix listener. */
   readonly path?: string;
-  /** Stops accepting; existing connections stay open. */
+  /** Stops accepting; existing connections stay open, and the promise does not wait for them. */
   close(): Promise<void>;
+}
+
+/**
+ * @internal Closes the listening socket of a `node:net` (or `node:tls`) server and resolves
+ * without waiting for the connections it accepted. Node's own `server.close(callback)`
+ * calls back only once every accepted connection has ended; those belong to their streams
+ * here, so a peer that stays connected would hold the listener's `close()`, and with it
+ * `rt.shutdown()`, for ever. `server.close()` closes the listening handle at once (libuv
+ * closes its descriptor, and unlinks a Unix socket's file, inside the call), so the port
+ * or path is free when this resolves.
+ */
+export function closeListening(server: Server): Promise<void> {
+  server.close();
+  return Promise.resolve();
 }
 
 /** @internal Options of {@link NetBackend.listen}. */

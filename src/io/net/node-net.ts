@@ -4,7 +4,7 @@
 import { createConnection, createServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { abortReason } from '../../scheduler/abort-reason.js';
-import type { BackendListener, NetBackend, SocketAddress } from './backend.js';
+import { closeListening, type BackendListener, type NetBackend, type SocketAddress } from './backend.js';
 import { connectUnixNode, listenUnixNode } from './unix-node.js';
 
 /** @internal */
@@ -20,7 +20,7 @@ export const nodeNet: NetBackend = {
         const address: SocketAddress = typeof info === 'object' && info !== null ? { host: info.address, port: info.port } : { host, port };
         resolve({
           address,
-          close: () => new Promise<void>((done) => server.close(() => done())),
+          close: () => closeListening(server),
         });
       });
     });

@@ -114,7 +114,8 @@ export class TcpListener implements AsyncIterable<TcpStream> {
 
   /**
    * Stops listening. Pending `accept()` calls reject with `ClosedError`; connections
-   * queued and not accepted are closed; accepted streams stay open.
+   * queued and not accepted are closed; accepted streams stay open, and the promise does
+   * not wait for them (the port is free when it resolves; so does `rt.shutdown()`).
    *
    * *Cancellation*: not cancellable.
    */

@@ -16,7 +16,7 @@
 import type { Duplex } from 'node:stream';
 import { createSecureContext, createServer as createTlsServer, TLSSocket, type ConnectionOptions, type TlsOptions } from 'node:tls';
 import type { IoDriver } from '../driver.js';
-import type { BackendListener, SocketAddress } from './backend.js';
+import { closeListening, type BackendListener, type SocketAddress } from './backend.js';
 import { handshake } from './tls-handshake.js';
 
 export { TlsError, asTlsError } from './tls-handshake.js';
@@ -54,7 +54,7 @@ export function tlsListen(driver: IoDriver, host: string, port: number, backlog:
       server.off('error', reject);
       const info = server.address();
       const address: SocketAddress = typeof info === 'object' && info !== null ? { host: info.address, port: info.port } : { host, port };
-      resolve({ address, close: () => new Promise<void>((done) => server.close(() => done())) });
+      resolve({ address, close: () => closeListening(server) });
     });
   });
 }

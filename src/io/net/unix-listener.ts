@@ -98,7 +98,8 @@ export class UnixListener implements AsyncIterable<UnixStream> {
 
   /**
    * Stops listening and removes the socket file. Pending `accept()` calls reject with
-   * `ClosedError`; connections not yet accepted are closed; accepted ones stay open.
+   * `ClosedError`; connections not yet accepted are closed; accepted ones stay open, and
+   * the promise does not wait for them (nor does `rt.shutdown()`).
    *
    * *Cancellation*: not cancellable.
    */

@@ -12,7 +12,7 @@ import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { abortReason } from '../../scheduler/abort-reason.js';
-import type { BackendListener, BackendListenOptions } from './backend.js';
+import { closeListening, type BackendListener, type BackendListenOptions } from './backend.js';
 
 type ErrnoError = Error & { code?: string };
 
@@ -69,14 +69,14 @@ export async function listenUnixNode(path: string, backlog: number, onConnection
     try {
       await chmod(path, options.mode);
     } catch (err) {
-      await new Promise<void>((done) => server.close(() => done()));
+      await closeListening(server);
       throw err;
     }
   }
   return {
     address: { host: '', port: 0 },
     path,
-    close: () => new Promise<void>((done) => server.close(() => done())),
+    close: () => closeListening(server),
   };
 }
 

@@ -31,6 +31,24 @@ describe.each(['node', 'memory'] as const)('TLS streams on the %s backend', (io)
     }
   });
 
+  it('close() and shutdown do not wait for an accepted TLS stream, which stays open', async () => {
+    const rt = createRuntime({ io });
+    const { client, server } = await rt.run(async () => {
+      const listener = await TcpListener.bind({ tls: { key: certs.key, cert: certs.cert } });
+      const accepted = listener.accept();
+      const client = await TcpStream.connect({ port: listener.address.port, tls: { ca: certs.ca } });
+      const server = await accepted;
+      await listener.close(); // the peer stays connected
+      await client.write('after close');
+      expect(Buffer.from((await server.read())!).toString()).toBe('after close');
+      await TcpListener.bind({ tls: { key: certs.key, cert: certs.cert } }); // left open for shutdown
+      return { client, server };
+    });
+    await rt.shutdown({ timeoutMs: 0 });
+    expect(server.closed).toBe(false);
+    await Promise.all([client.close(), server.close()]);
+  });
+
   it('a certificate the client does not trust is TlsError (ZOKIO_ERR_TLS) and the listener accepts nothing', async () => {
     const rt = createRuntime({ io });
     try {

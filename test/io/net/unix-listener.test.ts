@@ -68,6 +68,32 @@ describe.each(['node', 'memory'] as const)('Unix sockets on the %s backend', (ba
     });
   });
 
+  it('close() and shutdown do not wait for accepted streams, which stay open; the path is free at once', async () => {
+    const local = createRuntime({ io: backend });
+    const path = join(dir, 'held.sock');
+    const { listener, client, server } = await local.run(async () => {
+      const listener = await UnixListener.bind({ path });
+      const client = await UnixStream.connect({ path });
+      return { listener, client, server: await listener.accept() };
+    });
+    // The peer stays connected: node's own server.close(callback) would wait for it.
+    await local.run(() => listener.close());
+    if (backend === 'node') expect(existsSync(path)).toBe(false);
+    await expect(local.run(() => UnixStream.connect({ path }))).rejects.toMatchObject({ code: 'ENOENT' });
+    const second = await local.run(async () => {
+      await client.write('still open');
+      expect(Buffer.from((await server.read())!).toString()).toBe('still open');
+      // A second listener on the path, then shutdown with its accepted stream connected.
+      const again = await UnixListener.bind({ path });
+      const peer = await UnixStream.connect({ path });
+      return [peer, await again.accept()];
+    });
+    await local.shutdown({ timeoutMs: 0 });
+    if (backend === 'node') expect(existsSync(path)).toBe(false);
+    expect(server.closed).toBe(false);
+    await Promise.all([client, server, ...second].map((s) => s.close()));
+  });
+
   it('refuses a second listener on a path a live listener holds, and leaves the first intact', async () => {
     await rt.run(async () => {
       const path = join(dir, 'held.sock');
