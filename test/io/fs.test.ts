@@ -141,6 +141,30 @@ describe.each<Backend>(['node', 'memory'])('zokio/fs on the %s backend', (backen
     });
   });
 
+  it("a FileHandle's sync, stat and truncate take a signal that aborts their wait for an fs slot", async () => {
+    await inRt(async () => {
+      const file = join(root, 'handle');
+      await writeFile(file, 'abcdef');
+      const handle = await open(file, 'r+');
+      setFsConcurrency(1);
+      const limiter = ioDriver().fsLimiter;
+      await limiter.acquire(); // hold the only slot
+      const controller = new AbortController();
+      const waits = [handle.sync({ signal: controller.signal }), handle.stat({ signal: controller.signal }), handle.truncate(2, { signal: controller.signal })];
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+      expect(ioDriver().metrics().fs.queued).toBe(3);
+      controller.abort(new Error('no longer needed'));
+      for (const wait of waits) await expect(wait).rejects.toThrow('no longer needed');
+      expect(ioDriver().metrics().fs.queued).toBe(0);
+      limiter.release();
+      // Nothing ran: the file is as it was, and the handle still works.
+      expect((await handle.stat()).size).toBe(6);
+      await handle.truncate(2);
+      await handle.close();
+      expect(await readFile(file, { encoding: 'utf8' })).toBe('ab');
+    });
+  });
+
   it('limits concurrency per runtime', async () => {
     await inRt(async () => {
       setFsConcurrency(2);

@@ -281,25 +281,37 @@ export class FileHandle {
     return bytes.length;
   }
 
-  /** Flushes the file's data and metadata to disk (fsync). *Cancellation*: not cancellable once started. */
-  sync(): Promise<void> {
-    return taskWait(this.#op((handle) => handle.sync()));
+  /**
+   * Flushes the file's data and metadata to disk (fsync).
+   *
+   * *Cancellation*: `signal` aborts while waiting for an fs slot; not once started.
+   */
+  sync(options?: FsOptions): Promise<void> {
+    return taskWait(this.#op((handle) => handle.sync(), options));
   }
 
-  /** The file's metadata. *Cancellation*: not cancellable once started. */
-  stat(): Promise<FileStat> {
-    return taskWait(this.#op((handle) => handle.stat()));
+  /**
+   * The file's metadata.
+   *
+   * *Cancellation*: `signal` aborts while waiting for an fs slot; not once started.
+   */
+  stat(options?: FsOptions): Promise<FileStat> {
+    return taskWait(this.#op((handle) => handle.stat(), options));
   }
 
-  /** Cuts or extends the file to `length` bytes. *Cancellation*: not cancellable once started. */
-  truncate(length = 0): Promise<void> {
-    return taskWait(this.#op((handle) => handle.truncate(length)));
+  /**
+   * Cuts or extends the file to `length` bytes.
+   *
+   * *Cancellation*: `signal` aborts while waiting for an fs slot; not once started.
+   */
+  truncate(length = 0, options?: FsOptions): Promise<void> {
+    return taskWait(this.#op((handle) => handle.truncate(length), options));
   }
 
   /** One operation on the open handle, through the fs slots (a closed handle rejects with EBADF). */
-  async #op<T>(op: (handle: BackendHandle) => Promise<T>): Promise<T> {
+  async #op<T>(op: (handle: BackendHandle) => Promise<T>, options: FsOptions | undefined): Promise<T> {
     const handle = this.#live();
-    return run(this.#driver, () => op(handle), undefined);
+    return run(this.#driver, () => op(handle), options?.signal);
   }
 
   /** Closes the file; later calls do nothing. *Cancellation*: not cancellable. */
