@@ -80,6 +80,43 @@ describe.each(['node', 'memory'] as const)('zokio/net on the %s backend', (backe
     });
   });
 
+  it('end() waits for its flush while the peer does not read; a signal or a task abort stops that wait and the end stays queued', async () => {
+    await rt.run(async () => {
+      const listener = await TcpListener.bind({ port: 0 });
+      // More than the kernel's buffers hold, in chunks (one in-memory chunk would pass whole).
+      const chunk = new Uint8Array(64 * 1024).fill(1);
+      const total = 512 * chunk.byteLength;
+      const pair = async () => {
+        const client = await TcpStream.connect({ port: listener.address.port });
+        const server = await listener.accept();
+        for (let i = 0; i < 512; i++) void client.write(chunk).catch(() => undefined); // the peer never reads: this stays buffered
+        return { client, server };
+      };
+      const drain = async (server: TcpStream): Promise<number> => {
+        let n = 0;
+        for (let chunk = await server.read(); chunk !== null; chunk = await server.read()) n += chunk.byteLength;
+        return n;
+      };
+      // An explicit signal.
+      const a = await pair();
+      const controller = new AbortController();
+      const ending = a.client.end({ signal: controller.signal });
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+      controller.abort(new Error('gave up on the flush'));
+      await expect(ending).rejects.toThrow('gave up on the flush');
+      // The end was not withdrawn: once the peer reads everything, it sees end of stream.
+      expect(await drain(a.server)).toBe(total);
+      // The running task's abort, with no signal passed.
+      const b = await pair();
+      const task = rt.spawn(() => b.client.end());
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+      task.abort(new Error('task aborted'));
+      await expect(task).rejects.toThrow('task aborted');
+      expect(await drain(b.server)).toBe(total);
+      await Promise.all([a.client.close(), a.server.close(), b.client.close(), b.server.close(), listener.close()]);
+    });
+  });
+
   it('read() honours an abort signal without losing data', async () => {
     await rt.run(async () => {
       const listener = await TcpListener.bind({ port: 0 });

@@ -9,7 +9,9 @@
  * put back everything they took: a cancelled read leaves the stream where it was.
  */
 import { Buffer } from 'node:buffer';
+import type { Duplex } from 'node:stream';
 import { FrameTooLargeError, UnexpectedEofError, ZokioError } from '../../errors.js';
+import { abortedBeforeWait, settleWait, WaitAbort } from '../../scheduler/wait-abort.js';
 
 /** Options of a read or write. */
 export interface IoOptions {
@@ -65,11 +67,43 @@ export interface ByteStream extends ByteReader, AsyncIterable<Uint8Array> {
   /** Writes `data`, waiting for `drain` under backpressure. */
   write(data: Uint8Array | string, options?: IoOptions): Promise<void>;
   /** Ends this side after the buffered bytes are sent; reading stays possible. */
-  end(): Promise<void>;
+  end(options?: IoOptions): Promise<void>;
   /** True once the stream is closed. */
   readonly closed: boolean;
   /** `await using stream = ...` closes the stream at the end of the block, as `close()`. */
   [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * @internal Ends `socket`'s writable side after its buffered bytes; resolves once that end
+ * has been flushed, or the socket closed. The `end()` of every byte stream.
+ *
+ * *Cancellation*: aborting `signal`, or the running task, rejects with its reason; the end
+ * stays queued (its bytes and the FIN leave once the peer reads). An abort before the call
+ * ends nothing.
+ */
+export function endWritable(socket: Duplex, options?: IoOptions): Promise<void> {
+  if (socket.writableFinished || socket.destroyed) return Promise.resolve();
+  const signal = options?.signal;
+  const aborted = abortedBeforeWait(signal);
+  if (aborted !== undefined) return Promise.reject(aborted.reason);
+  return new Promise<void>((resolve, reject) => {
+    const stopListening = (): void => {
+      socket.off('finish', onDone);
+      socket.off('close', onDone);
+    };
+    const abort = WaitAbort.start(signal, (reason) => {
+      stopListening();
+      reject(reason);
+    });
+    const onDone = (): void => {
+      stopListening();
+      settleWait(abort, resolve, undefined);
+    };
+    socket.once('finish', onDone);
+    socket.once('close', onDone);
+    socket.end();
+  });
 }
 
 /** A `Buffer` view of `bytes` without a copy. */

@@ -33,7 +33,7 @@ import { ClosedError, UnexpectedEofError, ZokioError } from '../../errors.js';
 import { abortReason } from '../../scheduler/abort-reason.js';
 import { ABORTED, currentTask, linkPark, resumeTask, unlinkPark, type TaskPark, type TaskRecord, readyFor, readyVoid, failedFor, taskWait, rejectIfAborted } from '../../scheduler/task.js';
 import { abortedBeforeWait, settleWait, WaitAbort } from '../../scheduler/wait-abort.js';
-import { asBuffer, readExact, readLine, type ByteStream, type IoOptions, type ReadLineOptions } from './byte-stream.js';
+import { asBuffer, endWritable, readExact, readLine, type ByteStream, type IoOptions, type ReadLineOptions } from './byte-stream.js';
 
 /** What a pending read resolves with: the chunk (`read`), `want` bytes (`readExact`), an iterator result. */
 const CHUNK = 0;
@@ -413,16 +413,12 @@ export class SocketStream implements ByteStream {
   /**
    * Ends this side after the buffered bytes are sent (half-close); reading stays possible.
    *
-   * *Cancellation*: not cancellable; resolves once the end has been flushed.
+   * *Cancellation*: aborting `signal`, or the running task, stops the wait for the flush
+   * (the end stays queued: its bytes and the FIN leave once the peer reads); an abort
+   * before the call ends nothing.
    */
-  end(): Promise<void> {
-    const socket = this.#socket;
-    if (socket.writableFinished || socket.destroyed) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      socket.once('finish', resolve);
-      socket.once('close', resolve);
-      socket.end();
-    });
+  end(options?: IoOptions): Promise<void> {
+    return endWritable(this.#socket, options);
   }
 
   /**

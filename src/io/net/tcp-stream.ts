@@ -15,7 +15,7 @@ import { abortedBeforeWait, settleWait, taskAwareSignal, WaitAbort } from '../..
 import { ioDriver } from '../driver.js';
 import type { SocketAddress } from './backend.js';
 import { tlsConnect, type TlsConnectOptions } from './tls.js';
-import { joinBytes, readExact, readLine, type ByteStream, type IoOptions, type ReadLineOptions } from './byte-stream.js';
+import { endWritable, joinBytes, readExact, readLine, type ByteStream, type IoOptions, type ReadLineOptions } from './byte-stream.js';
 import { readyFor, readyVoid, failedFor, taskWait, taskIterator, rejectIfAborted } from '../../scheduler/task.js';
 import { RESOLVED } from '../../sync/internal/check.js';
 
@@ -282,16 +282,12 @@ export class TcpStream implements ByteStream {
    * Ends this side of the connection after the buffered bytes are sent (TCP half-close);
    * the peer's `read()` returns `null`. Reading stays possible.
    *
-   * *Cancellation*: not cancellable; resolves once the end has been flushed.
+   * *Cancellation*: aborting `signal`, or the running task, stops the wait for the flush
+   * (the end stays queued: its bytes and the FIN leave once the peer reads); an abort
+   * before the call ends nothing.
    */
-  end(): Promise<void> {
-    const socket = this.#socket;
-    if (socket.writableFinished || socket.destroyed) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      socket.once('finish', resolve);
-      socket.once('close', resolve);
-      socket.end();
-    });
+  end(options?: IoOptions): Promise<void> {
+    return endWritable(this.#socket, options);
   }
 
   /**

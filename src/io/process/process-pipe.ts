@@ -168,9 +168,14 @@ export class ProcessInput {
     return this.#inner.write(data, options);
   }
 
-  /** Closes stdin after the buffered bytes: the child reads end of file. *Cancellation*: not cancellable. */
-  end(): Promise<void> {
-    return this.#inner.end();
+  /**
+   * Closes stdin after the buffered bytes: the child reads end of file.
+   *
+   * *Cancellation*: aborting `signal`, or the running task, stops the wait for the flush;
+   * the end stays queued (the child reads end of file once it has read the rest).
+   */
+  end(options?: IoOptions): Promise<void> {
+    return this.#inner.end(options);
   }
 
   /** @internal Releases the pipe. */

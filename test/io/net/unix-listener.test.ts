@@ -94,6 +94,27 @@ describe.each(['node', 'memory'] as const)('Unix sockets on the %s backend', (ba
     await Promise.all([client, server, ...second].map((s) => s.close()));
   });
 
+  it('end() on a stream whose peer does not read stops waiting on abort; the end stays queued', async () => {
+    await rt.run(async () => {
+      const path = join(dir, 'end.sock');
+      await using listener = await UnixListener.bind({ path });
+      const client = await UnixStream.connect({ path });
+      const server = await listener.accept();
+      // More than the kernel's buffers hold, in chunks (one in-memory chunk would pass whole).
+      const chunk = new Uint8Array(64 * 1024).fill(2);
+      for (let i = 0; i < 512; i++) void client.write(chunk).catch(() => undefined);
+      const controller = new AbortController();
+      const ending = client.end({ signal: controller.signal });
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+      controller.abort(new Error('gave up on the flush'));
+      await expect(ending).rejects.toThrow('gave up on the flush');
+      let n = 0;
+      for (let chunk = await server.read(); chunk !== null; chunk = await server.read()) n += chunk.byteLength;
+      expect(n).toBe(512 * chunk.byteLength);
+      await Promise.all([client.close(), server.close()]);
+    });
+  });
+
   it('refuses a second listener on a path a live listener holds, and leaves the first intact', async () => {
     await rt.run(async () => {
       const path = join(dir, 'held.sock');
