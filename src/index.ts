@@ -12,6 +12,7 @@ export {
   type ShutdownOptions,
   type MapOptions,
   type BlockOnOptions,
+  type SpawnBlockingOptions,
   type ExecOptions,
   type RuntimeMetrics,
   type HasWorkers,

@@ -40,6 +40,16 @@ export interface ExecOptions {
   readonly onFull?: 'wait' | 'reject';
 }
 
+/** Options for `rt.spawnBlocking(options, ref, ...args)`. */
+export interface SpawnBlockingOptions {
+  /**
+   * Stops the wait: a task that has not started is removed from the queue and never runs;
+   * one that has started runs to its end on its thread (synchronous code cannot be
+   * interrupted) and its result is dropped.
+   */
+  readonly signal?: AbortSignal;
+}
+
 /** Options for `rt.blockOn(options, ref, ...args)`. */
 export interface BlockOnOptions {
   /**

@@ -38,14 +38,14 @@ import {
 } from './config.js';
 import { composeParts, stopParts } from './compose.js';
 import { contextStorage, type ContextStore } from './context.js';
-import type { BlockOnOptions, ExecOptions, MapOptions, ParallelEngine } from './parallel.js';
+import type { BlockOnOptions, ExecOptions, MapOptions, ParallelEngine, SpawnBlockingOptions } from './parallel.js';
 import type { PartHost, RuntimePart } from './part.js';
 import { detectPlatform } from './platform.js';
 import { buildReport, describeReport, type RuntimeReport } from './report.js';
 import type { ConsolePart } from '../console/console-part.js';
 import type { ConsoleOptions, RuntimeConsole } from '../console/options.js';
 
-export type { BlockOnOptions, ExecOptions, MapOptions } from './parallel.js';
+export type { BlockOnOptions, ExecOptions, MapOptions, SpawnBlockingOptions } from './parallel.js';
 
 /** True when a config turns the work-stealing pool on. */
 export type HasWorkers<C> = C extends {
@@ -217,11 +217,15 @@ export interface ParallelMembers {
    * await rt.shutdown();
    * ```
    *
-   * *Cancellation*: none once started (synchronous code on another thread cannot be
-   * interrupted); `rt.shutdown()` rejects pending calls with `RuntimeClosedError` and
-   * terminates the threads.
+   * *Cancellation*: aborting `options.signal`, or the task the call is made in, rejects the
+   * call with its reason: a task that has not started never runs; one that has runs to its
+   * end (synchronous code on another thread cannot be interrupted) and its result is
+   * dropped. `rt.shutdown()` rejects pending calls with `RuntimeClosedError` and terminates
+   * the threads.
    */
   spawnBlocking<const A extends readonly unknown[], R>(ref: TaskRef<A, R>, ...args: A): Promise<Awaited<R>>;
+  /** {@link spawnBlocking} with options: `{ signal }`. */
+  spawnBlocking<const A extends readonly unknown[], R>(options: SpawnBlockingOptions, ref: TaskRef<A, R>, ...args: A): Promise<Awaited<R>>;
   /**
    * Runs a registered task on the blocking pool and waits for it **synchronously**
    * (`Atomics.wait`): the bridge from synchronous code to Zokio work. Errors are rethrown
@@ -389,9 +393,16 @@ export class ZokioRuntime implements RuntimeBase, ParallelMembers, PartHost {
     }
   }
 
-  spawnBlocking<const A extends readonly unknown[], R>(ref: TaskRef<A, R>, ...args: A): Promise<Awaited<R>> {
+  spawnBlocking(...call: readonly unknown[]): Promise<never> {
     try {
-      return taskWait(this.#required<BlockingPart>('blocking').spawnBlocking(ref as TaskRef, args)) as Promise<Awaited<R>>;
+      const first = call[0];
+      const blocking = this.#required<BlockingPart>('blocking');
+      if (isTaskRef(first)) return taskWait(blocking.spawnBlocking(first, call.slice(1), undefined)) as Promise<never>;
+      const options = first as SpawnBlockingOptions | undefined;
+      if (typeof options !== 'object' || options === null || !isTaskRef(call[1])) {
+        throw new TypeError('rt.spawnBlocking: expected (ref, ...args) or (options, ref, ...args), where ref comes from defineTasks');
+      }
+      return taskWait(blocking.spawnBlocking(call[1], call.slice(2), options.signal)) as Promise<never>;
     } catch (err) {
       return failedFor(err);
     }

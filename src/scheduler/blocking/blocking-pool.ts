@@ -29,6 +29,7 @@ import {
 } from '../../errors.js';
 import type { WorkerResourceLimits } from '../../runtime/config.js';
 import type { TaskRef } from '../task-ref.js';
+import { abortedBeforeWait, settleWait, WaitAbort } from '../wait-abort.js';
 import { workerExecArgv } from '../task-registry.js';
 import { submitTraceContext } from '../pool/worker-pool.js';
 import type { TaskTraceContext } from '../pool/worker-context.js';
@@ -159,17 +160,36 @@ export class BlockingPool {
     this.#resourceLimits = resourceLimits;
   }
 
-  /** Runs `ref(...args)` on a blocking thread; the promise settles with its outcome. */
-  spawnBlocking(ref: TaskRef, args: readonly unknown[]): Promise<unknown> {
+  /**
+   * Runs `ref(...args)` on a blocking thread; the promise settles with its outcome.
+   *
+   * *Cancellation*: aborting `signal`, or the running task, rejects with its reason. A job
+   * still queued is removed and never runs; a job a thread has started runs to its end
+   * (synchronous code cannot be interrupted) and its outcome is dropped.
+   */
+  spawnBlocking(ref: TaskRef, args: readonly unknown[], signal?: AbortSignal): Promise<unknown> {
     if (this.#closed) return Promise.reject(new RuntimeClosedError('runtime is shut down: cannot spawnBlocking'));
     try {
       checkRef(ref, 'spawnBlocking');
     } catch (err) {
       return Promise.reject(err);
     }
+    const aborted = abortedBeforeWait(signal);
+    if (aborted !== undefined) return Promise.reject(aborted.reason);
     return new Promise((resolve, reject) => {
-      const settle = (outcome: Outcome): void => (outcome.ok ? resolve(outcome.value) : reject(errorFromWire(outcome.error)));
-      this.#queue.push({ id: this.#nextId++, ref, args, trace: submitTraceContext(), settle });
+      const job: Job = {
+        id: this.#nextId++,
+        ref,
+        args,
+        trace: submitTraceContext(),
+        settle: (outcome) => (outcome.ok ? settleWait(abort, resolve, outcome.value) : settleWait(abort, reject, errorFromWire(outcome.error))),
+      };
+      const abort = WaitAbort.start(signal, (reason) => {
+        const queued = this.#queue.indexOf(job);
+        if (queued >= 0) this.#queue.splice(queued, 1);
+        reject(reason);
+      });
+      this.#queue.push(job);
       this.#pump();
     });
   }

@@ -46,14 +46,16 @@ export class BlockingPart implements RuntimePart {
   }
 
   /**
-   * `rt.spawnBlocking(ref, ...args)`: runs the task on a blocking thread.
+   * `rt.spawnBlocking([options,] ref, ...args)`: runs the task on a blocking thread.
    *
-   * *Cancellation*: none once started (a blocking thread runs synchronous code that cannot
-   * be interrupted); shutdown rejects it with `RuntimeClosedError` and terminates the thread.
+   * *Cancellation*: `signal`, or the running task's abort, rejects the call; a task not yet
+   * started never runs, a started one runs to its end and its result is dropped (see
+   * `BlockingPool.spawnBlocking`); shutdown rejects it with `RuntimeClosedError` and
+   * terminates the thread.
    */
-  spawnBlocking(ref: TaskRef, args: readonly unknown[]): Promise<unknown> {
+  spawnBlocking(ref: TaskRef, args: readonly unknown[], signal: AbortSignal | undefined): Promise<unknown> {
     try {
-      return this.pool().spawnBlocking(ref, args);
+      return this.pool().spawnBlocking(ref, args, signal);
     } catch (err) {
       return Promise.reject(err);
     }

@@ -32,6 +32,51 @@ describe('spawnBlocking', () => {
     expect(blocking(rt)).toMatchObject({ threads: 2, busy: 0, queued: 0, completed: 4, failed: 0 });
   });
 
+  it('a signal removes a queued call, which never runs, and drops the result of a started one', async () => {
+    const rt = runtime(1);
+    const busy = gate();
+    const controller = new AbortController();
+    const running = rt.spawnBlocking({ signal: controller.signal }, tasks.waitFor, busy);
+    expectTypeOf(running).toEqualTypeOf<Promise<number>>();
+    const marker = gate();
+    const queued = rt.spawnBlocking({ signal: controller.signal }, tasks.waitFor, marker);
+    const after = rt.spawnBlocking(tasks.add, 2, 2);
+    expect(blocking(rt)).toMatchObject({ busy: 1, queued: 2 });
+    controller.abort(new Error('not needed'));
+    await expect(running).rejects.toThrow('not needed');
+    await expect(queued).rejects.toThrow('not needed');
+    expect(blocking(rt)).toMatchObject({ busy: 1, queued: 1 });
+    // The started call runs to its end on its thread; then the queue moves on without the removed one.
+    open(busy, 7);
+    expect(await after).toBe(4);
+    expect(blocking(rt)).toMatchObject({ busy: 0, queued: 0, completed: 2, failed: 0 });
+    expect(Atomics.load(marker, 0)).toBe(0);
+    // An aborted signal refuses the call before it is queued.
+    await expect(rt.spawnBlocking({ signal: controller.signal }, tasks.add, 1, 1)).rejects.toThrow('not needed');
+    expect(blocking(rt)).toMatchObject({ queued: 0, completed: 2 });
+  });
+
+  it("the running task's abort rejects its spawnBlocking call and removes it from the queue", async () => {
+    const rt = runtime(1);
+    const busy = gate();
+    const held = rt.spawnBlocking(tasks.waitFor, busy);
+    const task = rt.spawn(() => rt.spawnBlocking(tasks.add, 1, 2));
+    await new Promise((r) => setImmediate(r));
+    expect(blocking(rt)).toMatchObject({ queued: 1 });
+    task.abort(new Error('caller gone'));
+    await expect(task).rejects.toThrow('caller gone');
+    expect(blocking(rt)).toMatchObject({ queued: 0 });
+    open(busy, 1);
+    expect(await held).toBe(1);
+    expect(blocking(rt)).toMatchObject({ completed: 1 });
+  });
+
+  it('refuses options that are not an object, with a TypeError', async () => {
+    const rt = runtime(1);
+    await expect((rt.spawnBlocking as (...a: unknown[]) => Promise<unknown>)(42, tasks.add, 1, 1)).rejects.toThrow(TypeError);
+    await expect((rt.spawnBlocking as (...a: unknown[]) => Promise<unknown>)({}, 'add', 1, 1)).rejects.toThrow(/expected \(ref, \.\.\.args\) or \(options, ref, \.\.\.args\)/);
+  });
+
   it('rejects with the task error, its code kept', async () => {
     const rt = runtime();
     await expect(rt.spawnBlocking(tasks.failWithCode, 'E_DISK')).rejects.toMatchObject({ code: 'E_DISK', message: 'failed with E_DISK' });
