@@ -25,6 +25,7 @@
 import v8 from 'node:v8';
 import { BroadcastChannel } from 'node:worker_threads';
 import { ConfigError, TaskNotFoundError } from '../errors.js';
+import { abortReason } from '../scheduler/abort-reason.js';
 import { createRuntime } from '../runtime/runtime.js';
 import { exactJson } from '../scheduler/pool/json-payload.js';
 import { scalarTag } from '../scheduler/pool/pool-core.js';
@@ -74,6 +75,12 @@ export interface ServeTasksOptions {
    * every task on the pool. In ms. @default 0.05
    */
   readonly inlineBelowMs?: number;
+  /**
+   * Stops the server: while `serveTasks` is still starting (waiting for Redis, which it
+   * does for as long as Redis is down) it rejects with the signal's reason after closing
+   * what it opened; once serving, the server closes as `close()` does.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** Counters of a task server. */
@@ -151,6 +158,7 @@ function tableOf(modules: readonly TaskModule[]): Map<string, TaskRef> {
  * ```
  *
  * *Cancellation*: a caller's `signal` aborts the job's `currentTaskSignal()` here.
+ * `options.signal` stops the server, also while it waits for Redis to start.
  */
 export async function serveTasks(taskModules: readonly TaskModule[], options: ServeTasksOptions): Promise<TaskServer> {
   const table = tableOf(taskModules);
@@ -165,6 +173,8 @@ export async function serveTasks(taskModules: readonly TaskModule[], options: Se
   const inlineBelowMs = options.inlineBelowMs ?? 0.05;
   if (typeof inlineBelowMs !== 'number' || !(inlineBelowMs >= 0)) throw new ConfigError('inlineBelowMs', 'serveTasks: inlineBelowMs must be a number of ms, 0 or more', inlineBelowMs);
   const placement = new Placement(inlineBelowMs);
+  const signal = options.signal;
+  signal?.throwIfAborted();
   const [{ Worker, UnrecoverableError }, Redis] = await Promise.all([loadBullMQ(), loadIORedis()]);
   const rt = createRuntime({ workers: (options.workers ?? 'auto') as 'auto' });
 
@@ -253,7 +263,8 @@ export async function serveTasks(taskModules: readonly TaskModule[], options: Se
   };
   let worker = build();
   try {
-    await worker.waitUntilReady();
+    // BullMQ waits for Redis as long as it is down: only the signal ends that wait early.
+    await untilAborted(worker.waitUntilReady(), signal);
   } catch (err) {
     await bounded(worker.close(true), closeTimeoutMs);
     disconnectAll(owned);
@@ -317,8 +328,10 @@ export async function serveTasks(taskModules: readonly TaskModule[], options: Se
   health.unref();
 
   let closed: Promise<void> | undefined;
+  const onAbort = (): void => void close();
   const close = (): Promise<void> => {
     closed ??= (async () => {
+      signal?.removeEventListener('abort', onAbort);
       closing = true;
       clearInterval(health);
       const w = worker;
@@ -335,9 +348,23 @@ export async function serveTasks(taskModules: readonly TaskModule[], options: Se
     return closed;
   };
 
+  if (signal?.aborted === true) void close();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+
   return {
     metrics: () => ({ completed, failed, active: running.size, inline, rebuilds }),
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** `work`, or a rejection with `signal`'s reason when it aborts first (`work` itself goes on). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortReason(signal));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

@@ -164,6 +164,36 @@ describe('serveTasks', () => {
     await rt.shutdown({ timeoutMs: 1000 });
   }, 60_000);
 
+  it('options.signal ends the start while Redis is down, and closes a running server', async () => {
+    // Redis down: BullMQ waits for it for as long as it is down; the signal ends that wait.
+    await redis.stop('SIGKILL');
+    const starting = new AbortController();
+    const pending = serveTasks([remoteTasks], { connection: { host: '127.0.0.1', port: redis.port }, queue: 'down', workers: 1, closeTimeoutMs: 1000, signal: starting.signal });
+    let settled = false;
+    void pending.then(() => (settled = true), () => (settled = true));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(settled).toBe(false);
+    starting.abort(new Error('stop waiting for Redis'));
+    await expect(pending).rejects.toThrow('stop waiting for Redis');
+    // An aborted signal refuses at once.
+    await expect(serveTasks([remoteTasks], { connection: { host: '127.0.0.1', port: redis.port }, queue: 'down', signal: starting.signal })).rejects.toThrow('stop waiting for Redis');
+
+    // Redis up: the signal closes the server as close() does; jobs then wait for another worker.
+    await redis.start();
+    const running = new AbortController();
+    const server = await serveTasks([remoteTasks], { connection: { host: '127.0.0.1', port: redis.port }, queue: 'up', workers: 1, signal: running.signal });
+    await using rt = producer('up');
+    expect(await rt.remote.exec(remoteTasks.double, 3)).toBe(6);
+    running.abort();
+    await server.close(); // the same close the signal started
+    const next = rt.remote.exec(remoteTasks.double, 4);
+    await until(async () => (await queueCounts('up')).wait === 1);
+    await using again = await serveTasks([remoteTasks], { connection: { host: '127.0.0.1', port: redis.port }, queue: 'up', workers: 1 });
+    expect(await next).toBe(8);
+    expect(again.metrics().completed).toBe(1);
+    expect(server.metrics().completed).toBe(1);
+  }, 60_000);
+
   it('bad input gives its coded error and leaves the queue empty', async () => {
     const queue = 'bad-input';
     await using rt = producer(queue);
