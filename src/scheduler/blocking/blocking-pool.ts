@@ -177,14 +177,22 @@ export class BlockingPool {
     const aborted = abortedBeforeWait(signal);
     if (aborted !== undefined) return Promise.reject(aborted.reason);
     return new Promise((resolve, reject) => {
+      // Set by an abort: the outcome of a job that had started is dropped here, before it
+      // could resume the caller's task (which has moved on) as if its wait had ended.
+      let dropped = false;
       const job: Job = {
         id: this.#nextId++,
         ref,
         args,
         trace: submitTraceContext(),
-        settle: (outcome) => (outcome.ok ? settleWait(abort, resolve, outcome.value) : settleWait(abort, reject, errorFromWire(outcome.error))),
+        settle: (outcome) => {
+          if (dropped) return;
+          if (outcome.ok) settleWait(abort, resolve, outcome.value);
+          else settleWait(abort, reject, errorFromWire(outcome.error));
+        },
       };
       const abort = WaitAbort.start(signal, (reason) => {
+        dropped = true;
         const queued = this.#queue.indexOf(job);
         if (queued >= 0) this.#queue.splice(queued, 1);
         reject(reason);
