@@ -280,6 +280,15 @@ function isTaskRef(value: unknown): value is TaskRef {
   return typeof value === 'object' && value !== null && typeof (value as TaskRef).module === 'string' && typeof (value as TaskRef).name === 'string';
 }
 
+/** The options of a call in its `(options, ref, ...args)` form; a TypeError naming `where` when it is neither form. */
+function optionsOfCall<O extends object>(call: readonly unknown[], where: string): O {
+  const options = call[0];
+  if (typeof options !== 'object' || options === null || !isTaskRef(call[1])) {
+    throw new TypeError(`${where}: expected (ref, ...args) or (options, ref, ...args), where ref comes from defineTasks`);
+  }
+  return options as O;
+}
+
 /**
  * @internal The one implementation behind every `Runtime<C>` type: the local executor,
  * the run context, and the parts `composeParts` built from the config, in their order.
@@ -375,11 +384,8 @@ export class ZokioRuntime implements RuntimeBase, ParallelMembers, PartHost {
     try {
       const first = call[0];
       if (isTaskRef(first)) return taskWait(this.#engine().exec(first, call.slice(1))) as Promise<never>;
-      const options = first as ExecOptions | undefined;
-      if (typeof options !== 'object' || options === null || !isTaskRef(call[1])) {
-        throw new TypeError('rt.exec: expected (ref, ...args) or (options, ref, ...args), where ref comes from defineTasks');
-      }
-      return taskWait(this.#engine().execWithSignal(call[1], call.slice(2), options.signal, options)) as Promise<never>;
+      const options = optionsOfCall<ExecOptions>(call, 'rt.exec');
+      return taskWait(this.#engine().execWithSignal(call[1] as TaskRef, call.slice(2), options.signal, options)) as Promise<never>;
     } catch (err) {
       return failedFor(err);
     }
@@ -398,11 +404,8 @@ export class ZokioRuntime implements RuntimeBase, ParallelMembers, PartHost {
       const first = call[0];
       const blocking = this.#required<BlockingPart>('blocking');
       if (isTaskRef(first)) return taskWait(blocking.spawnBlocking(first, call.slice(1), undefined)) as Promise<never>;
-      const options = first as SpawnBlockingOptions | undefined;
-      if (typeof options !== 'object' || options === null || !isTaskRef(call[1])) {
-        throw new TypeError('rt.spawnBlocking: expected (ref, ...args) or (options, ref, ...args), where ref comes from defineTasks');
-      }
-      return taskWait(blocking.spawnBlocking(call[1], call.slice(2), options.signal)) as Promise<never>;
+      const options = optionsOfCall<SpawnBlockingOptions>(call, 'rt.spawnBlocking');
+      return taskWait(blocking.spawnBlocking(call[1] as TaskRef, call.slice(2), options.signal)) as Promise<never>;
     } catch (err) {
       return failedFor(err);
     }
