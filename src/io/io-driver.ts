@@ -11,6 +11,7 @@
  *
  * @module
  */
+import type { Duplex } from 'node:stream';
 import { ConfigError } from '../errors.js';
 import type { PartHost, RuntimePart } from '../runtime/part.js';
 import { timerDriverOf } from '../scheduler/timer-driver.js';
@@ -67,6 +68,8 @@ export class IoDriver implements RuntimePart {
   readonly backend: IoBackendKind;
   readonly fsLimiter = new Limiter(DEFAULT_FS_CONCURRENCY);
   readonly closeables = new Set<IoCloseable>();
+  /** Connected and accepted streams still open; shutdown closes them after the listeners. */
+  readonly #streams = new Set<IoCloseable>();
   readonly #shutdownHooks = new Set<() => void>();
   #memoryFs: MemoryFileSystem | undefined;
   #memoryNet: MemoryNetwork | undefined;
@@ -126,6 +129,12 @@ export class IoDriver implements RuntimePart {
     await Promise.allSettled([...this.closeables].map((c) => c.close()));
   }
 
+  /** Holds `stream` (over `socket`) until its socket closes, so that shutdown closes it if its owner did not. */
+  trackStream(stream: IoCloseable, socket: Duplex): void {
+    this.#streams.add(stream);
+    socket.once('close', () => this.#streams.delete(stream));
+  }
+
   metrics(): IoMetrics {
     return {
       backend: this.backend,
@@ -138,5 +147,8 @@ export class IoDriver implements RuntimePart {
     for (const hook of [...this.#shutdownHooks]) hook();
     this.#shutdownHooks.clear();
     await this.closeAll();
+    // A stream left open would keep the process alive after shutdown. Each close is
+    // bounded: it destroys a socket whose unsent bytes the peer is not reading.
+    await Promise.allSettled([...this.#streams].map((s) => s.close()));
   }
 }

@@ -95,6 +95,7 @@ export class TcpListener implements AsyncIterable<TcpStream> {
 
   #wrap(socket: Duplex): TcpStream {
     const stream = new TcpStream(socket);
+    this.#driver.trackStream(stream, socket);
     if (this.#options.noDelay !== undefined) stream.setNoDelay(this.#options.noDelay);
     const keepAlive = this.#options.keepAlive;
     if (keepAlive !== undefined && keepAlive !== false) stream.setKeepAlive(true, keepAlive === true ? 0 : keepAlive);
@@ -114,8 +115,9 @@ export class TcpListener implements AsyncIterable<TcpStream> {
 
   /**
    * Stops listening. Pending `accept()` calls reject with `ClosedError`; connections
-   * queued and not accepted are closed; accepted streams stay open, and the promise does
-   * not wait for them (the port is free when it resolves; so does `rt.shutdown()`).
+   * queued and not accepted are closed; accepted streams stay open (until closed, or the
+   * runtime shuts down), and the promise does not wait for them: the port is free when it
+   * resolves.
    *
    * *Cancellation*: not cancellable.
    */

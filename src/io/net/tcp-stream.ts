@@ -102,6 +102,7 @@ export class TcpStream implements ByteStream {
       done();
     }
     const stream = new TcpStream(socket);
+    driver.trackStream(stream, socket);
     if (options.noDelay !== undefined) stream.setNoDelay(options.noDelay);
     if (options.keepAlive !== undefined && options.keepAlive !== false) stream.setKeepAlive(true, options.keepAlive === true ? 0 : options.keepAlive);
     return stream;

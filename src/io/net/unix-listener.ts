@@ -73,7 +73,11 @@ export class UnixListener implements AsyncIterable<UnixStream> {
   static async #bind(options: UnixBindOptions): Promise<UnixListener> {
     const path = checkSocketPath(options.path);
     const driver = ioDriver();
-    const queue = new AcceptQueue(options.backlog ?? 511, 'UnixListener', (socket) => new UnixStream(socket, path));
+    const queue = new AcceptQueue(options.backlog ?? 511, 'UnixListener', (socket) => {
+      const stream = new UnixStream(socket, path);
+      driver.trackStream(stream, socket);
+      return stream;
+    });
     const backend = await driver.net.listenPath(path, options.backlog ?? 511, queue.push, options.mode === undefined ? undefined : { mode: options.mode });
     const listener = new UnixListener(driver, queue, backend, path);
     driver.closeables.add(listener);
@@ -98,8 +102,8 @@ export class UnixListener implements AsyncIterable<UnixStream> {
 
   /**
    * Stops listening and removes the socket file. Pending `accept()` calls reject with
-   * `ClosedError`; connections not yet accepted are closed; accepted ones stay open, and
-   * the promise does not wait for them (nor does `rt.shutdown()`).
+   * `ClosedError`; connections not yet accepted are closed; accepted ones stay open (until
+   * closed, or the runtime shuts down), and the promise does not wait for them.
    *
    * *Cancellation*: not cancellable.
    */

@@ -61,7 +61,11 @@ export class UnixStream extends SocketStream {
     const path = checkSocketPath(options.path);
     const { signal, done } = taskAwareSignal(options.signal);
     try {
-      return new UnixStream(await ioDriver().net.connectPath(path, signal), path);
+      const driver = ioDriver();
+      const socket = await driver.net.connectPath(path, signal);
+      const stream = new UnixStream(socket, path);
+      driver.trackStream(stream, socket);
+      return stream;
     } finally {
       done();
     }
