@@ -104,6 +104,29 @@ export function settleWait<T>(abort: WaitAbort | undefined, settle: (value: T) =
 }
 
 /**
+ * @internal A wait on `work`, a promise that others may share (a child's exit, a request
+ * body): `work` itself when nothing can abort the wait (no signal, no running task); else
+ * a promise that settles as `work` does, or rejects first when `signal` or the running task
+ * aborts. An abort ends this wait only: `work` goes on for its other waiters.
+ */
+export function abortableWait<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  const aborted = abortedBeforeWait(signal);
+  if (aborted !== undefined) {
+    // This caller no longer wants `work`'s outcome; a failure of it is not unhandled.
+    work.catch(noop);
+    return Promise.reject(aborted.reason);
+  }
+  if (signal === undefined && currentTask() === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    const abort = WaitAbort.start(signal, reject);
+    work.then(
+      (value) => settleWait(abort, resolve, value),
+      (err: unknown) => settleWait(abort, reject, err),
+    );
+  });
+}
+
+/**
  * @internal A signal for an operation handed to code that takes only a signal (a backend's
  * connect): it aborts when `signal` does or when the running task is aborted. Call `done()`
  * when the operation is over. Without a running task this is `signal` itself.

@@ -16,7 +16,7 @@ import { tasks } from '../fixtures/pool-tasks.js';
 import { createRuntime } from '../../src/runtime/runtime.js';
 import { framed, lines, TcpListener, TcpStream, UnixListener, UnixStream } from '../../src/io/net/index.js';
 import { Limiter } from '../../src/io/limiter.js';
-import { WaitAbort, abortedBeforeWait, taskAwareSignal } from '../../src/scheduler/wait-abort.js';
+import { WaitAbort, abortableWait, abortedBeforeWait, taskAwareSignal } from '../../src/scheduler/wait-abort.js';
 import { spawnProcess } from '../../src/io/process/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zk-wait-abort-'));
@@ -207,6 +207,23 @@ describe('process and connect waits', () => {
     expect(caught).toBe(reason);
     expect(child.kill('SIGKILL')).toBe(true); // still running: the abort stopped the wait, not the child
     expect((await child.wait()).signal).toBe('SIGKILL');
+  });
+
+  it('abortableWait over a shared promise: an aborted waiter rejects with its reason, the others get the value', async () => {
+    let finish!: (value: string) => void;
+    const shared = new Promise<string>((resolve) => (finish = resolve));
+    expect(abortableWait(shared, undefined)).toBe(shared); // outside a task, no signal: the promise itself
+    const { caught, reason } = await abortParked(() => abortableWait(shared, undefined));
+    expect(caught).toBe(reason);
+    const controller = new AbortController();
+    const bySignal = abortableWait(shared, controller.signal);
+    const other = rt.spawn(() => abortableWait(shared, new AbortController().signal));
+    controller.abort(reason);
+    await expect(bySignal).rejects.toBe(reason);
+    finish('done');
+    expect(await other).toBe('done');
+    // A waiter that gave up before waiting leaves no unhandled rejection behind.
+    await expect(abortableWait(Promise.reject(new Error('failed work')), AbortSignal.abort(reason))).rejects.toBe(reason);
   });
 
   it("taskAwareSignal (connect's signal) aborts with the task's reason, and is the caller's signal outside a task", async () => {

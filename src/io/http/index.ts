@@ -17,7 +17,7 @@ export {
   type ServeOptions,
   type ServeLimits,
 } from './serve.js';
-export { type HttpRequest } from './request.js';
+export { type BodyOptions, type HttpRequest } from './request.js';
 export { HttpError } from './http-error.js';
 export { sse, SseBody, formatSseEvent, type SseEvent, type SseItem, type SseOptions, type SseSource, type SseStats } from './sse.js';
 export {

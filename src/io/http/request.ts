@@ -12,6 +12,13 @@ import type { Reply } from './reply.js';
 import type { RequestBody } from './request-body.js';
 import { HttpError } from './http-error.js';
 import type { RequestHead } from './parser.js';
+import { abortableWait } from '../../scheduler/wait-abort.js';
+
+/** Options of {@link HttpRequest.bytes}, `text()` and `json()`. */
+export interface BodyOptions {
+  /** Stops this wait for the body (the body is still received, for a later call). */
+  readonly signal?: AbortSignal;
+}
 
 /**
  * What a handler receives: method, url, headers, the body on demand, and a signal that
@@ -36,21 +43,24 @@ export interface HttpRequest {
   /** Header names in lower case (Node's `IncomingHttpHeaders`). */
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   /**
-   * The body as bytes.
+   * The body as bytes. Every call reads the same body: a second call (or `text()` after
+   * `bytes()`) gets it again.
    *
-   * *Cancellation*: rejects if the client disconnects mid-body.
+   * *Cancellation*: rejects if the client disconnects mid-body; aborting `options.signal`
+   * (or the task the call is made in) rejects this call with its reason, and the body is
+   * still received for a later call.
    * @throws HttpError 413 when the body is over `limits.bodyBytes`.
    */
-  bytes(): Promise<Uint8Array>;
+  bytes(options?: BodyOptions): Promise<Uint8Array>;
   /** The body decoded as UTF-8. *Cancellation*: as {@link HttpRequest.bytes}. */
-  text(): Promise<string>;
+  text(options?: BodyOptions): Promise<string>;
   /**
    * The body parsed as JSON.
    *
    * *Cancellation*: as {@link HttpRequest.bytes}.
    * @throws HttpError 400 when the body is not valid JSON, 413 when it is too large.
    */
-  json<T = unknown>(): Promise<T>;
+  json<T = unknown>(options?: BodyOptions): Promise<T>;
   /** Aborted when the client disconnects before the response is complete. */
   readonly signal: AbortSignal;
 }
@@ -93,25 +103,32 @@ export class ServerRequest implements HttpRequest {
     return this.#controller.signal;
   }
 
-  bytes(): Promise<Uint8Array> {
-    return this.#read();
+  bytes(options?: BodyOptions): Promise<Uint8Array> {
+    return abortableWait(this.#read(), options?.signal);
   }
 
-  async text(): Promise<string> {
-    return (await this.#read()).toString();
+  text(options?: BodyOptions): Promise<string> {
+    return abortableWait(this.#read().then(utf8), options?.signal);
+  }
+
+  json<T = unknown>(options?: BodyOptions): Promise<T> {
+    return abortableWait(this.#read().then(parseJson<T>), options?.signal);
   }
 
   #read(): Promise<Buffer> {
     return this.#body === undefined ? Promise.resolve(EMPTY) : this.#body.read();
   }
+}
 
-  async json<T = unknown>(): Promise<T> {
-    const text = await this.text();
-    try {
-      return JSON.parse(text) as T;
-    } catch (err) {
-      throw new HttpError(400, 'request body is not valid JSON', { cause: err });
-    }
+function utf8(body: Buffer): string {
+  return body.toString();
+}
+
+function parseJson<T>(body: Buffer): T {
+  try {
+    return JSON.parse(body.toString()) as T;
+  } catch (err) {
+    throw new HttpError(400, 'request body is not valid JSON', { cause: err });
   }
 }
 

@@ -13,8 +13,7 @@ import { ConfigError, RuntimeClosedError, ZokioError } from '../../errors.js';
 import { currentRuntimeObject } from '../../runtime/current.js';
 import type { ZokioRuntime } from '../../runtime/runtime.js';
 import { abortReason, timerDriverOf } from '../../scheduler/time.js';
-import { currentTask } from '../../scheduler/task.js';
-import { abortedBeforeWait, settleWait, WaitAbort } from '../../scheduler/wait-abort.js';
+import { abortableWait } from '../../scheduler/wait-abort.js';
 import type { BackendProcess, ExitStatus, StdioMode } from './backend.js';
 import { processPart, type LiveChild, type ProcessPart } from './process-part.js';
 import { ProcessInput, ProcessOutput } from './process-pipe.js';
@@ -114,14 +113,7 @@ export class Subprocess implements AsyncDisposable, LiveChild {
    * reason; the child keeps running.
    */
   wait(options?: WaitOptions): Promise<ExitStatus> {
-    const signal = options?.signal;
-    const aborted = abortedBeforeWait(signal);
-    if (aborted !== undefined) return Promise.reject(aborted.reason);
-    if (signal === undefined && currentTask() === undefined) return this.#proc.exited;
-    return new Promise<ExitStatus>((resolve, reject) => {
-      const abort = WaitAbort.start(signal, reject);
-      void this.#proc.exited.then((status) => settleWait(abort, resolve, status));
-    });
+    return abortableWait(this.#proc.exited, options?.signal);
   }
 
   /** Sends `signal` (default SIGTERM) to the child; false when it has already ended. */
