@@ -17,6 +17,7 @@
  * @module
  */
 import { RemoteUnavailableError, RuntimeClosedError, TaskAbortedError, TaskArgumentError, TimeoutError } from '../errors.js';
+import { bounded } from '../runtime/bounded.js';
 import type { TaskRef } from '../scheduler/task-ref.js';
 import type { SendableArgs } from '../scheduler/task-registry.js';
 import { submitTraceContext } from '../scheduler/pool/worker-pool.js';
@@ -469,17 +470,6 @@ function unavailable(err: unknown): Error {
   if (err instanceof RemoteUnavailableError) return err;
   const message = err instanceof Error ? err.message : String(err);
   return new RemoteUnavailableError(`the call was not submitted: Redis did not take the job (${message})`, { cause: err });
-}
-
-/** Resolves when `work` settles or after `ms`, whichever is first. */
-export async function bounded(work: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([work.then(() => true, () => true), expired]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function traceparent(): string | undefined {

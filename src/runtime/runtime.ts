@@ -36,6 +36,7 @@ import {
   type RuntimeConfig,
   type WorkerResourceLimits,
 } from './config.js';
+import { bounded } from './bounded.js';
 import { composeParts, stopParts } from './compose.js';
 import { contextStorage, type ContextStore } from './context.js';
 import type { BlockOnOptions, ExecOptions, MapOptions, ParallelEngine, SpawnBlockingOptions } from './parallel.js';
@@ -445,10 +446,7 @@ export class ZokioRuntime implements RuntimeBase, ParallelMembers, PartHost {
     const executor = this.#executor;
     executor.close();
     if (executor.alive > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, timeoutMs))));
-      await Promise.race([executor.whenIdle(), expired]);
-      clearTimeout(timer);
+      await bounded(executor.whenIdle(), timeoutMs);
       if (executor.alive > 0) {
         executor.abortAll(new RuntimeClosedError(`runtime shut down before the task finished (waited ${timeoutMs} ms)`));
       }

@@ -12,6 +12,7 @@
  * `serve()` (a server span per request): both check for a live tracer on every call.
  */
 import type { ResolvedConfig } from '../runtime/config.js';
+import { bounded } from '../runtime/bounded.js';
 import type { PartHost, RuntimePart } from '../runtime/part.js';
 import { ChromeExporter } from './exporters/chrome.js';
 import { ConsoleExporter } from './exporters/console.js';
@@ -45,6 +46,9 @@ function otlpTarget(path: string | undefined): { url?: string; path?: string } {
   if (path === undefined) return {};
   return /^https?:\/\//i.test(path) ? { url: path } : { path };
 }
+
+/** The least time the tracer gets at shutdown to export what it holds (see {@link TracingPart.shutdown}). */
+const MIN_FLUSH_MS = 1000;
 
 /**
  * @internal The `tracing` part of a runtime: its tracer (from the config, or one
@@ -81,10 +85,17 @@ export class TracingPart implements RuntimePart {
     return this.#tracer?.metrics();
   }
 
-  async shutdown(): Promise<void> {
+  /**
+   * Flushes and closes the tracer, waiting for its exporter at most `timeoutMs` (the budget
+   * of `rt.shutdown({ timeoutMs })`), and at least {@link MIN_FLUSH_MS}, so that
+   * `timeoutMs: 0` (stop the running work at once) still exports the spans of the work
+   * that finished. An exporter whose `export` or `shutdown` never settles does not hold the
+   * shutdown; the spans it had not taken stay counted in `metrics().pending`.
+   */
+  async shutdown(timeoutMs: number): Promise<void> {
     const tracer = this.#tracer;
     if (tracer === undefined) return;
-    await tracer.shutdown();
+    await bounded(tracer.shutdown(), Math.max(timeoutMs, MIN_FLUSH_MS));
     if (runtimeTracer(this.#host) === tracer) setRuntimeTracer(this.#host, undefined);
   }
 }

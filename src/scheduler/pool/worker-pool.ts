@@ -30,6 +30,7 @@ import { SharedSlab, type SharedSlabOptions } from '../../memory/shared-slab.js'
 import type { MemoryPart } from '../../memory/runtime-part.js';
 import { SharedBufferTable } from './shared-buffers.js';
 import { QueueFullError, RuntimeClosedError, TaskAbortedError, WorkerCrashedError } from '../../errors.js';
+import { bounded } from '../../runtime/bounded.js';
 import { contextStorage } from '../../runtime/context.js';
 import type { ExecOptions, MapOptions, ParallelEngine } from '../../runtime/parallel.js';
 import type { PartHost } from '../../runtime/part.js';
@@ -760,12 +761,7 @@ export class WorkerPool implements ParallelEngine {
     if (core === undefined) return;
     if (force) this.#dropQueued(core, new RuntimeClosedError('runtime shut down (force): the worker task was dropped before it started'));
     if (this.#recs.pending > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => this.#idleWaiters.push(resolve)),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, timeoutMs)))),
-      ]);
-      clearTimeout(timer);
+      await bounded(new Promise<void>((resolve) => this.#idleWaiters.push(resolve)), timeoutMs);
       if (this.#recs.pending > 0) this.#failAll(new RuntimeClosedError(`runtime shut down before the worker task finished (waited ${timeoutMs} ms)`));
     }
     this.#terminating = true;
