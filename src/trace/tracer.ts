@@ -12,6 +12,7 @@
  * span whose parent is remote (the task's outermost span) ends, before the task returns.
  */
 import { BroadcastChannel } from 'node:worker_threads';
+import { abortableWait } from '../scheduler/wait-abort.js';
 import { randomSpanId, randomTraceId } from './ids.js';
 import { SpanBuffer, type SpanBufferMetrics, type SpanBufferOptions } from './buffer.js';
 import type { SpanExporter } from './exporters/exporter.js';
@@ -160,9 +161,14 @@ export class Tracer implements SpanFactory {
    * Spans that worker threads posted and this thread has not received yet are waited for
    * one event-loop turn.
    *
-   * *Cancellation*: none; it waits for the exporter's promise.
+   * *Cancellation*: aborting `options.signal` (or the task the call is made in) rejects
+   * with its reason; the flush goes on (an exporter's call cannot be taken back).
    */
-  async flush(): Promise<void> {
+  flush(options?: { readonly signal?: AbortSignal }): Promise<void> {
+    return abortableWait(this.#flush(), options?.signal);
+  }
+
+  async #flush(): Promise<void> {
     if (processSink !== undefined) await new Promise((resolve) => setImmediate(resolve));
     await this.#buffer.flush();
   }
