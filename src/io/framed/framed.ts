@@ -15,6 +15,12 @@ import { asBuffer, type ByteStream } from '../net/byte-stream.js';
 import type { IoOptions } from '../net/byte-stream.js';
 import type { Codec, Decoded } from './codec.js';
 
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+function toStep<In>(frame: In | null): IteratorResult<In> {
+  return frame === null ? DONE : { done: false, value: frame };
+}
+
 /** The part of a stream that {@link framed} uses. */
 export type FramedStream = Pick<ByteStream, 'read' | 'unread' | 'write' | 'close'>;
 
@@ -59,13 +65,20 @@ export class Framed<In, Out = In> implements AsyncIterable<In> {
    * @throws the stream's error (e.g. `ECONNRESET`).
    */
   read(options?: IoOptions): Promise<In | null> {
-    return rejectIfAborted() ?? taskWait(this.#read(options));
+    return this.#next(options, false);
   }
 
-  /** `read` without the task bookkeeping (the iterator adds its own step to it first). */
-  #read(options: IoOptions | undefined): Promise<In | null> {
-    if (this.#reading) return Promise.reject(new ZokioError('ZOKIO_ERR_INVALID_ARGUMENT', 'framed: a read is already in progress (read one frame at a time)'));
-    // Fast path: a whole frame is already held (frames that came in one chunk).
+  /**
+   * `read`, or the iterator's step (`step`: the frame as an iterator result). A whole frame
+   * already held (frames that came in one chunk) is handed over at once, with no I/O and no
+   * async function; otherwise the frame is read from the stream.
+   */
+  #next(options: IoOptions | undefined, step: false): Promise<In | null>;
+  #next(options: IoOptions | undefined, step: true): Promise<IteratorResult<In>>;
+  #next(options: IoOptions | undefined, step: boolean): Promise<In | null | IteratorResult<In>> {
+    const aborted = rejectIfAborted();
+    if (aborted !== undefined) return aborted;
+    if (this.#reading) return failedFor(new ZokioError('ZOKIO_ERR_INVALID_ARGUMENT', 'framed: a read is already in progress (read one frame at a time)'));
     const held = this.#held;
     let need = 1;
     if (held !== undefined) {
@@ -73,19 +86,21 @@ export class Framed<In, Out = In> implements AsyncIterable<In> {
       try {
         decoded = this.#codec.decode(held);
       } catch (err) {
-        return this.#fail(err);
+        return taskWait(this.#fail(err));
       }
       if (typeof decoded !== 'number') {
         this.#held = decoded.size < held.length ? held.subarray(decoded.size) : undefined;
-        return decoded.error === undefined ? Promise.resolve(decoded.frame) : Promise.reject(decoded.error);
+        if (decoded.error !== undefined) return failedFor(decoded.error);
+        return readyFor(step ? { done: false, value: decoded.frame } : decoded.frame);
       }
       need = decoded;
     }
-    if (this.#finished) return Promise.resolve(null);
+    if (this.#finished) return readyFor(step ? DONE : null);
     this.#reading = true;
-    return this.#readFrame(options, need).finally(() => {
+    const frame = this.#readFrame(options, need).finally(() => {
       this.#reading = false;
     });
+    return taskWait(step ? frame.then(toStep) : frame);
   }
 
   async #fail(err: unknown): Promise<never> {
@@ -175,10 +190,9 @@ export class Framed<In, Out = In> implements AsyncIterable<In> {
    */
   [Symbol.asyncIterator](): AsyncIterator<In> {
     // A plain iterator over read(): one promise per frame, no generator frames.
-    const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
     return {
-      next: () => rejectIfAborted() ?? taskWait(this.#read(undefined).then((frame) => (frame === null ? done : { done: false, value: frame }))),
-      return: () => readyFor(done),
+      next: () => this.#next(undefined, true),
+      return: () => readyFor(DONE),
     };
   }
 }
