@@ -11,16 +11,24 @@
  *   bench/results/SUITE.svg    a bar chart per suite
  * A progress line on stderr tells which case runs.
  *
+ * Each suite of a run of several runs in a fresh process of its own (this file again, with
+ * `--suite NAME` and `ZOKIO_BENCH_SUITE_OUT` naming the file for its results), one after
+ * the other; zokio and the peers of a suite still share that process. A suite must not
+ * measure what the suites before it left behind: measured in one process, the timers
+ * suite after the tasks suite scheduled zokio timers at 3.5–4 M/s instead of 30–38 M/s
+ * (V8 had put new `TimerWheel` objects in dictionary mode after the tasks suite's million
+ * sleeping tasks; not every time).
+ *
  * The headline runs on the repository's Node (24, pinned). With `ZOKIO_NODE22=/path/to/node`
  * (a Node 22 binary, e.g. from `npm install --prefix DIR node@22`), the tasks suite runs
  * again in a child process on that binary, and its rows are appended under their own
  * heading (the child writes bench/results/node22.*; `ZOKIO_BENCH_CHILD` marks it).
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { cpus, platform, arch } from 'node:os';
+import { cpus, platform, arch, tmpdir } from 'node:os';
 import { dropContextHooks, median, type BenchCase, type BenchSuite } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -30,6 +38,8 @@ const only = args.includes('--suite') ? args[args.indexOf('--suite') + 1]!.split
 const repeat = args.includes('--repeat') ? Number(args[args.indexOf('--repeat') + 1]) : quick ? 1 : 5;
 /** Set in the child that runs the tasks suite on Node 22 (see the file's note). */
 const child = process.env.ZOKIO_BENCH_CHILD === '1';
+/** Set in the child that runs one suite of a run (see the file's note): where its results go. */
+const suiteOut = process.env.ZOKIO_BENCH_SUITE_OUT;
 const nodeMajor = process.versions.node.split('.')[0];
 
 interface CaseResult {
@@ -181,6 +191,98 @@ function node22Rows(suites: readonly BenchSuite[]): string[] {
   }
 }
 
+/** What one suite gives the run: its cases' results, its markdown section, its targets. */
+interface SuiteOutcome {
+  readonly results: CaseResult[];
+  readonly md: string[];
+  readonly verdicts: TargetVerdict[];
+}
+
+/** Runs `suite` in this process: every case, repeated, then its section and chart. */
+async function runSuite(suite: BenchSuite): Promise<SuiteOutcome> {
+  progress(`[${suite.name}] setup`);
+  await suite.setup?.();
+  const results: CaseResult[] = suite.cases.map((c) => ({ suite: suite.name, group: c.group, subject: c.subject, unit: c.unit, better: c.better, samples: [], median: NaN }));
+  const suiteRepeat = quick ? repeat : Math.max(repeat, suite.minRepeat ?? 0);
+  try {
+    for (let rep = 0; rep < suiteRepeat; rep++) {
+      const n = suite.cases.length;
+      for (let k = 0; k < n; k++) {
+        const i = (k + rep) % n; // rotate the order each repeat
+        const c: BenchCase = suite.cases[i]!;
+        const r = results[i]!;
+        if (r.error !== undefined) continue;
+        progress(`[${suite.name}] repeat ${rep + 1}/${suiteRepeat}  ${c.group} / ${c.subject}`);
+        try {
+          r.samples.push(await c.measure({ quick }));
+        } catch (err) {
+          r.error = err instanceof Error ? err.message : String(err);
+        }
+        dropContextHooks(); // the next case starts without zokio's async hooks (see harness.ts)
+      }
+    }
+  } finally {
+    progress(`[${suite.name}] teardown`);
+    await heldOpen(suite.teardown?.(), `[${suite.name}] teardown`);
+  }
+  for (const r of results) r.median = r.samples.length > 0 ? median(r.samples) : NaN;
+
+  const md: string[] = [];
+  const verdicts: TargetVerdict[] = [];
+  md.push(`## ${suite.name}: ${suite.title}${child ? ` (Node ${process.versions.node})` : ''}`, '');
+  if (suiteRepeat !== repeat) md.push(`Median of ${suiteRepeat} repeats per case in this suite.`, '');
+  md.push('| group | subject | median | unit | zokio ratio |', '|---|---|---:|---|---:|');
+  for (const group of [...new Set(results.map((r) => r.group))]) {
+    const rows = results.filter((r) => r.group === group);
+    const z = rows.find((r) => r.subject === 'zokio');
+    for (const r of rows) {
+      // No ratio when either side has no finite median, or when it would divide by 0
+      // (a latency below the tool's resolution reads 0).
+      const ratio = z !== undefined && r !== z && Number.isFinite(z.median) && Number.isFinite(r.median) && Number.isFinite(ratioOf(z, r)) ? `${ratioOf(z, r).toFixed(2)}×` : '';
+      const value = r.error !== undefined ? `error: ${r.error}` : format(r.median);
+      md.push(`| ${group} | ${r.subject} | ${value} | ${r.unit} | ${ratio} |`);
+    }
+  }
+  if (suite.targets !== undefined && suite.targets.length > 0) {
+    md.push('', 'Targets:', '');
+    for (const t of suite.targets) {
+      const rows = results.filter((r) => r.group === t.group);
+      const z = rows.find((r) => r.subject === 'zokio');
+      const peers = Object.fromEntries(rows.filter((r) => r !== z).map((r) => [r.subject, r.median]));
+      const met = t.check === undefined || z === undefined ? undefined : t.check(z.median, peers);
+      md.push(`- ${t.group}: ${t.text}${met === undefined ? '' : met ? ' — met' : ' — not met'}`);
+      if (met !== undefined) verdicts.push({ suite: suite.name, line: `${t.group}: ${t.text}`, met });
+    }
+  }
+  md.push('');
+  mkdirSync(join(here, 'results'), { recursive: true });
+  writeFileSync(join(here, 'results', `${suite.name}.svg`), svgChart(suite, results));
+  return { results, md, verdicts };
+}
+
+/**
+ * Runs the suite named `name` in a fresh process (see the file's note) and returns what it
+ * measured; its progress lines go to this process's stderr.
+ */
+function runInChild(name: string): SuiteOutcome {
+  const out = join(mkdtempSync(join(tmpdir(), 'zokio-bench-')), `${name}.json`);
+  const childArgs = [...process.execArgv, fileURLToPath(import.meta.url), '--suite', name, '--repeat', String(repeat)];
+  if (quick) childArgs.push('--quick');
+  try {
+    execFileSync(process.execPath, childArgs, { env: { ...process.env, ZOKIO_BENCH_SUITE_OUT: out }, stdio: ['ignore', 'ignore', 'inherit'] });
+  } catch (err) {
+    // A suite whose process failed before writing its results is reported as such; the run goes on.
+    if (!existsSync(out)) {
+      rmSync(dirname(out), { recursive: true, force: true });
+      process.exitCode = 1;
+      return { results: [], md: [`## ${name}`, '', `(the suite's process failed: ${err instanceof Error ? err.message : String(err)})`, ''], verdicts: [] };
+    }
+  }
+  const outcome = JSON.parse(readFileSync(out, 'utf8')) as SuiteOutcome;
+  rmSync(dirname(out), { recursive: true, force: true });
+  return outcome;
+}
+
 async function main(): Promise<void> {
   const suites = await loadSuites();
   const all: CaseResult[] = [];
@@ -192,62 +294,14 @@ async function main(): Promise<void> {
   md.push(`Generated by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${started} on **Node ${nodeMajor}** (${process.versions.node}; ${platform()} ${arch()}, ${cpus().length} cpus); median of ${repeat} repeat(s) per case. Ratio > 1 means zokio is better. Do not edit by hand.`, '');
   const headerEnd = md.length; // the targets summary goes here once every suite has run
   for (const suite of suites) {
-    progress(`[${suite.name}] setup`);
-    await suite.setup?.();
-    const results: CaseResult[] = suite.cases.map((c) => ({ suite: suite.name, group: c.group, subject: c.subject, unit: c.unit, better: c.better, samples: [], median: NaN }));
-    const suiteRepeat = quick ? repeat : Math.max(repeat, suite.minRepeat ?? 0);
-    try {
-      for (let rep = 0; rep < suiteRepeat; rep++) {
-        const n = suite.cases.length;
-        for (let k = 0; k < n; k++) {
-          const i = (k + rep) % n; // rotate the order each repeat
-          const c: BenchCase = suite.cases[i]!;
-          const r = results[i]!;
-          if (r.error !== undefined) continue;
-          progress(`[${suite.name}] repeat ${rep + 1}/${suiteRepeat}  ${c.group} / ${c.subject}`);
-          try {
-            r.samples.push(await c.measure({ quick }));
-          } catch (err) {
-            r.error = err instanceof Error ? err.message : String(err);
-          }
-          dropContextHooks(); // the next case starts without zokio's async hooks (see harness.ts)
-        }
-      }
-    } finally {
-      progress(`[${suite.name}] teardown`);
-      await heldOpen(suite.teardown?.(), `[${suite.name}] teardown`);
-    }
-    for (const r of results) r.median = r.samples.length > 0 ? median(r.samples) : NaN;
-    all.push(...results);
-
-    md.push(`## ${suite.name}: ${suite.title}${child ? ` (Node ${process.versions.node})` : ''}`, '');
-    if (suiteRepeat !== repeat) md.push(`Median of ${suiteRepeat} repeats per case in this suite.`, '');
-    md.push('| group | subject | median | unit | zokio ratio |', '|---|---|---:|---|---:|');
-    for (const group of [...new Set(results.map((r) => r.group))]) {
-      const rows = results.filter((r) => r.group === group);
-      const z = rows.find((r) => r.subject === 'zokio');
-      for (const r of rows) {
-        // No ratio when either side has no finite median, or when it would divide by 0
-        // (a latency below the tool's resolution reads 0).
-        const ratio = z !== undefined && r !== z && Number.isFinite(z.median) && Number.isFinite(r.median) && Number.isFinite(ratioOf(z, r)) ? `${ratioOf(z, r).toFixed(2)}×` : '';
-        const value = r.error !== undefined ? `error: ${r.error}` : format(r.median);
-        md.push(`| ${group} | ${r.subject} | ${value} | ${r.unit} | ${ratio} |`);
-      }
-    }
-    if (suite.targets !== undefined && suite.targets.length > 0) {
-      md.push('', 'Targets:', '');
-      for (const t of suite.targets) {
-        const rows = results.filter((r) => r.group === t.group);
-        const z = rows.find((r) => r.subject === 'zokio');
-        const peers = Object.fromEntries(rows.filter((r) => r !== z).map((r) => [r.subject, r.median]));
-        const met = t.check === undefined || z === undefined ? undefined : t.check(z.median, peers);
-        md.push(`- ${t.group}: ${t.text}${met === undefined ? '' : met ? ' — met' : ' — not met'}`);
-        if (met !== undefined) verdicts.push({ suite: suite.name, line: `${t.group}: ${t.text}`, met });
-      }
-    }
-    md.push('');
-    mkdirSync(join(here, 'results'), { recursive: true });
-    writeFileSync(join(here, 'results', `${suite.name}.svg`), svgChart(suite, results));
+    const outcome = suites.length > 1 && !child ? runInChild(suite.name) : await runSuite(suite);
+    all.push(...outcome.results);
+    md.push(...outcome.md);
+    verdicts.push(...outcome.verdicts);
+  }
+  if (suiteOut !== undefined) {
+    writeFileSync(suiteOut, JSON.stringify({ results: all, md: md.slice(headerEnd), verdicts } satisfies SuiteOutcome));
+    return;
   }
   progress('done');
   if (process.stderr.isTTY) process.stderr.write('\n');
