@@ -87,23 +87,44 @@ export function endWritable(socket: Duplex, options?: IoOptions): Promise<void> 
   const signal = options?.signal;
   const aborted = abortedBeforeWait(signal);
   if (aborted !== undefined) return Promise.reject(aborted.reason);
+  const ended = untilSocketEvent(socket, { finish: succeeded, close: succeeded }, signal);
+  socket.end();
+  return ended;
+}
+
+/**
+ * @internal Waits for the first of `outcomes`' events on `socket` (the wait for `drain`,
+ * for the end of a stream): each maps the event's argument to `undefined` (the wait is
+ * over) or to the error it rejects with. The caller checked {@link abortedBeforeWait}.
+ *
+ * *Cancellation*: aborting `signal`, or the running task, rejects with its reason and
+ * stops listening.
+ */
+export function untilSocketEvent(socket: Duplex, outcomes: Readonly<Record<string, (arg: unknown) => Error | undefined>>, signal: AbortSignal | undefined): Promise<void> {
   return new Promise<void>((resolve, reject) => {
+    const listeners = Object.entries(outcomes).map(([event, outcome]) => {
+      const listener = (arg: unknown): void => {
+        stopListening();
+        const err = outcome(arg);
+        if (err === undefined) settleWait(abort, resolve, undefined);
+        else settleWait(abort, reject, err);
+      };
+      socket.on(event, listener);
+      return [event, listener] as const;
+    });
     const stopListening = (): void => {
-      socket.off('finish', onDone);
-      socket.off('close', onDone);
+      for (const [event, listener] of listeners) socket.off(event, listener);
     };
     const abort = WaitAbort.start(signal, (reason) => {
       stopListening();
       reject(reason);
     });
-    const onDone = (): void => {
-      stopListening();
-      settleWait(abort, resolve, undefined);
-    };
-    socket.once('finish', onDone);
-    socket.once('close', onDone);
-    socket.end();
   });
+}
+
+/** The outcome of an event that ends a wait successfully (see {@link untilSocketEvent}). */
+export function succeeded(): undefined {
+  return undefined;
 }
 
 /** A `Buffer` view of `bytes` without a copy. */

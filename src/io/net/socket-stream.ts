@@ -33,7 +33,7 @@ import { ClosedError, UnexpectedEofError, ZokioError } from '../../errors.js';
 import { abortReason } from '../../scheduler/abort-reason.js';
 import { ABORTED, currentTask, linkPark, resumeTask, unlinkPark, type TaskPark, type TaskRecord, readyFor, readyVoid, failedFor, taskWait, rejectIfAborted } from '../../scheduler/task.js';
 import { abortedBeforeWait, settleWait, WaitAbort } from '../../scheduler/wait-abort.js';
-import { asBuffer, endWritable, readExact, readLine, type ByteStream, type IoOptions, type ReadLineOptions } from './byte-stream.js';
+import { asBuffer, endWritable, readExact, readLine, succeeded, untilSocketEvent, type ByteStream, type IoOptions, type ReadLineOptions } from './byte-stream.js';
 
 /** What a pending read resolves with: the chunk (`read`), `want` bytes (`readExact`), an iterator result. */
 const CHUNK = 0;
@@ -382,24 +382,7 @@ export class SocketStream implements ByteStream {
     const signal = options?.signal;
     const aborted = abortedBeforeWait(signal);
     if (aborted !== undefined) return Promise.reject(aborted.reason);
-    return new Promise<void>((resolve, reject) => {
-      const cleanup = (): void => {
-        socket.off('drain', onDrain);
-        socket.off('close', onClose);
-      };
-      const finish = <T>(settle: (value: T) => void, value: T): void => {
-        cleanup();
-        settleWait(abort, settle, value);
-      };
-      const onDrain = (): void => finish(resolve, undefined);
-      const onClose = (): void => finish(reject, this.#error ?? new ClosedError(`${this.#what} closed while writing`));
-      socket.on('drain', onDrain);
-      socket.on('close', onClose);
-      const abort = WaitAbort.start(signal, (reason) => {
-        cleanup();
-        reject(reason);
-      });
-    });
+    return untilSocketEvent(socket, { drain: succeeded, close: () => this.#error ?? new ClosedError(`${this.#what} closed while writing`) }, signal);
   }
 
   /** Sends the corked writes (in the nextTick after the first, and before `close`). */

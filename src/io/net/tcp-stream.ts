@@ -15,7 +15,7 @@ import { abortedBeforeWait, settleWait, taskAwareSignal, WaitAbort } from '../..
 import { ioDriver } from '../driver.js';
 import type { SocketAddress } from './backend.js';
 import { tlsConnect, type TlsConnectOptions } from './tls.js';
-import { endWritable, joinBytes, readExact, readLine, type ByteStream, type IoOptions, type ReadLineOptions } from './byte-stream.js';
+import { endWritable, joinBytes, readExact, readLine, succeeded, untilSocketEvent, type ByteStream, type IoOptions, type ReadLineOptions } from './byte-stream.js';
 import { readyFor, readyVoid, failedFor, taskWait, taskIterator, rejectIfAborted } from '../../scheduler/task.js';
 import { RESOLVED } from '../../sync/internal/check.js';
 
@@ -256,27 +256,11 @@ export class TcpStream implements ByteStream {
     const signal = options?.signal;
     const aborted = abortedBeforeWait(signal);
     if (aborted !== undefined) return Promise.reject(aborted.reason);
-    return new Promise<void>((resolve, reject) => {
-      const cleanup = (): void => {
-        socket.off('drain', onDrain);
-        socket.off('error', onError);
-        socket.off('close', onClose);
-      };
-      const finish = <T>(settle: (value: T) => void, value: T): void => {
-        cleanup();
-        settleWait(abort, settle, value);
-      };
-      const onDrain = (): void => finish(resolve, undefined);
-      const onError = (err: Error): void => finish(reject, err);
-      const onClose = (): void => finish(reject, this.#error ?? new ClosedError('TcpStream closed while writing'));
-      socket.on('drain', onDrain);
-      socket.on('error', onError);
-      socket.on('close', onClose);
-      const abort = WaitAbort.start(signal, (reason) => {
-        cleanup();
-        reject(reason);
-      });
-    });
+    return untilSocketEvent(
+      socket,
+      { drain: succeeded, error: (err) => err as Error, close: () => this.#error ?? new ClosedError('TcpStream closed while writing') },
+      signal,
+    );
   }
 
   /**
