@@ -11,7 +11,7 @@
 import { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import { FrameTooLargeError, UnexpectedEofError, ZokioError } from '../../errors.js';
-import { abortedBeforeWait, settleWait, WaitAbort } from '../../scheduler/wait-abort.js';
+import { abortableWait, abortedBeforeWait } from '../../scheduler/wait-abort.js';
 
 /** Options of a read or write. */
 export interface IoOptions {
@@ -87,42 +87,72 @@ export function endWritable(socket: Duplex, options?: IoOptions): Promise<void> 
   const signal = options?.signal;
   const aborted = abortedBeforeWait(signal);
   if (aborted !== undefined) return Promise.reject(aborted.reason);
-  const ended = untilSocketEvent(socket, { finish: succeeded, close: succeeded }, signal);
+  const ended = onceSocketEvent(socket, { finish: succeeded, close: succeeded });
   socket.end();
-  return ended;
+  return abortableWait(ended, signal);
 }
 
 /**
- * @internal Waits for the first of `outcomes`' events on `socket` (the wait for `drain`,
- * for the end of a stream): each maps the event's argument to `undefined` (the wait is
- * over) or to the error it rejects with. The caller checked {@link abortedBeforeWait}.
- *
- * *Cancellation*: aborting `signal`, or the running task, rejects with its reason and
- * stops listening.
+ * @internal The first of `outcomes`' events on `socket` (the `drain` that writes wait for,
+ * the end of a stream): each maps the event's argument to `undefined` (the wait is over)
+ * or to the error it rejects with; then every listener is removed. Nothing aborts it: one
+ * such wait serves every caller waiting for the same event (each through
+ * `abortableWait` with its own signal), so concurrent writers add one set of listeners
+ * to the socket, not one each.
  */
-export function untilSocketEvent(socket: Duplex, outcomes: Readonly<Record<string, (arg: unknown) => Error | undefined>>, signal: AbortSignal | undefined): Promise<void> {
+export function onceSocketEvent(socket: Duplex, outcomes: Readonly<Record<string, (arg: unknown) => Error | undefined>>): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const listeners = Object.entries(outcomes).map(([event, outcome]) => {
       const listener = (arg: unknown): void => {
-        stopListening();
+        for (const [name, registered] of listeners) socket.off(name, registered);
         const err = outcome(arg);
-        if (err === undefined) settleWait(abort, resolve, undefined);
-        else settleWait(abort, reject, err);
+        if (err === undefined) resolve();
+        else reject(err);
       };
       socket.on(event, listener);
       return [event, listener] as const;
     });
-    const stopListening = (): void => {
-      for (const [event, listener] of listeners) socket.off(event, listener);
-    };
-    const abort = WaitAbort.start(signal, (reason) => {
-      stopListening();
-      reject(reason);
-    });
   });
 }
 
-/** The outcome of an event that ends a wait successfully (see {@link untilSocketEvent}). */
+/**
+ * @internal The wait for `drain` of one writable side, shared by every write that finds
+ * the buffer over its high-water mark: {@link DrainWait.wait} hands each writer the one
+ * pending wait, through its own `signal` and task.
+ */
+export class DrainWait {
+  #pending: Promise<void> | undefined = undefined;
+  readonly #socket: Duplex;
+  readonly #outcomes: Readonly<Record<string, (arg: unknown) => Error | undefined>>;
+  readonly #clear = (): void => {
+    this.#pending = undefined;
+  };
+
+  /** `outcomes` as for {@link onceSocketEvent}; it must include `drain`. */
+  constructor(socket: Duplex, outcomes: Readonly<Record<string, (arg: unknown) => Error | undefined>>) {
+    this.#socket = socket;
+    this.#outcomes = outcomes;
+  }
+
+  /**
+   * Resolves at the next `drain`. The caller checked {@link abortedBeforeWait}.
+   *
+   * *Cancellation*: aborting `signal`, or the running task, rejects this caller's wait with
+   * its reason; the other writers' waits go on.
+   */
+  wait(signal: AbortSignal | undefined): Promise<void> {
+    let pending = this.#pending;
+    if (pending === undefined) {
+      pending = onceSocketEvent(this.#socket, this.#outcomes);
+      // Registered first, so the wait is cleared before any writer it wakes writes again.
+      pending.then(this.#clear, this.#clear);
+      this.#pending = pending;
+    }
+    return abortableWait(pending, signal);
+  }
+}
+
+/** The outcome of an event that ends a wait successfully (see {@link onceSocketEvent}). */
 export function succeeded(): undefined {
   return undefined;
 }

@@ -33,7 +33,7 @@ import { ClosedError, UnexpectedEofError, ZokioError } from '../../errors.js';
 import { abortReason } from '../../scheduler/abort-reason.js';
 import { ABORTED, currentTask, linkPark, resumeTask, unlinkPark, type TaskPark, type TaskRecord, readyFor, readyVoid, failedFor, taskWait, rejectIfAborted } from '../../scheduler/task.js';
 import { abortedBeforeWait, settleWait, WaitAbort } from '../../scheduler/wait-abort.js';
-import { asBuffer, endWritable, readExact, readLine, succeeded, untilSocketEvent, type ByteStream, type IoOptions, type ReadLineOptions } from './byte-stream.js';
+import { asBuffer, DrainWait, endWritable, readExact, readLine, succeeded, type ByteStream, type IoOptions, type ReadLineOptions } from './byte-stream.js';
 
 /** What a pending read resolves with: the chunk (`read`), `want` bytes (`readExact`), an iterator result. */
 const CHUNK = 0;
@@ -117,6 +117,8 @@ export class SocketStream implements ByteStream {
   #wrote = false;
   /** True while writes are corked, to be sent together in a nextTick. */
   #corked = false;
+  /** The wait for `drain` that blocked writes share (made at the first one). */
+  #drain: DrainWait | undefined;
   readonly #what: string;
 
   /**
@@ -382,7 +384,8 @@ export class SocketStream implements ByteStream {
     const signal = options?.signal;
     const aborted = abortedBeforeWait(signal);
     if (aborted !== undefined) return Promise.reject(aborted.reason);
-    return untilSocketEvent(socket, { drain: succeeded, close: () => this.#error ?? new ClosedError(`${this.#what} closed while writing`) }, signal);
+    this.#drain ??= new DrainWait(socket, { drain: succeeded, close: () => this.#error ?? new ClosedError(`${this.#what} closed while writing`) });
+    return this.#drain.wait(signal);
   }
 
   /** Sends the corked writes (in the nextTick after the first, and before `close`). */

@@ -15,7 +15,7 @@ import { abortedBeforeWait, settleWait, taskAwareSignal, WaitAbort } from '../..
 import { ioDriver } from '../driver.js';
 import type { SocketAddress } from './backend.js';
 import { tlsConnect, type TlsConnectOptions } from './tls.js';
-import { endWritable, joinBytes, readExact, readLine, succeeded, untilSocketEvent, type ByteStream, type IoOptions, type ReadLineOptions } from './byte-stream.js';
+import { DrainWait, endWritable, joinBytes, readExact, readLine, succeeded, type ByteStream, type IoOptions, type ReadLineOptions } from './byte-stream.js';
 import { readyFor, readyVoid, failedFor, taskWait, taskIterator, rejectIfAborted } from '../../scheduler/task.js';
 import { RESOLVED } from '../../sync/internal/check.js';
 
@@ -69,6 +69,8 @@ export class TcpStream implements ByteStream {
   #error: Error | undefined;
   #ended = false;
   #closed = false;
+  /** The wait for `drain` that blocked writes share (made at the first one). */
+  #drain: DrainWait | undefined;
 
   /** @internal Wraps a connected socket; use {@link TcpStream.connect} or `listener.accept()`. */
   constructor(socket: Duplex) {
@@ -256,11 +258,12 @@ export class TcpStream implements ByteStream {
     const signal = options?.signal;
     const aborted = abortedBeforeWait(signal);
     if (aborted !== undefined) return Promise.reject(aborted.reason);
-    return untilSocketEvent(
-      socket,
-      { drain: succeeded, error: (err) => err as Error, close: () => this.#error ?? new ClosedError('TcpStream closed while writing') },
-      signal,
-    );
+    this.#drain ??= new DrainWait(socket, {
+      drain: succeeded,
+      error: (err) => err as Error,
+      close: () => this.#error ?? new ClosedError('TcpStream closed while writing'),
+    });
+    return this.#drain.wait(signal);
   }
 
   /**

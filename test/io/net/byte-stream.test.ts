@@ -155,6 +155,49 @@ describe.each([
     });
   });
 
+  it('many writes waiting for drain at once share one wait: all arrive in order, no listener pile-up', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(`${warning.name}: ${warning.message}`);
+    };
+    process.on('warning', onWarning);
+    try {
+      await rt.run(async () => {
+        const [client, server] = await pair();
+        // 12 MiB: more than loopback TCP's kernel buffers take before the peer reads.
+        const chunk = 512 * 1024;
+        const count = 24;
+        const controller = new AbortController();
+        const last = count - 1;
+        const settled = new Set<number>();
+        const writes = Array.from({ length: count }, (_, i) => {
+          const write = client.write(new Uint8Array(chunk).fill(i), i === last ? { signal: controller.signal } : undefined);
+          write.then(
+            () => settled.add(i),
+            () => settled.add(i),
+          );
+          return write;
+        });
+        await Promise.resolve();
+        // The peer reads nothing yet, so the kernel's buffers fill and later writes wait.
+        expect(count - settled.size).toBeGreaterThan(10);
+        expect(settled.has(last)).toBe(false);
+        // One writer gives up its wait: it alone rejects; its bytes stay queued.
+        controller.abort(new Error('gave up'));
+        await expect(writes[last]).rejects.toThrow('gave up');
+        const ended = Promise.all(writes.slice(0, last)).then(() => client.end());
+        const got = await server.readExact(chunk * count);
+        for (let i = 0; i < count; i++) expect(got[i * chunk]).toBe(i);
+        await ended;
+        await new Promise((resolve) => setImmediate(resolve));
+        await Promise.all([client.close(), server.close()]);
+      });
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+  });
+
   it('readLine: the last unterminated line is returned, an over-long line closes the stream', async () => {
     await rt.run(async () => {
       const [client, server] = await pair();
