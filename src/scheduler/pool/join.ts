@@ -88,8 +88,11 @@ export function joinInline(a: readonly [TaskRef, ...unknown[]], b: readonly [Tas
  * Use it in task modules that fan out asynchronously; for synchronous divide and conquer,
  * `join` is cheaper.
  *
- * *Cancellation*: inside a worker task the sub-task is not tied to a signal; outside, the
- * same rules as `rt.exec` apply.
+ * *Cancellation*: inside a worker task the sub-task belongs to the task that called
+ * `exec` (an `async function` task, also after its awaits): when that task is aborted,
+ * the worker aborts the sub-task too (its `currentTaskSignal()` aborts; one not started
+ * yet does not start) and this promise rejects with `TaskAbortedError`, so the caller
+ * stops at its `await`. Outside a worker, the same rules as `rt.exec` apply.
  *
  * @example
  * ```ts

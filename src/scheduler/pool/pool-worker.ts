@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { TaskAbortedError, TaskNotFoundError } from '../../errors.js';
 import { SharedSlab } from '../../memory/shared-slab.js';
 import { reviveShared } from '../../sync/shared/revive.js';
@@ -96,7 +97,25 @@ const MAX_ASYNC_IN_FLIGHT = 256;
 interface Nested {
   resolve(value: unknown): void;
   reject(err: unknown): void;
+  /** The record whose task called `exec` (-1: none known), and its generation then. */
+  readonly parent: number;
+  readonly parentGen: number;
+  /** Rejected already (its caller was aborted): the record is only released when it ends. */
+  abandoned: boolean;
 }
+
+/**
+ * The record an async task body runs for, carried across its awaits: `#stack` holds a
+ * record only while its body runs synchronously, so after the body's first `await` the
+ * signal, trace and parent lookups read this instead (see `PoolWorker.#current`).
+ */
+interface RunningRecord {
+  readonly idx: number;
+  readonly gen: number;
+}
+
+const runningRecord = /* @__PURE__ */ new AsyncLocalStorage<RunningRecord>();
+const AsyncFunction = (async () => {}).constructor;
 
 /** One worker thread of the pool. */
 export class PoolWorker implements WorkerContext {
@@ -347,6 +366,11 @@ export class PoolWorker implements WorkerContext {
     }
     Atomics.store(a, r + R_RUNNER, this.#owner);
     Atomics.add(a, this.#ctl + W_EXECUTED, 1);
+    if (owner !== MAIN_OWNER && Atomics.load(a, r + R_ABORT) !== 0) {
+      // A nested `exec` whose caller was aborted before it started: it does not start.
+      this.#finish(idx, false, new TaskAbortedError('the task that called exec was aborted'));
+      return undefined;
+    }
     this.#invoke(idx, r, fn);
     return undefined;
   }
@@ -397,7 +421,9 @@ export class PoolWorker implements WorkerContext {
         result = mapChunk(fn, args[0] as ArrayLike<unknown>);
       } else {
         for (let i = 0; i < args.length; i++) args[i] = reviveShared(args[i]);
-        result = (fn as (...a: unknown[]) => unknown)(...args);
+        // An async body keeps knowing its record after its awaits (signal, trace, exec's parent).
+        if (fn.constructor === AsyncFunction) result = runningRecord.run({ idx, gen: this.#a[r + R_GEN]! }, fn as (...a: unknown[]) => unknown, ...args);
+        else result = (fn as (...a: unknown[]) => unknown)(...args);
       }
     } catch (err) {
       this.#stack.pop();
@@ -521,7 +547,8 @@ export class PoolWorker implements WorkerContext {
     const core = this.#core;
     const r = core.rec(idx);
     let flags = 0;
-    const parent = this.#stack.length > 0 ? core.rec(this.#stack[this.#stack.length - 1]!) : -1;
+    const running = this.#current();
+    const parent = running >= 0 ? core.rec(running) : -1;
     if (parent >= 0 && (this.#a[parent + R_FLAGS]! & F_TRACE) !== 0) {
       flags = F_TRACE;
       for (let k = R_TRACE_FLAGS; k < R_SPAN_ID + 2; k++) this.#a[r + k] = this.#a[parent + k]!;
@@ -540,6 +567,10 @@ export class PoolWorker implements WorkerContext {
     this.#nested.delete(idx);
     const r = this.#core.rec(idx);
     const s = Atomics.load(this.#a, r + R_STATE);
+    if (entry.abandoned) {
+      this.#release(idx);
+      return;
+    }
     try {
       if (s === S_DONE_OK) entry.resolve(this.#core.readResult(r));
       else entry.reject(this.#core.readError(r));
@@ -558,6 +589,8 @@ export class PoolWorker implements WorkerContext {
   }
 
   #checkAborts(): void {
+    // Nested calls first (a child aborted here may have children here too), then signals.
+    while (this.#nested.size > 0 && this.#abortNested()) {}
     for (const [idx, controller] of this.#controllers) {
       if (!controller.signal.aborted && Atomics.load(this.#a, this.#core.rec(idx) + R_ABORT) !== 0) {
         controller.abort(new TaskAbortedError('the caller aborted the task'));
@@ -565,10 +598,48 @@ export class PoolWorker implements WorkerContext {
     }
   }
 
+  /**
+   * The nested `exec`s of an aborted task: each is aborted too (its record's abort flag
+   * set, its runner woken; one not started yet never starts), and its caller's wait
+   * rejects now with `TaskAbortedError`, so the task stops at that await. True when it
+   * aborted one.
+   */
+  #abortNested(): boolean {
+    let aborted = false;
+    const a = this.#a;
+    const core = this.#core;
+    for (const [idx, entry] of this.#nested) {
+      if (entry.abandoned || entry.parent < 0) continue;
+      const parent = core.rec(entry.parent);
+      if (a[parent + R_GEN] !== entry.parentGen || Atomics.load(a, parent + R_ABORT) === 0) continue;
+      entry.abandoned = true;
+      const r = core.rec(idx);
+      Atomics.store(a, r + R_ABORT, 1);
+      const runner = Atomics.load(a, r + R_RUNNER);
+      if (runner > 0 && runner !== this.#owner) core.wakeWorker(runner - 1);
+      entry.reject(new TaskAbortedError('the task that called exec was aborted'));
+      aborted = true;
+    }
+    return aborted;
+  }
+
+  /**
+   * The record whose task runs now on this thread: the innermost one running synchronously,
+   * else the async task whose body this code is a continuation of; -1 when none (or that
+   * task has ended).
+   */
+  #current(): number {
+    const top = this.#stack[this.#stack.length - 1];
+    if (top !== undefined) return top;
+    const running = runningRecord.getStore();
+    if (running === undefined || !this.#async.has(running.idx) || this.#a[this.#core.rec(running.idx) + R_GEN] !== running.gen) return -1;
+    return running.idx;
+  }
+
   // ── WorkerContext ──────────────────────────────────────────────────────────────
 
   inTask(): boolean {
-    return this.#stack.length > 0;
+    return this.#current() >= 0;
   }
 
   exec(ref: TaskRef, args: readonly unknown[]): Promise<unknown> {
@@ -603,7 +674,9 @@ export class PoolWorker implements WorkerContext {
       this.#deferred.push(idx);
     }
     core.wakeOne();
-    return new Promise((resolve, reject) => this.#nested.set(idx, { resolve, reject }));
+    const parent = this.#current();
+    const parentGen = parent >= 0 ? this.#a[core.rec(parent) + R_GEN]! : 0;
+    return new Promise((resolve, reject) => this.#nested.set(idx, { resolve, reject, parent, parentGen, abandoned: false }));
   }
 
   join(sa: readonly [TaskRef, ...unknown[]], sb: readonly [TaskRef, ...unknown[]]): [unknown, unknown] {
@@ -709,8 +782,8 @@ export class PoolWorker implements WorkerContext {
   }
 
   signal(): AbortSignal | undefined {
-    const idx = this.#stack[this.#stack.length - 1];
-    if (idx === undefined) return undefined;
+    const idx = this.#current();
+    if (idx < 0) return undefined;
     let controller = this.#controllers.get(idx);
     if (controller === undefined) {
       const c = new AbortController();
@@ -741,8 +814,8 @@ export class PoolWorker implements WorkerContext {
   }
 
   traceContext(): TaskTraceContext | undefined {
-    const idx = this.#stack[this.#stack.length - 1];
-    if (idx === undefined) return undefined;
+    const idx = this.#current();
+    if (idx < 0) return undefined;
     const r = this.#core.rec(idx);
     if ((this.#a[r + R_FLAGS]! & F_TRACE) === 0) return undefined;
     const bytes = this.#core.u8;

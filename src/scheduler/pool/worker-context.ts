@@ -107,8 +107,10 @@ export function setWorkerContext(ctx: WorkerContext): void {
  *
  * *Cancellation*: reading `signal.aborted` checks the shared flag at once, so a
  * synchronous loop that polls it stops promptly; `abort` listeners fire when the worker
- * next reaches its event loop (after an `await`). Call it before the task's first
- * `await`: afterwards the worker may be running another task.
+ * next reaches its event loop (after an `await`). An `async function` task gets its own
+ * signal after its awaits too (the worker carries the task across them in an
+ * AsyncLocalStorage); a plain function that returns a promise gets it only until it
+ * returns, so read it first there.
  *
  * @example
  * ```ts

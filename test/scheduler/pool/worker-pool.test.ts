@@ -132,6 +132,26 @@ describe('abort', () => {
     expect(await rt.exec(tasks.inc, 9)).toBe(10);
   });
 
+  it('an async task sees its signal after an await, and aborts on it', async () => {
+    const flags = new Int32Array(new SharedArrayBuffer(8));
+    const ctl = new AbortController();
+    const running = rt.exec({ signal: ctl.signal }, tasks.awaitAbortAfterAwait, flags);
+    await until(() => Atomics.load(flags, 0) === 1, 'the task to wait on its signal');
+    ctl.abort();
+    expect(await running).toBe('aborted after an await');
+  });
+
+  it("aborting a task aborts its nested exec: the caller's await rejects, the child's signal aborts", async () => {
+    const flags = new Int32Array(new SharedArrayBuffer(8));
+    const ctl = new AbortController();
+    const parent = rt.exec({ signal: ctl.signal }, tasks.execAfterAwait, flags);
+    await until(() => Atomics.load(flags, 0) === 1, 'the nested task to start');
+    ctl.abort();
+    expect(await parent).toBe('parent caught TaskAbortedError');
+    await until(() => Atomics.load(flags, 1) === 1, 'the nested task to see the abort');
+    expect(await rt.exec(tasks.inc, 1)).toBe(2);
+  });
+
   it('takes back the records of tasks cancelled while queued, also once nothing else is pending', async () => {
     // One worker, so the order in which it meets the records is known.
     const solo = Runtime.builder().workers(1).build();
