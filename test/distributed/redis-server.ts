@@ -34,15 +34,27 @@ export interface RedisServer {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
+/** True when nothing listens on 127.0.0.1:`port` now. */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * A free port below Linux's ephemeral range (32768-60999), chosen at random. Not port 0:
+ * a server that is stopped and started again (`start()` after `stop()`) must find its port
+ * free, and while it is down an ephemeral port can be taken by any other test's
+ * `listen(0)` or outgoing connection; nothing takes a port below that range by itself.
+ */
+async function freePort(): Promise<number> {
+  for (let i = 0; i < 1000; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await portIsFree(port)) return port;
+  }
+  throw new Error('no free port for redis-server in 20000-31999');
 }
 
 function rawCommand(port: number, args: readonly string[]): Promise<string> {
