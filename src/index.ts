@@ -145,7 +145,7 @@ export {
   type SharedChannelWaitOptions,
 } from './sync/index.js';
 export { defineTasks, type Cloneable, type IsCloneable, type CheckTask, type TaskFunction, type TaskRefs, type DefineTasksOptions, type SendableArgs } from './scheduler/task-registry.js';
-export { join, exec, type JoinSide } from './scheduler/pool/join.js';
+export { join, exec, type JoinSide, type NestedExecOptions } from './scheduler/pool/join.js';
 export { move } from './scheduler/pool/move.js';
 export { currentTaskSignal, currentWorkerTaskContext, type TaskTraceContext } from './scheduler/pool/worker-context.js';
 export { type PoolMetrics, type PoolWorkerMetrics } from './scheduler/pool/worker-pool.js';

@@ -13,7 +13,7 @@ import { LocalExecutor, type LocalTaskMetrics } from '../scheduler/local-executo
 import type { PoolPart } from '../scheduler/pool/pool-part.js';
 import { ScopeImpl, type Scope, type ScopeOptions } from '../scheduler/scope.js';
 import { failedFor, taskWait, type SpawnOptions, type Task, type TaskBody } from '../scheduler/task.js';
-import type { TaskRef } from '../scheduler/task-ref.js';
+import { isTaskRef, type TaskRef } from '../scheduler/task-ref.js';
 import type { SendableArgs } from '../scheduler/task-registry.js';
 import type { RemoteTasks } from '../distributed/remote-client.js';
 import type { RemotePart } from '../distributed/remote-part.js';
@@ -275,10 +275,6 @@ export type Runtime<C extends object = RuntimeConfig> = (HasWorkers<C> extends t
 export interface RemoteMembers {
   /** Calls to tasks on other machines (BullMQ on Redis), at-least-once. See `zokio/distributed`. */
   readonly remote: RemoteTasks;
-}
-
-function isTaskRef(value: unknown): value is TaskRef {
-  return typeof value === 'object' && value !== null && typeof (value as TaskRef).module === 'string' && typeof (value as TaskRef).name === 'string';
 }
 
 /** The options of a call in its `(options, ref, ...args)` form; a TypeError naming `where` when it is neither form. */

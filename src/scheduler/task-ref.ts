@@ -19,3 +19,8 @@ export interface TaskRef<Args extends readonly unknown[] = readonly unknown[], R
 export type TaskArgs<T> = T extends TaskRef<infer A, unknown> ? A : never;
 /** The (awaited) result of a task reference. */
 export type TaskResult<T> = T extends TaskRef<readonly unknown[], infer R> ? Awaited<R> : never;
+
+/** @internal True for a task reference (an object with a string `module` and `name`). */
+export function isTaskRef(value: unknown): value is TaskRef {
+  return typeof value === 'object' && value !== null && typeof (value as TaskRef).module === 'string' && typeof (value as TaskRef).name === 'string';
+}

@@ -1,5 +1,5 @@
 import { expectTypeOf, test } from 'vitest';
-import { Runtime, defineTasks, join, type TaskRef } from '../../src/index.js';
+import { Runtime, defineTasks, exec, join, type TaskRef } from '../../src/index.js';
 
 const tasks = defineTasks(import.meta.url, {
   add(a: number, b: number): number {
@@ -78,4 +78,13 @@ test('exec and map do not exist on a current-thread runtime', () => {
   const rt = Runtime.builder().build();
   // @ts-expect-error exec needs .workers(...)
   void rt.exec;
+});
+
+test('the free exec: typed by the ref, with or without { signal } first', () => {
+  expectTypeOf(exec(tasks.add, 1, 2)).toEqualTypeOf<Promise<number>>();
+  expectTypeOf(exec({ signal: new AbortController().signal }, tasks.add, 1, 2)).toEqualTypeOf<Promise<number>>();
+  // @ts-expect-error a string is not a number
+  void exec({ signal: new AbortController().signal }, tasks.add, 1, 'two');
+  // @ts-expect-error the options come first
+  void exec(tasks.add, { signal: new AbortController().signal }, 1, 2);
 });

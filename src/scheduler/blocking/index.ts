@@ -11,7 +11,7 @@ import { RuntimeClosedError } from '../../errors.js';
 import type { ResolvedConfig } from '../../runtime/config.js';
 import type { BlockOnOptions } from '../../runtime/parallel.js';
 import type { PartHost, RuntimePart } from '../../runtime/part.js';
-import type { TaskRef } from '../task-ref.js';
+import { isTaskRef, type TaskRef } from '../task-ref.js';
 import { BlockingPool, type BlockingMetrics } from './blocking-pool.js';
 import { assertNotNested } from './nested.js';
 
@@ -113,8 +113,4 @@ export function getBlockingPool(runtime: object): BlockingPool {
   const part = (runtime as PartHost).part<BlockingPart>('blocking');
   if (part === undefined) throw new Error('zokio: this runtime has no blocking part');
   return part.pool();
-}
-
-function isTaskRef(value: unknown): value is TaskRef {
-  return typeof value === 'object' && value !== null && typeof (value as TaskRef).module === 'string' && typeof (value as TaskRef).name === 'string';
 }

@@ -5,7 +5,7 @@
  */
 import { NotImplementedError } from '../../errors.js';
 import { currentRuntimeObject } from '../../runtime/current.js';
-import type { TaskRef } from '../task-ref.js';
+import { isTaskRef, type TaskRef } from '../task-ref.js';
 import { lookupTask, requireTask } from '../task-registry.js';
 import { workerContext } from './worker-context.js';
 
@@ -106,10 +106,33 @@ export function joinInline(a: readonly [TaskRef, ...unknown[]], b: readonly [Tas
  * });
  * ```
  */
-export function exec<const A extends readonly unknown[], R>(ref: TaskRef<A, R>, ...args: A): Promise<Awaited<R>> {
+export function exec<const A extends readonly unknown[], R>(ref: TaskRef<A, R>, ...args: A): Promise<Awaited<R>>;
+/**
+ * {@link exec} with options: `exec({ signal }, ref, ...args)`.
+ *
+ * *Cancellation*: aborting `signal` rejects the call with its reason and aborts the
+ * sub-task (its `currentTaskSignal()` aborts; one not started yet does not start), on top
+ * of what aborting the calling task does (see the first form). Outside a worker it is
+ * `rt.exec({ signal }, ref, ...args)`.
+ */
+export function exec<const A extends readonly unknown[], R>(options: NestedExecOptions, ref: TaskRef<A, R>, ...args: A): Promise<Awaited<R>>;
+export function exec(...call: unknown[]): Promise<unknown> {
+  const first = call[0];
+  const options = isTaskRef(first) ? undefined : (first as NestedExecOptions | undefined);
+  const ref = (options === undefined ? first : call[1]) as TaskRef;
+  if (!isTaskRef(ref) || (options !== undefined && (typeof options !== 'object' || options === null))) {
+    return Promise.reject(new TypeError('exec: expected (ref, ...args) or ({ signal }, ref, ...args), where ref comes from defineTasks'));
+  }
+  const args = call.slice(options === undefined ? 1 : 2);
   const ctx = workerContext();
-  if (ctx !== undefined) return ctx.exec(ref as TaskRef, args) as Promise<Awaited<R>>;
-  const rt = currentRuntimeObject() as { exec?: (ref: TaskRef, ...args: unknown[]) => Promise<unknown> };
+  if (ctx !== undefined) return ctx.exec(ref, args, options?.signal);
+  const rt = currentRuntimeObject() as { exec?: (...call: unknown[]) => Promise<unknown> };
   if (typeof rt.exec !== 'function') return Promise.reject(new NotImplementedError('exec on a runtime without workers'));
-  return rt.exec(ref as TaskRef, ...args) as Promise<Awaited<R>>;
+  return options === undefined ? rt.exec(ref, ...args) : rt.exec(options, ref, ...args);
+}
+
+/** Options of {@link exec} in its `(options, ref, ...args)` form. */
+export interface NestedExecOptions {
+  /** Aborts the call and the sub-task. */
+  readonly signal?: AbortSignal;
 }

@@ -15,6 +15,8 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { TaskAbortedError, TaskNotFoundError } from '../../errors.js';
+import { abortReason } from '../abort-reason.js';
+import { abortableWait } from '../wait-abort.js';
 import { SharedSlab } from '../../memory/shared-slab.js';
 import { reviveShared } from '../../sync/shared/revive.js';
 import type { TaskRef } from '../task-ref.js';
@@ -100,8 +102,11 @@ interface Nested {
   /** The record whose task called `exec` (-1: none known), and its generation then. */
   readonly parent: number;
   readonly parentGen: number;
-  /** Rejected already (its caller was aborted): the record is only released when it ends. */
+  /** Rejected already (its caller or its signal aborted): the record is only released when it ends. */
   abandoned: boolean;
+  /** The caller's signal, and the listener this entry added to it. */
+  readonly signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
 }
 
 /**
@@ -567,6 +572,7 @@ export class PoolWorker implements WorkerContext {
     this.#nested.delete(idx);
     const r = this.#core.rec(idx);
     const s = Atomics.load(this.#a, r + R_STATE);
+    if (entry.onAbort !== undefined) entry.signal!.removeEventListener('abort', entry.onAbort);
     if (entry.abandoned) {
       this.#release(idx);
       return;
@@ -612,15 +618,28 @@ export class PoolWorker implements WorkerContext {
       if (entry.abandoned || entry.parent < 0) continue;
       const parent = core.rec(entry.parent);
       if (a[parent + R_GEN] !== entry.parentGen || Atomics.load(a, parent + R_ABORT) === 0) continue;
-      entry.abandoned = true;
-      const r = core.rec(idx);
-      Atomics.store(a, r + R_ABORT, 1);
-      const runner = Atomics.load(a, r + R_RUNNER);
-      if (runner > 0 && runner !== this.#owner) core.wakeWorker(runner - 1);
-      entry.reject(new TaskAbortedError('the task that called exec was aborted'));
+      this.#abandon(idx, entry, new TaskAbortedError('the task that called exec was aborted'));
       aborted = true;
     }
     return aborted;
+  }
+
+  /**
+   * Gives up nested call `idx` with `reason`: its record is flagged aborted (its runner
+   * woken; not started, it never starts) and its caller's promise rejects now. The record
+   * stays this worker's until it ends (`#settle` releases it).
+   */
+  #abandon(idx: number, entry: Nested, reason: unknown): void {
+    if (entry.abandoned) return;
+    entry.abandoned = true;
+    if (entry.onAbort !== undefined) entry.signal!.removeEventListener('abort', entry.onAbort);
+    entry.onAbort = undefined;
+    const a = this.#a;
+    const r = this.#core.rec(idx);
+    Atomics.store(a, r + R_ABORT, 1);
+    const runner = Atomics.load(a, r + R_RUNNER);
+    if (runner > 0 && runner !== this.#owner) this.#core.wakeWorker(runner - 1);
+    entry.reject(reason);
   }
 
   /**
@@ -642,7 +661,8 @@ export class PoolWorker implements WorkerContext {
     return this.#current() >= 0;
   }
 
-  exec(ref: TaskRef, args: readonly unknown[]): Promise<unknown> {
+  exec(ref: TaskRef, args: readonly unknown[], signal?: AbortSignal): Promise<unknown> {
+    if (signal?.aborted === true) return Promise.reject(abortReason(signal));
     let prepared: Prepared | undefined;
     try {
       prepared = this.#core.prepareArgs(ref, args);
@@ -652,7 +672,8 @@ export class PoolWorker implements WorkerContext {
     const idx = this.#alloc();
     if (idx < 0) {
       // This worker holds its whole quota of records: run it here, still asynchronously.
-      return Promise.resolve().then(() => (lookupTask(ref.module, ref.name) ?? loadTaskSync(ref))(...(args as never[])));
+      const here = Promise.resolve().then(() => (lookupTask(ref.module, ref.name) ?? loadTaskSync(ref))(...(args as never[])));
+      return signal === undefined ? here : abortableWait(here, signal);
     }
     try {
       this.#fill(idx, ref, args, prepared);
@@ -676,7 +697,14 @@ export class PoolWorker implements WorkerContext {
     core.wakeOne();
     const parent = this.#current();
     const parentGen = parent >= 0 ? this.#a[core.rec(parent) + R_GEN]! : 0;
-    return new Promise((resolve, reject) => this.#nested.set(idx, { resolve, reject, parent, parentGen, abandoned: false }));
+    return new Promise((resolve, reject) => {
+      const entry: Nested = { resolve, reject, parent, parentGen, abandoned: false, signal, onAbort: undefined };
+      this.#nested.set(idx, entry);
+      if (signal !== undefined) {
+        entry.onAbort = () => this.#abandon(idx, entry, abortReason(signal));
+        signal.addEventListener('abort', entry.onAbort, { once: true });
+      }
+    });
   }
 
   join(sa: readonly [TaskRef, ...unknown[]], sb: readonly [TaskRef, ...unknown[]]): [unknown, unknown] {

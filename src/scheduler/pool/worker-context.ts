@@ -28,7 +28,7 @@ export interface WorkerContext {
   /** True while a task is running on this thread (join and exec need one). */
   inTask(): boolean;
   join(a: readonly [TaskRef, ...unknown[]], b: readonly [TaskRef, ...unknown[]]): [unknown, unknown];
-  exec(ref: TaskRef, args: readonly unknown[]): Promise<unknown>;
+  exec(ref: TaskRef, args: readonly unknown[], signal?: AbortSignal): Promise<unknown>;
   signal(): AbortSignal | undefined;
   traceContext(): TaskTraceContext | undefined;
 }

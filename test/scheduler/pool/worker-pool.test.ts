@@ -152,6 +152,21 @@ describe('abort', () => {
     expect(await rt.exec(tasks.inc, 1)).toBe(2);
   });
 
+  it('exec({ signal }) inside a worker task: the abort rejects the call with its reason and reaches the sub-task', async () => {
+    const flags = new Int32Array(new SharedArrayBuffer(8));
+    expect(await rt.exec(tasks.execWithSignal, flags)).toBe('caught: enough');
+    await until(() => Atomics.load(flags, 1) === 1, 'the nested task to see the abort');
+    expect(await rt.exec(tasks.execAborted)).toBe('caught: early');
+  });
+
+  it('the free exec refuses a call that is neither (ref, ...args) nor (options, ref, ...args), and the pool goes on', async () => {
+    const exec = (await import('../../../src/index.js')).exec as unknown as (...call: unknown[]) => Promise<unknown>;
+    await expect(rt.run(() => exec({ signal: new AbortController().signal }, { not: 'a ref' }))).rejects.toThrow(TypeError);
+    await expect(rt.run(() => exec(null, tasks.inc, 1))).rejects.toThrow(/expected \(ref, \.\.\.args\)/);
+    expect(await rt.run(() => exec(tasks.inc, 1))).toBe(2);
+    expect(await rt.run(() => exec({}, tasks.inc, 2))).toBe(3);
+  });
+
   it('takes back the records of tasks cancelled while queued, also once nothing else is pending', async () => {
     // One worker, so the order in which it meets the records is known.
     const solo = Runtime.builder().workers(1).build();
