@@ -7,6 +7,7 @@
  * never exceeded by one. The fast path (a free slot) allocates nothing but the caller's
  * own promise.
  */
+import { failedFor } from '../scheduler/task.js';
 import { abortedBeforeWait, settleWait, WaitAbort } from '../scheduler/wait-abort.js';
 
 interface Waiter {
@@ -64,7 +65,7 @@ export class Limiter {
    */
   acquire(signal?: AbortSignal): Promise<void> | void {
     const aborted = abortedBeforeWait(signal);
-    if (aborted !== undefined) return Promise.reject(aborted.reason);
+    if (aborted !== undefined) return failedFor(aborted.reason);
     if (this.#active < this.#limit) {
       this.#active++;
       if (this.#active > this.#peak) this.#peak = this.#active;

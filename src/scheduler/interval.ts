@@ -9,7 +9,7 @@
  * the new time.
  */
 import { RuntimeClosedError } from '../errors.js';
-import { ABORTED as ABORTED_STATE, currentTask, linkPark, ParkCallback, resumeTask, unlinkPark, type TaskRecord, taskWait } from './task.js';
+import { ABORTED as ABORTED_STATE, currentTask, failedFor, linkPark, ParkCallback, resumeTask, unlinkPark, type TaskRecord, taskWait } from './task.js';
 import { abortReason, checkDelay, checkTime, CLOSED_MESSAGE, currentDriver, type TimerDriver } from './time.js';
 
 /** What {@link interval} does when the loop falls behind by a whole period or more. */
@@ -210,7 +210,7 @@ export class Interval implements AsyncIterableIterator<number> {
     if (task !== undefined && task.state === ABORTED_STATE) return Promise.reject(task.value);
     if (this.#signal?.aborted) {
       this.#finish();
-      return Promise.reject(abortReason(this.#signal));
+      return failedFor(abortReason(this.#signal));
     }
     if (this.#done) return { value: undefined, done: true };
     const driver = this.#driver;

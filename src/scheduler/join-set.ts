@@ -12,7 +12,7 @@
  */
 import { abortReason } from './abort-reason.js';
 import { currentRuntime } from './combinators.js';
-import type { SpawnOptions, Task, TaskBody } from './task.js';
+import { failedFor, readyFor, type SpawnOptions, type Task, type TaskBody } from './task.js';
 import { Ring } from '../sync/internal/ring.js';
 import { Waiter, WaiterQueue, type AnyWaiter } from '../sync/internal/waiter-queue.js';
 
@@ -169,14 +169,16 @@ export class JoinSet<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
 
   /** The next result in the form `want` names (see `#waiters`): at once when one is ready or the set is empty, else parked. */
   #join(want: typeof SETTLED | typeof VALUE, options: JoinOptions | undefined): Promise<unknown> {
+    // Ready answers go through readyFor/failedFor: a settled promise awaited in a task would
+    // resume its body without Zokio knowing the task, and its next wait would miss an abort.
     const ready = this.tryJoinNext();
     if (ready !== undefined) {
-      if (want === SETTLED) return Promise.resolve(ready);
-      return ready.status === 'fulfilled' ? Promise.resolve(ready.value) : Promise.reject(ready.reason);
+      if (want === SETTLED) return readyFor(ready);
+      return ready.status === 'fulfilled' ? readyFor(ready.value) : failedFor(ready.reason);
     }
-    if (this.#tasks.size === 0) return Promise.resolve(undefined);
+    if (this.#tasks.size === 0) return readyFor(undefined);
     const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    if (signal?.aborted) return failedFor(abortReason(signal));
     return this.#waiters.wait(new Waiter<unknown>(want, undefined), signal);
   }
 

@@ -26,7 +26,7 @@
 import { RuntimeClosedError, TimeoutError } from '../errors.js';
 import { currentRuntimeObject } from '../runtime/current.js';
 import { abortReason } from './abort-reason.js';
-import { ABORTED as ABORTED_STATE, currentTask, isTask, ParkCallback, linkPark, offerTail, resumeTask, tailSettled, unlinkPark, type TaskPark, type TaskRecord } from './task.js';
+import { ABORTED as ABORTED_STATE, currentTask, failedFor, isTask, ParkCallback, linkPark, offerTail, resumeTask, tailSettled, unlinkPark, type TaskPark, type TaskRecord } from './task.js';
 import { timerDriverOf, type TimerDriver } from './timer-driver.js';
 import { timerIndex, type TimerTarget } from './timer-wheel.js';
 
@@ -146,7 +146,7 @@ function sleepUntil(driver: TimerDriver, at: number, options: SleepOptions): Pro
     capturedResolve = undefined;
     return promise;
   }
-  if (signal.aborted) return Promise.reject(abortReason(signal));
+  if (signal.aborted) return failedFor(abortReason(signal));
   return new Promise<void>((resolve, reject) => {
     const onAbort = (): void => {
       driver.cancel(id);
@@ -273,7 +273,7 @@ function captureSleep(resolve: (value: void | PromiseLike<void>) => void): void 
 function taskSleep(driver: TimerDriver, at: number, task: TaskRecord, options: SleepOptions | undefined): Promise<void> {
   if (task.state === ABORTED_STATE) return Promise.reject(task.value);
   const signal = options?.signal;
-  if (signal?.aborted) return Promise.reject(abortReason(signal));
+  if (signal?.aborted) return failedFor(abortReason(signal));
   const s = signal === undefined ? new TaskSleep(driver) : new SignalledTaskSleep(driver, signal);
   pendingSleep = s;
   const promise = new Promise<void>(captureSleep);
@@ -357,7 +357,7 @@ export function deadline<T>(atMs: number, work: TimedWork<T>, options?: TimeoutO
 function raceTimer<T>(driver: TimerDriver, at: number, work: TimedWork<T>, options: TimeoutOptions | undefined, expired: () => TimeoutError): Promise<Awaited<T>> {
   if (driver.closed) return Promise.reject(new RuntimeClosedError(CLOSED_MESSAGE));
   const signal = options?.signal;
-  if (signal?.aborted) return Promise.reject(abortReason(signal));
+  if (signal?.aborted) return failedFor(abortReason(signal));
   const task = currentTask();
   if (task !== undefined && task.state === ABORTED_STATE) return Promise.reject(task.value);
   return new Promise<Awaited<T>>((resolveOuter, rejectOuter) => {

@@ -12,7 +12,7 @@
  * @module
  * @internal
  */
-import { ABORTED, currentTask, linkPark, resumeTask, unlinkPark, type TaskPark, type TaskRecord } from './task.js';
+import { ABORTED, currentTask, failedFor, linkPark, resumeTask, unlinkPark, type TaskPark, type TaskRecord } from './task.js';
 import { abortReason } from './abort-reason.js';
 
 /**
@@ -114,7 +114,7 @@ export function abortableWait<T>(work: Promise<T>, signal: AbortSignal | undefin
   if (aborted !== undefined) {
     // This caller no longer wants `work`'s outcome; a failure of it is not unhandled.
     work.catch(noop);
-    return Promise.reject(aborted.reason);
+    return failedFor(aborted.reason);
   }
   if (signal === undefined && currentTask() === undefined) return work;
   return new Promise<T>((resolve, reject) => {

@@ -108,6 +108,30 @@ describe('JoinSet', () => {
     });
   });
 
+  it('a task that took a ready result (joinNext, joinNextSettled, an empty set) still stops at its next wait when aborted', async () => {
+    const { rt } = pausedRuntime();
+    await rt.run(async () => {
+      for (const join of [(set: JoinSet<number>) => set.joinNext(), (set: JoinSet<number>) => set.joinNextSettled()]) {
+        for (const filled of [true, false]) {
+          const set = new JoinSet<number>();
+          if (filled) set.spawn(() => 1);
+          await flush(); // the task has finished: its result is ready
+          let resumed = false;
+          const joiner = rt.spawn(async () => {
+            await join(set);
+            resumed = true;
+            await sleep(60_000);
+            return 'slept';
+          });
+          await flush();
+          expect(resumed).toBe(true);
+          joiner.abort(new Error('go away'));
+          await expect(joiner).rejects.toThrow(TaskAbortedError);
+        }
+      }
+    });
+  });
+
   it('joinAll returns values in completion order; the first failure aborts and detaches the rest', async () => {
     const { clock, rt } = pausedRuntime();
     await rt.run(async () => {

@@ -11,6 +11,7 @@ import {
   channel,
   interval,
   intervalAt,
+  JoinSet,
   now,
   Mutex,
   Notify,
@@ -356,6 +357,37 @@ describe('a wait that completes at once keeps the task known', () => {
     expect(await Promise.race([outcome(task), flush().then(() => 'still pending')])).toBeInstanceOf(TaskAbortedError);
     expect(steps).toEqual(['closed']);
   });
+
+  const abortedSignalCases: Array<[string, (signal: AbortSignal) => Promise<unknown>]> = [
+    ['sleep', (signal) => sleep(1000, { signal })],
+    ['interval next', (signal) => interval(1000, { signal }).next()],
+    ['Semaphore acquire', (signal) => new Semaphore(0).acquire(1, { signal })],
+    ['JoinSet joinNext', (signal) => {
+      const set = new JoinSet<number>();
+      set.spawn(() => sleep(1000));
+      return set.joinNext({ signal });
+    }],
+  ];
+  for (const [name, wait] of abortedSignalCases) {
+    it(`${name} with a signal aborted before the call rejects at once, and the task stays known in the catch block`, async () => {
+      const { rt } = pausedRuntime();
+      const steps: string[] = [];
+      const task = rt.spawn(async () => {
+        try {
+          await wait(AbortSignal.abort(new Error('not wanted')));
+        } catch (err) {
+          steps.push((err as Error).message);
+        }
+        await sleep(1000);
+        steps.push('slept');
+      });
+      await flush();
+      expect(steps).toEqual(['not wanted']);
+      task.abort();
+      expect(await Promise.race([outcome(task), flush().then(() => 'still pending')])).toBeInstanceOf(TaskAbortedError);
+      expect(steps).toEqual(['not wanted']);
+    });
+  }
 
   it('a loop of waits that never wait (a producer with an eager consumer) stops at the abort', async () => {
     const { rt } = pausedRuntime();

@@ -10,7 +10,7 @@
 import type { Duplex } from 'node:stream';
 import { ClosedError } from '../../errors.js';
 import { abortedBeforeWait, WaitAbort } from '../../scheduler/wait-abort.js';
-import { readyFor, rejectIfAborted } from '../../scheduler/task.js';
+import { failedFor, readyFor, rejectIfAborted } from '../../scheduler/task.js';
 
 interface Waiter<T> {
   resolve(stream: T): void;
@@ -72,7 +72,7 @@ export class AcceptQueue<T> {
     if (queued !== undefined) return readyFor(this.#wrap(queued));
     if (this.#closed) return Promise.reject(new ClosedError(`${this.#what} is closed`));
     const aborted = abortedBeforeWait(signal);
-    if (aborted !== undefined) return Promise.reject(aborted.reason);
+    if (aborted !== undefined) return failedFor(aborted.reason);
     return new Promise<T>((resolve, reject) => {
       const waiter: Waiter<T> = { resolve, reject };
       const abort = WaitAbort.start(signal, (reason) => {

@@ -11,6 +11,7 @@
 import { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import { FrameTooLargeError, UnexpectedEofError, ZokioError } from '../../errors.js';
+import { failedFor } from '../../scheduler/task.js';
 import { abortableWait, abortedBeforeWait } from '../../scheduler/wait-abort.js';
 
 /** Options of a read or write. */
@@ -86,7 +87,7 @@ export function endWritable(socket: Duplex, options?: IoOptions): Promise<void> 
   if (socket.writableFinished || socket.destroyed) return Promise.resolve();
   const signal = options?.signal;
   const aborted = abortedBeforeWait(signal);
-  if (aborted !== undefined) return Promise.reject(aborted.reason);
+  if (aborted !== undefined) return failedFor(aborted.reason);
   const ended = onceSocketEvent(socket, { finish: succeeded, close: succeeded });
   socket.end();
   return abortableWait(ended, signal);

@@ -290,7 +290,7 @@ export class SocketStream implements ByteStream {
     if (this.closed) return failedFor(new ClosedError(`${this.#what} is closed`));
     if (this.#pending !== undefined) return Promise.reject(new ZokioError('ZOKIO_ERR_INVALID_ARGUMENT', `${this.#what}: a read is already in progress`));
     const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    if (signal?.aborted) return failedFor(abortReason(signal));
     return this.#wait(CHUNK, 0, options);
   }
 
@@ -383,7 +383,7 @@ export class SocketStream implements ByteStream {
     if (socket.write(data)) return readyVoid(WRITTEN);
     const signal = options?.signal;
     const aborted = abortedBeforeWait(signal);
-    if (aborted !== undefined) return Promise.reject(aborted.reason);
+    if (aborted !== undefined) return failedFor(aborted.reason);
     this.#drain ??= new DrainWait(socket, { drain: succeeded, close: () => this.#error ?? new ClosedError(`${this.#what} closed while writing`) });
     return this.#drain.wait(signal);
   }

@@ -174,7 +174,7 @@ export class TcpStream implements ByteStream {
     if (this.#closed || socket.destroyed) return Promise.reject(new ClosedError('TcpStream is closed'));
     const signal = options?.signal;
     const aborted = abortedBeforeWait(signal);
-    if (aborted !== undefined) return Promise.reject(aborted.reason);
+    if (aborted !== undefined) return failedFor(aborted.reason);
     return new Promise<Uint8Array | null>((resolve, reject) => {
       const cleanup = (): void => {
         socket.off('readable', onReadable);
@@ -257,7 +257,7 @@ export class TcpStream implements ByteStream {
     if (socket.write(data)) return readyVoid(RESOLVED);
     const signal = options?.signal;
     const aborted = abortedBeforeWait(signal);
-    if (aborted !== undefined) return Promise.reject(aborted.reason);
+    if (aborted !== undefined) return failedFor(aborted.reason);
     this.#drain ??= new DrainWait(socket, {
       drain: succeeded,
       error: (err) => err as Error,

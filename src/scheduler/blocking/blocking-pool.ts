@@ -29,6 +29,7 @@ import {
 } from '../../errors.js';
 import type { WorkerResourceLimits } from '../../runtime/config.js';
 import type { TaskRef } from '../task-ref.js';
+import { failedFor } from '../task.js';
 import { abortedBeforeWait, settleWait, WaitAbort } from '../wait-abort.js';
 import { workerExecArgv } from '../task-registry.js';
 import { submitTraceContext } from '../pool/worker-pool.js';
@@ -175,7 +176,7 @@ export class BlockingPool {
       return Promise.reject(err);
     }
     const aborted = abortedBeforeWait(signal);
-    if (aborted !== undefined) return Promise.reject(aborted.reason);
+    if (aborted !== undefined) return failedFor(aborted.reason);
     return new Promise((resolve, reject) => {
       // Set by an abort: the outcome of a job that had started is dropped here, before it
       // could resume the caller's task (which has moved on) as if its wait had ended.

@@ -16,11 +16,12 @@
 import { isMainThread } from 'node:worker_threads';
 import { ZokioError } from '../../errors.js';
 import { abortReason } from '../../scheduler/abort-reason.js';
+import { failedFor } from '../../scheduler/task.js';
 import { holdLoop, releaseLoop, waitAsync } from '../../scheduler/wait-async.js';
 
 /** @internal Waits (async) until `i32[index]` is no longer `expected`, or `signal` aborts. */
 export function waitWord(i32: Int32Array, index: number, expected: number, signal: AbortSignal | undefined): Promise<void> | undefined {
-  if (signal !== undefined && signal.aborted) return Promise.reject(abortReason(signal));
+  if (signal !== undefined && signal.aborted) return failedFor(abortReason(signal));
   const result = waitAsync(i32, index, expected);
   if (!result.async) return undefined; // 'not-equal': changed already
   holdLoop();
