@@ -9,7 +9,7 @@
  * the new time.
  */
 import { RuntimeClosedError } from '../errors.js';
-import { ABORTED as ABORTED_STATE, currentTask, failedFor, linkPark, ParkCallback, resumeTask, unlinkPark, type TaskRecord, taskWait } from './task.js';
+import { ABORTED as ABORTED_STATE, currentTask, failedFor, linkPark, readyFor, ParkCallback, resumeTask, unlinkPark, type TaskRecord, taskWait } from './task.js';
 import { abortReason, checkDelay, checkTime, CLOSED_MESSAGE, currentDriver, type TimerDriver } from './time.js';
 
 /** What {@link interval} does when the loop falls behind by a whole period or more. */
@@ -166,7 +166,7 @@ export class Interval implements AsyncIterableIterator<number> {
     const resolve = this.#resolve;
     this.#resolve = this.#reject = undefined;
     resolve?.({ value: undefined, done: true });
-    return Promise.resolve({ value: undefined, done: true });
+    return readyFor({ value: undefined, done: true });
   }
 
   /** Moves the next tick to one period from now (tokio's `reset`). */

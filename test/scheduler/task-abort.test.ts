@@ -311,6 +311,7 @@ const readyCases: ReadonlyArray<readonly [string, () => Promise<unknown>]> = [
     },
   ],
   ['interval tick that is due', () => intervalAt(now(), 1000).next()],
+  ['interval return (a for await loop left early)', () => interval(1000).return()],
   ['timeout of settled work', () => timeout(1000, Promise.resolve(1))],
 ];
 
@@ -363,7 +364,7 @@ describe('a wait that completes at once keeps the task known', () => {
     ['interval next', (signal) => interval(1000, { signal }).next()],
     ['Semaphore acquire', (signal) => new Semaphore(0).acquire(1, { signal })],
     ['JoinSet joinNext', (signal) => {
-      const set = new JoinSet<number>();
+      const set = new JoinSet<void>();
       set.spawn(() => sleep(1000));
       return set.joinNext({ signal });
     }],

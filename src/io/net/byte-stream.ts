@@ -11,7 +11,7 @@
 import { Buffer } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import { FrameTooLargeError, UnexpectedEofError, ZokioError } from '../../errors.js';
-import { failedFor } from '../../scheduler/task.js';
+import { failedFor, readyFor } from '../../scheduler/task.js';
 import { abortableWait, abortedBeforeWait } from '../../scheduler/wait-abort.js';
 
 /** Options of a read or write. */
@@ -84,7 +84,7 @@ export interface ByteStream extends ByteReader, AsyncIterable<Uint8Array> {
  * ends nothing.
  */
 export function endWritable(socket: Duplex, options?: IoOptions): Promise<void> {
-  if (socket.writableFinished || socket.destroyed) return Promise.resolve();
+  if (socket.writableFinished || socket.destroyed) return readyFor(undefined);
   const signal = options?.signal;
   const aborted = abortedBeforeWait(signal);
   if (aborted !== undefined) return failedFor(aborted.reason);
