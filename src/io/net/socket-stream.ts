@@ -415,13 +415,16 @@ export class SocketStream implements ByteStream {
    */
   close(): Promise<void> {
     const socket = this.#socket;
-    if (socket.destroyed) return Promise.resolve();
+    if (socket.destroyed) return readyFor(undefined);
     this.#uncork();
-    return new Promise<void>((resolve) => {
-      socket.once('close', () => resolve());
-      if (socket.writableEnded || !socket.writable || socket.writableLength > 0) socket.destroy();
-      else socket.end(() => socket.destroy());
-    });
+    // Through taskWait: the task that awaits the close goes on as itself (its next wait stops at an abort).
+    return taskWait(
+      new Promise<void>((resolve) => {
+        socket.once('close', () => resolve());
+        if (socket.writableEnded || !socket.writable || socket.writableLength > 0) socket.destroy();
+        else socket.end(() => socket.destroy());
+      }),
+    );
   }
 
   /** `await using stream = ...` closes it at the end of the block. */

@@ -286,14 +286,17 @@ export class TcpStream implements ByteStream {
    */
   close(): Promise<void> {
     const socket = this.#socket;
-    if (socket.destroyed) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      socket.once('close', () => resolve());
-      if (socket.writableEnded) socket.destroy();
-      else socket.end(() => socket.destroy());
-      // A peer that never reads would keep the flush pending forever.
-      if (socket.writableLength > 0) socket.destroy();
-    });
+    if (socket.destroyed) return readyFor(undefined);
+    // Through taskWait: the task that awaits the close goes on as itself (its next wait stops at an abort).
+    return taskWait(
+      new Promise<void>((resolve) => {
+        socket.once('close', () => resolve());
+        if (socket.writableEnded) socket.destroy();
+        else socket.end(() => socket.destroy());
+        // A peer that never reads would keep the flush pending forever.
+        if (socket.writableLength > 0) socket.destroy();
+      }),
+    );
   }
 
   /** `await using conn = ...` closes the connection at the end of the block. */

@@ -13,6 +13,7 @@ import { Buffer } from 'node:buffer';
 import { PassThrough, type Duplex } from 'node:stream';
 import { asBuffer, type ReadLineOptions } from '../net/byte-stream.js';
 import { SocketStream } from '../net/socket-stream.js';
+import { readyFor, taskWait } from '../../scheduler/task.js';
 import type { IoOptions } from '../net/byte-stream.js';
 
 function endedStream(): Duplex {
@@ -118,11 +119,13 @@ export class ProcessOutput implements AsyncIterable<Uint8Array> {
   /** Stops reading and releases the pipe (the child gets `EPIPE`/`SIGPIPE` on its next write). */
   close(): Promise<void> {
     const pipe = this.#pipe;
-    if (pipe.destroyed) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      pipe.once('close', () => resolve());
-      pipe.destroy();
-    });
+    if (pipe.destroyed) return readyFor(undefined);
+    return taskWait(
+      new Promise<void>((resolve) => {
+        pipe.once('close', () => resolve());
+        pipe.destroy();
+      }),
+    );
   }
 
   /**

@@ -4,7 +4,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createRuntime } from '../../../src/runtime/runtime.js';
-import { FrameTooLargeError, UnexpectedEofError } from '../../../src/errors.js';
+import { FrameTooLargeError, TaskAbortedError, UnexpectedEofError } from '../../../src/errors.js';
+import { sleep } from '../../../src/index.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -196,6 +197,31 @@ describe.each([
       process.off('warning', onWarning);
     }
     expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+  });
+
+  it('a task that awaited close() or end() goes on as itself: its next wait stops at an abort', async () => {
+    await rt.run(async () => {
+      for (const step of ['close', 'end', 'end after end'] as const) {
+        const [client, server] = await pair();
+        let resumed = false;
+        const task = rt.spawn(async () => {
+          if (step === 'close') await client.close();
+          else await client.end();
+          if (step === 'end after end') await client.end(); // already ended: answers at once
+          resumed = true;
+          await sleep(60_000);
+        });
+        // The peer reads to the end, so the end and the close complete.
+        for await (const chunk of server) void chunk;
+        while (!resumed) await new Promise((resolve) => setImmediate(resolve));
+        task.abort(new Error('stop'));
+        let outcome: unknown = 'still pending';
+        task.catch((err: unknown) => (outcome = err));
+        for (let i = 0; i < 10 && outcome === 'still pending'; i++) await new Promise((resolve) => setImmediate(resolve));
+        expect(outcome).toBeInstanceOf(TaskAbortedError);
+        await Promise.all([client.close(), server.close()]);
+      }
+    });
   });
 
   it('readLine: the last unterminated line is returned, an over-long line closes the stream', async () => {
