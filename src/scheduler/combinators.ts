@@ -5,7 +5,7 @@
  */
 import { currentRuntimeObject } from '../runtime/current.js';
 import type { RuntimeBase } from '../runtime/runtime.js';
-import { isTask, type SpawnOptions, type Task, type TaskBody } from './task.js';
+import { isTask, taskWait, type SpawnOptions, type Task, type TaskBody } from './task.js';
 
 /** The runtime that is current here (inside `rt.run` or a task), or the default runtime. */
 export function currentRuntime(): RuntimeBase {
@@ -61,7 +61,11 @@ function abortTasks(items: readonly unknown[], reason: unknown): void {
  *
  * *Cancellation*: the first failure aborts the remaining tasks.
  */
-export async function joinAll<const T extends Awaitables>(items: T): Promise<AwaitedAll<T>> {
+export function joinAll<const T extends Awaitables>(items: T): Promise<AwaitedAll<T>> {
+  return taskWait(joinAllNow(items));
+}
+
+async function joinAllNow<const T extends Awaitables>(items: T): Promise<AwaitedAll<T>> {
   try {
     return (await Promise.all(items)) as AwaitedAll<T>;
   } catch (err) {
@@ -80,7 +84,7 @@ export async function joinAll<const T extends Awaitables>(items: T): Promise<Awa
  * ```
  */
 export function allSettled<const T extends Awaitables>(items: T): Promise<{ -readonly [K in keyof T]: PromiseSettledResult<Awaited<T[K]>> }> {
-  return Promise.allSettled(items) as never;
+  return taskWait(Promise.allSettled(items)) as never;
 }
 
 /**
@@ -94,7 +98,11 @@ export function allSettled<const T extends Awaitables>(items: T): Promise<{ -rea
  *
  * *Cancellation*: every task that did not win is aborted.
  */
-export async function race<const T extends Awaitables>(items: T): Promise<Awaited<T[number]>> {
+export function race<const T extends Awaitables>(items: T): Promise<Awaited<T[number]>> {
+  return taskWait(raceNow(items));
+}
+
+async function raceNow<const T extends Awaitables>(items: T): Promise<Awaited<T[number]>> {
   try {
     return (await Promise.race(items)) as Awaited<T[number]>;
   } finally {

@@ -109,10 +109,13 @@ export interface SpawnOptions {
  * `write` under the high-water mark), and after an await of `connect`, a listener's `bind`
  * and `close`, a step of a listener's, a stream's or a framed stream's async iterator,
  * `readExact`, `readLine`, a framed stream's `read`, `select`, `rt.exec`, `rt.map`,
- * `rt.spawnBlocking`, a `zokio/fs` call, a step of `walk` or a `FileHandle` method, and
- * the HTTP client's `request`, `fetch` and a response's `json`, `text` and `bytes`. After
- * an await of anything else (a foreign promise, the promise of an async function of your
- * own, `Promise.all`/`race`, a `.then` chained on a Zokio promise) it does not know it
+ * `rt.spawnBlocking`, a `zokio/fs` call, a step of `walk` or a `FileHandle` method, the
+ * HTTP client's `request`, `fetch` and a response's `json`, `text` and `bytes`, `serve`
+ * and a server's `close`, a stream's `end` and `close`, `spawnProcess`, `output`, a
+ * child's `terminate` and dispose, `JoinSet`'s joins, and `joinAll`, `race` and
+ * `allSettled`. After an await of anything else (a foreign promise, a `Task` handle, the
+ * promise of an async function of your own, `Promise.all`/`race`, a `.then` chained on
+ * a Zokio promise) it does not know it
  * until that code reaches a body's next own wait, so a wait made there is not
  * task-aware: pass `cx.signal` to it. A foreign promise is never interrupted: a task parked on one stops
  * when it settles. Awaiting an aborted task rejects with `TaskAbortedError` (its `cause`

@@ -7,7 +7,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  allSettled,
   Barrier,
+  joinAll,
+  race,
+  spawn,
   channel,
   interval,
   intervalAt,
@@ -312,6 +316,9 @@ const readyCases: ReadonlyArray<readonly [string, () => Promise<unknown>]> = [
   ],
   ['interval tick that is due', () => intervalAt(now(), 1000).next()],
   ['interval return (a for await loop left early)', () => interval(1000).return()],
+  ['joinAll of a task', () => joinAll([spawn(async () => 1)])],
+  ['race of a task', () => race([spawn(async () => 1)])],
+  ['allSettled of a task', () => allSettled([spawn(async () => 1)])],
   ['timeout of settled work', () => timeout(1000, Promise.resolve(1))],
 ];
 

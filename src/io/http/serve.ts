@@ -30,7 +30,7 @@ import type { Duplex } from 'node:stream';
 import { contextStorage } from '../../runtime/context.js';
 import { currentRuntimeObject } from '../../runtime/current.js';
 import type { ZokioRuntime } from '../../runtime/runtime.js';
-import type { TaskContext } from '../../scheduler/task.js';
+import { taskWait, type TaskContext } from '../../scheduler/task.js';
 import { timerDriverOf, type TimerDriver } from '../../scheduler/time.js';
 import { ioDriver, type IoBackendKind, type IoDriver } from '../driver.js';
 import type { BackendListener } from '../net/backend.js';
@@ -310,7 +310,8 @@ export class HttpServer {
    * *Cancellation*: not cancellable; calling it again returns the same promise.
    */
   close(): Promise<void> {
-    if (this.#closeStarted) return this.#closed;
+    // Through taskWait: the task that awaits it goes on as itself (its next wait stops at an abort).
+    if (this.#closeStarted) return taskWait(this.#closed);
     this.#closeStarted = true;
     const core = this.#core;
     const drained = new Promise<void>((resolve) => {
@@ -329,7 +330,7 @@ export class HttpServer {
       this.#driver.closeables.delete(this);
       this.#resolveClosed();
     });
-    return this.#closed;
+    return taskWait(this.#closed);
   }
 
   /** `await using server = await serve(...)` closes it at the end of the block. */
@@ -371,7 +372,12 @@ export class HttpServer {
  * `signal` aborts when its client disconnects.
  * @throws the listen error (e.g. `EADDRINUSE`) with Node's `code`.
  */
-export async function serve(handler: Handler, options: ServeOptions = {}): Promise<HttpServer> {
+export function serve(handler: Handler, options: ServeOptions = {}): Promise<HttpServer> {
+  // Through taskWait: the task that awaits it goes on as itself (its next wait stops at an abort).
+  return taskWait(serveNow(handler, options));
+}
+
+async function serveNow(handler: Handler, options: ServeOptions): Promise<HttpServer> {
   const rt = currentRuntimeObject() as ZokioRuntime;
   const driver = ioDriver(rt);
   const limits = { ...DEFAULT_LIMITS, ...options.limits };

@@ -3,6 +3,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { OutputTooLargeError, TimeoutError } from '../../errors.js';
+import { taskWait } from '../../scheduler/task.js';
 import { abortReason } from '../../scheduler/time.js';
 import type { ExitStatus } from './backend.js';
 import type { ProcessOutput } from './process-pipe.js';
@@ -57,7 +58,12 @@ async function collect(stream: ProcessOutput, which: 'stdout' | 'stderr', max: n
  * @throws TimeoutError when `timeoutMs` passed (the child was terminated and reaped);
  *   OutputTooLargeError over `maxOutputBytes`; the spawn error (e.g. `ENOENT`).
  */
-export async function output(command: string, args: readonly string[] = [], options: OutputOptions = {}): Promise<Output> {
+export function output(command: string, args: readonly string[] = [], options: OutputOptions = {}): Promise<Output> {
+  // Through taskWait: the task that awaits it goes on as itself (its next wait stops at an abort).
+  return taskWait(outputNow(command, args, options));
+}
+
+async function outputNow(command: string, args: readonly string[], options: OutputOptions): Promise<Output> {
   const { input, maxOutputBytes = 16 * 1024 * 1024, ...spawnOptions } = options;
   await using child = await spawnProcess(command, args, { ...spawnOptions, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' });
   const feed = (async () => {

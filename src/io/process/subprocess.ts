@@ -13,6 +13,7 @@ import { ConfigError, RuntimeClosedError, ZokioError } from '../../errors.js';
 import { currentRuntimeObject } from '../../runtime/current.js';
 import type { ZokioRuntime } from '../../runtime/runtime.js';
 import { abortReason, timerDriverOf } from '../../scheduler/time.js';
+import { taskWait } from '../../scheduler/task.js';
 import { abortableWait } from '../../scheduler/wait-abort.js';
 import type { BackendProcess, ExitStatus, StdioMode } from './backend.js';
 import { processPart, type LiveChild, type ProcessPart } from './process-part.js';
@@ -130,6 +131,11 @@ export class Subprocess implements AsyncDisposable, LiveChild {
    * *Cancellation*: not cancellable; it always ends with the child reaped.
    */
   terminate(): Promise<ExitStatus> {
+    // Through taskWait: the task that awaits it goes on as itself (its next wait stops at an abort).
+    return taskWait(this.#terminate());
+  }
+
+  #terminate(): Promise<ExitStatus> {
     if (this.#terminating !== undefined) return this.#terminating;
     if (this.#status !== undefined) return (this.#terminating = Promise.resolve(this.#status));
     this.#proc.kill(this.#killSignal);
@@ -167,15 +173,19 @@ export class Subprocess implements AsyncDisposable, LiveChild {
   timeOut(): void {
     if (this.#status !== undefined) return;
     this.#timedOut = true;
-    void this.terminate();
+    void this.#terminate();
   }
 
   /**
    * `await using child = await spawnProcess(...)`: terminates the child (see
    * {@link Subprocess.terminate}), waits until it is reaped and releases its pipes.
    */
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.terminate();
+  [Symbol.asyncDispose](): Promise<void> {
+    return taskWait(this.#dispose());
+  }
+
+  async #dispose(): Promise<void> {
+    await this.#terminate();
     this.stdin.destroy();
     await Promise.all([this.stdout.close(), this.stderr.close()]);
   }
@@ -204,7 +214,12 @@ export class Subprocess implements AsyncDisposable, LiveChild {
  * @throws the spawn error with Node's `code` (e.g. `ENOENT` for an unknown command);
  *   `RuntimeClosedError` once the runtime is shut down.
  */
-export async function spawnProcess(command: string, args: readonly string[] = [], options: SpawnOptions = {}): Promise<Subprocess> {
+export function spawnProcess(command: string, args: readonly string[] = [], options: SpawnOptions = {}): Promise<Subprocess> {
+  // Through taskWait: the task that awaits the spawn goes on as itself (its next wait stops at an abort).
+  return taskWait(spawnNow(command, args, options));
+}
+
+async function spawnNow(command: string, args: readonly string[], options: SpawnOptions): Promise<Subprocess> {
   const rt = currentRuntimeObject() as ZokioRuntime;
   if (rt.closed) throw new RuntimeClosedError('runtime is shut down: cannot spawn a process');
   checkMs(options.timeoutMs, 'timeoutMs');

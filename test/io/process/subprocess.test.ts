@@ -5,9 +5,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { setTimeout as sleepReal } from 'node:timers/promises';
 import { createRuntime } from '../../../src/runtime/runtime.js';
-import { RuntimeClosedError } from '../../../src/errors.js';
+import { RuntimeClosedError, TaskAbortedError } from '../../../src/errors.js';
+import { sleep } from '../../../src/index.js';
 import { VirtualClock } from '../../../src/testing/index.js';
-import { spawnProcess, type Subprocess } from '../../../src/io/process/index.js';
+import { output, spawnProcess, type Subprocess } from '../../../src/io/process/index.js';
 
 type Rt = ReturnType<typeof createRuntime>;
 
@@ -44,6 +45,32 @@ describe('spawnProcess on the node backend', () => {
       expect(await sh.stdout.read()).toBeNull();
       expect(sh.kill()).toBe(false);
       expect((rt!.metrics() as unknown as { process: unknown }).process).toEqual({ spawned: 1, alive: 0 });
+    });
+  });
+
+  it('a task that awaited spawnProcess and terminate(), a dispose, or output() goes on as itself: its next wait stops at an abort', async () => {
+    rt = createRuntime({ io: 'node' });
+    const runtime = rt;
+    await runtime.run(async () => {
+      for (const how of ['terminate', 'dispose', 'output'] as const) {
+        let resumed = false;
+        const task = runtime.spawn(async () => {
+          if (how === 'output') await output('true');
+          else {
+            const child = await spawnProcess('sh', ['-c', 'exec sleep 1000']);
+            if (how === 'terminate') await child.terminate();
+            else await child[Symbol.asyncDispose]();
+          }
+          resumed = true;
+          await sleep(60_000);
+        });
+        while (!resumed) await sleepReal(1);
+        task.abort(new Error('stop'));
+        let outcome: unknown = 'still pending';
+        task.catch((err: unknown) => (outcome = err));
+        for (let i = 0; i < 10 && outcome === 'still pending'; i++) await new Promise((resolve) => setImmediate(resolve));
+        expect(outcome).toBeInstanceOf(TaskAbortedError);
+      }
     });
   });
 
