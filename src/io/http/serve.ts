@@ -310,7 +310,6 @@ export class HttpServer {
    * *Cancellation*: not cancellable; calling it again returns the same promise.
    */
   close(): Promise<void> {
-    // Through taskWait: the task that awaits it goes on as itself (its next wait stops at an abort).
     if (this.#closeStarted) return taskWait(this.#closed);
     this.#closeStarted = true;
     const core = this.#core;
@@ -373,7 +372,6 @@ export class HttpServer {
  * @throws the listen error (e.g. `EADDRINUSE`) with Node's `code`.
  */
 export function serve(handler: Handler, options: ServeOptions = {}): Promise<HttpServer> {
-  // Through taskWait: the task that awaits it goes on as itself (its next wait stops at an abort).
   return taskWait(serveNow(handler, options));
 }
 

@@ -417,7 +417,6 @@ export class SocketStream implements ByteStream {
     const socket = this.#socket;
     if (socket.destroyed) return readyFor(undefined);
     this.#uncork();
-    // Through taskWait: the task that awaits the close goes on as itself (its next wait stops at an abort).
     return taskWait(
       new Promise<void>((resolve) => {
         socket.once('close', () => resolve());

@@ -287,7 +287,6 @@ export class TcpStream implements ByteStream {
   close(): Promise<void> {
     const socket = this.#socket;
     if (socket.destroyed) return readyFor(undefined);
-    // Through taskWait: the task that awaits the close goes on as itself (its next wait stops at an abort).
     return taskWait(
       new Promise<void>((resolve) => {
         socket.once('close', () => resolve());

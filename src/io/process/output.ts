@@ -59,7 +59,6 @@ async function collect(stream: ProcessOutput, which: 'stdout' | 'stderr', max: n
  *   OutputTooLargeError over `maxOutputBytes`; the spawn error (e.g. `ENOENT`).
  */
 export function output(command: string, args: readonly string[] = [], options: OutputOptions = {}): Promise<Output> {
-  // Through taskWait: the task that awaits it goes on as itself (its next wait stops at an abort).
   return taskWait(outputNow(command, args, options));
 }
 

@@ -131,7 +131,6 @@ export class Subprocess implements AsyncDisposable, LiveChild {
    * *Cancellation*: not cancellable; it always ends with the child reaped.
    */
   terminate(): Promise<ExitStatus> {
-    // Through taskWait: the task that awaits it goes on as itself (its next wait stops at an abort).
     return taskWait(this.#terminate());
   }
 
@@ -215,7 +214,6 @@ export class Subprocess implements AsyncDisposable, LiveChild {
  *   `RuntimeClosedError` once the runtime is shut down.
  */
 export function spawnProcess(command: string, args: readonly string[] = [], options: SpawnOptions = {}): Promise<Subprocess> {
-  // Through taskWait: the task that awaits the spawn goes on as itself (its next wait stops at an abort).
   return taskWait(spawnNow(command, args, options));
 }
 
